@@ -1,0 +1,35 @@
+"""The NumPy engine: layers, activations, losses, optimizers and the training loop.
+
+Imports NumPy only.
+"""
+
+from gradfit.engine.activations import ACTIVATIONS, Activation, Identity, ReLU, Sigmoid, Tanh
+from gradfit.engine.layers import Dense
+from gradfit.engine.losses import MSE, SSE, Loss, get_loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import SGD, Adam, Optimizer
+from gradfit.engine.training import History, NumpyStepper, Stepper, Trainer, log_line, train
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "MSE",
+    "SGD",
+    "SSE",
+    "Activation",
+    "Adam",
+    "Dense",
+    "History",
+    "Identity",
+    "Loss",
+    "NumpyStepper",
+    "Optimizer",
+    "ReLU",
+    "Sigmoid",
+    "Stepper",
+    "Tanh",
+    "Trainer",
+    "get_loss",
+    "log_line",
+    "train",
+]

@@ -1,0 +1,96 @@
+"""Element-wise activations, each with its own derivative.
+
+Every activation keeps what its ``backward`` needs from ``forward``; ``backward(G)``
+returns ``dL/dZ`` given ``G = dL/dA``, where ``A = f(Z)``. All arrays are
+``(n_samples, n_units)`` and the computation is vectorised over the batch.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from gradfit.engine.types import Array
+
+
+class Activation:
+    """Base class: ``A = f(Z)`` forward, ``dL/dZ = G * f'(Z)`` backward."""
+
+    name: ClassVar[str] = ""
+
+    def forward(self, Z: Array) -> Array:
+        raise NotImplementedError
+
+    def backward(self, G: Array) -> Array:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    """``f(z) = z``; ``f'(z) = 1``."""
+
+    name = "identity"
+
+    def forward(self, Z: Array) -> Array:
+        return Z
+
+    def backward(self, G: Array) -> Array:
+        return G
+
+
+class ReLU(Activation):
+    """``f(z) = max(z, 0)``; ``f'(z) = 1[z > 0]`` (0 at ``z = 0``, as PyTorch)."""
+
+    name = "relu"
+
+    def forward(self, Z: Array) -> Array:
+        self._mask = Z > 0
+        return np.maximum(Z, 0)
+
+    def backward(self, G: Array) -> Array:
+        return G * self._mask
+
+
+class Tanh(Activation):
+    """``f(z) = tanh z``; ``f'(z) = 1 - tanh² z``."""
+
+    name = "tanh"
+
+    def forward(self, Z: Array) -> Array:
+        self._A = np.tanh(Z)
+        return self._A
+
+    def backward(self, G: Array) -> Array:
+        return G * (1 - self._A * self._A)
+
+
+class Sigmoid(Activation):
+    """``f(z) = 1 / (1 + e^{-z})``; ``f'(z) = f(z) (1 - f(z))``."""
+
+    name = "sigmoid"
+
+    def forward(self, Z: Array) -> Array:
+        # Split by sign so that exp never overflows.
+        E = np.exp(-np.abs(Z))
+        self._A = np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
+        return self._A
+
+    def backward(self, G: Array) -> Array:
+        return G * self._A * (1 - self._A)
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Identity, ReLU, Tanh, Sigmoid)
+}
+
+
+def get_activation(name: str) -> Activation:
+    """A new activation by name: one of ``identity``, ``relu``, ``tanh``, ``sigmoid``."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        known = ", ".join(sorted(ACTIVATIONS))
+        raise ValueError(f"unknown activation {name!r}; choose one of: {known}") from None

@@ -1,0 +1,92 @@
+"""Squared-error losses and their gradients.
+
+Both take predictions ``Ŷ`` and targets ``Y`` of the same shape ``(n_samples, n_out)``
+and refuse anything else: a ``(n,)`` target against ``(n, 1)`` predictions would
+otherwise broadcast into an ``(n, n)`` matrix of wrong residuals.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+
+
+def check_same_shape(Y_hat: Array, Y: Array) -> None:
+    """Raise :class:`~gradfit.errors.DataError` unless predictions and targets match."""
+    if Y_hat.shape != Y.shape:
+        raise DataError(
+            f"predictions have shape {Y_hat.shape} but targets have shape {Y.shape}; "
+            "reshape the targets to (n_samples, n_outputs), e.g. y.reshape(-1, 1)"
+        )
+
+
+class Loss:
+    """A loss ``L(Ŷ, Y)`` with its gradient ``dL/dŶ``."""
+
+    name: ClassVar[str] = ""
+
+    def value(self, Y_hat: Array, Y: Array) -> float:
+        raise NotImplementedError
+
+    def gradient(self, Y_hat: Array, Y: Array) -> Array:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class SSE(Loss):
+    """Sum of squared errors, ``L = Σ (Ŷ - Y)²``; ``dL/dŶ = 2 (Ŷ - Y)``.
+
+    The walk-through's ``sum((y - pred)^2)``; PyTorch's ``MSELoss(reduction="sum")``.
+    """
+
+    name = "sse"
+
+    def value(self, Y_hat: Array, Y: Array) -> float:
+        check_same_shape(Y_hat, Y)
+        R = Y_hat - Y
+        return float(np.vdot(R, R))
+
+    def gradient(self, Y_hat: Array, Y: Array) -> Array:
+        check_same_shape(Y_hat, Y)
+        G: Array = Y_hat - Y
+        G *= 2
+        return G
+
+
+class MSE(Loss):
+    """Mean squared error over all ``N`` elements, ``L = Σ (Ŷ - Y)² / N``.
+
+    ``dL/dŶ = 2 (Ŷ - Y) / N``; PyTorch's ``MSELoss()`` (``reduction="mean"``).
+    """
+
+    name = "mse"
+
+    def value(self, Y_hat: Array, Y: Array) -> float:
+        check_same_shape(Y_hat, Y)
+        R = Y_hat - Y
+        return float(np.vdot(R, R)) / R.size
+
+    def gradient(self, Y_hat: Array, Y: Array) -> Array:
+        check_same_shape(Y_hat, Y)
+        G: Array = Y_hat - Y
+        G *= 2 / G.size
+        return G
+
+
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (SSE, MSE)}
+
+
+def get_loss(loss: str | Loss) -> Loss:
+    """A loss by name (``"mse"`` or ``"sse"``), or the given :class:`Loss` itself."""
+    if isinstance(loss, Loss):
+        return loss
+    try:
+        return LOSSES[loss]()
+    except KeyError:
+        raise ValueError(f"unknown loss {loss!r}; choose 'mse' or 'sse'") from None

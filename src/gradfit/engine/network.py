@@ -1,0 +1,117 @@
+"""The multilayer perceptron: dense layers with an activation between them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.engine.activations import Activation, Identity, get_activation
+from gradfit.engine.layers import Dense
+from gradfit.engine.types import Array
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class MLP:
+    """A feed-forward network ``Dense → f → Dense → f → … → Dense``.
+
+    The output layer has no activation (identity), as a regression network.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_in, *hidden, n_out]``; ``[n_in, n_out]`` is one linear layer.
+    activation : str
+        Activation between layers: ``identity``, ``relu``, ``tanh`` or ``sigmoid``.
+    rng : numpy.random.Generator
+        Source of the initial parameters (PyTorch's default init, layer by layer).
+    dtype : str or numpy dtype
+        ``float32`` or ``float64``.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        *,
+        rng: np.random.Generator,
+        dtype: Any = np.float64,
+    ) -> None:
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or any(s < 1 for s in sizes):
+            raise ValueError(f"sizes must be [n_in, *hidden, n_out] with each >= 1, got {sizes}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.sizes = sizes
+        self.activation = activation
+        self.dense = [
+            Dense(n_in, n_out, rng=rng, dtype=self.dtype.type)
+            for n_in, n_out in itertools.pairwise(sizes)
+        ]
+        self.activations: list[Activation] = [get_activation(activation) for _ in sizes[2:]]
+        self.activations.append(Identity())
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """What rebuilds this network: ``sizes``, ``activation`` and ``dtype``."""
+        return {"sizes": list(self.sizes), "activation": self.activation, "dtype": self.dtype.name}
+
+    def forward(self, X: Array) -> Array:
+        """``X: (n_samples, n_in)`` → predictions ``(n_samples, n_out)``."""
+        A = X
+        for dense, f in zip(self.dense, self.activations, strict=True):
+            A = f.forward(dense.forward(A))
+        return A
+
+    def backward(self, G: Array) -> Array:
+        """Backpropagate ``G = dL/dŶ: (n_samples, n_out)`` from the last :meth:`forward`.
+
+        Fills every layer's ``dW`` and ``db`` (overwriting, not accumulating) and
+        returns ``dL/dX: (n_samples, n_in)``.
+        """
+        for dense, f in zip(reversed(self.dense), reversed(self.activations), strict=True):
+            G = dense.backward(f.backward(G))
+        return G
+
+    def parameters(self) -> list[Array]:
+        """``[W1, b1, W2, b2, …]``: the live arrays, which optimizers update in place."""
+        return [p for d in self.dense for p in (d.W, d.b)]
+
+    def gradients(self) -> list[Array]:
+        """``[dW1, db1, dW2, db2, …]`` from the last :meth:`backward`, in parameter order."""
+        return [g for d in self.dense for g in (d.dW, d.db)]
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        """Copy ``params`` (in :meth:`parameters` order) into the network's arrays."""
+        own = self.parameters()
+        if len(params) != len(own):
+            raise ValueError(f"expected {len(own)} parameter arrays, got {len(params)}")
+        for i, (p, new) in enumerate(zip(own, params, strict=True)):
+            new = np.asarray(new)
+            if new.shape != p.shape:
+                raise ValueError(f"parameter {i}: expected shape {p.shape}, got {new.shape}")
+            np.copyto(p, new, casting="same_kind")
+
+    def copy(self) -> MLP:
+        """An independent network with the same specification and parameter values."""
+        return MLP.from_parameters(self.sizes, self.activation, self.parameters())
+
+    @classmethod
+    def from_parameters(cls, sizes: Sequence[int], activation: str, params: Sequence[Array]) -> MLP:
+        """A network with the given ``[W1, b1, …]``; its dtype is that of ``params``."""
+        dtype = np.asarray(params[0]).dtype if params else np.float64
+        net = cls(sizes, activation, rng=np.random.default_rng(0), dtype=dtype)
+        net.set_parameters(params)
+        return net
+
+    @property
+    def n_parameters(self) -> int:
+        """The number of scalar parameters."""
+        return sum(p.size for p in self.parameters())
+
+    def __repr__(self) -> str:
+        return f"MLP({self.sizes}, activation={self.activation!r}, dtype={self.dtype.name})"

@@ -1,0 +1,180 @@
+"""Optimizers that follow ``torch.optim``'s documented algorithms and names.
+
+An optimizer holds the live parameter arrays and updates them in place from a list
+of gradients in the same order: ``opt.step(grads)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.engine.types import Array
+
+
+class Optimizer:
+    """Base class: parameters, hyperparameters, a step counter and per-parameter state."""
+
+    def __init__(self, params: Sequence[Array], **hyper: Any) -> None:
+        self.params = list(params)
+        self.hyper = dict(hyper)
+        self.t = 0
+        self._scratch = [np.empty_like(p) for p in self.params]
+
+    def step(self, grads: Sequence[Array]) -> None:
+        """Update every parameter in place from its gradient ``grads[i]``."""
+        self.t += 1
+        for p, g, tmp, state in zip(self.params, grads, self._scratch, self._states(), strict=True):
+            self._step(p, g, tmp, state)
+
+    def _states(self) -> list[dict[str, Array]]:
+        raise NotImplementedError
+
+    def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """Step count and per-parameter buffers (copies), for checkpoints."""
+        return {
+            "t": self.t,
+            "state": [{k: v.copy() for k, v in s.items()} for s in self._states()],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.t = int(state["t"])
+        for own, saved in zip(self._states(), state["state"], strict=True):
+            for k, v in own.items():
+                np.copyto(v, saved[k])
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, as ``torch.optim.SGD``.
+
+    For each parameter ``p`` with gradient ``g`` at step ``t``::
+
+        g ← g + λ p                                  (weight_decay λ)
+        if μ ≠ 0:
+            b ← g                      if t = 1
+            b ← μ b + (1 - τ) g        otherwise     (momentum μ, dampening τ)
+            g ← g + μ b                if nesterov
+            g ← b                      otherwise
+        p ← p - γ g                                  (lr γ)
+
+    With ``momentum=0`` this is the walk-through's ``params - lr * grad``.
+    """
+
+    def __init__(
+        self,
+        params: Sequence[Array],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+        super().__init__(
+            params,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+        )
+        self.lr, self.momentum, self.dampening = lr, momentum, dampening
+        self.weight_decay, self.nesterov = weight_decay, nesterov
+        self.state = [{"b": np.zeros_like(p)} if momentum else {} for p in self.params]
+
+    def _states(self) -> list[dict[str, Array]]:
+        return self.state
+
+    def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
+        mu, lam = self.momentum, self.weight_decay
+        if lam:
+            np.multiply(p, lam, out=tmp)
+            tmp += g
+            g = tmp
+        if mu:
+            b = state["b"]
+            if self.t == 1:
+                np.copyto(b, g)
+            else:
+                b *= mu
+                b += (1 - self.dampening) * g
+            g = np.add(g, mu * b, out=tmp) if self.nesterov else b
+        np.multiply(g, -self.lr, out=tmp)
+        p += tmp
+
+
+class Adam(Optimizer):
+    r"""Adam, as ``torch.optim.Adam`` (``amsgrad=False``).
+
+    For each parameter ``p`` with gradient ``g`` at step ``t``::
+
+        g ← g + λ p                                  (weight_decay λ)
+        m ← m + (1 - β₁)(g - m)                      (= β₁ m + (1 - β₁) g)
+        v ← β₂ v + (1 - β₂) g²
+        p ← p - (γ / (1 - β₁ᵗ)) · m / (√v / √(1 - β₂ᵗ) + ε)
+
+    The bias corrections are applied as torch applies them: to the step size and
+    to ``√v``, with ``ε`` added after the correction.
+    """
+
+    def __init__(
+        self,
+        params: Sequence[Array],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        beta1, beta2 = betas
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"betas must lie in [0, 1), got {betas}")
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+        self.eps, self.weight_decay = eps, weight_decay
+        self.state = [{"m": np.zeros_like(p), "v": np.zeros_like(p)} for p in self.params]
+        self._g = [np.empty_like(p) for p in self.params] if weight_decay else None
+
+    def _states(self) -> list[dict[str, Array]]:
+        return self.state
+
+    def step(self, grads: Sequence[Array]) -> None:
+        if self._g is not None:
+            # g + λp needs its own buffer: tmp is taken by the update below.
+            for g, p, buf in zip(grads, self.params, self._g, strict=True):
+                np.multiply(p, self.weight_decay, out=buf)
+                buf += g
+            grads = self._g
+        super().step(grads)
+
+    def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
+        m, v = state["m"], state["v"]
+        beta1, beta2 = self.beta1, self.beta2
+        np.subtract(g, m, out=tmp)
+        tmp *= 1 - beta1
+        m += tmp
+        v *= beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp
+        step_size = self.lr / (1 - beta1**self.t)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - beta2**self.t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= -step_size
+        p += tmp
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}

@@ -1,0 +1,344 @@
+"""The training loop: epochs of (mini)batches, history, logging, and divergence.
+
+The loop is the same for every backend. It chooses the rows of each batch (with a
+seeded ``numpy.random.Generator``, so every backend sees the same order) and hands
+them to a :class:`Stepper`, which does one forward/backward/update on its own arrays.
+
+Conventions
+-----------
+``history.loss[i]`` is the training loss of epoch ``i`` (0-based): with full batches
+it is the loss at the parameters *before* update ``i``; with minibatches, the losses
+of the epoch's batches combined as the loss reduces (mean: weighted by batch size;
+sum: added). When parameters are recorded, ``history.parameters`` holds ``epochs + 1``
+snapshots: the initial parameters, then those after every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from gradfit.engine.losses import Loss, get_loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import Optimizer
+from gradfit.engine.types import Array
+from gradfit.errors import DivergenceError
+
+Rows = slice | Array | None
+"""The rows of one batch: ``None`` for all, a slice, or an index array."""
+
+
+class Stepper(Protocol):
+    """One backend's model, data, loss and optimizer, stepped by :class:`Trainer`."""
+
+    loss: Loss
+    n_samples: int
+
+    def step(self, rows: Rows) -> float:
+        """Forward, backward and update on ``rows``; return the loss before the update."""
+        ...
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        """The loss on ``(X, Y)`` at the current parameters, without updating."""
+        ...
+
+    def get_parameters(self) -> list[Array]:
+        """Copies of ``[W1, b1, …]`` as NumPy arrays."""
+        ...
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        """Overwrite the parameters with ``params``."""
+        ...
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer's state (step count and buffers), as NumPy arrays."""
+        ...
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`optimizer_state` returned."""
+        ...
+
+
+@dataclass
+class History:
+    """What training recorded.
+
+    Attributes
+    ----------
+    loss : list of float
+        Training loss per epoch (see the module docstring for what it is).
+    val_loss : list of float
+        Validation loss at the end of each epoch, when validation data was given.
+    parameters : list of list of arrays, or None
+        ``epochs + 1`` snapshots ``[W1, b1, …]`` when recorded, else ``None``.
+    loss_name : str
+        ``"mse"`` (mean of squared errors) or ``"sse"`` (sum of squared errors).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    parameters: list[list[Array]] | None = None
+    loss_name: str = "mse"
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+
+LOSS_LABELS = {"mse": "mean squared error", "sse": "sum of squared errors"}
+
+
+def log_line(epoch: int, loss: float, loss_name: str) -> str:
+    """The walk-through's log line, ``Epoch: 10  Loss: 94.4 (sum of squared errors)``."""
+    return f"Epoch: {epoch:>4}  Loss: {loss:.6g} ({LOSS_LABELS.get(loss_name, loss_name)})"
+
+
+Callback = Callable[["Trainer"], None]
+"""Called after every epoch with the trainer; may set ``trainer.stop = True``."""
+
+
+class Trainer:
+    """Runs epochs of a :class:`Stepper` and records a :class:`History`.
+
+    Parameters
+    ----------
+    stepper : Stepper
+        The backend's model, data, loss and optimizer.
+    batch_size : int or None
+        Rows per update; ``None`` (or ``>= n_samples``) is full-batch gradient descent.
+    shuffle : bool
+        Draw a new order of the rows every epoch (minibatches only).
+    rng : numpy.random.Generator
+        Source of the shuffling.
+    validation : (X_val, Y_val) or None
+        Data to evaluate at the end of every epoch into ``history.val_loss``.
+    record_parameters : bool
+        Keep a copy of every epoch's parameters in ``history.parameters``.
+    log_every : int or None
+        Write :func:`log_line` every ``log_every`` epochs through ``log``.
+    callbacks : sequence of callables
+        Each called as ``callback(trainer)`` after every epoch.
+    """
+
+    def __init__(
+        self,
+        stepper: Stepper,
+        *,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        rng: np.random.Generator,
+        validation: tuple[Array, Array] | None = None,
+        record_parameters: bool = False,
+        log_every: int | None = None,
+        log: Callable[[str], None] = print,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        n = stepper.n_samples
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
+        self.stepper = stepper
+        self.batch_size = n if batch_size is None else min(int(batch_size), n)
+        self.shuffle = shuffle
+        self.rng = rng
+        self.validation = validation
+        self.log_every = log_every
+        self.log = log
+        self.callbacks = list(callbacks)
+        self.history = History(loss_name=stepper.loss.name)
+        if record_parameters:
+            self.history.parameters = [stepper.get_parameters()]
+        self.epoch = 0
+        self.stop = False
+        self._good = stepper.get_parameters()
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size >= self.stepper.n_samples
+
+    def batches(self) -> Iterator[Rows]:
+        """The rows of each batch of one epoch."""
+        n, B = self.stepper.n_samples, self.batch_size
+        if self.full_batch:
+            yield None
+            return
+        order = self.rng.permutation(n) if self.shuffle else None
+        for start in range(0, n, B):
+            yield slice(start, start + B) if order is None else order[start : start + B]
+
+    def run_epoch(self) -> float:
+        """One pass over the data; returns the epoch's loss and records it."""
+        stepper, n = self.stepper, self.stepper.n_samples
+        mean = stepper.loss.name == "mse"
+        total = 0.0
+        for rows in self.batches():
+            loss = stepper.step(rows)
+            if not math.isfinite(loss):
+                self._diverged("the loss")
+            if mean and not self.full_batch:
+                assert rows is not None
+                n_rows = len(range(n)[rows]) if isinstance(rows, slice) else len(rows)
+                loss *= n_rows / n
+            total += loss
+        self._record(total)
+        return total
+
+    def _record(self, loss: float) -> None:
+        h = self.history
+        h.loss.append(loss)
+        params = self.stepper.get_parameters()
+        if not all(np.isfinite(p).all() for p in params):
+            h.loss.pop()
+            self._diverged("a parameter")
+        self._good = params
+        if h.parameters is not None:
+            h.parameters.append(params)
+        if self.validation is not None:
+            h.val_loss.append(self.stepper.evaluate(*self.validation))
+        self.epoch += 1
+        if self.log_every and self.epoch % self.log_every == 0:
+            self.log(log_line(self.epoch, loss, h.loss_name))
+
+    def _diverged(self, what: str) -> None:
+        self.stepper.set_parameters(self._good)
+        raise DivergenceError(
+            f"training diverged in epoch {self.epoch + 1}: {what} became NaN or infinite. "
+            "The parameters of the last finite epoch were kept. Try a lower learning rate, "
+            "or standardise the inputs and targets.",
+            epoch=self.epoch,
+        )
+
+    def fit(self, epochs: int) -> History:
+        """Run ``epochs`` more epochs (or until a callback sets ``stop``); return the history.
+
+        Ctrl-C (SIGINT) is deferred to the end of the current batch, so the
+        parameters and optimizer state are never left half-updated; it then
+        raises :class:`KeyboardInterrupt` with the trainer in a consistent state.
+        """
+        self.stop = False
+        with _deferred_sigint() as interrupted:
+            for _ in range(epochs):
+                self.run_epoch()
+                for callback in self.callbacks:
+                    callback(self)
+                if interrupted():
+                    raise KeyboardInterrupt
+                if self.stop:
+                    break
+        return self.history
+
+
+@contextmanager
+def _deferred_sigint() -> Iterator[Callable[[], bool]]:
+    """Record SIGINT instead of raising it mid-update; yields ``interrupted()``."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hit: list[bool] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: hit.append(True))
+    try:
+        yield lambda: bool(hit)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class NumpyStepper:
+    """The engine's :class:`Stepper`: an :class:`MLP`, its data, a loss and an optimizer.
+
+    Parameters
+    ----------
+    net : MLP
+    X : (n_samples, n_in) array
+    Y : (n_samples, n_out) array
+    loss : Loss
+    optimizer : Optimizer
+        Built over ``net.parameters()``.
+    """
+
+    def __init__(self, net: MLP, X: Array, Y: Array, loss: Loss, optimizer: Optimizer) -> None:
+        self.net, self.X, self.Y = net, X, Y
+        self.loss, self.optimizer = loss, optimizer
+        self.n_samples = X.shape[0]
+        self._grads = net.gradients()
+
+    def step(self, rows: Rows) -> float:
+        X = self.X if rows is None else self.X[rows]
+        Y = self.Y if rows is None else self.Y[rows]
+        Y_hat = self.net.forward(X)
+        value = self.loss.value(Y_hat, Y)
+        self.net.backward(self.loss.gradient(Y_hat, Y))
+        self.optimizer.step(self._grads)
+        return value
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        return self.loss.value(self.net.forward(X), Y)
+
+    def get_parameters(self) -> list[Array]:
+        return [p.copy() for p in self.net.parameters()]
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        self.net.set_parameters(params)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+
+def train(
+    net: MLP,
+    X: Array,
+    Y: Array,
+    *,
+    optimizer: Optimizer,
+    epochs: int,
+    loss: str | Loss = "mse",
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    validation: tuple[Array, Array] | None = None,
+    record_parameters: bool = False,
+    log_every: int | None = None,
+    log: Callable[[str], None] = print,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train ``net`` on ``(X, Y)`` in place and return its :class:`History`.
+
+    ``X: (n_samples, n_in)``, ``Y: (n_samples, n_out)``, both of the network's dtype.
+    ``optimizer`` must have been built over ``net.parameters()``. See :class:`Trainer`
+    for the other arguments; ``rng`` is needed only to shuffle minibatches.
+
+    Raises
+    ------
+    DivergenceError
+        When the loss or a parameter becomes non-finite; ``net`` then holds the
+        parameters of the last finite epoch.
+    """
+    from gradfit.validation import check_training_data
+
+    X, Y = check_training_data(X, Y, dtype=net.dtype, n_features=net.sizes[0])
+    if Y.shape[1] != net.sizes[-1]:
+        raise ValueError(f"net has {net.sizes[-1]} outputs but Y has {Y.shape[1]} columns")
+    if rng is None:
+        rng = np.random.default_rng()
+    stepper = NumpyStepper(net, X, Y, get_loss(loss), optimizer)
+    trainer = Trainer(
+        stepper,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        rng=rng,
+        validation=validation,
+        record_parameters=record_parameters,
+        log_every=log_every,
+        log=log,
+        callbacks=callbacks,
+    )
+    return trainer.fit(epochs)

@@ -1,0 +1,46 @@
+"""gradfit's exception types: one per kind of user mistake or failure.
+
+Each message says what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class GradfitError(Exception):
+    """Base class of every error gradfit raises on purpose."""
+
+
+class DataError(GradfitError, ValueError):
+    """Input data that cannot be trained on: wrong shape, non-numeric, NaN/inf, empty."""
+
+
+class ModelFileError(GradfitError, ValueError):
+    """A model or checkpoint file that is missing, corrupt, or not a gradfit model."""
+
+
+class DivergenceError(GradfitError, ArithmeticError):
+    """Training produced a non-finite loss or parameter.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch (0-based) in which the non-finite value appeared.
+    """
+
+    def __init__(self, message: str, *, epoch: int) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+
+
+class MissingDependencyError(GradfitError, ImportError):
+    """An optional dependency (PyTorch, matplotlib, pyarrow) is not installed."""
+
+
+def require(module: str, extra: str) -> None:
+    """Raise :class:`MissingDependencyError` unless ``module`` can be imported."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"{module} is not installed; install it with `pip install 'gradfit[{extra}]'`"
+        )
