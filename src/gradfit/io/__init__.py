@@ -1,0 +1,1 @@
+"""Files: atomic writes, model files, checkpoints and tabular data."""
