@@ -1,0 +1,40 @@
+"""The ``gradfit`` command group (``gradfit`` and ``python -m gradfit``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gradfit import __version__
+from gradfit.cli.commands import demo
+from gradfit.cli.exits import EPILOG, as_command_error
+
+
+class _Group(click.Group):
+    """A group that turns gradfit's errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            error = as_command_error(exc)
+            if error is None:
+                raise
+            raise error from None
+
+
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gradfit")
+def cli() -> None:
+    """Fit functions with neural networks: a NumPy engine and PyTorch, side by side."""
+
+
+cli.add_command(demo)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the ``gradfit`` command line."""
+    return cli.main(args=argv, prog_name="gradfit")
