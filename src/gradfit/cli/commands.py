@@ -7,7 +7,25 @@ from pathlib import Path
 
 import click
 
-from gradfit.cli.exits import EPILOG
+from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.paths import check_output
+from gradfit.engine.activations import ACTIVATIONS
+
+
+def _parse_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """Layer sizes written ``2,8,1`` or ``"2 8 1"``: at least two positive integers."""
+    try:
+        sizes = tuple(int(w) for w in value.replace(",", " ").split())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of integers such as 2,8,1") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise click.BadParameter(f"{value!r}: give at least two positive sizes, input first")
+    return sizes
+
+
+SEED = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random source."
+)
 
 
 @click.command(epilog=EPILOG)
@@ -20,10 +38,55 @@ from gradfit.cli.exits import EPILOG
     show_default=True,
     help="Folder for the figures (created if missing).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random source.")
+@SEED
 def demo(part: str | None, out_dir: Path, seed: int) -> None:
     """Run the walk-through (all of it, or one PART) and write its figures."""
     # gradfit.demo pulls in matplotlib: imported only when the command runs.
     walkthrough = importlib.import_module("gradfit.demo")
     out_dir.mkdir(parents=True, exist_ok=True)
     walkthrough.run(out_dir, part=part, seed=seed, log=click.echo)
+
+
+@click.command(epilog=EPILOG)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write (figures embedded).",
+)
+@SEED
+def report(out_path: Path, seed: int) -> None:
+    """Write the whole walk-through, with gradfit's numbers and figures, as one HTML file."""
+    check_output(out_path, what="report")
+    importlib.import_module("gradfit.report").write(out_path, seed=seed)
+    click.echo(f"wrote {out_path}")
+
+
+@click.command(epilog=EPILOG)
+@click.option(
+    "--sizes",
+    default="2,1",
+    metavar="SIZES",
+    callback=_parse_sizes,
+    show_default=True,
+    help="Layer sizes, input first, as '2,8,1' or '2 8 1'.",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(sorted(ACTIVATIONS)),
+    default="identity",
+    show_default=True,
+    help="Activation of the hidden layers.",
+)
+@SEED
+def gradcheck(sizes: tuple[int, ...], activation: str, seed: int) -> None:
+    """Check the engine's gradient against torch autograd and finite differences.
+
+    Exits with status 1 when the methods disagree.
+    """
+    result = importlib.import_module("gradfit.gradcheck").random_check(sizes, activation, seed)
+    click.echo(str(result))
+    if not result.ok:
+        raise CommandError("the gradients disagree (see the table above)", Exit.FAILURE)

@@ -30,7 +30,7 @@ class Exit(enum.IntEnum):
 EPILOG = """\b
 Exit status:
   0    success
-  1    a file could not be read or written (permissions, disk full)
+  1    a file could not be read or written; gradcheck found disagreeing gradients
   2    usage error: unknown option, bad value, output folder missing
   3    bad data: missing file or column, non-numeric cell, NaN/inf, too few rows
   4    model file missing, corrupt or not a gradfit model

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from gradfit import __version__
-from gradfit.cli.commands import demo
+from gradfit.cli.commands import demo, gradcheck, report
 from gradfit.cli.exits import EPILOG, as_command_error
 
 
@@ -32,7 +32,8 @@ def cli() -> None:
     """Fit functions with neural networks: a NumPy engine and PyTorch, side by side."""
 
 
-cli.add_command(demo)
+for command in (demo, gradcheck, report):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> Any:
