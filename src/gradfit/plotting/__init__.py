@@ -1,0 +1,26 @@
+"""Figures of data, fits and training, drawn with matplotlib (``pip install 'gradfit[plot]'``).
+
+Every function takes arrays or an engine :class:`~gradfit.engine.History`, returns a
+:class:`matplotlib.figure.Figure` (rendered with Agg, no window, no pyplot state)
+and, given ``path=``, saves it as PNG. matplotlib is imported only when a figure is drawn.
+"""
+
+from gradfit.plotting._canvas import save
+from gradfit.plotting.data import plot_data, plot_fit
+from gradfit.plotting.history import as_history, plot_loss, plot_parameters
+from gradfit.plotting.parity import max_parameter_difference, plot_parity
+from gradfit.plotting.surface import intercept_slope_path, line_loss, plot_descent
+
+__all__ = [
+    "as_history",
+    "intercept_slope_path",
+    "line_loss",
+    "max_parameter_difference",
+    "plot_data",
+    "plot_descent",
+    "plot_fit",
+    "plot_loss",
+    "plot_parameters",
+    "plot_parity",
+    "save",
+]

@@ -1,0 +1,80 @@
+"""Figures without pyplot: each figure gets its own Agg canvas and is saved atomically.
+
+Building :class:`matplotlib.figure.Figure` directly (rather than through
+``pyplot``) renders with Agg whatever backend the user has chosen, keeps no
+global list of open figures, and never opens a window.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradfit.engine.types import Array
+from gradfit.errors import DataError, require
+from gradfit.io.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PathLike = str | os.PathLike[str]
+
+# One colour per role, the same in every figure.
+OBSERVED = "#404040"
+OTHER = "#b0b0b0"
+TRUTH = "tab:blue"
+FITTED = ("tab:red", "tab:orange", "tab:green", "tab:purple")
+TRAIN = "tab:red"
+VALIDATION = "tab:blue"
+
+DPI = 100
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.4, 4.6)) -> Any:
+    """A figure with an Agg canvas and a ``(nrows, ncols)`` array of axes.
+
+    Returns
+    -------
+    (Figure, (nrows, ncols) array of Axes)
+    """
+    require("matplotlib", "plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat:
+        ax.grid(True, color="#e6e6e6", linewidth=0.8)
+        ax.set_axisbelow(True)
+    return fig, axes
+
+
+def save(fig: Figure, path: PathLike) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically (a reader never sees half a file)."""
+    target = Path(path)
+    with atomic_write(target, "wb") as f:
+        fig.savefig(f, format="png", dpi=DPI)
+    return target
+
+
+def finish(fig: Figure, path: PathLike | None) -> Figure:
+    """Save ``fig`` when ``path`` is given; return it either way."""
+    if path is not None:
+        save(fig, path)
+    return fig
+
+
+def as_1d(a: Any, name: str, n: int | None = None) -> Array:
+    """``a`` as a 1-D float array (a ``(n, 1)`` column is flattened), of length ``n`` if given."""
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"{name} must be 1-D or a single column, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise DataError(f"{name} has {arr.shape[0]} values but x has {n}")
+    return arr
