@@ -24,7 +24,7 @@ def generators(seed: int) -> dict[str, np.random.Generator]:
 
 @dataclass(frozen=True)
 class Problems:
-    """The linear problem (100 points, a sample of 50) and the sine problem (100, a sample of 20)."""
+    """The linear problem (100 points, 50 sampled) and the sine problem (100, 20 sampled)."""
 
     linear: Dataset
     sine: Dataset
