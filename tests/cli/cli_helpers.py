@@ -1,0 +1,46 @@
+"""Helpers for the command-line tests: data files, a real subprocess, error checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def write_sine_csv(path: Path, n: int = 40, seed: int = 0) -> Path:
+    """``x, y`` with ``y = 4 sin x + noise``, as in the walk-through, seeded."""
+    rng = np.random.default_rng(seed)
+    x = np.linspace(-5, 5, n)
+    y = 4 * np.sin(x) + rng.normal(0, 1, n)
+    lines = ["x,y"] + [f"{a!r},{b!r}" for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_gradfit(
+    *args: object, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m gradfit args…`` in a real subprocess."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-m", "gradfit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_one_line_error(stderr: str, *fragments: str) -> None:
+    """stderr is one ``gradfit: error: …`` line holding every fragment, and no traceback."""
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("gradfit: error: "), stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

@@ -1,0 +1,120 @@
+"""gradfit.io.tabular: reading tables into validated floats, writing CSV atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from gradfit.errors import DataError
+from gradfit.io.tabular import read_table, write_array, write_csv
+
+
+def table_file(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_reads_the_named_columns_as_floats_in_that_order(tmp_path: Path) -> None:
+    path = table_file(tmp_path, "a,b,label\n1,2.5,x\n-3,4e-3,y\n")
+    table = read_table(path)
+    assert table.columns == ["a", "b", "label"]
+    assert_array_equal(table.floats(["b", "a"], role="feature"), [[2.5, 1.0], [4e-3, -3.0]])
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("x,y\n1,2\n2,abc\n", ["column 'y'", "row 2 (line 3)", "'abc' is not a number"]),
+        ("x,y\n1,2\n2,\n3,4\n", ["column 'y'", "row 2 (line 3)", "empty or NaN"]),
+        ("x,y\n1,nan\n2,3\n", ["column 'y'", "row 1 (line 2)", "empty or NaN"]),
+        ("x,y\n1,2\n-inf,3\n", ["column 'x'", "row 2 (line 3)", "infinite"]),
+    ],
+)
+def test_a_bad_cell_is_named_by_column_and_row(
+    tmp_path: Path, text: str, fragments: list[str]
+) -> None:
+    table = read_table(table_file(tmp_path, text))
+    with pytest.raises(DataError) as info:
+        table.floats(["x", "y"], role="feature")
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "the file is empty"),
+        ("x,y\n", "a header but no data rows"),
+        ("x,x\n1,2\n", "duplicate column name(s) 'x'"),
+        ("x,y\n1,2\n3,4,5\n", "Expected 2 fields in line 3, saw 3"),
+    ],
+)
+def test_a_file_that_is_no_table_is_refused(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(DataError, match=r"data\.csv") as info:
+        read_table(table_file(tmp_path, text))
+    assert fragment in str(info.value)
+
+
+def test_too_few_rows_says_how_many_are_needed(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"1 data row\(s\); at least 2 .* to fit a model"):
+        read_table(table_file(tmp_path, "x,y\n1,2\n"), min_rows=2, purpose="fit a model")
+
+
+def test_missing_file_folder_and_binary_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a folder"):
+        read_table(tmp_path)
+    binary = tmp_path / "model.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00")
+    with pytest.raises(DataError, match="not a UTF-8 text file"):
+        read_table(binary)
+
+
+def test_missing_columns_are_all_named(tmp_path: Path) -> None:
+    table = read_table(table_file(tmp_path, "x,y\n1,2\n"))
+    with pytest.raises(DataError, match=r"target column\(s\) 'z', 'w' not found.*'x', 'y'"):
+        table.floats(["x", "z", "w"], role="target")
+
+
+def test_parquet_reads_like_csv(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "data.parquet"
+    pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, np.inf]}).to_parquet(path)
+    table = read_table(path)
+    assert_array_equal(table.floats(["x"], role="feature"), [[1.0], [2.0]])
+    with pytest.raises(DataError, match=r"column 'y', row 2: the value is infinite"):
+        table.floats(["y"], role="target")
+    not_parquet = table_file(tmp_path, "x,y\n1,2\n", name="fake.parquet")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        read_table(not_parquet)
+
+
+def test_written_floats_read_back_bit_for_bit(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(500, 2)) * np.exp(rng.uniform(-300, 300, size=(500, 1)))
+    path = tmp_path / "out.csv"
+    write_array(path, ["a", "b,c"], values)
+    table = read_table(path)
+    assert table.columns == ["a", "b,c"]
+    assert_array_equal(table.floats(["a", "b,c"], role="feature"), values)
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    write_csv(path, ["epoch", "loss"], [[1, 0.5]])
+    before = path.read_bytes()
+
+    def rows() -> object:
+        yield [2, 0.25]
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_csv(path, ["epoch", "loss"], rows())  # type: ignore[arg-type]
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
