@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from gradfit import demo as walkthrough
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.paths import check_output
+from gradfit.demo import PARTS
 from gradfit.engine.activations import ACTIVATIONS
 
 
@@ -29,7 +31,7 @@ SEED = click.option(
 
 
 @click.command(epilog=EPILOG)
-@click.argument("part", required=False)
+@click.argument("part", type=click.Choice(PARTS), default="all", metavar="[PART]")
 @click.option(
     "--out",
     "out_dir",
@@ -39,11 +41,8 @@ SEED = click.option(
     help="Folder for the figures (created if missing).",
 )
 @SEED
-def demo(part: str | None, out_dir: Path, seed: int) -> None:
-    """Run the walk-through (all of it, or one PART) and write its figures."""
-    # gradfit.demo pulls in matplotlib: imported only when the command runs.
-    walkthrough = importlib.import_module("gradfit.demo")
-    out_dir.mkdir(parents=True, exist_ok=True)
+def demo(part: str, out_dir: Path, seed: int) -> None:
+    """Run the walk-through (all of it, or one PART: numpy or torch) and write its figures."""
     walkthrough.run(out_dir, part=part, seed=seed, log=click.echo)
 
 
