@@ -3,6 +3,8 @@
 ``import gradfit`` needs NumPy only; PyTorch and matplotlib are imported when used.
 """
 
+from typing import Any
+
 from gradfit import datasets, engine
 from gradfit.errors import (
     DataError,
@@ -11,6 +13,7 @@ from gradfit.errors import (
     MissingDependencyError,
     ModelFileError,
 )
+from gradfit.gradcheck import GradientReport, check_gradients
 from gradfit.walkthrough import (
     Trajectory,
     add_intercept,
@@ -27,11 +30,13 @@ __all__ = [
     "DataError",
     "DivergenceError",
     "GradfitError",
+    "GradientReport",
     "MissingDependencyError",
     "ModelFileError",
     "Trajectory",
     "__version__",
     "add_intercept",
+    "check_gradients",
     "datasets",
     "engine",
     "gradient_step",
@@ -40,3 +45,12 @@ __all__ = [
     "squared_loss",
     "training_loop",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # gradfit.torch_backend imports PyTorch, so it is loaded on first use only.
+    if name == "torch_backend":
+        import importlib
+
+        return importlib.import_module("gradfit.torch_backend")
+    raise AttributeError(f"module 'gradfit' has no attribute {name!r}")

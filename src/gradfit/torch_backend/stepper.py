@@ -1,0 +1,120 @@
+"""The torch backend's :class:`~gradfit.engine.training.Stepper`: autograd does the backward."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from gradfit.engine.losses import Loss
+from gradfit.engine.training import Rows
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+from gradfit.torch_backend.optim import load_numpy_state, state_to_numpy, steps_taken
+
+REDUCTIONS = {"mse": "mean", "sse": "sum"}
+"""Each loss as ``torch.nn.functional.mse_loss``'s reduction."""
+
+
+class TorchStepper:
+    """A torch module, its data, a loss and an optimizer, stepped by the engine's ``Trainer``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The model; its parameters' dtype and device are those of the data.
+    X : (n_samples, n_in) array
+    Y : (n_samples, n_out) array
+        Copied once to the module's device and dtype.
+    loss : Loss
+        The engine's :class:`~gradfit.engine.MSE` or :class:`~gradfit.engine.SSE`.
+    optimizer : torch.optim.Optimizer
+        Built over ``module.parameters()``, e.g. by :func:`make_optimizer`.
+    device : str or torch.device, optional
+        Move ``module`` there first; by default it stays where it is.
+    """
+
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        X: Array,
+        Y: Array,
+        *,
+        loss: Loss,
+        optimizer: torch.optim.Optimizer,
+        device: Any = None,
+    ) -> None:
+        from gradfit.torch_backend.convert import resolve_device
+
+        if loss.name not in REDUCTIONS:
+            raise ValueError(f"the torch backend trains with 'mse' or 'sse', not {loss!r}")
+        if device is not None:
+            module.to(resolve_device(device))
+        self.module, self.loss, self.optimizer = module, loss, optimizer
+        self.params = list(module.parameters())
+        if not self.params:
+            raise ValueError(f"{type(module).__name__} has no parameters to train")
+        self.dtype, self.device = self.params[0].dtype, self.params[0].device
+        self.X, self.Y = self._tensor(X), self._tensor(Y)
+        self.n_samples = int(self.X.shape[0])
+        self.t = steps_taken(optimizer)
+        self._reduction = REDUCTIONS[loss.name]
+
+    def _tensor(self, A: Array) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(A), dtype=self.dtype, device=self.device)
+
+    def _loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        Y_hat = self.module(X)
+        if Y_hat.shape != Y.shape:
+            raise DataError(
+                f"predictions have shape {tuple(Y_hat.shape)} but targets have shape "
+                f"{tuple(Y.shape)}; reshape the targets to (n_samples, n_outputs)"
+            )
+        return torch.nn.functional.mse_loss(Y_hat, Y, reduction=self._reduction)
+
+    def step(self, rows: Rows) -> float:
+        """Forward, backward and update on ``rows``; return the loss before the update."""
+        if rows is None:
+            X, Y = self.X, self.Y
+        elif isinstance(rows, slice):
+            X, Y = self.X[rows], self.Y[rows]
+        else:
+            index = torch.as_tensor(rows, device=self.device)
+            X, Y = self.X[index], self.Y[index]
+        self.optimizer.zero_grad()
+        loss = self._loss(X, Y)
+        loss.backward()  # type: ignore[no-untyped-call]
+        self.optimizer.step()
+        self.t += 1
+        return float(loss.item())
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        """The loss on ``(X, Y)`` at the current parameters, without updating."""
+        with torch.no_grad():
+            return float(self._loss(self._tensor(X), self._tensor(Y)).item())
+
+    def get_parameters(self) -> list[Array]:
+        """Copies of ``[W1, b1, …]`` as NumPy arrays."""
+        return [p.detach().cpu().numpy().copy() for p in self.params]
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        """Overwrite the parameters with ``params`` (NumPy arrays, in the same order)."""
+        if len(params) != len(self.params):
+            raise ValueError(f"expected {len(self.params)} parameter arrays, got {len(params)}")
+        with torch.no_grad():
+            for i, (p, new) in enumerate(zip(self.params, params, strict=True)):
+                if tuple(np.shape(new)) != tuple(p.shape):
+                    raise ValueError(
+                        f"parameter {i}: expected shape {tuple(p.shape)}, got {np.shape(new)}"
+                    )
+                p.copy_(torch.as_tensor(np.asarray(new), dtype=p.dtype, device=p.device))
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer's step count and buffers, as the engine's ``state_dict()``."""
+        return state_to_numpy(self.optimizer, self.t)
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Restore an engine-format state (from either backend)."""
+        self.t = load_numpy_state(self.optimizer, state)
