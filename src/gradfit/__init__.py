@@ -14,6 +14,7 @@ from gradfit.errors import (
     ModelFileError,
 )
 from gradfit.gradcheck import GradientReport, check_gradients
+from gradfit.io.model import load, save
 from gradfit.walkthrough import (
     Trajectory,
     add_intercept,
@@ -42,6 +43,8 @@ __all__ = [
     "gradient_step",
     "layer",
     "linear_gradient",
+    "load",
+    "save",
     "squared_loss",
     "training_loop",
 ]

@@ -1,0 +1,170 @@
+"""Model files: a network or a fitted estimator as one ``.safetensors`` file.
+
+The tensors are the parameters, named as in a ``torch.nn.Sequential`` (``0.weight``,
+``0.bias``, ``2.weight``, … with the activations at the odd indices), so the file
+also loads into PyTorch with ``module.load_state_dict(safetensors.torch.load_file(path))``.
+The header's metadata holds a JSON document::
+
+    {"format": "gradfit.model", "version": 1, "kind": "mlp",
+     "network": {"sizes": [1, 16, 1], "activation": "relu", "dtype": "float64"}}
+
+A fitted :class:`~gradfit.MLPRegressor` is ``"kind": "regressor"`` with the
+estimator's own document under ``"estimator"`` and the arrays it needs. Nothing is
+pickled; :func:`load` checks every field before building anything.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from typing import Any
+
+from gradfit.engine.activations import ACTIVATIONS
+from gradfit.engine.network import DTYPES, MLP
+from gradfit.engine.types import Array
+from gradfit.errors import ModelFileError
+from gradfit.io import safetensors_file
+
+FORMAT = "gradfit.model"
+VERSION = 1
+KINDS = ("mlp", "regressor")
+
+
+def save(
+    model: Any, path: str | os.PathLike[str], *, target_names: list[str] | None = None
+) -> None:
+    """Write ``model`` to ``path`` (atomically: an old file there is replaced only whole).
+
+    Parameters
+    ----------
+    model : MLP, torch.nn.Module or fitted MLPRegressor
+        An engine network; a torch ``Sequential`` of ``Linear`` layers and one kind
+        of activation (saved as the equivalent :class:`MLP`); or a fitted estimator.
+    path : str or path-like
+        Conventionally ``*.safetensors``.
+    target_names : list of str, optional
+        Names of the outputs, kept for whoever predicts with the model (the CLI's
+        column headers); a loaded estimator has them as ``target_names_``.
+    """
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        from gradfit.torch_backend import from_torch
+
+        model = from_torch(model)
+    if isinstance(model, MLP):
+        doc |= {"kind": "mlp", "network": model.spec}
+        tensors = network_tensors(model)
+    elif hasattr(model, "_export_state"):
+        meta, tensors = model._export_state()
+        doc |= {"kind": "regressor", "estimator": meta}
+    else:
+        raise TypeError(f"save takes an MLP, a torch module or an MLPRegressor, not {model!r}")
+    if target_names is not None:
+        doc["target_names"] = [str(name) for name in target_names]
+    safetensors_file.write(path, doc, tensors)
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """The network (:class:`MLP`) or fitted :class:`~gradfit.MLPRegressor` saved at ``path``.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is missing, corrupt, not a gradfit model, of a newer format
+        version, or its tensors disagree with its specification or are not finite.
+    """
+    doc, tensors = safetensors_file.read(path, what="model")
+
+    def fail(problem: str) -> ModelFileError:
+        return ModelFileError(f"{path}: not a valid gradfit model file: {problem}")
+
+    if doc.get("format") != FORMAT:
+        raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")
+    version = doc.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise fail(f"format version {version!r} is not one this gradfit reads ({VERSION})")
+    names = doc.get("target_names")
+    if names is not None and not (
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+    ):
+        raise fail("target_names is not a list of strings")
+    kind = doc.get("kind")
+    if kind == "mlp":
+        try:
+            return network_from(doc.get("network"), tensors)
+        except ModelFileError as exc:
+            raise fail(str(exc)) from None
+    if kind == "regressor":
+        return _regressor_from(doc.get("estimator"), tensors, names, fail)
+    raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+
+
+def network_tensors(net: MLP) -> dict[str, Array]:
+    """``net``'s parameters named as a ``torch.nn.Sequential``'s state dict names them."""
+    return {
+        f"{2 * i}.{name}": A
+        for i, dense in enumerate(net.dense)
+        for name, A in (("weight", dense.W), ("bias", dense.b))
+    }
+
+
+def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
+    """The :class:`MLP` that ``spec`` (an :attr:`MLP.spec`) and ``tensors`` describe.
+
+    Raises :class:`ModelFileError` (naming the problem) unless ``spec`` is well formed
+    and ``tensors`` are exactly its parameters, with its shapes and dtype.
+    """
+    if not isinstance(spec, dict) or set(spec) != {"sizes", "activation", "dtype"}:
+        raise ModelFileError("the network specification must hold sizes, activation and dtype")
+    sizes, activation, dtype = spec["sizes"], spec["activation"], spec["dtype"]
+    if not (
+        isinstance(sizes, list)
+        and len(sizes) >= 2
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
+    ):
+        raise ModelFileError(f"sizes {sizes!r} is not a list of two or more positive integers")
+    if activation not in ACTIVATIONS:
+        raise ModelFileError(
+            f"unknown activation {activation!r} (known: {', '.join(sorted(ACTIVATIONS))})"
+        )
+    if dtype not in DTYPES:
+        raise ModelFileError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    expected: dict[str, tuple[int, ...]] = {}
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        expected |= {f"{2 * i}.weight": (n_out, n_in), f"{2 * i}.bias": (n_out,)}
+    missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise ModelFileError(
+            f"the tensors do not match sizes {sizes}: "
+            + "; ".join(
+                f"{what} {', '.join(names)}"
+                for what, names in (("missing", missing), ("unexpected", extra))
+                if names
+            )
+        )
+    for name, shape in expected.items():
+        A = tensors[name]
+        if A.shape != shape:
+            raise ModelFileError(f"tensor {name!r} has shape {A.shape}, sizes {sizes} need {shape}")
+        if A.dtype.name != dtype:
+            raise ModelFileError(f"tensor {name!r} is {A.dtype.name}, the network is {dtype}")
+    return MLP.from_parameters(sizes, activation, [tensors[name] for name in expected])
+
+
+def _regressor_from(
+    meta: Any, tensors: dict[str, Array], target_names: list[str] | None, fail: Any
+) -> Any:
+    from gradfit.estimator import MLPRegressor
+
+    if not isinstance(meta, dict):
+        raise fail("the estimator's description is not a JSON object")
+    try:
+        model = MLPRegressor._import_state(meta, tensors)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        # The estimator checks its own document; whatever it rejects is a bad file here.
+        raise fail(f"the estimator's state is inconsistent: {exc}") from None
+    if target_names is not None:
+        model.target_names_ = target_names
+    return model

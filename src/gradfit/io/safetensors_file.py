@@ -1,0 +1,205 @@
+"""One ``.safetensors`` file: named tensors plus a JSON document, written atomically.
+
+The layout (https://github.com/huggingface/safetensors) is::
+
+    8 bytes    N, the header's length (unsigned, little-endian)
+    N bytes    a JSON object: {name: {"dtype", "shape", "data_offsets": [begin, end]}, …,
+               "__metadata__": {str: str}}   (may end in spaces)
+    the rest   the tensors' bytes, back to back, each at its offsets
+
+gradfit keeps its own JSON document in ``__metadata__["gradfit"]``. Writing uses the
+``safetensors`` package; reading is done here, checking every field against the file
+before a byte is interpreted, so a damaged or hostile file raises
+:class:`~gradfit.errors.ModelFileError` naming the problem, and nothing in it is ever
+executed (there is no pickle anywhere in the format).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from gradfit.engine.types import Array
+from gradfit.errors import ModelFileError
+from gradfit.io.atomic import atomic_write
+
+KEY = "gradfit"
+"""The ``__metadata__`` entry that holds gradfit's JSON document."""
+
+MAX_HEADER = 100 * 2**20
+"""The largest header accepted (the safetensors library's own limit)."""
+
+DTYPES: dict[str, np.dtype[Any]] = {
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+    "I32": np.dtype("<i4"),
+    "I64": np.dtype("<i8"),
+    "U32": np.dtype("<u4"),
+    "U64": np.dtype("<u8"),
+}
+"""The safetensors dtypes gradfit writes and reads, as little-endian NumPy dtypes."""
+
+Fail = Callable[[str], NoReturn]
+
+_SIGNATURES = {
+    b"\x80": "a Python pickle (gradfit never unpickles: it can run arbitrary code)",
+    b"PK\x03\x04": "a zip archive, such as torch.save writes (gradfit never unpickles)",
+    b"\x93NUMPY": "a NumPy .npy file",
+}
+
+
+def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, Array]) -> None:
+    """Write ``tensors`` and the JSON document ``doc`` to ``path`` atomically.
+
+    Every tensor is written in one of :data:`DTYPES`, C-contiguous and little-endian.
+    """
+    from safetensors.numpy import save
+
+    for name, A in tensors.items():
+        if A.dtype.newbyteorder("<") not in DTYPES.values():
+            raise TypeError(f"tensor {name!r} has dtype {A.dtype}, which gradfit does not write")
+    data = save(
+        {name: np.ascontiguousarray(A) for name, A in tensors.items()},
+        metadata={KEY: json.dumps(doc, allow_nan=False, separators=(",", ":"))},
+    )
+    with atomic_write(path) as f:
+        f.write(data)
+
+
+def read(
+    path: str | os.PathLike[str], *, what: str = "model"
+) -> tuple[dict[str, Any], dict[str, Array]]:
+    """The JSON document and the tensors of the file at ``path``.
+
+    Every float tensor must be finite. ``what`` ("model", "checkpoint") names the
+    file in messages.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is missing, unreadable, or not a well-formed safetensors file
+        with a gradfit document; the message names the first problem found.
+    """
+    path = Path(path)
+    fail = _failer(path, what)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        fail("no such file")
+    except IsADirectoryError:
+        fail("it is a folder, not a file")
+    except OSError as exc:
+        fail(f"it could not be read ({exc.strerror or exc})")
+    for magic, kind in _SIGNATURES.items():
+        if raw.startswith(magic):
+            fail(f"it is {kind}, not a safetensors file")
+    if len(raw) < 8:
+        fail(f"it is {len(raw)} bytes long, too short for a safetensors header")
+    n = int.from_bytes(raw[:8], "little")
+    if n > len(raw) - 8:
+        fail(
+            f"the header claims {n} bytes but only {len(raw) - 8} follow "
+            "(truncated, or not a safetensors file)"
+        )
+    if n > MAX_HEADER:
+        fail(f"the header claims {n} bytes, more than the {MAX_HEADER} allowed")
+    header = _parse_json(raw[8 : 8 + n], "the header", fail)
+    if not isinstance(header, dict):
+        fail("the header is not a JSON object")
+    meta = header.pop("__metadata__", None)
+    doc = _document(meta, fail)
+    tensors = _tensors(header, memoryview(raw)[8 + n :], fail)
+    return doc, tensors
+
+
+def _failer(path: Path, what: str) -> Fail:
+    def fail(problem: str) -> NoReturn:
+        raise ModelFileError(f"{path}: not a valid gradfit {what} file: {problem}")
+
+    return fail
+
+
+def _parse_json(text: bytes, what: str, fail: Fail) -> Any:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            fail(f"{what} repeats a key")
+        return dict(pairs)
+
+    def no_constant(name: str) -> None:
+        fail(f"{what} holds {name}, which JSON does not allow")
+
+    try:
+        return json.loads(
+            text.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constant
+        )
+    except ModelFileError:
+        raise  # from the hooks above, already naming the problem
+    except UnicodeDecodeError:
+        fail(f"{what} is not UTF-8 text")
+    except (ValueError, RecursionError) as exc:
+        fail(f"{what} is not valid JSON ({str(exc).splitlines()[0][:120]})")
+
+
+def _document(meta: Any, fail: Fail) -> dict[str, Any]:
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        fail("the header has no __metadata__ of text values")
+    if KEY not in meta:
+        fail(f"the header's __metadata__ has no {KEY!r} entry; it was not written by gradfit")
+    doc = _parse_json(meta[KEY].encode("utf-8"), "the gradfit metadata", fail)
+    if not isinstance(doc, dict):
+        fail("the gradfit metadata is not a JSON object")
+    return doc
+
+
+def _tensors(header: dict[str, Any], data: memoryview, fail: Fail) -> dict[str, Array]:
+    spans = []
+    for name, entry in header.items():
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            fail(f"tensor {name!r}: the entry must hold exactly dtype, shape and data_offsets")
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if dtype not in DTYPES:
+            fail(f"tensor {name!r}: unsupported dtype {dtype!r} (expected one of {sorted(DTYPES)})")
+        if not _ints(shape):
+            fail(f"tensor {name!r}: shape {shape!r} is not a list of non-negative integers")
+        if not (_ints(offsets) and len(offsets) == 2 and offsets[0] <= offsets[1]):
+            fail(f"tensor {name!r}: data_offsets {offsets!r} is not [begin, end] with begin <= end")
+        nbytes = math.prod(shape) * DTYPES[dtype].itemsize
+        if offsets[1] - offsets[0] != nbytes:
+            fail(
+                f"tensor {name!r}: shape {shape} of {dtype} needs {nbytes} bytes "
+                f"but data_offsets span {offsets[1] - offsets[0]}"
+            )
+        spans.append((offsets[0], offsets[1], name))
+    end = 0
+    for begin, stop, name in sorted(spans):
+        if begin != end:
+            problem = "overlaps the previous one" if begin < end else f"leaves a gap at byte {end}"
+            fail(f"tensor {name!r} {problem} in the data")
+        end = stop
+    if end != len(data):
+        fail(
+            f"the tensors cover {end} bytes of data but the file holds {len(data)}; "
+            + ("truncated" if end > len(data) else "extra bytes at the end")
+        )
+    tensors: dict[str, Array] = {}
+    for name, entry in header.items():
+        begin, stop = entry["data_offsets"]
+        dtype = DTYPES[entry["dtype"]]
+        A = np.frombuffer(data[begin:stop], dtype=dtype).reshape(entry["shape"])
+        if dtype.kind == "f" and not np.isfinite(A).all():
+            fail(f"tensor {name!r} holds NaN or infinite values")
+        tensors[name] = A.astype(dtype.newbyteorder("="), copy=True)
+    return tensors
+
+
+def _ints(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    )

@@ -1,0 +1,264 @@
+"""gradfit.save / gradfit.load: round trips, and every malformed file refused by name."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from model_files import rewrite, small_net, split, valid_bytes, with_tensor
+
+import gradfit
+from gradfit.engine.network import MLP
+from gradfit.errors import ModelFileError
+from gradfit.io import safetensors_file
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["identity", "relu", "tanh", "sigmoid"])
+def test_mlp_round_trip_is_exact(tmp_path: Path, dtype: Any, activation: str) -> None:
+    net = MLP([3, 4, 5, 2], activation, rng=np.random.default_rng(1), dtype=dtype)
+    path = tmp_path / "net.safetensors"
+    gradfit.save(net, path)
+    back = gradfit.load(path)
+    assert isinstance(back, MLP)
+    assert back.spec == net.spec
+    for a, b in zip(back.parameters(), net.parameters(), strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    X = np.random.default_rng(2).normal(size=(7, 3)).astype(dtype)
+    np.testing.assert_array_equal(back.forward(X), net.forward(X))
+
+
+def test_save_replaces_an_old_file_whole_and_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "net.safetensors"
+    gradfit.save(MLP([1, 8, 1], rng=np.random.default_rng(0)), path)
+    gradfit.save(small_net(), path)
+    assert gradfit.load(path).sizes == [2, 3, 1]
+    assert [p.name for p in tmp_path.iterdir()] == ["net.safetensors"]
+
+
+def test_save_refuses_what_it_cannot_describe(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="save takes an MLP"):
+        gradfit.save({"W": np.zeros(2)}, tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def _ok(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+    return header, doc, data
+
+
+def _set(doc_edit: Any) -> Any:
+    def edit(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+        doc_edit(doc)
+        return header, doc, data
+
+    return edit
+
+
+def _tensor_edit(name: str, **entry: Any) -> Any:
+    def edit(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+        header[name] |= entry
+        return header, doc, data
+
+    return edit
+
+
+def _drop(name: str) -> Any:
+    def edit(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+        begin, end = header.pop(name)["data_offsets"]
+        for entry in header.values():
+            b, e = entry["data_offsets"]
+            if b >= end:
+                entry["data_offsets"] = [b - (end - begin), e - (end - begin)]
+        return header, doc, data[:begin] + data[end:]
+
+    return edit
+
+
+def _add_extra(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+    header["4.weight"] = {"dtype": "F64", "shape": [1], "data_offsets": [len(data), len(data) + 8]}
+    return header, doc, data + np.ones(1).tobytes()
+
+
+def _nested(key: str, value: Any) -> Any:
+    return _set(lambda doc: doc["network"].__setitem__(key, value))
+
+
+def _overlap(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+    # The second tensor's span moved 8 bytes back, into the first one's.
+    second = sorted(header, key=lambda k: header[k]["data_offsets"][0])[1]
+    header[second]["data_offsets"] = [o - 8 for o in header[second]["data_offsets"]]
+    return header, doc, data
+
+
+def _gap(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
+    for entry in header.values():
+        if entry["data_offsets"][0] > 0:
+            entry["data_offsets"] = [o + 8 for o in entry["data_offsets"]]
+    first = min(header, key=lambda k: header[k]["data_offsets"][0])
+    end = header[first]["data_offsets"][1]
+    return header, doc, data[:end] + bytes(8) + data[end:]
+
+
+# Each case: (id, how to make the bad file from a valid one, what the message names).
+HEADER_CASES = [
+    ("unknown format version", _set(lambda d: d.__setitem__("version", 2)), "format version 2"),
+    ("not a gradfit model", _set(lambda d: d.__setitem__("format", "other")), "format is 'other'"),
+    ("unknown kind", _set(lambda d: d.__setitem__("kind", "cnn")), "kind 'cnn'"),
+    ("unknown activation", _nested("activation", "swish"), "unknown activation 'swish'"),
+    ("unknown dtype in spec", _nested("dtype", "float16"), "dtype 'float16'"),
+    ("spec says float32", _nested("dtype", "float32"), "is float64, the network is float32"),
+    ("sizes not a list", _nested("sizes", "2-3-1"), "sizes '2-3-1'"),
+    ("sizes disagree with shapes", _nested("sizes", [2, 4, 1]), "has shape (3, 2)"),
+    ("spec missing a field", _set(lambda d: d["network"].pop("dtype")), "must hold sizes"),
+    ("missing tensor", _drop("2.bias"), "missing 2.bias"),
+    ("extra tensor", _add_extra, "unexpected 4.weight"),
+    ("unsupported tensor dtype", _tensor_edit("0.bias", dtype="F16"), "unsupported dtype 'F16'"),
+    ("shape disagrees with offsets", _tensor_edit("0.bias", shape=[4]), "needs 32 bytes"),
+    ("negative shape", _tensor_edit("0.bias", shape=[-3]), "not a list of non-negative"),
+    ("offsets reversed", _tensor_edit("0.bias", data_offsets=[9, 1]), "begin <= end"),
+    ("entry without offsets", _tensor_edit("0.bias", data_offsets=None), "data_offsets"),
+    ("overlapping tensors", _overlap, "overlaps"),
+    ("gap between tensors", _gap, "leaves a gap"),
+    ("no gradfit metadata", lambda h, d, x: (h, None, x), "no __metadata__"),
+    ("target_names not strings", _set(lambda d: d.__setitem__("target_names", [1])), "target"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"), [c[1:] for c in HEADER_CASES], ids=[c[0] for c in HEADER_CASES]
+)
+def test_header_and_spec_errors_are_named(tmp_path: Path, edit: Any, message: str) -> None:
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(rewrite(valid_bytes(tmp_path), edit))
+    with pytest.raises(ModelFileError, match="not a valid gradfit model file") as info:
+        gradfit.load(path)
+    assert message in str(info.value)
+
+
+def test_the_unedited_rewrite_loads(tmp_path: Path) -> None:
+    # The helpers themselves make loadable files: the failures above are the edits'.
+    path = tmp_path / "same.safetensors"
+    path.write_bytes(rewrite(valid_bytes(tmp_path), _ok))
+    assert gradfit.load(path).spec == small_net().spec
+
+
+def _raw_cases(valid: bytes) -> list[tuple[str, bytes, str]]:
+    header, doc, data = split(valid)
+    text = json.dumps(header | {"__metadata__": {"gradfit": json.dumps(doc)}}).encode()
+    return [
+        ("empty file", b"", "0 bytes long"),
+        ("shorter than the length field", b"\x10\x00\x00", "3 bytes long"),
+        ("header larger than the file", (10**6).to_bytes(8, "little") + b"{}", "claims 1000000"),
+        ("truncated data", valid[:-5], "truncated"),
+        ("extra bytes at the end", valid + b"\x00" * 3, "extra bytes"),
+        ("header not JSON", _with_header(b"{]}"), "not valid JSON"),
+        ("header not UTF-8", (2).to_bytes(8, "little") + b"\xff\xfe", "not UTF-8"),
+        ("header a JSON list", (2).to_bytes(8, "little") + b"[]", "not a JSON object"),
+        ("NaN in header", (12).to_bytes(8, "little") + b'{"a": NaN}  ', "NaN"),
+        ("repeated key", _with_header(b'{"a": 1, "a": 2}'), "repeats a key"),
+        ("metadata without gradfit", _with_header(b'{"__metadata__": {"x": "1"}}'), "'gradfit'"),
+        ("metadata not JSON", _with_header(b'{"__metadata__": {"gradfit": "{"}}'), "metadata"),
+        ("metadata not text", _with_header(b'{"__metadata__": {"gradfit": 3}}'), "text values"),
+        ("deeply nested header", _with_header(b"[" * 100_000 + b"]" * 100_000), "JSON"),
+        ("npy file", b"\x93NUMPY\x01\x00" + bytes(100), "NumPy .npy"),
+        ("header ends in junk", _with_header(text[:-1] + b"x") + data, "not valid JSON"),
+    ]
+
+
+def _with_header(text: bytes) -> bytes:
+    return len(text).to_bytes(8, "little") + text
+
+
+def test_each_raw_byte_error_is_named(tmp_path: Path) -> None:
+    valid = valid_bytes(tmp_path)
+    for name, raw, message in _raw_cases(valid):
+        path = tmp_path / "bad.safetensors"
+        path.write_bytes(raw)
+        with pytest.raises(ModelFileError) as info:
+            gradfit.load(path)
+        assert message in str(info.value), name
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_refused(tmp_path: Path, value: float) -> None:
+    raw = valid_bytes(tmp_path)
+    path = tmp_path / "nan.safetensors"
+    path.write_bytes(with_tensor(raw, "2.bias", np.array([value])))
+    with pytest.raises(ModelFileError, match=r"tensor '2.bias' holds NaN or infinite"):
+        gradfit.load(path)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="no such file"):
+        gradfit.load(tmp_path / "absent.safetensors")
+    with pytest.raises(ModelFileError, match="folder"):
+        gradfit.load(tmp_path)
+
+
+def test_header_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real limit is 100 MiB; a smaller one shows the check without such a file.
+    monkeypatch.setattr(safetensors_file, "MAX_HEADER", 16)
+    path = tmp_path / "big.safetensors"
+    path.write_bytes(valid_bytes(tmp_path))
+    with pytest.raises(ModelFileError, match="more than the 16 allowed"):
+        gradfit.load(path)
+
+
+class _Payload:
+    """Unpickling this creates the file named by ``target``."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.target,))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
+def test_a_pickle_is_refused_without_running_it(tmp_path: Path, protocol: int) -> None:
+    target = tmp_path / "pwned"
+    payload = pickle.dumps(_Payload(target), protocol=protocol)
+    # The payload is live: unpickling it does create the file.
+    pickle.loads(payload)
+    assert target.exists()
+    target.unlink()
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(payload)
+    with pytest.raises(ModelFileError, match="not a valid gradfit model file"):
+        gradfit.load(path)
+    assert not target.exists()
+
+
+def test_a_torch_save_zip_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"weight": [1.0]}))
+    with pytest.raises(ModelFileError, match="zip archive"):
+        gradfit.load(path)
+
+
+def test_torch_module_saves_as_its_mlp_and_loads_into_torch(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    from gradfit.torch_backend import to_torch
+
+    net = MLP([2, 6, 1], "sigmoid", rng=np.random.default_rng(3))
+    path = tmp_path / "from_torch.safetensors"
+    gradfit.save(to_torch(net), path)
+    back = gradfit.load(path)
+    for a, b in zip(back.parameters(), net.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The tensor names are torch's, so torch reads the file with its own loader.
+    module = to_torch(MLP([2, 6, 1], "sigmoid", rng=np.random.default_rng(4)))
+    module.load_state_dict(load_file(str(path)))
+    X = np.random.default_rng(5).normal(size=(4, 2))
+    with torch.no_grad():
+        out = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(out, net.forward(X), rtol=1e-13, atol=1e-15)
