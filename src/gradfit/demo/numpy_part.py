@@ -41,12 +41,15 @@ class LineFit:
         ``epochs + 1`` weight vectors ``[w₀, w₁]`` and ``epochs`` losses.
     lstsq : (2,) array
         The least-squares ``[w₀, w₁]`` on the same data, the minimum gradient descent heads for.
+    log : list of str
+        The loss lines logged while it trained.
     """
 
     x: Array
     y: Array
     trajectory: Trajectory
     lstsq: Array
+    log: list[str]
 
     @property
     def final(self) -> Array:
@@ -86,10 +89,14 @@ class NumpyPart:
 def fit_line(x: Array, y: Array, epochs: int, lr: float, log: Callable[[str], None]) -> LineFit:
     """Gradient descent from ``(1, 1)``, logging the loss every :data:`LOG_EVERY` epochs."""
     trajectory = training_loop(x, y, INIT_W, epochs, lr)
-    for epoch in range(LOG_EVERY, epochs + 1, LOG_EVERY):
-        log(log_line(epoch, float(trajectory.losses[epoch - 1]), "sse"))
+    lines = [
+        log_line(epoch, float(trajectory.losses[epoch - 1]), "sse")
+        for epoch in range(LOG_EVERY, epochs + 1, LOG_EVERY)
+    ]
+    for line in lines:
+        log(line)
     best = np.linalg.lstsq(add_intercept(x), y, rcond=None)[0]
-    return LineFit(x=x, y=y, trajectory=trajectory, lstsq=best)
+    return LineFit(x=x, y=y, trajectory=trajectory, lstsq=best, log=lines)
 
 
 def run(seed: int, log: Callable[[str], None] = print) -> NumpyPart:

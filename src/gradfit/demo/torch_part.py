@@ -44,6 +44,8 @@ class TorchPart:
         The trained models, copied back from torch (float32).
     linear_history, network_history : History
         Their losses per epoch (sum of squared errors; mean squared error).
+    linear_log, network_log : list of str
+        The loss lines logged while each trained.
     """
 
     linear: Dataset
@@ -54,6 +56,8 @@ class TorchPart:
     linear_history: History
     network: MLP
     network_history: History
+    linear_log: list[str]
+    network_log: list[str]
 
 
 def run(seed: int, log: Callable[[str], None] = print) -> TorchPart:
@@ -69,6 +73,7 @@ def run(seed: int, log: Callable[[str], None] = print) -> TorchPart:
         f"p -= {LINEAR_LR:g} * p.grad, {LINEAR_EPOCHS} epochs; the loss is the sum of squared "
         "errors at the parameters before each epoch's update:"
     )
+    linear_log: list[str] = []
     linear_history = torch_backend.train(
         linear_net,
         x_s,
@@ -79,7 +84,7 @@ def run(seed: int, log: Callable[[str], None] = print) -> TorchPart:
         loss="sse",
         record_parameters=True,
         log_every=LOG_EVERY,
-        log=log,
+        log=_tee(linear_log, log),
     )
     network = MLP(NETWORK_SIZES, "relu", rng=rngs["network init"], dtype=DTYPE)
     log(
@@ -87,6 +92,7 @@ def run(seed: int, log: Callable[[str], None] = print) -> TorchPart:
         f"lr {NETWORK_LR:g}, {NETWORK_EPOCHS} full-batch epochs; the loss is the mean squared "
         "error (not comparable with the sums above):"
     )
+    network_log: list[str] = []
     network_history = torch_backend.train(
         network,
         data.sine.x_train,
@@ -96,11 +102,30 @@ def run(seed: int, log: Callable[[str], None] = print) -> TorchPart:
         epochs=NETWORK_EPOCHS,
         loss="mse",
         log_every=LOG_EVERY,
-        log=log,
+        log=_tee(network_log, log),
     )
     return TorchPart(
-        data.linear, data.sine, x_s, y_s, linear_net, linear_history, network, network_history
+        data.linear,
+        data.sine,
+        x_s,
+        y_s,
+        linear_net,
+        linear_history,
+        network,
+        network_history,
+        linear_log,
+        network_log,
     )
+
+
+def _tee(lines: list[str], log: Callable[[str], None]) -> Callable[[str], None]:
+    """A log that keeps each line in ``lines`` and passes it on to ``log``."""
+
+    def both(line: str) -> None:
+        lines.append(line)
+        log(line)
+
+    return both
 
 
 def predict(net: MLP, x: Array) -> Array:

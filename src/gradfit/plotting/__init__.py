@@ -5,7 +5,7 @@ Every function takes arrays or an engine :class:`~gradfit.engine.History`, retur
 and, given ``path=``, saves it as PNG. matplotlib is imported only when a figure is drawn.
 """
 
-from gradfit.plotting._canvas import save
+from gradfit.plotting._canvas import png_bytes, save
 from gradfit.plotting.data import plot_data, plot_fit
 from gradfit.plotting.history import as_history, plot_loss, plot_parameters
 from gradfit.plotting.parity import max_parameter_difference, plot_parity
@@ -22,5 +22,6 @@ __all__ = [
     "plot_loss",
     "plot_parameters",
     "plot_parity",
+    "png_bytes",
     "save",
 ]

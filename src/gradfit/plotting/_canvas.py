@@ -53,12 +53,31 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6
     return fig, axes
 
 
+def log_y(ax: Any) -> None:
+    """A logarithmic y axis whose ticks read as plain numbers (``0.5``, ``2e-16``)."""
+    from matplotlib.ticker import LogFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(LogFormatter())
+    # Label a few minor ticks only where the axis spans little more than a decade.
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.6)))
+
+
 def save(fig: Figure, path: PathLike) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (a reader never sees half a file)."""
     target = Path(path)
     with atomic_write(target, "wb") as f:
         fig.savefig(f, format="png", dpi=DPI)
     return target
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` rendered as PNG, in memory (for embedding)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
 
 
 def finish(fig: Figure, path: PathLike | None) -> Figure:

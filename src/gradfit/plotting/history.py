@@ -13,7 +13,15 @@ import numpy as np
 
 from gradfit.engine.training import LOSS_LABELS, History
 from gradfit.engine.types import Array
-from gradfit.plotting._canvas import FITTED, TRAIN, VALIDATION, PathLike, finish, new_figure
+from gradfit.plotting._canvas import (
+    FITTED,
+    TRAIN,
+    VALIDATION,
+    PathLike,
+    finish,
+    log_y,
+    new_figure,
+)
 from gradfit.walkthrough import Trajectory
 
 if TYPE_CHECKING:
@@ -91,7 +99,7 @@ def plot_loss(
             )
     names = {h.loss_name for h in histories.values()}
     if log_scale:
-        ax.set_yscale("log")
+        log_y(ax)
     if len(ax.get_legend_handles_labels()[1]) > 1:
         ax.legend()
     ylabel = " / ".join(sorted(loss_label(n) for n in names))

@@ -8,7 +8,7 @@ import numpy as np
 
 from gradfit.engine.training import History
 from gradfit.engine.types import Array
-from gradfit.plotting._canvas import FITTED, PathLike, finish, new_figure
+from gradfit.plotting._canvas import FITTED, PathLike, finish, log_y, new_figure
 from gradfit.plotting.history import loss_label
 
 if TYPE_CHECKING:
@@ -60,18 +60,36 @@ def plot_parity(
     ax_loss.plot(
         np.arange(1, b.epochs + 1), b.loss, "--", color="black", linewidth=1.2, label=labels[1]
     )
-    ax_loss.set_yscale("log")
+    log_y(ax_loss)
     ax_loss.legend()
-    ax_loss.set(title="Loss per epoch", xlabel="epoch", ylabel=f"{loss_label(a.loss_name)} (log)")
+    ax_loss.set(
+        title="Loss per epoch", xlabel="epoch", ylabel=f"{loss_label(a.loss_name)} (log scale)"
+    )
 
     # Epoch 0 is the shared starting point, where the difference is exactly zero.
     epochs = np.arange(1, diff.size)
-    ax_diff.plot(epochs, np.where(diff[1:] > 0, diff[1:], np.nan), color=FITTED[0])
-    ax_diff.set_yscale("log")
+    ax_diff.plot(
+        epochs, np.where(diff[1:] > 0, diff[1:], np.nan), ".-", color=FITTED[0], markersize=3
+    )
+    log_y(ax_diff)
+    ax_diff.set_xlim(0, epochs.size + 1)
+    identical = int(np.sum(diff[1:] == 0))
+    if identical == epochs.size:
+        ax_diff.set_ylim(1e-18, 1e-14)
+    if identical:
+        # A log axis cannot show zero: say how many epochs agreed to the last bit.
+        ax_diff.text(
+            0.02,
+            0.96,
+            f"identical to the bit after {identical} of {epochs.size} epochs (not drawn)",
+            transform=ax_diff.transAxes,
+            va="top",
+            fontsize="small",
+        )
     ax_diff.set(
         title="Largest parameter difference",
         xlabel="epoch",
-        ylabel=f"max |θ {labels[0]} − θ {labels[1]}| (log)",
+        ylabel="max over parameters of |difference| (log scale)",
     )
     fig.suptitle(title)
     return finish(fig, path)
