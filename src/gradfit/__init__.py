@@ -5,7 +5,7 @@
 
 from typing import Any
 
-from gradfit import datasets, engine
+from gradfit import datasets, engine, plotting
 from gradfit.errors import (
     DataError,
     DivergenceError,
@@ -44,6 +44,7 @@ __all__ = [
     "layer",
     "linear_gradient",
     "load",
+    "plotting",
     "save",
     "squared_loss",
     "training_loop",
