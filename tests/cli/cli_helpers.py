@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from click.testing import Result
+
+Invoke = Callable[..., Result]
+"""The ``invoke`` fixture: ``invoke(*args)`` runs ``gradfit args…`` in-process."""
 
 
 def write_sine_csv(path: Path, n: int = 40, seed: int = 0) -> Path:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_helpers import write_sine_csv
+from cli_helpers import Invoke, write_sine_csv
 from click.testing import CliRunner, Result
 
 from gradfit.cli import cli
-
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture

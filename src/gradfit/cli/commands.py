@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import click
@@ -59,7 +58,9 @@ def demo(part: str, out_dir: Path, seed: int) -> None:
 def report(out_path: Path, seed: int) -> None:
     """Write the whole walk-through, with gradfit's numbers and figures, as one HTML file."""
     check_output(out_path, what="report")
-    importlib.import_module("gradfit.report").write(out_path, seed=seed)
+    from gradfit.report import write
+
+    write(out_path, seed=seed)
     click.echo(f"wrote {out_path}")
 
 
@@ -85,7 +86,9 @@ def gradcheck(sizes: tuple[int, ...], activation: str, seed: int) -> None:
 
     Exits with status 1 when the methods disagree.
     """
-    result = importlib.import_module("gradfit.gradcheck").random_check(sizes, activation, seed)
+    from gradfit.gradcheck import random_check
+
+    result = random_check(sizes, activation, seed)
     click.echo(str(result))
     if not result.ok:
         raise CommandError("the gradients disagree (see the table above)", Exit.FAILURE)

@@ -9,6 +9,8 @@ import click
 from gradfit import __version__
 from gradfit.cli.commands import demo, gradcheck, report
 from gradfit.cli.exits import EPILOG, as_command_error
+from gradfit.cli.fit import fit
+from gradfit.cli.predict import predict
 
 
 class _Group(click.Group):
@@ -26,13 +28,15 @@ class _Group(click.Group):
             raise error from None
 
 
-@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "gradfit", cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="gradfit")
 def cli() -> None:
     """Fit functions with neural networks: a NumPy engine and PyTorch, side by side."""
 
 
-for command in (demo, gradcheck, report):
+for command in (fit, predict, demo, gradcheck, report):
     cli.add_command(command)
 
 

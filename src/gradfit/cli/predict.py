@@ -1,0 +1,71 @@
+"""``gradfit predict``: a saved model's predictions for the rows of a data file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from gradfit.cli.exits import EPILOG
+from gradfit.cli.paths import check_output
+from gradfit.engine.network import MLP
+from gradfit.errors import DataError
+from gradfit.io.tabular import Table, read_table, write_array
+
+
+@click.command(epilog=EPILOG)
+@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The CSV file of predictions to write, one column per target.",
+)
+def predict(model_path: Path, data: Path, out_path: Path) -> None:
+    """Predict with MODEL (written by `gradfit fit`) for every row of DATA.
+
+    DATA must hold the columns the model was trained on; other columns are ignored.
+    """
+    from gradfit.io.model import load
+
+    check_output(out_path, what="predictions")
+    model = load(model_path)
+    table = read_table(data, purpose="predict")
+    features = _features(model, table)
+    X = table.floats(features, role="feature")
+    if isinstance(model, MLP):
+        Y = model.forward(X.astype(model.dtype))
+    else:
+        import pandas as pd
+
+        # The model was fitted on a DataFrame; predicting from one keeps scikit-learn's
+        # feature-name check (and its warning) quiet.
+        Y = np.asarray(model.predict(pd.DataFrame(X, columns=features)))
+    Y = Y.reshape(table.n_rows, -1)
+    write_array(out_path, _targets(model, Y.shape[1]), Y)
+    click.echo(f"wrote {table.n_rows} predictions to {out_path}")
+
+
+def _features(model: Any, table: Table) -> list[str]:
+    """The columns the model takes: by name when it knows them, else all, in order."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        return [str(n) for n in names]
+    n_in = model.sizes[0] if isinstance(model, MLP) else model.n_features_in_
+    if len(table.columns) != n_in:
+        raise DataError(
+            f"{table.path}: the model has no feature names and takes {n_in} input(s); "
+            f"the file has {len(table.columns)} column(s), so which to use is unclear"
+        )
+    return table.columns
+
+
+def _targets(model: Any, n_outputs: int) -> list[str]:
+    names = list(getattr(model, "target_names_", None) or [])
+    if len(names) == n_outputs:
+        return names
+    return ["prediction"] if n_outputs == 1 else [f"prediction_{j}" for j in range(n_outputs)]

@@ -1,0 +1,92 @@
+"""Bad input from the shell: one line on stderr, its exit code, nothing good overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+
+from gradfit.cli.exits import Exit
+
+GOOD = b"a good model file the user wants to keep"
+
+
+@pytest.fixture
+def kept(tmp_path: Path) -> Path:
+    """An output file from an earlier run, which a failing run must leave alone."""
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(GOOD)
+    return path
+
+
+def assert_untouched(kept: Path) -> None:
+    assert kept.read_bytes() == GOOD
+    assert not [p for p in kept.parent.iterdir() if p.name.startswith(".")], "temporary file left"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("", ["the file is empty"]),
+        ("x,y\n", ["a header but no data rows"]),
+        ("x,y\n1,2\n", ["1 data row(s)", "at least 2", "to fit a model"]),
+        ("x,y\n1,2\n2,3\n3,oops\n", ["column 'y'", "row 3 (line 4)", "'oops' is not a number"]),
+        ("x,y\n1,2\n,3\n3,4\n", ["column 'x'", "row 2 (line 3)", "empty or NaN"]),
+        ("x,y\n1,2\n2,NaN\n3,4\n", ["column 'y'", "row 2 (line 3)", "empty or NaN"]),
+        ("x,y\n1,2\n2,inf\n3,4\n", ["column 'y'", "row 2 (line 3)", "infinite"]),
+        ("x,z\n1,2\n2,3\n", ["target column(s) 'y' not found", "'x', 'z'"]),
+    ],
+)
+def test_bad_data_for_fit(
+    invoke: Invoke, tmp_path: Path, kept: Path, text: str, fragments: list[str]
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text(text)
+    result = invoke("fit", data, "--target", "y", "--out", kept)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "data.csv", *fragments)
+    assert result.stdout == ""
+    assert_untouched(kept)
+
+
+def test_missing_data_file(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    result = invoke("fit", tmp_path / "nope.csv", "--target", "y", "--out", kept)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "'", "nope.csv' does not exist")
+    assert_untouched(kept)
+
+
+def test_missing_feature_column(invoke: Invoke, sine_csv: Path, kept: Path) -> None:
+    result = invoke("fit", sine_csv, "--target", "y", "--features", "t", "--out", kept)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "feature column(s) 't' not found")
+    assert_untouched(kept)
+
+
+def test_a_column_cannot_be_feature_and_target(invoke: Invoke, sine_csv: Path, kept: Path) -> None:
+    result = invoke("fit", sine_csv, "--target", "y", "--features", "y", "--out", kept)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "'y' given as both feature and target")
+    assert_untouched(kept)
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "report"])
+def test_output_in_a_missing_folder(invoke: Invoke, sine_csv: Path, command: str) -> None:
+    out = sine_csv.parent / "no" / "such" / "out.file"
+    args = {
+        "fit": ["fit", sine_csv, "--target", "y"],
+        "predict": ["predict", sine_csv, sine_csv],
+        "report": ["report"],
+    }[command]
+    result = invoke(*args, "--out", out)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "the folder", "does not exist")
+    assert not out.parent.exists()
+
+
+def test_unknown_option_is_clicks_usage_error(invoke: Invoke, sine_csv: Path) -> None:
+    result = invoke("fit", sine_csv, "--target", "y", "--out", "m.safetensors", "--lr", "-1")
+    assert result.exit_code == Exit.USAGE
+    assert "Traceback" not in result.stderr
+    assert "Invalid value for '--lr'" in result.stderr
