@@ -13,6 +13,7 @@ from gradfit.errors import (
     MissingDependencyError,
     ModelFileError,
 )
+from gradfit.estimator import MLPRegressor
 from gradfit.gradcheck import GradientReport, check_gradients
 from gradfit.io.model import load, save
 from gradfit.walkthrough import (
@@ -32,6 +33,7 @@ __all__ = [
     "DivergenceError",
     "GradfitError",
     "GradientReport",
+    "MLPRegressor",
     "MissingDependencyError",
     "ModelFileError",
     "Trajectory",

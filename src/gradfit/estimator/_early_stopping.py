@@ -1,0 +1,93 @@
+"""Stopping when a loss stops improving: a :class:`~gradfit.engine.Trainer` callback."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gradfit.engine.training import Trainer
+from gradfit.engine.types import Array
+
+
+class EarlyStopping:
+    """Stop training when a loss has not improved by ``tol`` for more than ``patience`` epochs.
+
+    scikit-learn's rule: an epoch whose loss is not below ``best - tol`` counts as
+    no improvement; training stops when ``patience + 1`` such epochs come in a row.
+    Watching the validation loss, it keeps the parameters of the best epoch;
+    :meth:`restore_best` puts them back.
+
+    Parameters
+    ----------
+    patience : int
+        scikit-learn's ``n_iter_no_change``.
+    tol : float
+        The least decrease of the loss that counts as an improvement.
+    monitor : {"val_loss", "loss"}
+        Which of the trainer's ``history`` curves to watch.
+
+    Attributes
+    ----------
+    best : float
+        The lowest loss seen (``inf`` before the first epoch).
+    best_epoch : int
+        How many epochs had run when ``best`` was seen (``0`` before).
+    bad_epochs : int
+        Epochs in a row without improvement.
+    best_parameters : list of arrays or None
+        ``[W1, b1, …]`` after the best epoch, when watching ``val_loss``.
+    """
+
+    def __init__(self, *, patience: int, tol: float, monitor: str = "val_loss") -> None:
+        if monitor not in ("val_loss", "loss"):
+            raise ValueError(f"monitor must be 'val_loss' or 'loss', got {monitor!r}")
+        self.patience, self.tol, self.monitor = patience, tol, monitor
+        self.best = math.inf
+        self.best_epoch = 0
+        self.bad_epochs = 0
+        self.best_parameters: list[Array] | None = None
+        self.stopped = False
+
+    def __call__(self, trainer: Trainer) -> None:
+        curve = getattr(trainer.history, self.monitor)
+        current = curve[-1]
+        if current > self.best - self.tol:
+            self.bad_epochs += 1
+        else:
+            self.bad_epochs = 0
+        if current < self.best:
+            self.best, self.best_epoch = current, trainer.epoch
+            if self.monitor == "val_loss":
+                # The validation loss is measured after the epoch's updates, so the
+                # parameters now are the ones it belongs to.
+                self.best_parameters = trainer.stepper.get_parameters()
+        if self.bad_epochs > self.patience:
+            self.stopped = trainer.stop = True
+
+    def restore_best(self, trainer: Trainer) -> None:
+        """Put the best epoch's parameters back into the trainer's model (if kept)."""
+        if self.best_parameters is not None:
+            trainer.stepper.set_parameters(self.best_parameters)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters and best parameters (copies), for checkpoints."""
+        best = self.best_parameters
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "stopped": self.stopped,
+            "best_parameters": None if best is None else [p.copy() for p in best],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.best = float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+        self.bad_epochs = int(state["bad_epochs"])
+        self.stopped = bool(state["stopped"])
+        best = state["best_parameters"]
+        self.best_parameters = None if best is None else [p.copy() for p in best]
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(patience={self.patience}, tol={self.tol}, monitor={self.monitor!r})"

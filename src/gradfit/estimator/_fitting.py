@@ -1,0 +1,81 @@
+"""What the estimator builds to train: scalers, a backend's stepper, and its trainer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.datasets import Standardizer
+from gradfit.engine.losses import Loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import OPTIMIZERS
+from gradfit.engine.training import NumpyStepper, Stepper, Trainer
+from gradfit.engine.types import Array
+
+
+class EstimatorTrainer(Trainer):
+    """A :class:`~gradfit.engine.Trainer` that knows the estimator it trains.
+
+    Callbacks receive it and reach the estimator as ``trainer.owner`` (its
+    parameters, ``n_features_in_``, scalers); the model being trained is
+    ``trainer.stepper``. Other arguments are :class:`~gradfit.engine.Trainer`'s.
+    """
+
+    def __init__(self, stepper: Stepper, *, owner: Any, **kwargs: Any) -> None:
+        super().__init__(stepper, **kwargs)
+        self.owner = owner
+
+
+def fit_standardizer(A: Array) -> Standardizer:
+    """Column means and (population, ``ddof=0``) standard deviations of ``A: (n, k)``.
+
+    scikit-learn's ``StandardScaler`` convention: one row is allowed, and a constant
+    column is only centred.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    sd = A.std(axis=0)
+    return Standardizer(center=A.mean(axis=0), scale=np.where(sd > 0, sd, 1.0))
+
+
+def make_stepper(
+    backend: str,
+    net: MLP,
+    X: Array,
+    Y: Array,
+    *,
+    loss: Loss,
+    solver: str,
+    hyper: dict[str, Any],
+    device: Any = None,
+) -> Stepper:
+    """A :class:`~gradfit.engine.Stepper` training a copy of ``net`` on ``(X, Y)``.
+
+    ``backend="numpy"`` steps the engine's own network with the engine's
+    :mod:`~gradfit.engine.optim`; ``"torch"`` converts ``net`` to ``torch.nn`` on
+    ``device`` and steps it with ``torch.optim``. ``hyper`` uses torch's names.
+    """
+    if backend == "numpy":
+        net = net.copy()
+        return NumpyStepper(net, X, Y, loss, OPTIMIZERS[solver](net.parameters(), **hyper))
+    from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch
+
+    module = to_torch(net, device)
+    optimizer = make_optimizer(solver, module.parameters(), **hyper)
+    return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer)
+
+
+def split_validation(
+    n_samples: int, fraction: float, rng: np.random.Generator
+) -> tuple[Array, Array]:
+    """Random ``(train_rows, validation_rows)``; at least one row on each side."""
+    n_val = min(max(1, round(fraction * n_samples)), n_samples - 1)
+    order = rng.permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def layers_from(params: Sequence[Array]) -> tuple[list[Array], list[Array]]:
+    """``[W1, b1, …]`` as scikit-learn's ``coefs_`` (``W.T``, ``(n_in, n_out)``) and
+    ``intercepts_``."""
+    return [W.T.copy() for W in params[::2]], [b.copy() for b in params[1::2]]

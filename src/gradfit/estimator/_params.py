@@ -1,0 +1,135 @@
+"""The estimator's hyperparameters, checked and resolved into what the engine takes.
+
+scikit-learn's rule is that ``__init__`` stores parameters untouched and ``fit``
+validates them; :func:`resolve` is that validation.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradfit.engine.activations import ACTIVATIONS
+from gradfit.engine.network import DTYPES
+
+SOLVERS = ("sgd", "adam")
+BACKENDS = ("numpy", "torch")
+LOSSES = ("mse", "sse")
+AUTO_BATCH = 200
+"""``batch_size="auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The estimator's parameters after validation, in the engine's terms."""
+
+    hidden: tuple[int, ...]
+    activation: str
+    solver: str
+    loss: str
+    dtype: np.dtype[Any]
+    backend: str
+    validation_fraction: float | None
+    log_every: int | None
+
+
+def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return str(value)
+
+
+def _number(name: str, value: Any, low: float, high: float, *, closed: str = "both") -> float:
+    """``value`` as a float in ``[low, high]`` (``closed`` says which ends are included)."""
+    ok_low = value >= low if closed in ("both", "left") else value > low
+    ok_high = value <= high if closed in ("both", "right") else value < high
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (ok_low and ok_high):
+        left = "[" if closed in ("both", "left") else "("
+        right = "]" if closed in ("both", "right") else ")"
+        raise ValueError(f"{name} must be a number in {left}{low}, {high}{right}; got {value!r}")
+    return float(value)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def resolve(p: dict[str, Any]) -> Settings:
+    """Check the estimator's parameters ``p`` (from ``get_params()``); raise ``ValueError``."""
+    sizes = p["hidden_layer_sizes"]
+    sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+    hidden = tuple(_positive_int("each of hidden_layer_sizes", s) for s in sizes)
+    inf = float("inf")
+    _number("learning_rate_init", p["learning_rate_init"], 0, inf, closed="neither")
+    _number("alpha", p["alpha"], 0, inf)
+    _number("momentum", p["momentum"], 0, 1)
+    _number("beta_1", p["beta_1"], 0, 1, closed="left")
+    _number("beta_2", p["beta_2"], 0, 1, closed="left")
+    _number("epsilon", p["epsilon"], 0, inf, closed="neither")
+    _number("tol", p["tol"], 0, inf)
+    _positive_int("max_iter", p["max_iter"])
+    _positive_int("n_iter_no_change", p["n_iter_no_change"])
+    if p["batch_size"] not in (None, "auto"):
+        _positive_int("batch_size (an integer, 'auto' or None)", p["batch_size"])
+    fraction = p["validation_fraction"]
+    if fraction is not None:
+        fraction = _number("validation_fraction", fraction, 0, 1, closed="neither")
+    elif p["early_stopping"]:
+        fraction = 0.1
+    verbose = int(p["verbose"])
+    if verbose < 0:
+        raise ValueError(f"verbose must be >= 0; got {p['verbose']!r}")
+    dtype_name = np.dtype(p["dtype"]).name if p["dtype"] is not None else None
+    backend = _choice("backend", p["backend"], BACKENDS)
+    if backend == "numpy" and p["device"] not in (None, "cpu"):
+        raise ValueError(f"device={p['device']!r} needs backend='torch'; numpy runs on the CPU")
+    return Settings(
+        hidden=hidden,
+        activation=_choice("activation", p["activation"], tuple(ACTIVATIONS)),
+        solver=_choice("solver", p["solver"], SOLVERS),
+        loss=_choice("loss", p["loss"], LOSSES),
+        dtype=np.dtype(DTYPES[_choice("dtype", dtype_name, tuple(DTYPES))]),
+        backend=backend,
+        validation_fraction=fraction,
+        log_every=verbose or None,
+    )
+
+
+def batch_rows(batch_size: int | str | None, n_samples: int) -> int:
+    """Rows per update: ``"auto"`` is ``min(200, n)``, ``None`` the full batch."""
+    if batch_size is None:
+        return n_samples
+    if batch_size == "auto":
+        return min(AUTO_BATCH, n_samples)
+    return min(int(batch_size), n_samples)
+
+
+def optimizer_hyper(
+    p: dict[str, Any], s: Settings, *, batch: int, n_outputs: int
+) -> dict[str, Any]:
+    """The optimizer's ``torch.optim`` hyperparameters from the estimator's names.
+
+    ``alpha`` becomes ``weight_decay`` λ, which adds ``(λ/2)·‖θ‖²`` to the loss. It is
+    chosen so that the minimiser is that of ``MSE + (alpha / batch)·‖θ‖²`` — twice
+    scikit-learn's ``½·MSE + alpha/(2·batch)·‖W‖²`` — for either loss: λ = 2·alpha/batch
+    with ``mse``, λ = 2·alpha·n_outputs with ``sse`` (``SSE = batch·n_outputs·MSE``).
+    Unlike scikit-learn, the biases are penalised too, as ``weight_decay`` does.
+    """
+    alpha = float(p["alpha"])
+    decay = 2 * alpha / batch if s.loss == "mse" else 2 * alpha * n_outputs
+    lr = float(p["learning_rate_init"])
+    if s.solver == "adam":
+        betas = (float(p["beta_1"]), float(p["beta_2"]))
+        return {"lr": lr, "betas": betas, "eps": float(p["epsilon"]), "weight_decay": decay}
+    momentum = float(p["momentum"])
+    return {
+        "lr": lr,
+        "momentum": momentum,
+        "nesterov": bool(p["nesterovs_momentum"]) and momentum > 0,
+        "weight_decay": decay,
+    }

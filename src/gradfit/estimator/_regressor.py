@@ -1,0 +1,383 @@
+"""``MLPRegressor``: a scikit-learn estimator trained by either of gradfit's backends."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from gradfit.engine.losses import get_loss
+from gradfit.engine.network import MLP
+from gradfit.engine.training import Callback, History
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+from gradfit.estimator import _state
+from gradfit.estimator._early_stopping import EarlyStopping
+from gradfit.estimator._fitting import (
+    EstimatorTrainer,
+    fit_standardizer,
+    layers_from,
+    make_stepper,
+    split_validation,
+)
+from gradfit.estimator._params import Settings, batch_rows, optimizer_hyper, resolve
+
+
+class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+    """A multilayer perceptron for regression, trained by gradfit's NumPy or torch backend.
+
+    scikit-learn's parameter names and behaviour where they exist; what differs is
+    said below. By default the data is **standardised inside the estimator**: every
+    column of ``X`` and of ``y`` is shifted and scaled to mean 0 and standard
+    deviation 1 (population sd; constant columns are only centred) with statistics
+    from the first ``fit``/``partial_fit``; the network trains on those, and
+    ``predict`` maps its outputs back to ``y``'s units. So a user need not scale
+    anything. ``loss_curve_`` is then in standardised units.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Units of each hidden layer.
+    activation : {"relu", "tanh", "sigmoid", "identity"}, default="relu"
+        Between layers; the output layer is linear.
+    solver : {"adam", "sgd"}, default="adam"
+        ``torch.optim.Adam`` / ``torch.optim.SGD``, or the engine's exact copies.
+    alpha : float, default=1e-4
+        L2 penalty, applied as ``weight_decay`` to every parameter, biases included
+        (scikit-learn spares the biases): the objective is ``MSE + (alpha/B)·‖θ‖²``
+        for batches of ``B`` rows, twice scikit-learn's ``½MSE + alpha/(2B)·‖W‖²``.
+        With ``loss="sse"`` the penalty is scaled to have the same minimiser.
+    batch_size : int, "auto" or None, default="auto"
+        Rows per update; ``"auto"`` is ``min(200, n_samples)``, ``None`` the full batch.
+    learning_rate_init : float, default=0.003
+        The (constant) step size ``lr``. Higher than scikit-learn's 0.001, which on
+        small standardised data (the walk-through's sine) needs about 1000 epochs.
+    max_iter : int, default=500
+        Epochs per ``fit`` (scikit-learn: 200).
+    shuffle : bool, default=True
+        Reshuffle the rows every epoch (minibatches only).
+    random_state : int, numpy Generator or None, default=None
+        Seeds the one ``numpy.random.Generator`` made in ``fit`` that draws the
+        initial weights, the validation split and the shuffling — the same on both
+        backends, so they see the same batches.
+    tol, n_iter_no_change : float, int, default=1e-4, 10
+        Stop when the watched loss (validation loss with ``early_stopping``, else the
+        training loss) has not fallen by ``tol`` for more than ``n_iter_no_change``
+        epochs in a row.
+    verbose : int, default=0
+        Print the engine's log line (``Epoch:   10  Loss: …``) every ``verbose`` epochs.
+    warm_start : bool, default=False
+        ``fit`` continues from the last fit's parameters, optimizer state and scalers.
+    momentum, nesterovs_momentum : float, bool, default=0.9, True
+        SGD's momentum, as ``torch.optim.SGD`` computes it.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` (0.1 when unset), stop on its loss, and end
+        with the parameters of the epoch with the lowest validation loss.
+    validation_fraction : float or None, default=None
+        Fraction of rows held out (at random) to compute ``validation_loss_curve_``
+        each epoch; unlike scikit-learn, it works without ``early_stopping``.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's ``betas`` and ``eps``.
+    backend : {"numpy", "torch"}, default="numpy"
+        The engine's hand-written backprop, or PyTorch autograd.
+    loss : {"mse", "sse"}, default="mse"
+        Mean or sum of squared errors.
+    dtype : {"float64", "float32"}, default="float64"
+        Of the parameters and the data while training.
+    device : str or None, default=None
+        torch device for ``backend="torch"`` (``"cuda"``); predictions are computed
+        by the engine on the CPU.
+    standardize : bool, default=True
+        Standardise ``X`` and ``y`` inside the estimator, as described above.
+    record_parameters : bool, default=False
+        Keep every epoch's parameters in ``history_.parameters``.
+
+    Attributes
+    ----------
+    net_ : gradfit.engine.MLP
+        The trained network (on standardised data when ``standardize``).
+    history_ : gradfit.engine.History
+        Losses per epoch, validation losses, and the trajectory when recorded.
+    loss_curve_, validation_loss_curve_ : list of float
+        Training loss per epoch (the loss at the parameters before the epoch's update
+        with full batches) and validation loss after each epoch (empty without one).
+    best_loss_ : float
+        Lowest validation loss when there is validation data, else lowest training loss.
+    n_iter_ : int
+        Epochs run, over all ``fit``/``partial_fit`` calls since the last reset.
+    coefs_, intercepts_ : lists of arrays
+        scikit-learn's layout: ``coefs_[i]`` is ``(n_in, n_out)`` (the engine's ``W.T``).
+    n_features_in_, feature_names_in_, n_outputs_ : as in scikit-learn
+    x_scaler_, y_scaler_ : gradfit.datasets.Standardizer or None
+
+    Notes
+    -----
+    ``fit(X, y, callbacks=..., resume_from=...)``: each callback is called as
+    ``callback(trainer)`` after every epoch; ``trainer.owner`` is this estimator and
+    ``trainer.stepper`` the model being trained. On ``DivergenceError`` (or Ctrl-C)
+    the estimator keeps the parameters of the last finite epoch.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str | None = "auto",
+        learning_rate_init: float = 0.003,
+        max_iter: int = 500,
+        shuffle: bool = True,
+        random_state: int | np.random.Generator | None = None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        backend: str = "numpy",
+        loss: str = "mse",
+        dtype: str = "float64",
+        device: str | None = None,
+        standardize: bool = True,
+        record_parameters: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.backend = backend
+        self.loss = loss
+        self.dtype = dtype
+        self.device = device
+        self.standardize = standardize
+        self.record_parameters = record_parameters
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        callbacks: Sequence[Callback] = (),
+        resume_from: dict[str, Any] | None = None,
+    ) -> MLPRegressor:
+        """Train for up to ``max_iter`` epochs (from scratch unless ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, (n_samples, n_features)
+        y : array-like, (n_samples,) or (n_samples, n_outputs)
+        callbacks : sequence of callables
+            ``callback(trainer)`` after every epoch, after the estimator's own
+            early stopping; ``trainer.owner`` is this estimator.
+        resume_from : dict, optional
+            A ``trainer.state_dict()`` saved by a callback during an earlier ``fit``
+            with the same data and parameters: the fit continues from there
+            (parameters, optimizer, epoch, history, random state, callbacks' state)
+            until ``n_iter_`` reaches ``max_iter``.
+
+        Raises
+        ------
+        DataError
+            For input scikit-learn's checks reject (also a ``ValueError``).
+        DivergenceError
+            When the loss or a parameter becomes non-finite.
+        """
+        incremental = bool(self.warm_start) and hasattr(self, "net_") and resume_from is None
+        return self._fit(X, y, incremental, partial=False, callbacks=callbacks, resume=resume_from)
+
+    def partial_fit(self, X: Any, y: Any, *, callbacks: Sequence[Callback] = ()) -> MLPRegressor:
+        """Train one epoch on ``(X, y)``; ``k`` calls on the same data equal ``fit`` with
+        ``max_iter=k``. Neither validation nor early stopping applies here."""
+        return self._fit(X, y, hasattr(self, "net_"), partial=True, callbacks=callbacks)
+
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        incremental: bool,
+        *,
+        partial: bool,
+        callbacks: Sequence[Callback],
+        resume: dict[str, Any] | None = None,
+    ) -> MLPRegressor:
+        s = resolve(self.get_params())
+        X, Y = self._validate(X, y, s, reset=not incremental)
+        if incremental:
+            if Y.shape[1] != self.n_outputs_:
+                raise DataError(
+                    f"y has {Y.shape[1]} column(s) but the estimator was fitted with "
+                    f"{self.n_outputs_}; pass the same outputs, or refit without warm_start"
+                )
+            net, history = self.net_, self.history_
+        else:
+            self._start(X, Y, s)
+            net, history = self._new_network(s), None
+        X, Y = self._scaled(X, Y, s.dtype)
+        validation = None
+        if s.validation_fraction is not None and not partial:
+            if X.shape[0] < 2:
+                raise DataError(
+                    f"a validation split needs n_samples >= 2; got n_samples = {X.shape[0]}"
+                )
+            rows, held = split_validation(X.shape[0], s.validation_fraction, self._rng)
+            X, Y, validation = X[rows], Y[rows], (X[held], Y[held])
+        stepper = make_stepper(
+            s.backend, net, X, Y, loss=get_loss(s.loss), solver=s.solver, device=self.device,
+            hyper=optimizer_hyper(
+                self.get_params(), s, batch=batch_rows(self.batch_size, X.shape[0]),
+                n_outputs=Y.shape[1],
+            ),
+        )  # fmt: skip
+        if incremental and self._optimizer_state is not None:
+            stepper.load_optimizer_state(self._optimizer_state)
+        stopping = None
+        if not partial:
+            monitor = "val_loss" if validation is not None else "loss"
+            stopping = EarlyStopping(patience=self.n_iter_no_change, tol=self.tol, monitor=monitor)
+        trainer = EstimatorTrainer(
+            stepper,
+            owner=self,
+            batch_size=batch_rows(self.batch_size, X.shape[0]),
+            shuffle=bool(self.shuffle),
+            rng=self._rng,
+            validation=validation,
+            record_parameters=bool(self.record_parameters),
+            log_every=s.log_every,
+            callbacks=[*([stopping] if stopping else []), *callbacks],
+        )
+        if history is not None:
+            trainer.history, trainer.epoch = history, history.epochs
+        epochs = 1 if partial else int(self.max_iter)
+        if resume is not None:
+            trainer.load_state_dict(resume)
+            epochs = max(0, epochs - trainer.epoch)
+        try:
+            trainer.fit(epochs)
+        finally:
+            self._finish(trainer, net, stopping if validation is not None else None)
+        if stopping is not None and not stopping.stopped and epochs > 0:
+            warnings.warn(
+                f"MLPRegressor reached max_iter={self.max_iter} epochs before the loss "
+                f"stopped improving by tol={self.tol}; raise max_iter or learning_rate_init",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _validate(self, X: Any, y: Any, s: Settings, *, reset: bool) -> tuple[Array, Array]:
+        """scikit-learn's checks (and ``feature_names_in_``); ``y`` becomes 2-D."""
+        try:
+            X, y = validate_data(
+                self, X, y, reset=reset, multi_output=True, y_numeric=True, dtype=s.dtype
+            )
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
+        if reset:
+            self._y_is_1d = y.ndim == 1
+        return X, np.asarray(y, dtype=s.dtype).reshape(y.shape[0], -1)
+
+    def _start(self, X: Array, Y: Array, s: Settings) -> None:
+        """Reset: a new random stream, new scalers, no optimizer state."""
+        seed = self.random_state
+        if isinstance(seed, np.random.RandomState):
+            seed = seed.randint(np.iinfo(np.int32).max)
+        self._rng = np.random.default_rng(seed)
+        self.n_outputs_ = Y.shape[1]
+        self.x_scaler_ = fit_standardizer(X) if self.standardize else None
+        self.y_scaler_ = fit_standardizer(Y) if self.standardize else None
+        self._optimizer_state: dict[str, Any] | None = None
+
+    def _new_network(self, s: Settings) -> MLP:
+        sizes = [self.n_features_in_, *s.hidden, self.n_outputs_]
+        return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
+
+    def _scaled(self, X: Array, Y: Array, dtype: Any) -> tuple[Array, Array]:
+        if self.x_scaler_ is not None:
+            X = self.x_scaler_.transform(X).astype(dtype)
+        if self.y_scaler_ is not None:
+            Y = self.y_scaler_.transform(Y).astype(dtype)
+        return X, Y
+
+    def _finish(self, trainer: EstimatorTrainer, net: MLP, best: EarlyStopping | None) -> None:
+        """Copy the trained state out of ``trainer`` into the fitted attributes."""
+        if best is not None:
+            best.restore_best(trainer)
+        self.net_ = MLP.from_parameters(net.sizes, net.activation, trainer.stepper.get_parameters())
+        self._optimizer_state = trainer.stepper.optimizer_state()
+        self.history_: History = trainer.history
+        self._set_curves()
+
+    def _set_curves(self) -> None:
+        h = self.history_
+        self.n_iter_ = h.epochs
+        self.loss_curve_ = list(h.loss)
+        self.validation_loss_curve_ = list(h.val_loss)
+        watched = h.val_loss or h.loss
+        self.best_loss_ = min(watched) if watched else float("inf")
+        self.coefs_, self.intercepts_ = layers_from(self.net_.parameters())
+
+    def predict(self, X: Any) -> Array:
+        """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` when ``y`` was 2-D.
+
+        The network computes in its ``dtype``; the result is float64.
+        """
+        check_is_fitted(self)
+        dtype = self.net_.dtype
+        try:
+            X = validate_data(self, X, reset=False, dtype=dtype)
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
+        if self.x_scaler_ is not None:
+            X = self.x_scaler_.transform(X).astype(dtype)
+        # A copy, so that predicting keeps no reference to X in the fitted network.
+        Y = self.net_.copy().forward(X)
+        # float64 whatever the network's dtype, as scikit-learn's regressors return.
+        Y = self.y_scaler_.inverse_transform(Y) if self.y_scaler_ is not None else Y
+        Y = Y.astype(np.float64, copy=False)
+        return Y[:, 0] if self._y_is_1d else Y
+
+    def _export_state(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """Everything ``predict`` needs, as ``(JSON-serialisable meta, named arrays)``.
+
+        See :func:`gradfit.estimator._state.export_state` for the layout; no pickle.
+        """
+        return _state.export_state(self)
+
+    @classmethod
+    def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> MLPRegressor:
+        """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
+        return _state.import_state(cls, meta, arrays)

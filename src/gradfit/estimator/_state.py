@@ -1,0 +1,131 @@
+"""A fitted ``MLPRegressor`` as plain data — JSON metadata and named arrays — and back.
+
+This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
+
+``meta`` (JSON-serialisable)::
+
+    estimator              "MLPRegressor"
+    params                 get_params(); tuples as lists, a Generator random_state as null
+    spec                   {"sizes": [n_in, *hidden, n_out], "activation": …, "dtype": …}
+    n_features_in_, n_outputs_, y_is_1d, standardized
+    feature_names_in_      list of str, or null
+    n_iter_, loss_curve_, validation_loss_curve_, best_loss_, loss_name
+
+``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``) and, when
+standardised, ``x_center, x_scale: (n_features,)``, ``y_center, y_scale: (n_outputs,)``.
+The optimizer's state and a recorded trajectory are not kept.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradfit.datasets import Standardizer
+from gradfit.engine.network import MLP
+from gradfit.engine.training import History
+from gradfit.engine.types import Array
+from gradfit.errors import ModelFileError
+
+if TYPE_CHECKING:
+    from gradfit.estimator._regressor import MLPRegressor
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, np.random.Generator | np.random.RandomState):
+        return None  # a generator's state is not a parameter one can write down
+    return str(value)  # e.g. a torch.device or numpy dtype
+
+
+def export_state(est: MLPRegressor) -> tuple[dict[str, Any], dict[str, Array]]:
+    """``(meta, arrays)`` of a fitted ``est`` (see the module docstring)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est)
+    params = est.net_.parameters()
+    arrays = {f"{'Wb'[i % 2]}{i // 2 + 1}": p.copy() for i, p in enumerate(params)}
+    for name, scaler in (("x", est.x_scaler_), ("y", est.y_scaler_)):
+        if scaler is not None:
+            arrays[f"{name}_center"] = np.asarray(scaler.center, dtype=np.float64)
+            arrays[f"{name}_scale"] = np.asarray(scaler.scale, dtype=np.float64)
+    names = getattr(est, "feature_names_in_", None)
+    meta = {
+        "estimator": "MLPRegressor",
+        "params": {k: _jsonable(v) for k, v in est.get_params().items()},
+        "spec": est.net_.spec,
+        "n_features_in_": int(est.n_features_in_),
+        "feature_names_in_": None if names is None else [str(n) for n in names],
+        "n_outputs_": int(est.n_outputs_),
+        "y_is_1d": bool(est._y_is_1d),
+        "standardized": est.x_scaler_ is not None,
+        "n_iter_": int(est.n_iter_),
+        "loss_curve_": [float(v) for v in est.loss_curve_],
+        "validation_loss_curve_": [float(v) for v in est.validation_loss_curve_],
+        "best_loss_": float(est.best_loss_),
+        "loss_name": est.history_.loss_name,
+    }
+    return meta, arrays
+
+
+def import_state(
+    cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Array]
+) -> MLPRegressor:
+    """A fitted estimator from :func:`export_state`'s output; its ``predict`` works.
+
+    Raises
+    ------
+    ModelFileError
+        When ``meta`` or ``arrays`` lack something or do not fit together.
+    """
+    try:
+        return _build(cls, meta, arrays)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"the saved MLPRegressor state is incomplete or inconsistent: {exc!r}"
+        ) from None
+
+
+def _build(cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
+    if meta.get("estimator") != "MLPRegressor":
+        raise ValueError(f"not an MLPRegressor state: estimator={meta.get('estimator')!r}")
+    params = dict(meta["params"])
+    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    est = cls(**params)
+    spec = meta["spec"]
+    n_layers = len(spec["sizes"]) - 1
+    weights = [arrays[f"{kind}{i}"] for i in range(1, n_layers + 1) for kind in "Wb"]
+    est.net_ = MLP.from_parameters(spec["sizes"], spec["activation"], weights)
+    if est.net_.dtype.name != spec["dtype"]:
+        raise ValueError(f"parameters are {est.net_.dtype.name}, the spec says {spec['dtype']}")
+    est.n_features_in_ = int(meta["n_features_in_"])
+    if meta["feature_names_in_"] is not None:
+        est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+    est.n_outputs_ = int(meta["n_outputs_"])
+    if spec["sizes"][0] != est.n_features_in_ or spec["sizes"][-1] != est.n_outputs_:
+        raise ValueError(f"network sizes {spec['sizes']} do not match the features and outputs")
+    est._y_is_1d = bool(meta["y_is_1d"])
+    est.x_scaler_ = est.y_scaler_ = None
+    if meta["standardized"]:
+        est.x_scaler_ = Standardizer(arrays["x_center"], arrays["x_scale"])
+        est.y_scaler_ = Standardizer(arrays["y_center"], arrays["y_scale"])
+    est.history_ = History(
+        loss=list(meta["loss_curve_"]),
+        val_loss=list(meta["validation_loss_curve_"]),
+        loss_name=meta["loss_name"],
+    )
+    est._set_curves()
+    est.best_loss_ = float(meta["best_loss_"])
+    # A warm start after loading begins a new random stream and a fresh optimizer.
+    est._rng = np.random.default_rng(params["random_state"])
+    est._optimizer_state = None
+    return est
