@@ -221,7 +221,10 @@ class Trainer:
         raises :class:`KeyboardInterrupt` with the trainer in a consistent state.
         """
         self.stop = False
-        with _deferred_sigint() as interrupted:
+        # Divergence is detected and reported as DivergenceError; NumPy's overflow
+        # warnings on the way there would only be noise (or errors under -W error).
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        with _deferred_sigint() as interrupted, quiet:
             for _ in range(epochs):
                 self.run_epoch()
                 for callback in self.callbacks:
@@ -231,6 +234,36 @@ class Trainer:
                 if self.stop:
                     break
         return self.history
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything an exact resume needs, taken between epochs (copies).
+
+        ``epoch``, ``batch_size``, ``shuffle``; ``parameters`` and ``optimizer``
+        (:meth:`Stepper.optimizer_state`), NumPy arrays the same from either backend;
+        ``rng``, the shuffling generator's ``bit_generator.state``; ``history``; and
+        ``callbacks``, ``{"type", "state"}`` of each callback with a ``state_dict()``.
+        :func:`gradfit.io.checkpoint.save_checkpoint` writes it to a file.
+        """
+        from gradfit.engine.state import trainer_state
+
+        return trainer_state(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict`: the next :meth:`fit` goes on bit for bit.
+
+        This trainer must be built as the saved one was: same network, optimizer,
+        loss, batch size, shuffling, kind of generator, parameter recording, and
+        callbacks with state in the same order. Keys other than those of
+        :meth:`state_dict` are ignored.
+
+        Raises
+        ------
+        ModelFileError
+            Naming the first thing that does not match; the trainer is then unchanged.
+        """
+        from gradfit.engine.state import load_trainer_state
+
+        load_trainer_state(self, state)
 
 
 @contextmanager

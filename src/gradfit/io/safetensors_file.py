@@ -57,13 +57,18 @@ _SIGNATURES = {
 def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, Array]) -> None:
     """Write ``tensors`` and the JSON document ``doc`` to ``path`` atomically.
 
-    Every tensor is written in one of :data:`DTYPES`, C-contiguous and little-endian.
+    Every tensor is written in one of :data:`DTYPES`, C-contiguous and little-endian;
+    float tensors must be finite, as :func:`read` requires.
     """
     from safetensors.numpy import save
 
     for name, A in tensors.items():
         if A.dtype.newbyteorder("<") not in DTYPES.values():
             raise TypeError(f"tensor {name!r} has dtype {A.dtype}, which gradfit does not write")
+        if A.dtype.kind == "f" and not np.isfinite(A).all():
+            raise ValueError(
+                f"tensor {name!r} holds NaN or infinite values; gradfit files hold finite ones"
+            )
     data = save(
         {name: np.ascontiguousarray(A) for name, A in tensors.items()},
         metadata={KEY: json.dumps(doc, allow_nan=False, separators=(",", ":"))},
