@@ -14,8 +14,8 @@ from gradfit import report
 from gradfit.report import html, walkthrough
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# Part 1: 9 figures, part 2: 4, parity: 2 backends' runs and the two fits overlaid.
-N_FIGURES = 9 + 4 + 3
+# Part 1: 9 figures, part 2: 4; parity: 2 pairs of runs, the two fits, the parameter paths.
+N_FIGURES = 9 + 4 + 4
 
 
 @pytest.fixture(scope="module")

@@ -193,6 +193,15 @@ def parity(seed: int) -> list[str]:
             "The two trained networks draw the same function.",
         )
     )
+    body.append(
+        html.figure(
+            plotting.plot_parameters(
+                network.numpy_history, title="1-64-1 ReLU network: every parameter per epoch"
+            ),
+            "Where Adam moved each of the network's 193 parameters, epoch by epoch "
+            "(the engine's run; torch's is the same to within the differences above).",
+        )
+    )
     return body
 
 
