@@ -1,0 +1,287 @@
+"""Rows of a data set read on demand: from memory, a ``.npy`` file, or a Parquet file.
+
+A :class:`RowSource` hands out the rows a training step asks for, so that data
+larger than memory can be trained on: memory is bounded by the rows read at once
+(a chunk), not by the number of rows in the file.
+
+- :class:`NpyRows` memory-maps a 2-D ``.npy`` file for each read and drops the map
+  afterwards: the pages a read touched stop counting towards the process's memory.
+  Its columns are named by their index: ``"0"``, ``"1"``, …
+- :class:`ParquetRows` reads one row group at a time (pyarrow), keeping the last two
+  row groups read. Its chunks are the file's row groups.
+- :class:`ArrayRows` wraps arrays already in memory.
+
+Each source has ``bounds``: the chunk boundaries ``[0, …, n_rows]`` along which a
+shuffled order is drawn (see :mod:`gradfit.io.streaming`). Every read is checked:
+a NaN or infinity raises :class:`~gradfit.errors.DataError` naming the row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from gradfit.engine.types import Array
+from gradfit.errors import DataError, require
+
+Rows = slice | Array
+"""Rows to read: a slice, or an array of row indices (in the order wanted)."""
+
+CHUNK_ROWS = 65536
+"""Default rows per chunk of a ``.npy`` file or an in-memory array."""
+
+
+class RowSource(Protocol):
+    """Rows of features and targets, read on demand."""
+
+    n_rows: int
+    feature_names: list[str]
+    target_names: list[str]
+    bounds: Array
+    """Chunk boundaries ``[0, …, n_rows]``: shuffling keeps each chunk's rows together."""
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        """``X: (len(rows), n_features)`` and ``Y: (len(rows), n_targets)`` of ``dtype``."""
+        ...
+
+
+def chunk_bounds(n_rows: int, chunk_rows: int) -> Array:
+    """``[0, chunk_rows, 2 chunk_rows, …, n_rows]``."""
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows}")
+    return np.append(np.arange(0, n_rows, chunk_rows), n_rows)
+
+
+def _split(
+    block: Array, features: Sequence[int], targets: Sequence[int], dtype: Any
+) -> tuple[Array, Array]:
+    return (
+        np.ascontiguousarray(block[:, features], dtype=dtype),
+        np.ascontiguousarray(block[:, targets], dtype=dtype),
+    )
+
+
+def _check_finite(where: str, rows: Rows, *arrays: Array) -> None:
+    for A in arrays:
+        bad = ~np.isfinite(A)
+        if bad.any():
+            i = int(np.nonzero(bad.any(axis=1))[0][0])
+            row = rows.start + i if isinstance(rows, slice) else int(rows[i])
+            raise DataError(
+                f"{where}: row {row + 1} holds NaN or an infinite value "
+                f"({int(bad.sum())} such cell(s) in the rows read); drop or fill them first"
+            )
+
+
+def _columns(
+    names: list[str], target: Sequence[str], features: Sequence[str] | None, where: str
+) -> tuple[list[int], list[int]]:
+    """Indices of the feature and target columns among ``names``."""
+    index = {name: i for i, name in enumerate(names)}
+    wanted = [*target, *(features or [])]
+    missing = [c for c in wanted if c not in index]
+    if missing:
+        raise DataError(
+            f"{where}: column(s) {', '.join(map(repr, missing))} not found; "
+            f"the file has {', '.join(map(repr, names))}"
+        )
+    if not target:
+        raise DataError(f"{where}: name at least one target column")
+    if features is None:
+        features = [c for c in names if c not in target]
+    both = sorted(set(target) & set(features))
+    if both:
+        raise DataError(f"{where}: column(s) {', '.join(map(repr, both))} are target and feature")
+    if not features:
+        raise DataError(f"{where}: no feature columns are left besides the target(s)")
+    return [index[c] for c in features], [index[c] for c in target]
+
+
+class ArrayRows:
+    """Rows of ``X: (n_rows, n_features)`` and ``Y: (n_rows, n_targets)`` held in memory."""
+
+    def __init__(
+        self, X: Array, Y: Array, *, dtype: Any = np.float64, chunk_rows: int = CHUNK_ROWS
+    ) -> None:
+        from gradfit.validation import check_training_data
+
+        self.X, self.Y = check_training_data(X, Y, dtype=dtype)
+        self.n_rows = self.X.shape[0]
+        self.feature_names = [f"x{j}" for j in range(self.X.shape[1])]
+        self.target_names = [f"y{j}" for j in range(self.Y.shape[1])]
+        self.bounds = chunk_bounds(self.n_rows, chunk_rows)
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        return self.X[rows].astype(dtype, copy=False), self.Y[rows].astype(dtype, copy=False)
+
+
+class NpyRows:
+    """Rows of a 2-D numeric ``.npy`` file, memory-mapped read by read.
+
+    Parameters
+    ----------
+    path : path to a ``.npy`` file holding a C-ordered ``(n_rows, n_columns)`` array
+    target : sequence of str
+        Target column(s), named by index (``"0"``, ``"1"``, …; ``"-1"`` is the last).
+    features : sequence of str, optional
+        Feature columns; by default every column that is not a target.
+    chunk_rows : int
+        Rows per chunk of the shuffled order.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        target: Sequence[str],
+        features: Sequence[str] | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
+        self.path = Path(path)
+        A = self._open()
+        if A.ndim != 2 or A.dtype.kind not in "biuf" or A.shape[0] == 0:
+            raise DataError(
+                f"{self.path}: needs a non-empty 2-D numeric array (rows × columns); "
+                f"found shape {A.shape}, dtype {A.dtype}"
+            )
+        if not A.flags.c_contiguous and A.shape[1] > 1:
+            raise DataError(
+                f"{self.path}: the array is stored column by column (Fortran order); "
+                "rows cannot be read one by one: save it with "
+                "np.save(path, np.ascontiguousarray(A))"
+            )
+        self.n_rows, n_columns = A.shape
+        del A
+        names = [str(j) for j in range(n_columns)]
+
+        def by_index(c: str) -> str:
+            j = int(c) if c.lstrip("-").isdigit() else None
+            return names[j] if j is not None and -n_columns <= j < n_columns else c
+
+        self._features, self._targets = _columns(
+            names,
+            [by_index(c) for c in target],
+            None if features is None else [by_index(c) for c in features],
+            str(self.path),
+        )
+        self.feature_names = [names[j] for j in self._features]
+        self.target_names = [names[j] for j in self._targets]
+        self.bounds = chunk_bounds(self.n_rows, chunk_rows)
+
+    def _open(self) -> np.memmap[Any, Any]:
+        try:
+            return np.load(self.path, mmap_mode="r", allow_pickle=False)
+        except FileNotFoundError:
+            raise DataError(f"data file {str(self.path)!r} does not exist") from None
+        except (ValueError, OSError) as exc:
+            raise DataError(f"{self.path}: not a readable .npy array: {exc}") from None
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        # A fresh map per read: once it is dropped, the pages it touched leave this
+        # process's resident memory (they stay in the page cache, shared and reclaimable).
+        A = self._open()
+        block = np.array(A[rows])
+        del A
+        X, Y = _split(block, self._features, self._targets, dtype)
+        _check_finite(str(self.path), rows, X, Y)
+        return X, Y
+
+
+class ParquetRows:
+    """Rows of a Parquet file, read one row group at a time.
+
+    Parameters
+    ----------
+    path : path to a Parquet file
+    target : sequence of str
+        Target column name(s).
+    features : sequence of str, optional
+        Feature columns; by default every column that is not a target.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        target: Sequence[str],
+        features: Sequence[str] | None = None,
+    ) -> None:
+        require("pyarrow", "parquet")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        if not self.path.exists():
+            raise DataError(f"data file {str(self.path)!r} does not exist")
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"{self.path}: not a readable Parquet file: {exc}") from None
+        meta = self._file.metadata
+        names = list(self._file.schema_arrow.names)
+        features_idx, targets_idx = _columns(names, target, features, str(self.path))
+        self.feature_names = [names[j] for j in features_idx]
+        self.target_names = [names[j] for j in targets_idx]
+        sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        self.bounds = np.cumsum([0, *sizes])
+        self.n_rows = int(self.bounds[-1])
+        if self.n_rows == 0:
+            raise DataError(f"{self.path}: the file has no data rows")
+        self._cache: OrderedDict[int, Array] = OrderedDict()
+
+    def _group(self, g: int) -> Array:
+        """Row group ``g`` as a float64 ``(rows, features + targets)`` block."""
+        if g in self._cache:
+            self._cache.move_to_end(g)
+            return self._cache[g]
+        columns = [*self.feature_names, *self.target_names]
+        table = self._file.read_row_group(g, columns=columns)
+        block = np.empty((table.num_rows, len(columns)), dtype=np.float64)
+        for j, name in enumerate(columns):
+            try:
+                block[:, j] = table.column(name).to_numpy(zero_copy_only=False)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"{self.path}: column {name!r} is not numeric "
+                    f"(type {table.schema.field(name).type})"
+                ) from None
+        self._cache[g] = block
+        if len(self._cache) > 2:
+            self._cache.popitem(last=False)
+        return block
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        index = np.arange(self.n_rows)[rows] if isinstance(rows, slice) else np.asarray(rows)
+        groups = np.searchsorted(self.bounds, index, side="right") - 1
+        block = np.empty((index.size, len(self.feature_names) + len(self.target_names)))
+        for g in np.unique(groups):
+            here = groups == g
+            block[here] = self._group(int(g))[index[here] - self.bounds[g]]
+        n_features = len(self.feature_names)
+        X, Y = _split(block, range(n_features), range(n_features, block.shape[1]), dtype)
+        _check_finite(str(self.path), index, X, Y)
+        return X, Y
+
+
+def open_rows(
+    path: str | os.PathLike[str],
+    *,
+    target: Sequence[str],
+    features: Sequence[str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> NpyRows | ParquetRows:
+    """A :class:`NpyRows` for ``.npy``, a :class:`ParquetRows` for ``.parquet``/``.pq``."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy":
+        return NpyRows(path, target=target, features=features, chunk_rows=chunk_rows)
+    if suffix in (".parquet", ".pq"):
+        return ParquetRows(path, target=target, features=features)
+    raise DataError(
+        f"{path}: data larger than memory is read from .npy or Parquet files, "
+        f"not {suffix or '(no suffix)'!r}"
+    )

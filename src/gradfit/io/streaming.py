@@ -1,0 +1,184 @@
+"""Training from a :class:`~gradfit.io.arrays.RowSource`, in memory bounded by a chunk.
+
+Two things keep memory independent of the number of rows:
+
+- the shuffled order is drawn chunk by chunk (:func:`epoch_batches`): the chunks in a
+  random order, the rows of each chunk in a random order, cut into batches; only one
+  chunk's indices and one batch are held at a time. With a single chunk this is
+  exactly :class:`~gradfit.engine.Trainer`'s order, ``rng.permutation(n)``;
+- a step reads its rows in pieces of at most ``chunk_rows`` and adds up their
+  gradients (:func:`pieces`), so even a full batch over a file never sits in memory.
+
+:class:`StreamingTrainer` is the engine's ``Trainer`` with that order;
+:class:`SourceStepper` and :func:`train_source` train the NumPy engine from a source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.engine.losses import Loss, get_loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import Optimizer
+from gradfit.engine.training import Callback, History, Rows, Stepper, Trainer
+from gradfit.engine.types import Array
+from gradfit.io.arrays import CHUNK_ROWS, RowSource
+
+
+def epoch_batches(
+    bounds: Array, batch_size: int, rng: np.random.Generator, *, shuffle: bool = True
+) -> Iterator[slice | Array]:
+    """The rows of each batch of one epoch over chunks ``bounds = [0, …, n_rows]``.
+
+    Shuffled: chunks in the order ``rng.permutation(n_chunks)`` (drawn only when
+    there are several), each chunk's rows in the order ``rng.permutation(chunk)``,
+    concatenated and cut into batches of ``batch_size`` (the last may be shorter).
+    Unshuffled: ``slice(0, B), slice(B, 2B), …``.
+    """
+    n, B = int(bounds[-1]), batch_size
+    if not shuffle:
+        for start in range(0, n, B):
+            yield slice(start, start + B)
+        return
+    n_chunks = len(bounds) - 1
+    chunks = rng.permutation(n_chunks) if n_chunks > 1 else range(n_chunks)
+    pending: Array = np.empty(0, dtype=np.int64)
+    for c in chunks:
+        order = bounds[c] + rng.permutation(int(bounds[c + 1] - bounds[c]))
+        pending = np.concatenate([pending, order]) if pending.size else order
+        full = pending.size - pending.size % B
+        for start in range(0, full, B):
+            yield pending[start : start + B]
+        pending = pending[full:]
+    if pending.size:
+        yield pending
+
+
+def pieces(rows: slice | Array, size: int) -> list[slice | Array]:
+    """``rows`` cut into consecutive pieces of at most ``size`` rows (at least one piece)."""
+    if isinstance(rows, slice):
+        start, stop = rows.start or 0, rows.stop
+        return [slice(a, min(a + size, stop)) for a in range(start, stop, size)] or [rows]
+    return [rows[a : a + size] for a in range(0, len(rows), size)] or [rows]
+
+
+class StreamingTrainer(Trainer):
+    """:class:`~gradfit.engine.Trainer` drawing its shuffled order chunk by chunk.
+
+    Parameters
+    ----------
+    stepper : Stepper
+    bounds : array of int
+        The source's chunk boundaries ``[0, …, n_rows]``.
+    **kwargs
+        As :class:`~gradfit.engine.Trainer`.
+    """
+
+    def __init__(self, stepper: Stepper, *, bounds: Array, **kwargs: Any) -> None:
+        super().__init__(stepper, **kwargs)
+        self.bounds = np.asarray(bounds, dtype=np.int64)
+
+    def batches(self) -> Iterator[Rows]:
+        if self.full_batch:
+            yield None
+            return
+        yield from epoch_batches(self.bounds, self.batch_size, self.rng, shuffle=self.shuffle)
+
+
+class SourceStepper:
+    """The NumPy engine's :class:`~gradfit.engine.Stepper` over a :class:`RowSource`.
+
+    A step reads its rows in pieces of at most ``chunk_rows`` rows and sums their
+    gradients before one optimizer update, so it equals one step on all the rows.
+    """
+
+    def __init__(
+        self,
+        net: MLP,
+        source: RowSource,
+        loss: Loss,
+        optimizer: Optimizer,
+        *,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
+        self.net, self.source, self.loss, self.optimizer = net, source, loss, optimizer
+        self.n_samples = source.n_rows
+        self.chunk_rows = chunk_rows
+        self._sum = [np.zeros_like(p) for p in net.parameters()]
+
+    def step(self, rows: Rows) -> float:
+        rows = slice(0, self.n_samples) if rows is None else rows
+        n_rows = len(range(self.n_samples)[rows]) if isinstance(rows, slice) else len(rows)
+        # dL/dŶ of the whole batch is 2 (Ŷ - Y) · scale, piece by piece.
+        scale = 1.0 / (n_rows * self.net.sizes[-1]) if self.loss.name == "mse" else 1.0
+        sse = 0.0
+        for G in self._sum:
+            G.fill(0)
+        for piece in pieces(rows, self.chunk_rows):
+            X, Y = self.source.take(piece, self.net.dtype)
+            R = self.net.forward(X) - Y
+            sse += float(np.vdot(R, R))
+            R *= 2 * scale
+            self.net.backward(R)
+            for G, g in zip(self._sum, self.net.gradients(), strict=True):
+                G += g
+        self.optimizer.step(self._sum)
+        return sse * scale
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        return self.loss.value(self.net.forward(X), Y)
+
+    def get_parameters(self) -> list[Array]:
+        return [p.copy() for p in self.net.parameters()]
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        self.net.set_parameters(params)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+
+def train_source(
+    net: MLP,
+    source: RowSource,
+    *,
+    optimizer: Optimizer,
+    epochs: int,
+    loss: str | Loss = "mse",
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    log_every: int | None = None,
+    log: Callable[[str], None] = print,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train the NumPy engine's ``net`` in place from ``source``, in bounded memory.
+
+    As :func:`gradfit.engine.train`, but the rows are read from ``source`` batch by
+    batch (in pieces of at most ``chunk_rows``) and shuffled chunk by chunk
+    (:func:`epoch_batches`). With one chunk, the result equals ``train`` on the
+    arrays in memory with the same ``rng``.
+    """
+    if source.n_rows and len(source.feature_names) != net.sizes[0]:
+        raise ValueError(
+            f"net has {net.sizes[0]} inputs but the source has {len(source.feature_names)} features"
+        )
+    stepper = SourceStepper(net, source, get_loss(loss), optimizer, chunk_rows=chunk_rows)
+    trainer = StreamingTrainer(
+        stepper,
+        bounds=source.bounds,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        rng=np.random.default_rng() if rng is None else rng,
+        log_every=log_every,
+        log=log,
+        callbacks=callbacks,
+    )
+    return trainer.fit(epochs)
