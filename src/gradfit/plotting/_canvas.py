@@ -57,10 +57,15 @@ def log_y(ax: Any) -> None:
     """A logarithmic y axis whose ticks read as plain numbers (``0.5``, ``2e-16``)."""
     from matplotlib.ticker import LogFormatter
 
+    class Plain(LogFormatter):
+        # LogFormatter picks which ticks to label; only its number format (6e-01) changes.
+        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+            return f"{x:g}"
+
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(LogFormatter())
-    # Label a few minor ticks only where the axis spans little more than a decade.
-    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.6)))
+    ax.yaxis.set_major_formatter(Plain())
+    # Label a few minor ticks only where the axis spans little more than two decades.
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2.5, 1)))
 
 
 def save(fig: Figure, path: PathLike) -> Path:
