@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,16 +9,18 @@ import click
 import numpy as np
 
 from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.outputs import frame, plot, summary, warnings_as_lines, write_history
 from gradfit.cli.paths import beside, check_output
 from gradfit.cli.progress import EpochBar
+from gradfit.cli.resume import check_same_run, run_identity
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import LOSSES
-from gradfit.engine.types import Array
-from gradfit.errors import DivergenceError, MissingDependencyError
-from gradfit.io.tabular import Table, read_table, write_csv
+from gradfit.errors import DivergenceError
+from gradfit.io.tabular import Table, read_table
 
 if TYPE_CHECKING:
     from gradfit.estimator import MLPRegressor
+    from gradfit.io.checkpoint import Checkpoint
 
 
 def _batch_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
@@ -55,6 +54,8 @@ ESTIMATOR_OPTIONS = {
     "early_stopping": "early_stopping",
     "validation_fraction": "validation_fraction",
     "loss": "loss",
+    "tol": "tol",
+    "n_iter_no_change": "n_iter_no_change",
 }
 
 
@@ -108,39 +109,83 @@ ESTIMATOR_OPTIONS = {
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     help="Share of rows held out for the validation loss.",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    type=click.Path(path_type=Path),
+    help="Checkpoint file; default: NAME.checkpoint.safetensors beside the model.",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Save the checkpoint every N epochs (it is always saved on Ctrl-C).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run saved in the checkpoint (same data and options; --epochs may grow).",
+)
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0),
+    help="Stop when the loss has not fallen by this much for --n-iter-no-change epochs.",
+)
+@click.option("--n-iter-no-change", type=click.IntRange(min=1), help="Patience, in epochs.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
 def fit(
     data: Path,
     targets: tuple[str, ...],
     features: tuple[str, ...],
     out_path: Path,
+    checkpoint_path: Path | None,
+    checkpoint_every: int | None,
+    resume: bool,
     plots: bool,
     **options: Any,
 ) -> None:
     """Train a network on DATA (CSV, or Parquet by suffix) and write the model to --out.
 
     Beside the model it writes NAME.history.csv (epoch, loss, val_loss) and, with
-    matplotlib, NAME.loss.png and, for one input column, NAME.fit.png.
+    matplotlib, NAME.loss.png and, for one input column, NAME.fit.png. Ctrl-C stops
+    at the end of the current batch, saves a checkpoint, and exits with 130; the same
+    command with --resume continues exactly where it stopped.
     """
+    from gradfit.io.checkpoint import Checkpoint, load_checkpoint
+
     check_output(out_path, what="model")
+    checkpoint_path = checkpoint_path or beside(out_path, ".checkpoint.safetensors")
+    check_output(checkpoint_path, what="checkpoint")
     table = read_table(data, min_rows=2, purpose="fit a model")
     features = _feature_columns(table, targets, features)
     X = table.floats(features, role="feature")
     Y = table.floats(targets, role="target")
 
     model = _estimator(options)
+    identity = run_identity(model.get_params(), features, targets, X, Y)
+    state = None
+    if resume:
+        state = load_checkpoint(checkpoint_path)
+        check_same_run(checkpoint_path, state["meta"].get("cli"), identity)
+    # Without --checkpoint-every the callback saves nothing by itself; it keeps the
+    # trainer at hand for the save on Ctrl-C.
+    every = checkpoint_every or 2**62
+    checkpoint = Checkpoint(checkpoint_path, every, {"cli": identity})
     y = Y[:, 0] if len(targets) == 1 else Y
-    with EpochBar(model.max_iter) as bar, _warnings_as_lines():
+    # A run that overflows ends in a DivergenceError, reported once, not as NumPy warnings.
+    with EpochBar(model.max_iter) as bar, warnings_as_lines(), np.errstate(all="ignore"):
         try:
-            model.fit(_frame(X, features), y, callbacks=[bar])
+            model.fit(frame(X, features), y, callbacks=[bar, checkpoint], resume_from=state)
         except DivergenceError as exc:
             raise _diverged(model, exc, out_path, targets) from None
+        except KeyboardInterrupt:
+            raise _interrupted(checkpoint, checkpoint_path) from None
 
     _save(model, out_path, targets)
-    written = [out_path, _write_history(model, beside(out_path, ".history.csv"))]
+    written = [out_path, write_history(model, beside(out_path, ".history.csv"))]
     if plots:
-        written += _plot(model, X, Y, features, targets, out_path)
-    click.echo(_summary(model, table, features, targets))
+        written += plot(model, X, Y, features, targets, out_path)
+    click.echo(summary(model, table, features, targets))
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -175,25 +220,6 @@ def _estimator(options: dict[str, Any]) -> MLPRegressor:
     return MLPRegressor(**params)
 
 
-def _frame(X: Array, features: tuple[str, ...]) -> Any:
-    import pandas as pd
-
-    # A DataFrame gives the model its feature names, which predict checks against.
-    return pd.DataFrame(X, columns=list(features))
-
-
-@contextlib.contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Show each warning raised inside as one line, ``gradfit: warning: …``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        try:
-            yield
-        finally:
-            for w in caught:
-                click.echo(f"gradfit: warning: {' '.join(str(w.message).split())}", err=True)
-
-
 def _save(model: MLPRegressor, path: Path, targets: tuple[str, ...]) -> None:
     from gradfit.io.model import save
 
@@ -214,64 +240,14 @@ def _diverged(
     )
 
 
-def _write_history(model: MLPRegressor, path: Path) -> Path:
-    loss = list(model.loss_curve_)
-    val = list(getattr(model, "validation_loss_curve_", None) or [])
-    rows = ([i + 1, v, val[i] if i < len(val) else None] for i, v in enumerate(loss))
-    write_csv(path, ["epoch", "loss", "val_loss"], rows)
-    return path
-
-
-def _plot(
-    model: MLPRegressor,
-    X: Array,
-    Y: Array,
-    features: tuple[str, ...],
-    targets: tuple[str, ...],
-    out_path: Path,
-) -> list[Path]:
-    try:
-        from gradfit.errors import require
-
-        require("matplotlib", "plot")
-    except MissingDependencyError as exc:
-        click.echo(f"gradfit: warning: no figures written: {exc}", err=True)
-        return []
-    from gradfit import plotting
-
-    written = [beside(out_path, ".loss.png")]
-    plotting.plot_loss(model.history_, title="Loss per epoch", path=written[0])
-    if len(features) == 1:
-        grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 400)
-        fitted = np.asarray(model.predict(_frame(grid[:, None], features))).reshape(grid.size, -1)
-        for j, target in enumerate(targets):
-            suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
-            path = beside(out_path, suffix)
-            plotting.plot_fit(
-                grid,
-                fitted[:, j],
-                observed=(X[:, 0], Y[:, j]),
-                title=f"Fitted {target} against {features[0]}",
-                xlabel=features[0],
-                ylabel=target,
-                path=path,
-            )
-            written.append(path)
-    return written
-
-
-def _summary(
-    model: MLPRegressor, table: Table, features: tuple[str, ...], targets: tuple[str, ...]
-) -> str:
-    from gradfit.engine.training import LOSS_LABELS
-
-    history = model.history_
-    label = LOSS_LABELS.get(history.loss_name, history.loss_name)
-    line = (
-        f"trained {len(model.loss_curve_)} epochs on {table.n_rows} rows "
-        f"({', '.join(features)} -> {', '.join(targets)}): "
-        f"final loss {model.loss_curve_[-1]:.6g} ({label})"
+def _interrupted(checkpoint: Checkpoint, path: Path) -> CommandError:
+    trainer = checkpoint.trainer
+    if trainer is None or not checkpoint.save():
+        return CommandError(
+            "interrupted before the first epoch ended; nothing was written", Exit.INTERRUPTED
+        )
+    return CommandError(
+        f"interrupted after epoch {trainer.epoch}; the checkpoint is saved in '{path}': "
+        "run the same command with --resume to continue",
+        Exit.INTERRUPTED,
     )
-    if history.val_loss:
-        line += f", validation loss {history.val_loss[-1]:.6g}"
-    return line

@@ -11,7 +11,7 @@ import numpy as np
 from gradfit.cli.exits import EPILOG
 from gradfit.cli.paths import check_output
 from gradfit.engine.network import MLP
-from gradfit.errors import DataError
+from gradfit.errors import DataError, ModelFileError
 from gradfit.io.tabular import Table, read_table, write_array
 
 
@@ -37,15 +37,24 @@ def predict(model_path: Path, data: Path, out_path: Path) -> None:
     table = read_table(data, purpose="predict")
     features = _features(model, table)
     X = table.floats(features, role="feature")
-    if isinstance(model, MLP):
-        Y = model.forward(X.astype(model.dtype))
-    else:
-        import pandas as pd
+    # Overflow is reported below, as one error, rather than as NumPy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(model, MLP):
+            Y = model.forward(X.astype(model.dtype))
+        else:
+            import pandas as pd
 
-        # The model was fitted on a DataFrame; predicting from one keeps scikit-learn's
-        # feature-name check (and its warning) quiet.
-        Y = np.asarray(model.predict(pd.DataFrame(X, columns=features)))
+            # The model was fitted on a DataFrame; predicting from one keeps
+            # scikit-learn's feature-name check (and its warning) quiet.
+            Y = np.asarray(model.predict(pd.DataFrame(X, columns=features)))
     Y = Y.reshape(table.n_rows, -1)
+    bad = np.flatnonzero(~np.isfinite(Y).all(axis=1))
+    if bad.size:
+        raise ModelFileError(
+            f"{model_path} gives NaN or infinite predictions for {bad.size} row(s) of {data}, "
+            f"the first at row {bad[0] + 1}; the model is unusable there (did its training "
+            "diverge?). Nothing was written."
+        )
     write_array(out_path, _targets(model, Y.shape[1]), Y)
     click.echo(f"wrote {table.n_rows} predictions to {out_path}")
 

@@ -1,0 +1,114 @@
+"""What ``gradfit fit`` writes and says besides the model: history, figures, summary."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import numpy as np
+
+from gradfit.cli.paths import beside
+from gradfit.engine.training import LOSS_LABELS
+from gradfit.engine.types import Array
+from gradfit.errors import MissingDependencyError, require
+from gradfit.io.tabular import Table, write_csv
+
+if TYPE_CHECKING:
+    from gradfit.estimator import MLPRegressor
+
+
+def frame(X: Array, features: tuple[str, ...]) -> Any:
+    """``X: (n_samples, n_features)`` as a DataFrame with the column names ``features``."""
+    import pandas as pd
+
+    # A DataFrame gives the model its feature names, which predict checks against.
+    return pd.DataFrame(X, columns=list(features))
+
+
+@contextlib.contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Show each warning raised inside as one line, ``gradfit: warning: …``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for w in caught:
+                click.echo(f"gradfit: warning: {' '.join(str(w.message).split())}", err=True)
+
+
+def write_history(model: MLPRegressor, path: Path) -> Path:
+    """The loss per epoch as CSV ``epoch, loss, val_loss`` (empty cells without validation)."""
+    loss, val = model.loss_curve_, model.validation_loss_curve_
+    rows = ([i + 1, v, val[i] if i < len(val) else None] for i, v in enumerate(loss))
+    write_csv(path, ["epoch", "loss", "val_loss"], rows)
+    return path
+
+
+def plot(
+    model: MLPRegressor,
+    X: Array,
+    Y: Array,
+    features: tuple[str, ...],
+    targets: tuple[str, ...],
+    out_path: Path,
+) -> list[Path]:
+    """Draw NAME.loss.png and, with one feature, NAME.fit.png per target; return the paths.
+
+    Without matplotlib, warn and draw nothing: the model is already written.
+    """
+    try:
+        require("matplotlib", "plot")
+    except MissingDependencyError as exc:
+        click.echo(f"gradfit: warning: no figures written: {exc}", err=True)
+        return []
+    from gradfit import plotting
+
+    written = [beside(out_path, ".loss.png")]
+    title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
+    plotting.plot_loss(model.history_, title=title, path=written[0])
+    if len(features) == 1:
+        grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 400)
+        fitted = np.asarray(model.predict(frame(grid[:, None], features))).reshape(grid.size, -1)
+        for j, target in enumerate(targets):
+            suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
+            path = beside(out_path, suffix)
+            plotting.plot_fit(
+                grid,
+                fitted[:, j],
+                observed=(X[:, 0], Y[:, j]),
+                title=f"Fitted {target} against {features[0]}",
+                xlabel=features[0],
+                ylabel=target,
+                path=path,
+            )
+            written.append(path)
+    return written
+
+
+def summary(
+    model: MLPRegressor, table: Table, features: tuple[str, ...], targets: tuple[str, ...]
+) -> str:
+    """One line: epochs, rows, columns, and the last losses with what they measure."""
+    history = model.history_
+    label = LOSS_LABELS.get(history.loss_name, history.loss_name)
+    if model.standardize:
+        label += ", on standardised data"
+    line = (
+        f"trained {model.n_iter_} epochs on {table.n_rows} rows "
+        f"({', '.join(features)} -> {', '.join(targets)}): "
+        f"final loss {model.loss_curve_[-1]:.6g}"
+    )
+    if history.val_loss:
+        line += f", validation loss {history.val_loss[-1]:.6g}"
+    line += f" ({label})"
+    if model.n_iter_ < model.max_iter:
+        line += (
+            f"; stopped before --epochs {model.max_iter}: the loss stopped falling by "
+            f"--tol {model.tol:g} (patience {model.n_iter_no_change} epochs)"
+        )
+    return line

@@ -1,0 +1,68 @@
+"""Checkpoints for ``gradfit fit``: what a run is, saving on Ctrl-C, and resuming.
+
+A checkpoint written by the CLI carries, beside the trainer's state, the run's
+identity: the estimator's parameters (all but the number of epochs, which a resumed
+run may raise), the feature and target columns, and a digest of the data. ``--resume``
+refuses a checkpoint from another run, naming what differs, because continuing it on
+other data or settings would silently give a model that neither run describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradfit.cli.exits import CommandError, Exit
+from gradfit.engine.types import Array
+
+RESUMABLE = frozenset({"max_iter"})
+"""Parameters a resumed run may change."""
+
+
+def run_identity(
+    params: dict[str, Any], features: tuple[str, ...], targets: tuple[str, ...], X: Array, Y: Array
+) -> dict[str, Any]:
+    """What makes a run this run, as JSON-able data for the checkpoint's ``extra_meta``."""
+    digest = hashlib.sha256()
+    for A in (X, Y):
+        digest.update(np.ascontiguousarray(A, dtype=np.float64).tobytes())
+    kept = {k: v for k, v in params.items() if k not in RESUMABLE}
+    # Through JSON, so that tuples compare equal to the lists a checkpoint gives back.
+    return json.loads(
+        json.dumps(
+            {
+                "params": kept,
+                "features": list(features),
+                "targets": list(targets),
+                "data": f"{X.shape[0]} rows, sha256 {digest.hexdigest()}",
+            },
+            default=str,
+        )
+    )
+
+
+def check_same_run(path: Path, saved: Any, current: dict[str, Any]) -> None:
+    """Raise a usage error naming every difference between ``saved`` and ``current``."""
+    if not isinstance(saved, dict):
+        raise CommandError(
+            f"{path} was not written by `gradfit fit`; it cannot be resumed from here",
+            Exit.BAD_MODEL,
+        )
+    differences = []
+    for key in ("features", "targets", "data"):
+        if saved.get(key) != current[key]:
+            differences.append(f"{key}: {saved.get(key)} then, {current[key]} now")
+    then, now = saved.get("params") or {}, current["params"]
+    for name in sorted(set(then) | set(now)):
+        if then.get(name) != now.get(name):
+            differences.append(f"{name}: {then.get(name)!r} then, {now.get(name)!r} now")
+    if differences:
+        raise CommandError(
+            f"{path} belongs to another run ({'; '.join(differences)}); "
+            "rerun with the same data and options, or start afresh without --resume",
+            Exit.USAGE,
+        )
