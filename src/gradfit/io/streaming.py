@@ -9,6 +9,8 @@ Two things keep memory independent of the number of rows:
 - a step reads its rows in pieces of at most ``chunk_rows`` and adds up their
   gradients (:func:`pieces`), so even a full batch over a file never sits in memory.
 
+For data-parallel training, :func:`share` is the part of a global batch one rank reads.
+
 :class:`StreamingTrainer` is the engine's ``Trainer`` with that order;
 :class:`SourceStepper` and :func:`train_source` train the NumPy engine from a source.
 """
@@ -57,12 +59,35 @@ def epoch_batches(
         yield pending
 
 
+def count(rows: Rows, n_rows: int) -> int:
+    """The number of rows in ``rows`` (``None``: all ``n_rows``)."""
+    if rows is None:
+        return n_rows
+    return len(range(n_rows)[rows]) if isinstance(rows, slice) else len(rows)
+
+
 def pieces(rows: slice | Array, size: int) -> list[slice | Array]:
     """``rows`` cut into consecutive pieces of at most ``size`` rows (at least one piece)."""
     if isinstance(rows, slice):
         start, stop = rows.start or 0, rows.stop
         return [slice(a, min(a + size, stop)) for a in range(start, stop, size)] or [rows]
     return [rows[a : a + size] for a in range(0, len(rows), size)] or [rows]
+
+
+def share(rows: Rows, n_rows: int, rank: int, world: int) -> slice | Array:
+    """Rank ``rank``'s contiguous part of the global batch ``rows`` (``None``: all rows).
+
+    The ``m`` rows are split at ``⌊i·m / world⌋``: the parts cover every row once
+    and differ in size by at most one.
+    """
+    if rows is None:
+        rows = slice(0, n_rows)
+    if isinstance(rows, slice):
+        r = range(n_rows)[rows]
+        m = len(r)
+        return slice(r.start + rank * m // world, r.start + (rank + 1) * m // world)
+    m = len(rows)
+    return rows[rank * m // world : (rank + 1) * m // world]
 
 
 class StreamingTrainer(Trainer):
@@ -110,8 +135,8 @@ class SourceStepper:
         self._sum = [np.zeros_like(p) for p in net.parameters()]
 
     def step(self, rows: Rows) -> float:
+        n_rows = count(rows, self.n_samples)
         rows = slice(0, self.n_samples) if rows is None else rows
-        n_rows = len(range(self.n_samples)[rows]) if isinstance(rows, slice) else len(rows)
         # dL/dŶ of the whole batch is 2 (Ŷ - Y) · scale, piece by piece.
         scale = 1.0 / (n_rows * self.net.sizes[-1]) if self.loss.name == "mse" else 1.0
         sse = 0.0

@@ -35,7 +35,7 @@ from gradfit.engine.training import Callback, History, Rows, Trainer
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 from gradfit.io.arrays import CHUNK_ROWS, RowSource, open_rows
-from gradfit.io.streaming import StreamingTrainer, pieces
+from gradfit.io.streaming import StreamingTrainer, count, pieces, share
 from gradfit.torch_backend.convert import resolve_device, to_torch
 from gradfit.torch_backend.optim import (
     load_numpy_state,
@@ -43,8 +43,6 @@ from gradfit.torch_backend.optim import (
     state_to_numpy,
     steps_taken,
 )
-
-ALL = slice(None)
 
 
 @dataclass(frozen=True)
@@ -77,22 +75,6 @@ def setup(device: Any = None) -> Ranks:
         return Ranks(0, 1, dev, owns_group=False)
     dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", init_method="env://")
     return Ranks(dist.get_rank(), dist.get_world_size(), dev, owns_group=True)
-
-
-def share(rows: Rows, n_rows: int, rank: int, world: int) -> slice | Array:
-    """Rank ``rank``'s contiguous part of the global batch ``rows`` (``None``: all rows).
-
-    The ``m`` rows are split at ``⌊i·m / world⌋``: the parts cover every row once
-    and differ in size by at most one.
-    """
-    if rows is None:
-        rows = slice(0, n_rows)
-    if isinstance(rows, slice):
-        r = range(n_rows)[rows]
-        m = len(r)
-        return slice(r.start + rank * m // world, r.start + (rank + 1) * m // world)
-    m = len(rows)
-    return rows[rank * m // world : (rank + 1) * m // world]
 
 
 class DistributedStepper:
@@ -139,9 +121,7 @@ class DistributedStepper:
     def step(self, rows: Rows) -> float:
         """One update on the global batch ``rows``; returns the whole batch's loss."""
         rank, world = self.ranks.rank, self.ranks.world
-        n_rows = (
-            len(rows) if isinstance(rows, np.ndarray) else len(range(self.n_samples)[rows or ALL])
-        )
+        n_rows = count(rows, self.n_samples)
         # DDP averages over ranks: scale so the average is the gradient of the batch's loss.
         scale = world / (n_rows * self.n_out) if self.loss.name == "mse" else float(world)
         self.optimizer.zero_grad()
