@@ -65,10 +65,11 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Seeds the one ``numpy.random.Generator`` made in ``fit`` that draws the
         initial weights, the validation split and the shuffling — the same on both
         backends, so they see the same batches.
-    tol, n_iter_no_change : float, int, default=1e-4, 10
+    tol, n_iter_no_change : float, int, default=1e-4, 30
         Stop when the watched loss (validation loss with ``early_stopping``, else the
         training loss) has not fallen by ``tol`` for more than ``n_iter_no_change``
-        epochs in a row.
+        epochs in a row. scikit-learn waits 10 epochs, which on small data often
+        stops in the plateau a network crosses early on.
     verbose : int, default=0
         Print the engine's log line (``Epoch:   10  Loss: …``) every ``verbose`` epochs.
     warm_start : bool, default=False
@@ -145,7 +146,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int = 30,
         backend: str = "numpy",
         loss: str = "mse",
         dtype: str = "float64",
@@ -185,6 +186,10 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # Scalers are set before training starts; only a network means a fit happened.
+        return hasattr(self, "net_")
 
     def fit(
         self,
@@ -266,7 +271,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             stepper.load_optimizer_state(self._optimizer_state)
         stopping = None
         if not partial:
-            monitor = "val_loss" if validation is not None else "loss"
+            monitor = "val_loss" if self.early_stopping else "loss"
             stopping = EarlyStopping(patience=self.n_iter_no_change, tol=self.tol, monitor=monitor)
         trainer = EstimatorTrainer(
             stepper,
@@ -288,7 +293,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         try:
             trainer.fit(epochs)
         finally:
-            self._finish(trainer, net, stopping if validation is not None else None)
+            self._finish(trainer, net, stopping if self.early_stopping else None)
         if stopping is not None and not stopping.stopped and epochs > 0:
             warnings.warn(
                 f"MLPRegressor reached max_iter={self.max_iter} epochs before the loss "
