@@ -145,6 +145,15 @@ def test_early_stopping_restores_the_best_epoch(data):
     assert not np.array_equal(est.net_.parameters()[0], est.history_.parameters[-1][0])
 
 
+def test_a_validation_fraction_alone_records_but_does_not_restore(data):
+    X, y = data
+    est = small(max_iter=15, validation_fraction=0.25, record_parameters=True).fit(X, y)
+    assert len(est.validation_loss_curve_) == len(est.loss_curve_) == 15
+    assert est.best_loss_ == min(est.validation_loss_curve_)
+    for p, q in zip(est.net_.parameters(), est.history_.parameters[-1], strict=True):
+        assert_array_equal(p, q)  # the last epoch's parameters, whichever was best
+
+
 def test_tol_stops_on_the_training_loss_as_scikit_learn(data):
     X, y = data
     est = small(max_iter=500, tol=10.0, n_iter_no_change=3).fit(X, y)
