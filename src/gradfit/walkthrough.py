@@ -43,7 +43,7 @@ def squared_loss(pred: Array, y: Array) -> float:
 def gradient_step(learning_rate: float, params: Array, grads: Array) -> Array:
     """One step of gradient descent, ``params - learning_rate * grads``."""
     params, grads = np.asarray(params), np.asarray(grads)
-    check_same_shape(grads, params)
+    check_same_shape(grads, params, names=("grads", "params"))
     return params - learning_rate * grads
 
 

@@ -15,12 +15,19 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError
 
 
-def check_same_shape(Y_hat: Array, Y: Array) -> None:
+def check_same_shape(
+    Y_hat: Array, Y: Array, names: tuple[str, str] = ("predictions", "targets")
+) -> None:
     """Raise :class:`~gradfit.errors.DataError` unless predictions and targets match."""
     if Y_hat.shape != Y.shape:
+        if Y.ndim == 1 and Y_hat.shape == (*Y.shape, 1):
+            hint = "; make y a column to match, y.reshape(-1, 1)"
+        elif Y_hat.ndim == 1 and Y.shape == (*Y_hat.shape, 1):
+            hint = "; make y flat to match, y.ravel()"
+        else:
+            hint = ""
         raise DataError(
-            f"predictions have shape {Y_hat.shape} but targets have shape {Y.shape}; "
-            "reshape the targets to (n_samples, n_outputs), e.g. y.reshape(-1, 1)"
+            f"{names[0]} have shape {Y_hat.shape} but {names[1]} have shape {Y.shape}{hint}"
         )
 
 
