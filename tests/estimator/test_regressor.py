@@ -213,6 +213,15 @@ def test_export_and_import_state_round_trip(data):
         MLPRegressor._import_state(meta, arrays)
 
 
+@pytest.mark.parametrize("params", [{"hidden_layer_sizes": 5}, {"dtype": np.float32}])
+def test_export_keeps_parameters_of_other_types(data, params):
+    est = small(max_iter=2, **params).fit(*data)
+    meta, arrays = est._export_state()
+    back = MLPRegressor._import_state(json.loads(json.dumps(meta)), arrays)
+    assert_array_equal(back.predict(data[0]), est.predict(data[0]))
+    assert back.get_params()["hidden_layer_sizes"] == est.get_params()["hidden_layer_sizes"]
+
+
 def test_verbose_prints_the_engine_log_lines(data, capsys):
     X, y = data
     small(max_iter=4, verbose=2).fit(X, y)

@@ -42,6 +42,8 @@ def _jsonable(value: Any) -> Any:
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
+    if isinstance(value, type | np.dtype):
+        return np.dtype(value).name  # dtype=np.float32 is written "float32"
     if isinstance(value, np.random.Generator | np.random.RandomState):
         return None  # a generator's state is not a parameter one can write down
     return str(value)  # e.g. a torch.device or numpy dtype
@@ -99,7 +101,8 @@ def _build(cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Arra
     if meta.get("estimator") != "MLPRegressor":
         raise ValueError(f"not an MLPRegressor state: estimator={meta.get('estimator')!r}")
     params = dict(meta["params"])
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if isinstance(params["hidden_layer_sizes"], list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     est = cls(**params)
     spec = meta["spec"]
     n_layers = len(spec["sizes"]) - 1
