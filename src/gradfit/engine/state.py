@@ -74,32 +74,33 @@ def check_resumable(trainer: Trainer, state: Any) -> None:
     """Raise :class:`ModelFileError` naming the first way ``state`` does not fit ``trainer``."""
 
     def fail(problem: str) -> ModelFileError:
-        return ModelFileError(f"cannot resume from this checkpoint: {problem}")
+        # Cut short: a hostile file's values could make the message huge.
+        return ModelFileError(f"cannot resume from this checkpoint: {problem[:300]}")
 
     if not isinstance(state, dict) or (missing := [k for k in KEYS if k not in state]):
         raise fail(f"it lacks {', '.join(missing) if isinstance(state, dict) else 'everything'}")
     epoch = state["epoch"]
     if not _count(epoch):
         raise fail(f"epoch {epoch!r} is not a non-negative integer")
-    if state["batch_size"] != trainer.batch_size:
+    # Type checks first: a value from a file may be an array, for which == is elementwise.
+    batch_size, shuffle = state["batch_size"], state["shuffle"]
+    if not _count(batch_size) or batch_size != trainer.batch_size:
         raise fail(
-            f"it was written with batch_size={state['batch_size']!r}, this run has "
+            f"it was written with batch_size={batch_size!r}, this run has "
             f"{trainer.batch_size}; resume with the same batch size"
         )
-    if state["shuffle"] != trainer.shuffle and not trainer.full_batch:
-        raise fail(f"it was written with shuffle={state['shuffle']!r}, this run has the opposite")
+    if not isinstance(shuffle, bool) or (shuffle != trainer.shuffle and not trainer.full_batch):
+        raise fail(f"it was written with shuffle={shuffle!r}, this run has {trainer.shuffle}")
     own = trainer.stepper.get_parameters()
     _check_arrays(state["parameters"], own, "the parameters", fail)
     _check_optimizer(state["optimizer"], trainer.stepper.optimizer_state(), fail)
     _check_rng(state["rng"], trainer.rng, fail)
     _check_history(state["history"], trainer.history, own, epoch, fail)
     saved, mine = state["callbacks"], stateful(trainer)
-    names = [type(cb).__name__ for cb in mine]
-    if (
-        not isinstance(saved, list)
-        or [s.get("type") if isinstance(s, dict) else s for s in saved] != names
-    ):
-        kinds = [s.get("type") if isinstance(s, dict) else s for s in saved or []]
+    if not (isinstance(saved, list) and all(isinstance(s, dict) for s in saved)):
+        raise fail("its callbacks' state is not a list of {type, state}")
+    kinds, names = [s.get("type") for s in saved], [type(cb).__name__ for cb in mine]
+    if not all(isinstance(k, str) for k in kinds) or kinds != names:
         raise fail(f"it holds the state of callbacks {kinds}, this run has {names}")
     for cb, entry in zip(mine, saved, strict=True):
         try:
@@ -145,19 +146,19 @@ def _check_optimizer(saved: Any, own: dict[str, Any], fail: Any) -> None:
 
 def _check_rng(saved: Any, rng: np.random.Generator, fail: Any) -> None:
     kind = type(rng.bit_generator)
-    if not isinstance(saved, dict) or saved.get("bit_generator") != kind.__name__:
-        found = saved.get("bit_generator") if isinstance(saved, dict) else saved
+    found = saved.get("bit_generator") if isinstance(saved, dict) else saved
+    if not isinstance(found, str) or found != kind.__name__:
         raise fail(f"the random generator state is for {found!r}, this run uses {kind.__name__}")
     try:
         kind().state = saved  # on a scratch generator: the trainer's is set only once all fits
-    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+    except (AttributeError, IndexError, KeyError, OverflowError, TypeError, ValueError) as exc:
         raise fail(f"the random generator state is malformed ({exc})") from None
 
 
 def _check_history(saved: Any, own: History, params: list[Array], epoch: int, fail: Any) -> None:
     if not isinstance(saved, dict) or {"loss", "val_loss", "parameters", "loss_name"} - set(saved):
         raise fail("the history lacks loss, val_loss, parameters or loss_name")
-    if saved["loss_name"] != own.loss_name:
+    if not isinstance(saved["loss_name"], str) or saved["loss_name"] != own.loss_name:
         raise fail(f"its loss is {saved['loss_name']!r}, this run's is {own.loss_name!r}")
     for key in ("loss", "val_loss"):
         curve = saved[key]

@@ -87,7 +87,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     doc, tensors = safetensors_file.read(path, what="checkpoint")
 
     def fail(problem: str) -> ModelFileError:
-        return ModelFileError(f"{path}: not a valid gradfit checkpoint file: {problem}")
+        return safetensors_file.file_error(path, "checkpoint", problem)
 
     if doc.get("format") != FORMAT:
         raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")

@@ -78,7 +78,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     doc, tensors = safetensors_file.read(path, what="model")
 
     def fail(problem: str) -> ModelFileError:
-        return ModelFileError(f"{path}: not a valid gradfit model file: {problem}")
+        return safetensors_file.file_error(path, "model", problem)
 
     if doc.get("format") != FORMAT:
         raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")
@@ -125,11 +125,11 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
         and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
     ):
         raise ModelFileError(f"sizes {sizes!r} is not a list of two or more positive integers")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ModelFileError(
             f"unknown activation {activation!r} (known: {', '.join(sorted(ACTIVATIONS))})"
         )
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ModelFileError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     expected: dict[str, tuple[int, ...]] = {}
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):

@@ -35,6 +35,9 @@ KEY = "gradfit"
 MAX_HEADER = 100 * 2**20
 """The largest header accepted (the safetensors library's own limit)."""
 
+MAX_PROBLEM = 300
+"""The most characters of a message that describe the problem."""
+
 DTYPES: dict[str, np.dtype[Any]] = {
     "F32": np.dtype("<f4"),
     "F64": np.dtype("<f8"),
@@ -125,9 +128,17 @@ def read(
 
 def _failer(path: Path, what: str) -> Fail:
     def fail(problem: str) -> NoReturn:
-        raise ModelFileError(f"{path}: not a valid gradfit {what} file: {problem}")
+        raise file_error(path, what, problem)
 
     return fail
+
+
+def file_error(path: str | os.PathLike[str], what: str, problem: str) -> ModelFileError:
+    """``path: not a valid gradfit {what} file: {problem}``, with the problem cut short
+    when values from a hostile file would make it long."""
+    if len(problem) > MAX_PROBLEM:
+        problem = problem[: MAX_PROBLEM - 3] + "..."
+    return ModelFileError(f"{path}: not a valid gradfit {what} file: {problem}")
 
 
 def _parse_json(text: bytes, what: str, fail: Fail) -> Any:
@@ -169,7 +180,7 @@ def _tensors(header: dict[str, Any], data: memoryview, fail: Fail) -> dict[str, 
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             fail(f"tensor {name!r}: the entry must hold exactly dtype, shape and data_offsets")
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in DTYPES:
+        if not isinstance(dtype, str) or dtype not in DTYPES:
             fail(f"tensor {name!r}: unsupported dtype {dtype!r} (expected one of {sorted(DTYPES)})")
         if not _ints(shape):
             fail(f"tensor {name!r}: shape {shape!r} is not a list of non-negative integers")
