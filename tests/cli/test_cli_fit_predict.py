@@ -1,0 +1,176 @@
+"""``gradfit fit`` and ``gradfit predict`` in-process: outputs, divergence, model files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+from numpy.testing import assert_array_equal
+
+import gradfit
+from gradfit.cli.exits import Exit
+
+FAST = ["--hidden", "8", "--epochs", "15", "--no-plots"]
+
+
+@pytest.fixture
+def model(invoke: Invoke, sine_csv: Path) -> Path:
+    """A model fitted by the CLI on the sine data (one feature x, one target y)."""
+    path = sine_csv.parent / "model.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", *FAST, "--out", path)
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+def test_fit_writes_model_history_and_figures(invoke: Invoke, sine_csv: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = sine_csv.parent / "sine.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", "--hidden", 8, "--epochs", 12, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    names = ["sine.safetensors", "sine.history.csv", "sine.loss.png", "sine.fit.png"]
+    assert result.stdout.splitlines()[-1] == "wrote " + ", ".join(
+        str(out.parent / n) for n in names
+    )
+    assert "trained 12 epochs on 40 rows (x -> y)" in result.stdout
+    assert "mean squared error, on standardised data" in result.stdout
+    history = pd.read_csv(out.parent / "sine.history.csv")
+    loaded = gradfit.load(out)
+    assert_array_equal(history["epoch"], np.arange(1, 13))
+    assert_array_equal(history["loss"], loaded.loss_curve_)
+    assert loaded.target_names_ == ["y"]
+    assert list(loaded.feature_names_in_) == ["x"]
+
+
+def test_predict_matches_the_loaded_model_and_ignores_extra_columns(
+    invoke: Invoke, model: Path, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-5, 5, 9)
+    data = tmp_path / "new.csv"
+    pd.DataFrame({"id": [f"r{i}" for i in range(9)], "noise": rng.normal(size=9), "x": x}).to_csv(
+        data, index=False
+    )
+    result = invoke("predict", model, data, "--out", tmp_path / "pred.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"wrote 9 predictions to {tmp_path / 'pred.csv'}\n"
+    predictions = pd.read_csv(tmp_path / "pred.csv")
+    assert list(predictions.columns) == ["y"]
+    expected = gradfit.load(model).predict(pd.DataFrame({"x": x}))
+    assert_array_equal(predictions["y"].to_numpy(), expected)
+
+
+def test_two_targets_give_two_named_prediction_columns(invoke: Invoke, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(2, 30))
+    data = tmp_path / "two.csv"
+    pd.DataFrame({"a": a, "b": b, "sum": a + b, "diff": a - b}).to_csv(data, index=False)
+    out = tmp_path / "two.safetensors"
+    fitted = invoke("fit", data, "--target", "sum", "--target", "diff", *FAST, "--out", out)
+    assert fitted.exit_code == 0, fitted.stderr
+    assert "(a, b -> sum, diff)" in fitted.stdout
+    assert invoke("predict", out, data, "--out", tmp_path / "p.csv").exit_code == 0
+    predictions = pd.read_csv(tmp_path / "p.csv")
+    assert list(predictions.columns) == ["sum", "diff"]
+    expected = gradfit.load(out).predict(pd.DataFrame({"a": a, "b": b}))
+    assert_array_equal(predictions.to_numpy(), expected)
+
+
+def test_predict_names_the_missing_feature(invoke: Invoke, model: Path, tmp_path: Path) -> None:
+    data = tmp_path / "wrong.csv"
+    data.write_text("t,y\n1,2\n")
+    kept = tmp_path / "pred.csv"
+    kept.write_text("y\n1.0\n")
+    result = invoke("predict", model, data, "--out", kept)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "wrong.csv", "feature column(s) 'x' not found")
+    assert kept.read_text() == "y\n1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "no such file"),
+        (b"x,y\n1,2\n", "not a valid gradfit model"),
+        (b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00", "pickle"),
+        ("truncated", "truncated"),
+    ],
+)
+def test_predict_refuses_a_file_that_is_not_a_model(
+    invoke: Invoke, model: Path, sine_csv: Path, content: bytes | str | None, fragment: str
+) -> None:
+    bad = sine_csv.parent / "bad.safetensors"
+    if content == "truncated":
+        bad.write_bytes(model.read_bytes()[:-9])
+    elif isinstance(content, bytes):
+        bad.write_bytes(content)
+    kept = sine_csv.parent / "pred.csv"
+    kept.write_text("y\n1.0\n")
+    result = invoke("predict", bad, sine_csv, "--out", kept)
+    assert result.exit_code == Exit.BAD_MODEL
+    assert_one_line_error(result.stderr, "bad.safetensors", fragment)
+    assert kept.read_text() == "y\n1.0\n"
+
+
+def test_divergence_keeps_the_good_model_and_writes_the_last_finite_one(
+    invoke: Invoke, model: Path, sine_csv: Path
+) -> None:
+    good = model.read_bytes()
+    result = invoke(
+        "fit", sine_csv, "--target", "y", "--solver", "sgd", "--lr", 5, "--epochs", 100,
+        "--no-plots", "--out", model,
+    )  # fmt: skip
+    diverged = model.with_name("model.diverged.safetensors")
+    assert result.exit_code == Exit.DIVERGED
+    assert_one_line_error(result.stderr, "training diverged in epoch", f"'{diverged}'", "untouched")
+    assert model.read_bytes() == good
+    last = gradfit.load(diverged)
+    assert 0 < last.n_iter_ < 100
+    assert np.isfinite(last.predict(pd.read_csv(sine_csv)[["x"]])).all()
+
+
+def test_a_checkpoint_of_another_run_is_refused(
+    invoke: Invoke, model: Path, sine_csv: Path, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "run.ckpt"
+    args = ["fit", sine_csv, "--target", "y", *FAST, "--seed", 1, "--checkpoint", checkpoint]
+    first = invoke(*args, "--checkpoint-every", 5, "--out", tmp_path / "m.safetensors")
+    assert first.exit_code == 0, first.stderr
+    result = invoke(*args, "--lr", 0.5, "--resume", "--out", tmp_path / "m2.safetensors")
+    assert result.exit_code == Exit.USAGE, result.stderr
+    assert_one_line_error(result.stderr, "run.ckpt belongs to another run", "learning_rate_init")
+    missing = invoke(*args[:-1], tmp_path / "none.ckpt", "--resume", "--out", model)
+    assert missing.exit_code == Exit.BAD_MODEL
+    assert_one_line_error(missing.stderr, "none.ckpt", "no such file")
+
+
+def test_device_needs_the_torch_backend(invoke: Invoke, sine_csv: Path) -> None:
+    result = invoke("fit", sine_csv, "--target", "y", "--device", "cuda", "--out", "m.safetensors")
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "--device needs --backend torch")
+
+
+def test_gradcheck_prints_the_table_and_fails_on_disagreement(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("torch")
+    from gradfit import gradcheck
+
+    result = invoke("gradcheck", "--sizes", "2,3,1", "--activation", "tanh", "--seed", 1)
+    assert result.exit_code == 0, result.stderr
+    assert "W1" in result.stdout and "OK: all three agree" in result.stdout
+
+    real = gradcheck.random_check
+
+    def broken(*args: object, **kwargs: object) -> gradcheck.GradientReport:
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        report.gradients["engine"][0] = report.gradients["engine"][0] * 1.01
+        return report
+
+    monkeypatch.setattr(gradcheck, "random_check", broken)
+    result = invoke("gradcheck")
+    assert result.exit_code == Exit.FAILURE
+    assert "MISMATCH" in result.stdout
+    assert_one_line_error(result.stderr, "the gradients disagree")
