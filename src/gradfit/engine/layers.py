@@ -48,9 +48,13 @@ class Dense:
 
         Returns ``dL/dX = G @ W``, ``(n_samples, n_in)``.
         """
+        self.parameter_gradients(G)
+        return G @ self.W
+
+    def parameter_gradients(self, G: Array) -> None:
+        """:meth:`backward` without ``dL/dX``: for a first layer, whose input is data."""
         np.matmul(G.T, self._X, out=self.dW)
         np.sum(G, axis=0, out=self.db)
-        return G @ self.W
 
     def __repr__(self) -> str:
         n_out, n_in = self.W.shape

@@ -42,6 +42,10 @@ class Loss:
     def gradient(self, Y_hat: Array, Y: Array) -> Array:
         raise NotImplementedError
 
+    def value_and_gradient(self, Y_hat: Array, Y: Array) -> tuple[float, Array]:
+        """``(value(Ŷ, Y), gradient(Ŷ, Y))``, sharing the residual where the loss can."""
+        return self.value(Y_hat, Y), self.gradient(Y_hat, Y)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -65,6 +69,13 @@ class SSE(Loss):
         G *= 2
         return G
 
+    def value_and_gradient(self, Y_hat: Array, Y: Array) -> tuple[float, Array]:
+        check_same_shape(Y_hat, Y)
+        G: Array = Y_hat - Y
+        value = float(np.vdot(G, G))
+        G *= 2
+        return value, G
+
 
 class MSE(Loss):
     """Mean squared error over all ``N`` elements, ``L = Σ (Ŷ - Y)² / N``.
@@ -84,6 +95,13 @@ class MSE(Loss):
         G: Array = Y_hat - Y
         G *= 2 / G.size
         return G
+
+    def value_and_gradient(self, Y_hat: Array, Y: Array) -> tuple[float, Array]:
+        check_same_shape(Y_hat, Y)
+        G: Array = Y_hat - Y
+        value = float(np.vdot(G, G)) / G.size
+        G *= 2 / G.size
+        return value, G
 
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (SSE, MSE)}

@@ -16,24 +16,60 @@ from gradfit.engine.types import Array
 
 
 class Optimizer:
-    """Base class: parameters, hyperparameters, a step counter and per-parameter state."""
+    """Base class: parameters, hyperparameters, a step counter and per-parameter state.
+
+    The update runs once over all parameters laid end to end in one flat buffer (and
+    likewise the gradients and the state), so a step costs a dozen NumPy calls however
+    many arrays the model has; the parameters are gathered before it and written back
+    after it, so they stay the caller's own arrays.
+    """
 
     def __init__(self, params: Sequence[Array], **hyper: Any) -> None:
         self.params = list(params)
         self.hyper = dict(hyper)
         self.t = 0
-        self._scratch = [np.empty_like(p) for p in self.params]
+        dtypes = {p.dtype for p in self.params}
+        if len(dtypes) > 1:
+            raise ValueError(f"all parameters must share one dtype, got {sorted(map(str, dtypes))}")
+        dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
+        n = sum(p.size for p in self.params)
+        self._p, self._g, self._tmp = (np.empty(n, dtype) for _ in range(3))
+        self._p_parts = self._split(self._p)
+        self._flat_state: dict[str, Array] = {}
+
+    def _split(self, flat: Array) -> list[Array]:
+        """Views of ``flat`` shaped as the parameters, in order."""
+        ends = np.cumsum([p.size for p in self.params]).tolist()
+        starts = [0, *ends[:-1]]
+        return [
+            flat[a:b].reshape(p.shape) for a, b, p in zip(starts, ends, self.params, strict=True)
+        ]
+
+    def _new_state(self, *names: str) -> list[dict[str, Array]]:
+        """Zeroed flat buffers ``names`` for :meth:`_step`; returns their per-parameter views."""
+        self._flat_state = {k: np.zeros_like(self._p) for k in names}
+        views = {k: self._split(v) for k, v in self._flat_state.items()}
+        return [{k: views[k][i] for k in names} for i in range(len(self.params))]
 
     def step(self, grads: Sequence[Array]) -> None:
         """Update every parameter in place from its gradient ``grads[i]``."""
+        if len(grads) != len(self.params):
+            raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
         self.t += 1
-        for p, g, tmp, state in zip(self.params, grads, self._scratch, self._states(), strict=True):
-            self._step(p, g, tmp, state)
+        if not self.params:
+            return
+        np.concatenate([g.reshape(-1) for g in grads], out=self._g)
+        np.concatenate([p.reshape(-1) for p in self.params], out=self._p)
+        self._step(self._p, self._g, self._tmp, self._flat_state)
+        for p, new in zip(self.params, self._p_parts, strict=True):
+            np.copyto(p, new)
 
     def _states(self) -> list[dict[str, Array]]:
         raise NotImplementedError
 
     def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
+        """Update the flat parameters ``p`` from the flat gradient ``g`` (which it may
+        overwrite), with the scratch buffer ``tmp`` and the flat ``state`` buffers."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -92,7 +128,7 @@ class SGD(Optimizer):
         )
         self.lr, self.momentum, self.dampening = lr, momentum, dampening
         self.weight_decay, self.nesterov = weight_decay, nesterov
-        self.state = [{"b": np.zeros_like(p)} if momentum else {} for p in self.params]
+        self.state = self._new_state("b") if momentum else [{} for _ in self.params]
 
     def _states(self) -> list[dict[str, Array]]:
         return self.state
@@ -143,24 +179,17 @@ class Adam(Optimizer):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.lr, self.beta1, self.beta2 = lr, beta1, beta2
         self.eps, self.weight_decay = eps, weight_decay
-        self.state = [{"m": np.zeros_like(p), "v": np.zeros_like(p)} for p in self.params]
-        self._g = [np.empty_like(p) for p in self.params] if weight_decay else None
+        self.state = self._new_state("m", "v")
 
     def _states(self) -> list[dict[str, Array]]:
         return self.state
 
-    def step(self, grads: Sequence[Array]) -> None:
-        if self._g is not None:
-            # g + λp needs its own buffer: tmp is taken by the update below.
-            for g, p, buf in zip(grads, self.params, self._g, strict=True):
-                np.multiply(p, self.weight_decay, out=buf)
-                buf += g
-            grads = self._g
-        super().step(grads)
-
     def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
         m, v = state["m"], state["v"]
         beta1, beta2 = self.beta1, self.beta2
+        if self.weight_decay:
+            np.multiply(p, self.weight_decay, out=tmp)
+            g += tmp
         np.subtract(g, m, out=tmp)
         tmp *= 1 - beta1
         m += tmp

@@ -304,9 +304,12 @@ class NumpyStepper:
     def step(self, rows: Rows) -> float:
         X = self.X if rows is None else self.X[rows]
         Y = self.Y if rows is None else self.Y[rows]
-        Y_hat = self.net.forward(X)
-        value = self.loss.value(Y_hat, Y)
-        self.net.backward(self.loss.gradient(Y_hat, Y))
+        net = self.net
+        value, G = self.loss.value_and_gradient(net.forward(X), Y)
+        # MLP.backward, less the product that would give dL/dX of the data.
+        for dense, f in zip(net.dense[:0:-1], net.activations[:0:-1], strict=True):
+            G = dense.backward(f.backward(G))
+        net.dense[0].parameter_gradients(net.activations[0].backward(G))
         self.optimizer.step(self._grads)
         return value
 

@@ -1,0 +1,216 @@
+"""gradfit against hand-written NumPy and PyTorch loops and scikit-learn's MLPRegressor.
+
+    python benchmarks/run.py [--quick] [--repeats N] [--workloads linear,sine,large] [--out DIR]
+
+Each workload's contenders start from the same parameters and run interleaved (the
+order rotates every repeat); the table gives the median, the min–max, the median as a
+multiple of gradfit NumPy's, and the final training loss, scored the same way for all.
+The large workload runs every contender in a fresh process, for its own peak memory.
+
+OpenBLAS worker threads spin for a while after a NumPy matrix product (and OpenMP's,
+torch's, after a torch call), stealing a core from whatever runs next. Rather than
+change how either library runs, this script pauses ``--pause`` seconds before every
+timed run — longer than both spins — so each contender starts on idle cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import report
+import workloads as wl
+from contenders import CONTENDERS, load
+from measure import time_once, warm_up
+
+HERE = Path(__file__).resolve().parent
+
+
+def matmul_peak(dtype: str = "float32", n: int = 2048, repeats: int = 5) -> dict[str, float]:
+    """The best GFLOP/s of an ``n × n`` float32 matrix product, in NumPy and in torch."""
+    rng = np.random.default_rng(0)
+    A, B = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+    flops = 2.0 * n**3
+    peaks = {}
+    runners: dict[str, Any] = {"numpy": lambda: A @ B}
+    if load("torch-loop").missing() is None:
+        import torch
+
+        At, Bt = torch.from_numpy(A), torch.from_numpy(B)
+        runners["torch"] = lambda: At @ Bt
+    for name, product in runners.items():
+        time.sleep(0.3)
+        product()
+        best = min(_seconds(product) for _ in range(repeats))
+        peaks[name] = flops / best / 1e9
+    return peaks
+
+
+def _seconds(f: Any) -> float:
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+def environment() -> dict[str, Any]:
+    """What the numbers depend on: CPUs, versions, BLAS kernels, load, OpenBLAS settings."""
+    from threadpoolctl import threadpool_info
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for name, module in (("torch", "torch"), ("scikit-learn", "sklearn")):
+        try:
+            versions[name] = __import__(module).__version__
+        except ImportError:
+            versions[name] = "not installed"
+    blas = [
+        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')} "
+        f"{i.get('num_threads')} threads ({Path(i['filepath']).name})"
+        for i in threadpool_info()
+    ]
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "versions": versions,
+        "threadpools": blas,
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+        "load_average": os.getloadavg(),
+    }
+
+
+def summarise(w: wl.Workload, name: str, runs: list[dict[str, Any]], loss: float) -> report.Row:
+    seconds = [r["seconds"] for r in runs]
+    median = statistics.median(seconds)
+    row: report.Row = {
+        "workload": w.key,
+        "contender": name,
+        "label": load(name).LABEL,
+        "unit": w.unit,
+        "median": w.per_unit(median),
+        "min": w.per_unit(min(seconds)),
+        "max": w.per_unit(max(seconds)),
+        "repeats": len(seconds),
+        "final_loss": loss,
+    }
+    if w.isolated:
+        row["gflops"] = w.matmul_flops() / median / 1e9
+        row["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in runs)
+        row["import_rss_mb"] = statistics.median(r["import_rss_mb"] for r in runs)
+        row["above_imports_mb"] = row["peak_rss_mb"] - row["import_rss_mb"]
+    return row
+
+
+def in_process(w: wl.Workload, names: list[str], repeats: int, pause: float) -> list[report.Row]:
+    X, Y = wl.data(w)
+    init = wl.initial_parameters(w)
+    for name in names:
+        warm_up(name, w, X, Y, init)
+    runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    final: dict[str, list[wl.Array]] = {}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            time.sleep(pause)
+            t = time_once(name, w, X, Y, init)
+            runs[name].append({"seconds": t.seconds})
+            final[name] = t.params
+    return [summarise(w, n, runs[n], wl.final_loss(w, final[n], X, Y)) for n in names]
+
+
+def isolated(
+    w: wl.Workload, names: list[str], repeats: int, pause: float, quick: bool
+) -> list[report.Row]:
+    runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeats):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                time.sleep(pause)
+                params = Path(tmp) / f"{name}.npz"
+                cmd = [sys.executable, str(HERE / "measure.py"), w.key, name]
+                cmd += ["--params", str(params)] + (["--quick"] if quick else [])
+                done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    raise RuntimeError(f"{name} on {w.key} failed:\n{done.stderr}")
+                runs[name].append(json.loads(done.stdout))
+        X, Y = wl.data(w)
+        rows = []
+        for name in names:
+            with np.load(Path(tmp) / f"{name}.npz") as f:
+                params = [f[f"arr_{i}"] for i in range(len(f.files))]
+            rows.append(summarise(w, name, runs[name], wl.final_loss(w, params, X, Y)))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument("--repeats", type=int, help="timed runs per contender (default 7, 3)")
+    parser.add_argument("--workloads", default="linear,sine,large")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--pause", type=float, help="seconds idle before each timed run")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    pause = args.pause if args.pause is not None else (0.05 if args.quick else 0.3)
+    meta = environment()
+    meta["command"] = " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])])
+    meta["matmul_peak_gflops"] = matmul_peak(n=512 if args.quick else 2048)
+    peak = max(meta["matmul_peak_gflops"].values())
+    print(f"# gradfit benchmarks — {meta['cpus']} CPUs, {meta['cpu']}")
+    print(f"versions: {meta['versions']}")
+    for pool in meta["threadpools"]:
+        print(f"threadpool: {pool}")
+    if "OPENBLAS_CORETYPE" in os.environ:
+        print("note: OPENBLAS_CORETYPE is set and may slow NumPy; see the README")
+    peaks = ", ".join(f"{k} {v:.0f}" for k, v in meta["matmul_peak_gflops"].items())
+    print(f"float32 matrix-product peak (GFLOP/s): {peaks}\n")
+
+    names = args.contenders.split(",")
+    rows: list[report.Row] = []
+    data_mb: dict[str, float] = {}
+    for key in args.workloads.split(","):
+        w = wl.quick(wl.WORKLOADS[key]) if args.quick else wl.WORKLOADS[key]
+        repeats = args.repeats or (1 if args.quick else (3 if w.isolated else 7))
+        ready = [n for n in names if load(n).missing() is None]
+        skipped = [
+            {
+                "workload": w.key,
+                "contender": n,
+                "label": load(n).LABEL,
+                "skipped": load(n).missing(),
+            }
+            for n in names
+            if n not in ready
+        ]
+        if w.isolated:
+            got = isolated(w, ready, repeats, pause, args.quick)
+        else:
+            got = in_process(w, ready, repeats, pause)
+        reference = next((r["median"] for r in got if r["contender"] == "gradfit-numpy"), None)
+        for r in got:
+            r["ratio"] = r["median"] / reference if reference else None
+            if "gflops" in r:
+                r["peak_fraction"] = r["gflops"] / peak
+        data_mb[w.key] = w.n_rows * (w.sizes[0] + w.sizes[-1]) * np.dtype(w.dtype).itemsize / 2**20
+        rows += got + skipped
+        print(report.table(w.title, w.unit, got + skipped) + "\n", flush=True)
+
+    checks = report.targets(rows, data_mb)
+    if checks:
+        print(report.targets_table(checks) + "\n")
+    meta["load_average_after"] = os.getloadavg()
+    for path in report.write(args.out, rows, meta, checks):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
