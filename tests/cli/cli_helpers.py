@@ -25,17 +25,22 @@ def write_sine_csv(path: Path, n: int = 40, seed: int = 0) -> Path:
     return path
 
 
-def run_gradfit(
-    *args: object, cwd: Path | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m gradfit args…`` in a real subprocess."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+"""The environment of a real ``gradfit`` process: one BLAS thread, no display."""
+
+
+def gradfit_command(*args: object) -> list[str]:
+    """``python -m gradfit args…`` as an argument list."""
+    return [sys.executable, "-m", "gradfit", *map(str, args)]
+
+
+def run_gradfit(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m gradfit args…`` in a real subprocess and wait for it."""
     return subprocess.run(
-        [sys.executable, "-m", "gradfit", *map(str, args)],
+        gradfit_command(*args),
         capture_output=True,
         text=True,
-        cwd=cwd,
-        env=env,
+        env=ENV,
         timeout=timeout,
         check=False,
     )

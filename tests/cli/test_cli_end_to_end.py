@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import Invoke, run_gradfit
+from cli_helpers import ENV, Invoke, assert_one_line_error, gradfit_command, run_gradfit
 from numpy.testing import assert_allclose, assert_array_equal
 
 import gradfit
 from gradfit.cli import cli
+from gradfit.cli.exits import Exit
 from gradfit.estimator import MLPRegressor
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -96,3 +102,73 @@ def test_fit_then_predict_reproduces_the_python_api(tmp_path: Path) -> None:
     assert np.isnan(history[:, 2]).all(), "no validation split: val_loss cells are empty"
     assert (tmp_path / "model.loss.png").read_bytes().startswith(PNG_MAGIC)
     assert not (tmp_path / "model.fit.png").exists(), "two inputs: no fitted-function figure"
+
+
+def test_report_writes_html_embedding_all_its_figures(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "report.html"
+    result = run_gradfit("report", "--out", out, "--seed", 2)
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    images = re.findall(r"<img\b[^>]*>", html)
+    sources = [re.search(r'src="([^"]*)"', tag) for tag in images]
+    assert len(images) >= 10
+    assert len(images) == html.count("<figure")
+    for found in sources:
+        assert found is not None
+        assert found.group(1).startswith("data:image/png;base64,")
+        png = base64.b64decode(found.group(1).split(",", 1)[1])
+        assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "only the one file"
+
+
+def test_bad_data_in_a_real_process_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,2\n2,two\n")
+    result = run_gradfit("fit", data, "--target", "y", "--out", tmp_path / "m.safetensors")
+    assert result.returncode == Exit.BAD_DATA
+    assert (
+        result.stderr
+        == f"gradfit: error: {data}: column 'y', row 2 (line 3): 'two' is not a number\n"
+    )
+    assert list(tmp_path.iterdir()) == [data]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_is_exact(tmp_path: Path) -> None:
+    """SIGINT a run, resume it to 10 epochs, and get what an uninterrupted run gets."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-5, 5, 600)
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"x": x, "y": 4 * np.sin(x) + rng.normal(0, 1, 600)}).to_csv(data, index=False)
+    fit = ["fit", data, "--target", "y", "--hidden", 32, "--batch-size", 4, "--no-plots"]
+    resumed, reference = tmp_path / "resumed.safetensors", tmp_path / "reference.safetensors"
+    checkpoint = tmp_path / "resumed.checkpoint.safetensors"
+
+    child = subprocess.Popen(
+        gradfit_command(*fit, "--epochs", 100_000, "--checkpoint-every", 1, "--out", resumed),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == Exit.INTERRUPTED, stderr
+    assert_one_line_error(stderr, "interrupted after epoch", str(checkpoint), "--resume")
+    epoch = int(re.search(r"after epoch (\d+);", stderr).group(1))  # type: ignore[union-attr]
+    assert 1 <= epoch < 10, "the run must be stopped before the 10 epochs compared below"
+    assert not resumed.exists(), "an interrupted run writes no model"
+
+    again = run_gradfit(*fit, "--epochs", 10, "--resume", "--out", resumed)
+    assert again.returncode == 0, again.stderr
+    whole = run_gradfit(*fit, "--epochs", 10, "--out", reference)
+    assert whole.returncode == 0, whole.stderr
+    assert (tmp_path / "resumed.history.csv").read_bytes() == (
+        tmp_path / "reference.history.csv"
+    ).read_bytes()
+    X = pd.DataFrame({"x": x})
+    assert_array_equal(gradfit.load(resumed).predict(X), gradfit.load(reference).predict(X))
