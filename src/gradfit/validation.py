@@ -25,6 +25,9 @@ def as_2d_float(A: Any, name: str, *, dtype: Any = np.float64) -> Array:
         raise DataError(f"{name} could not be read as an array: {exc}") from None
     if arr.dtype.kind not in "biuf":
         try:
+            # Complex numbers and dates would convert, silently losing their meaning.
+            if arr.dtype.kind in "cmM":
+                raise TypeError
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             raise DataError(
@@ -36,15 +39,23 @@ def as_2d_float(A: Any, name: str, *, dtype: Any = np.float64) -> Array:
     if arr.ndim != 2:
         raise DataError(f"{name} must be 1-D or 2-D, got an array of shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise DataError(f"{name} is empty (shape {arr.shape}); at least one row is needed")
-    arr = arr.astype(dtype, copy=False)
+        raise DataError(
+            f"{name} is empty (shape {arr.shape}); at least one row and one column are needed"
+        )
     if not np.isfinite(arr).all():
         rows, cols = np.nonzero(~np.isfinite(arr))
         raise DataError(
             f"{name} holds {rows.size} NaN or infinite value(s), the first at row {rows[0]}, "
             f"column {cols[0]}; drop or impute them before training"
         )
-    return np.ascontiguousarray(arr)
+    with np.errstate(over="ignore"):
+        narrow = arr.astype(dtype, copy=False)
+    if narrow is not arr and not np.isfinite(narrow).all():
+        raise DataError(
+            f"{name} holds values too large for {np.dtype(dtype).name} (largest magnitude "
+            f"{np.abs(arr).max():.3g}); rescale them or train in float64"
+        )
+    return np.ascontiguousarray(narrow)
 
 
 def check_training_data(
