@@ -90,7 +90,7 @@ def from_torch(module: torch.nn.Module) -> MLP:
             f"from_torch needs one kind of activation between the layers ({known}); "
             f"got {', '.join(sorted(k.__name__ for k in kinds))}"
         )
-    activation = _ACTIVATION_NAMES[kinds.pop()] if kinds else "relu"
+    activation = _ACTIVATION_NAMES[kinds.pop()] if kinds else "identity"
     params = []
     for i, linear in enumerate(linears):
         if linear.bias is None:
