@@ -58,6 +58,8 @@ ESTIMATOR_OPTIONS = {
     "n_iter_no_change": "n_iter_no_change",
 }
 
+CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMATOR_OPTIONS.items()}
+
 
 @click.command(epilog=EPILOG)
 @click.argument("data", type=click.Path(dir_okay=True, path_type=Path))
@@ -173,7 +175,7 @@ def fit(
     checkpoint = Checkpoint(checkpoint_path, every, {"cli": identity})
     y = Y[:, 0] if len(targets) == 1 else Y
     # A run that overflows ends in a DivergenceError, reported once, not as NumPy warnings.
-    with EpochBar(model.max_iter) as bar, warnings_as_lines(), np.errstate(all="ignore"):
+    with EpochBar(model.max_iter) as bar, warnings_as_lines(CLI_NAMES), np.errstate(all="ignore"):
         try:
             model.fit(frame(X, features), y, callbacks=[bar, checkpoint], resume_from=state)
         except DivergenceError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,15 +31,24 @@ def frame(X: Array, features: tuple[str, ...]) -> Any:
 
 
 @contextlib.contextmanager
-def warnings_as_lines() -> Iterator[None]:
-    """Show each warning raised inside as one line, ``gradfit: warning: …``."""
+def warnings_as_lines(options: dict[str, str]) -> Iterator[None]:
+    """Show each warning raised inside as one line, ``gradfit: warning: …``.
+
+    ``options`` maps the estimator's parameter names to the command's options, so that
+    a warning says ``raise --epochs`` where the estimator says ``raise max_iter``.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         try:
             yield
         finally:
             for w in caught:
-                click.echo(f"gradfit: warning: {' '.join(str(w.message).split())}", err=True)
+                text = " ".join(str(w.message).split())
+                for name, option in options.items():
+                    # "loss" or "alpha" alone may be plain words; "max_iter" or "tol=" are not.
+                    pattern = rf"\b{name}\b" if "_" in name else rf"\b{name}(?==)"
+                    text = re.sub(pattern, option, text)
+                click.echo(f"gradfit: warning: {text}", err=True)
 
 
 def write_history(model: MLPRegressor, path: Path) -> Path:

@@ -1,0 +1,63 @@
+"""The one place errors become exit codes, and what reaches the user."""
+
+from __future__ import annotations
+
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+
+from gradfit.cli.exits import EPILOG, Exit, as_command_error
+from gradfit.errors import DataError, DivergenceError, MissingDependencyError, ModelFileError
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "message"),
+    [
+        (DataError("bad\n cell"), Exit.BAD_DATA, "bad cell"),
+        (ModelFileError("not a model"), Exit.BAD_MODEL, "not a model"),
+        (DivergenceError("diverged", epoch=3), Exit.DIVERGED, "diverged"),
+        (MissingDependencyError("torch is not installed"), Exit.MISSING_DEPENDENCY, "torch"),
+        (PermissionError(13, "Permission denied", "out.csv"), Exit.FAILURE, "Permission denied"),
+        (KeyboardInterrupt(), Exit.INTERRUPTED, "interrupted"),
+    ],
+)
+def test_each_error_type_has_its_code(error: BaseException, code: Exit, message: str) -> None:
+    converted = as_command_error(error)
+    assert converted is not None
+    assert converted.exit_code == code
+    assert converted.format_message().startswith(message)
+
+
+def test_a_bug_is_not_disguised_as_a_user_error() -> None:
+    assert as_command_error(ZeroDivisionError("bug")) is None
+
+
+def test_every_code_is_in_the_help_table() -> None:
+    for code in Exit:
+        assert f"\n  {int(code):<4} " in EPILOG, code
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "fragments"),
+    [
+        (KeyboardInterrupt(), Exit.INTERRUPTED, ["interrupted"]),
+        (MissingDependencyError("torch is not installed"), Exit.MISSING_DEPENDENCY, ["torch"]),
+        (OSError(28, "No space left on device", "fig.png"), Exit.FAILURE, ["No space", "fig.png"]),
+    ],
+)
+def test_a_command_failing_anywhere_prints_one_line(
+    invoke: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: object,
+    raised: BaseException,
+    code: Exit,
+    fragments: list[str],
+) -> None:
+    from gradfit import demo
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(demo, "run", fail)
+    result = invoke("demo", "--out", tmp_path)
+    assert result.exit_code == code
+    assert_one_line_error(result.stderr, *fragments)
