@@ -24,18 +24,19 @@ def rows() -> ArrayRows:
 def test_a_checkpoint_resumes_only_the_run_it_was_written_for(
     rows: ArrayRows, tmp_path: Path
 ) -> None:
-    path = tmp_path / "ckpt.npz"
-    kwargs = {"hidden": (4,), "epochs": 2, "batch_size": 5, "log": lambda line: None}
+    from gradfit.io.checkpoint import load_checkpoint
+
+    path = tmp_path / "ckpt.safetensors"
+    kwargs = {"hidden": (4,), "epochs": 3, "batch_size": 5, "log": lambda line: None}
     fit(rows, checkpoint=path, **kwargs)
-    with np.load(path, allow_pickle=False) as saved:
-        assert int(saved["epoch"]) == 2 and len(saved["loss"]) == 2
-    with pytest.raises(ModelFileError, match="batch_size 5, this run has 4"):
+    saved = load_checkpoint(path)
+    assert saved["epoch"] == 3 and len(saved["history"]["loss"]) == 3
+    with pytest.raises(ModelFileError, match="batch_size=5, this run has 4"):
         fit(rows, checkpoint=path, resume=True, **(kwargs | {"batch_size": 4}))
-    with pytest.raises(ModelFileError, match="does not exist"):
-        fit(rows, checkpoint=tmp_path / "none.npz", resume=True, **kwargs)
-    np.savez(tmp_path / "other.npz", a=np.zeros(2))
-    with pytest.raises(ModelFileError, match="not a gradfit distributed checkpoint"):
-        fit(rows, checkpoint=tmp_path / "other.npz", resume=True, **kwargs)
-    (tmp_path / "junk.npz").write_bytes(b"junk")
-    with pytest.raises(ModelFileError, match="not a readable checkpoint"):
-        fit(rows, checkpoint=tmp_path / "junk.npz", resume=True, **kwargs)
+    with pytest.raises(ModelFileError, match=r"rows and chunks .* this run has"):
+        fit(ArrayRows(rows.X, rows.Y, chunk_rows=7), checkpoint=path, resume=True, **kwargs)
+    fewer = ArrayRows(rows.X[:15], rows.Y[:15])
+    with pytest.raises(ModelFileError, match=r"'n_rows': 20.*'n_rows': 15"):
+        fit(fewer, checkpoint=path, resume=True, **kwargs)
+    with pytest.raises(ModelFileError, match="no such file"):
+        fit(rows, checkpoint=tmp_path / "none.safetensors", resume=True, **kwargs)

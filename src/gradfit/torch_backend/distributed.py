@@ -19,7 +19,6 @@ stays bounded however many rows the file has (see :mod:`gradfit.io.streaming`).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from gradfit.engine.training import Callback, History, Rows, Trainer
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 from gradfit.io.arrays import CHUNK_ROWS, RowSource, open_rows
+from gradfit.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gradfit.io.streaming import StreamingTrainer, count, pieces, share
 from gradfit.torch_backend.convert import resolve_device, to_torch
 from gradfit.torch_backend.optim import (
@@ -180,75 +180,16 @@ class DistributedStepper:
         self.t = load_numpy_state(self.optimizer, state)
 
 
-CHECKPOINT_FORMAT = "gradfit.distributed-checkpoint/1"
-
-
-def save_checkpoint(path: str | os.PathLike[str], trainer: Trainer) -> None:
-    """Write what an exact resume needs, atomically, as a ``.npz`` without pickled objects.
-
-    Parameters, optimizer state (the engine's format), epochs done, the loss history,
-    and the shuffling generator's state (as JSON).
-    """
-    from gradfit.io.atomic import atomic_write
-
-    stepper, h = trainer.stepper, trainer.history
-    arrays: dict[str, Any] = {
-        "format": np.array(CHECKPOINT_FORMAT),
-        "epoch": np.array(trainer.epoch),
-        "n_rows": np.array(stepper.n_samples),
-        "batch_size": np.array(trainer.batch_size),
-        "loss": np.array(h.loss, dtype=np.float64),
-        "rng": np.array(json.dumps(trainer.rng.bit_generator.state)),
-    }
-    arrays |= {f"param.{i}": p for i, p in enumerate(stepper.get_parameters())}
-    opt = stepper.optimizer_state()
-    arrays["optimizer.t"] = np.array(opt["t"])
-    for i, buffers in enumerate(opt["state"]):
-        arrays |= {f"optimizer.{i}.{name}": v for name, v in buffers.items()}
-    with atomic_write(path) as f:
-        np.savez(f, **arrays)
-
-
-def load_checkpoint(path: str | os.PathLike[str], trainer: Trainer) -> None:
-    """Restore what :func:`save_checkpoint` wrote into ``trainer`` and its stepper.
-
-    Raises
-    ------
-    ModelFileError
-        When the file is missing or unreadable, not such a checkpoint, or written
-        for another data size, batch size or network.
-    """
-    stepper = trainer.stepper
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            saved = {name: f[name] for name in f.files}
-        if str(saved.get("format")) != CHECKPOINT_FORMAT:
-            raise ModelFileError(f"{path}: not a gradfit distributed checkpoint")
-        for name, now in (("n_rows", stepper.n_samples), ("batch_size", trainer.batch_size)):
-            if int(saved[name]) != now:
-                raise ModelFileError(
-                    f"{path}: the checkpoint was written for {name} {int(saved[name])}, "
-                    f"this run has {now}; resume with the same data and batch size"
-                )
-        params = [saved[f"param.{i}"] for i in range(len(stepper.get_parameters()))]
-        stepper.set_parameters(params)
-        state: list[dict[str, Array]] = [{} for _ in params]
-        for name, v in saved.items():
-            if name.startswith("optimizer.") and name != "optimizer.t":
-                _, i, buffer = name.split(".")
-                state[int(i)][buffer] = v
-        stepper.load_optimizer_state({"t": int(saved["optimizer.t"]), "state": state})
-        trainer.rng.bit_generator.state = json.loads(str(saved["rng"]))
-        trainer.epoch = int(saved["epoch"])
-        trainer.history.loss = [float(x) for x in saved["loss"]]
-    except ModelFileError:
-        raise
-    except FileNotFoundError:
+def _resume(path: str | os.PathLike[str], trainer: Trainer, order: dict[str, int]) -> None:
+    """Load the checkpoint at ``path`` into ``trainer``, if it was written for this data."""
+    state = load_checkpoint(path)
+    saved = state["meta"].get("order")
+    if saved != order:
         raise ModelFileError(
-            f"checkpoint {str(path)!r} does not exist; nothing to resume"
-        ) from None
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise ModelFileError(f"{path}: not a readable checkpoint: {exc}") from None
+            f"cannot resume from {str(path)!r}: it was written for rows and chunks {saved}, "
+            f"this run has {order}; resume with the same data and chunk_rows"
+        )
+    trainer.load_state_dict(state)
 
 
 def fit(
@@ -305,8 +246,10 @@ def fit(
     chunk_rows : int
         The most rows read at once: memory is bounded by it, not by the file's rows.
     checkpoint, checkpoint_every, resume
-        Rank 0 writes ``checkpoint`` every ``checkpoint_every`` epochs and at the end;
-        ``resume=True`` continues from it (every rank reads it).
+        Rank 0 writes ``checkpoint`` (:mod:`gradfit.io.checkpoint`) every
+        ``checkpoint_every`` epochs, on Ctrl-C and at the end; ``resume=True``
+        continues from it (every rank reads it) for the same data, batch size and
+        ``chunk_rows``.
     history_path, model_path : paths, optional
         Rank 0 writes the per-epoch loss as CSV and the trained model (safetensors).
     log_every, log
@@ -344,11 +287,13 @@ def fit(
             chunk_rows=chunk_rows,
         )
         lead = ranks.rank == 0
-
-        def write_checkpoint(trainer: Trainer) -> None:
-            if checkpoint is not None and trainer.epoch % checkpoint_every == 0:
-                save_checkpoint(checkpoint, trainer)
-
+        # The order of the rows depends on them: a resume must see the same.
+        order = {"n_rows": source.n_rows, "n_chunks": len(source.bounds) - 1}
+        saver = (
+            None
+            if checkpoint is None
+            else Checkpoint(checkpoint, checkpoint_every, {"order": order})
+        )
         trainer = StreamingTrainer(
             stepper,
             bounds=source.bounds,
@@ -357,22 +302,24 @@ def fit(
             rng=rng,
             log_every=log_every if lead else None,
             log=log,
-            callbacks=[write_checkpoint, *callbacks] if lead else callbacks,
+            callbacks=[*callbacks, saver] if lead and saver else callbacks,
         )
         if resume:
             if checkpoint is None:
                 raise ValueError("resume=True needs the checkpoint path to resume from")
-            load_checkpoint(checkpoint, trainer)
+            _resume(checkpoint, trainer, order)
         try:
             trainer.fit(max(0, epochs - trainer.epoch))
         except KeyboardInterrupt:
             # Interrupts arrive at an epoch's end: the state is whole, keep it.
-            if lead and checkpoint is not None:
-                save_checkpoint(checkpoint, trainer)
+            if lead and saver is not None:
+                saver.save()
             raise
         net.set_parameters(stepper.get_parameters())
         if lead:
-            _write_outputs(trainer, net, source, checkpoint, history_path, model_path)
+            if saver is not None:
+                save_checkpoint(saver.path, trainer, saver.extra_meta)
+            _write_outputs(trainer, net, source, history_path, model_path)
         return net, trainer.history
     finally:
         if ranks.owns_group:
@@ -383,12 +330,9 @@ def _write_outputs(
     trainer: Trainer,
     net: MLP,
     source: RowSource,
-    checkpoint: str | os.PathLike[str] | None,
     history_path: str | os.PathLike[str] | None,
     model_path: str | os.PathLike[str] | None,
 ) -> None:
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, trainer)
     if history_path is not None:
         from gradfit.io.tabular import write_csv
 
