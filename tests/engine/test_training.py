@@ -144,6 +144,8 @@ def test_divergence_raises_and_keeps_the_last_finite_parameters(batch_size: int 
     for p, q in zip(net.parameters(), h.parameters[-1], strict=True):
         assert np.isfinite(p).all()
         assert_array_equal(p, q)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isfinite(SSE().value(net.forward(X), Y * 1e3))  # the kept model still predicts
 
 
 def test_validation_loss_is_at_the_end_of_each_epoch() -> None:
