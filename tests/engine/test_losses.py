@@ -57,3 +57,14 @@ def test_losses_by_name() -> None:
     assert get_loss(sse) is sse
     with pytest.raises(ValueError, match="unknown loss 'mae'"):
         get_loss("mae")
+
+
+@pytest.mark.parametrize("loss", [SSE(), MSE()], ids=["sse", "mse"])
+def test_value_and_gradient_together_equal_each_alone(loss: SSE | MSE) -> None:
+    rng = np.random.default_rng(4)
+    Y_hat, Y_ = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    value, G = loss.value_and_gradient(Y_hat, Y_)
+    assert value == loss.value(Y_hat, Y_)
+    assert_array_equal(G, loss.gradient(Y_hat, Y_))
+    with pytest.raises(DataError, match="reshape"):
+        loss.value_and_gradient(np.zeros((5, 1)), np.zeros(5))

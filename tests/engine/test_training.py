@@ -198,3 +198,14 @@ def test_train_checks_its_data() -> None:
         train(net, X, Y[:, 0], optimizer=opt, epochs=1)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         train(net, X, Y, optimizer=opt, epochs=1, batch_size=0)
+
+
+def test_the_steppers_gradients_are_backprops() -> None:
+    # NumpyStepper skips dL/dX of the data; the parameter gradients must not change.
+    net, X, Y = problem()
+    twin = net.copy()
+    NumpyStepper(net, X, Y, MSE(), SGD(net.parameters(), lr=0.0)).step(None)
+    Y_hat = twin.forward(X)
+    twin.backward(MSE().gradient(Y_hat, Y))
+    for g, h in zip(net.gradients(), twin.gradients(), strict=True):
+        assert_array_equal(g, h)
