@@ -157,3 +157,10 @@ def test_float32_parameters_stay_float32() -> None:
         opt.step([np.full(3, 0.5, dtype=np.float32)])
         assert p.dtype == np.float32
         assert all(a.dtype == np.float32 for s in opt.state for a in s.values())
+
+
+def test_parameters_must_share_a_dtype_and_gradients_match_them() -> None:
+    with pytest.raises(ValueError, match="share one dtype"):
+        SGD([np.ones(2), np.ones(2, dtype=np.float32)], lr=0.1)
+    with pytest.raises(ValueError, match="expected 2 gradients, got 1"):
+        Adam([np.ones(2), np.ones(3)]).step([np.ones(2)])
