@@ -18,7 +18,11 @@ from gradfit.errors import DataError
 def check_same_shape(
     Y_hat: Array, Y: Array, names: tuple[str, str] = ("predictions", "targets")
 ) -> None:
-    """Raise :class:`~gradfit.errors.DataError` unless predictions and targets match."""
+    """Raise :class:`~gradfit.errors.DataError` unless ``Y_hat`` and ``Y`` have one shape.
+
+    ``names`` are what the message calls them; it says how to fix a flat ``y``
+    against a column (or the reverse), the walk-through's trap.
+    """
     if Y_hat.shape != Y.shape:
         if Y.ndim == 1 and Y_hat.shape == (*Y.shape, 1):
             hint = "; make y a column to match, y.reshape(-1, 1)"
