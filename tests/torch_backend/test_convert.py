@@ -14,7 +14,7 @@ from gradfit.torch_backend import from_torch, resolve_device, to_torch  # noqa: 
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(("sizes", "activation"), [([3, 2], "relu"), ([2, 5, 4, 1], "sigmoid")])
+@pytest.mark.parametrize(("sizes", "activation"), [([3, 2], "identity"), ([2, 5, 4, 1], "sigmoid")])
 def test_round_trip_keeps_values_dtype_and_function(
     sizes: list[int], activation: str, dtype: type
 ) -> None:
