@@ -134,6 +134,11 @@ def check_gradients(
     ------
     MissingDependencyError
         When PyTorch is not installed.
+
+    Notes
+    -----
+    Finite differences step over ReLU's kink when an input to a ReLU unit lies within
+    ``h = 1e-6`` of zero; such a (rare) unit disagrees for that reason alone.
     """
     from gradfit.errors import require
 

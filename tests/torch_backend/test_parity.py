@@ -89,9 +89,14 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_both(
-    net: MLP, X: np.ndarray, Y: np.ndarray, opt: str, batch: str, loss: str = "mse"
+    net: MLP,
+    X: np.ndarray,
+    Y: np.ndarray,
+    optimizer: tuple[str, dict[str, Any]],
+    batch: str,
+    loss: str = "mse",
 ) -> tuple[Recorder, Recorder]:
-    kind, hyper = OPTIMIZERS[opt]
+    kind, hyper = optimizer
     module = to_torch(net.copy())
     engine_net = net.copy()
     engine_optimizer = ENGINE_OPTIMIZERS[kind](engine_net.parameters(), **hyper)
@@ -124,7 +129,7 @@ def test_engine_and_torch_agree_at_every_step(
 ) -> None:
     X, Y = data()
     net = MLP(sizes, activation, rng=np.random.default_rng(42))
-    engine, torch_run = run_both(net, X, Y, opt, batch)
+    engine, torch_run = run_both(net, X, Y, OPTIMIZERS[opt], batch)
     assert len(engine.params) == STEPS
     for a, b in zip(engine.rows, torch_run.rows, strict=True):
         assert (a is None and b is None) or np.array_equal(a, b)
@@ -137,11 +142,8 @@ def test_engine_and_torch_agree_at_every_step(
 def test_sum_of_squares_loss_agrees_too() -> None:
     X, Y = data()
     net = MLP([2, 6, 2], "tanh", rng=np.random.default_rng(3))
-    OPTIMIZERS["sse-sgd"] = ("sgd", {"lr": 1e-3, "momentum": 0.5})
-    try:
-        engine, torch_run = run_both(net, X, Y, "sse-sgd", "minibatch", loss="sse")
-    finally:
-        del OPTIMIZERS["sse-sgd"]
+    sgd = ("sgd", {"lr": 1e-3, "momentum": 0.5})
+    engine, torch_run = run_both(net, X, Y, sgd, "minibatch", loss="sse")
     assert_same_trajectory(engine, torch_run)
 
 
