@@ -1,13 +1,10 @@
-"""What the estimator builds to train: scalers, a backend's stepper, and its trainer."""
+"""What the estimator builds to train: a backend's stepper, and its trainer."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from gradfit.datasets import Standardizer
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import OPTIMIZERS
@@ -26,17 +23,6 @@ class EstimatorTrainer(Trainer):
     def __init__(self, stepper: Stepper, *, owner: Any, **kwargs: Any) -> None:
         super().__init__(stepper, **kwargs)
         self.owner = owner
-
-
-def fit_standardizer(A: Array) -> Standardizer:
-    """Column means and (population, ``ddof=0``) standard deviations of ``A: (n, k)``.
-
-    scikit-learn's ``StandardScaler`` convention: one row is allowed, and a constant
-    column is only centred.
-    """
-    A = np.asarray(A, dtype=np.float64)
-    sd = A.std(axis=0)
-    return Standardizer(center=A.mean(axis=0), scale=np.where(sd > 0, sd, 1.0))
 
 
 def make_stepper(
@@ -64,15 +50,6 @@ def make_stepper(
     module = to_torch(net, device)
     optimizer = make_optimizer(solver, module.parameters(), **hyper)
     return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer)
-
-
-def split_validation(
-    n_samples: int, fraction: float, rng: np.random.Generator
-) -> tuple[Array, Array]:
-    """Random ``(train_rows, validation_rows)``; at least one row on each side."""
-    n_val = min(max(1, round(fraction * n_samples)), n_samples - 1)
-    order = rng.permutation(n_samples)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def layers_from(params: Sequence[Array]) -> tuple[list[Array], list[Array]]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from gradfit.engine.losses import get_loss
 from gradfit.engine.network import MLP
@@ -17,14 +17,9 @@ from gradfit.engine.training import Callback, History
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator import _state
+from gradfit.estimator._data import fit_standardizer, split_validation, validated
 from gradfit.estimator._early_stopping import EarlyStopping
-from gradfit.estimator._fitting import (
-    EstimatorTrainer,
-    fit_standardizer,
-    layers_from,
-    make_stepper,
-    split_validation,
-)
+from gradfit.estimator._fitting import EstimatorTrainer, layers_from, make_stepper
 from gradfit.estimator._params import Settings, batch_rows, optimizer_hyper, resolve
 
 
@@ -115,13 +110,6 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         scikit-learn's layout: ``coefs_[i]`` is ``(n_in, n_out)`` (the engine's ``W.T``).
     n_features_in_, feature_names_in_, n_outputs_ : as in scikit-learn
     x_scaler_, y_scaler_ : gradfit.datasets.Standardizer or None
-
-    Notes
-    -----
-    ``fit(X, y, callbacks=..., resume_from=...)``: each callback is called as
-    ``callback(trainer)`` after every epoch; ``trainer.owner`` is this estimator and
-    ``trainer.stepper`` the model being trained. On ``DivergenceError`` (or Ctrl-C)
-    the estimator keeps the parameters of the last finite epoch.
     """
 
     def __init__(
@@ -207,7 +195,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         y : array-like, (n_samples,) or (n_samples, n_outputs)
         callbacks : sequence of callables
             ``callback(trainer)`` after every epoch, after the estimator's own
-            early stopping; ``trainer.owner`` is this estimator.
+            early stopping; ``trainer.owner`` is this estimator, ``trainer.stepper``
+            the model in training, and setting ``trainer.stop`` ends the fit.
         resume_from : dict, optional
             A ``trainer.state_dict()`` saved by a callback during an earlier ``fit``
             with the same data and parameters: the fit continues from there
@@ -219,7 +208,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         DataError
             For input scikit-learn's checks reject (also a ``ValueError``).
         DivergenceError
-            When the loss or a parameter becomes non-finite.
+            When the loss or a parameter becomes non-finite; the estimator keeps the
+            parameters of the last finite epoch (as it does on Ctrl-C).
         """
         incremental = bool(self.warm_start) and hasattr(self, "net_") and resume_from is None
         return self._fit(X, y, incremental, partial=False, callbacks=callbacks, resume=resume_from)
@@ -304,13 +294,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _validate(self, X: Any, y: Any, s: Settings, *, reset: bool) -> tuple[Array, Array]:
-        """scikit-learn's checks (and ``feature_names_in_``); ``y`` becomes 2-D."""
-        try:
-            X, y = validate_data(
-                self, X, y, reset=reset, multi_output=True, y_numeric=True, dtype=s.dtype
-            )
-        except ValueError as exc:
-            raise DataError(str(exc)) from None
+        """Checked ``X`` and ``y`` of ``s.dtype``; ``y`` becomes 2-D."""
+        X, y = validated(self, X, y, dtype=s.dtype, reset=reset)
         if reset:
             self._y_is_1d = y.ndim == 1
         return X, np.asarray(y, dtype=s.dtype).reshape(y.shape[0], -1)
@@ -362,10 +347,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """
         check_is_fitted(self)
         dtype = self.net_.dtype
-        try:
-            X = validate_data(self, X, reset=False, dtype=dtype)
-        except ValueError as exc:
-            raise DataError(str(exc)) from None
+        X = validated(self, X, dtype=dtype, reset=False)
         if self.x_scaler_ is not None:
             X = self.x_scaler_.transform(X).astype(dtype)
         # A copy, so that predicting keeps no reference to X in the fitted network.

@@ -1,0 +1,47 @@
+"""The estimator's data: scikit-learn's input checks, standardisation, a validation split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from gradfit.datasets import Standardizer
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+
+
+def validated(est: Any, X: Any, y: Any = "no_validation", *, dtype: Any, reset: bool) -> Any:
+    """scikit-learn's ``validate_data`` (which also sets ``n_features_in_`` and
+    ``feature_names_in_`` when ``reset``), its ``ValueError`` raised as :class:`DataError`.
+
+    Returns ``X`` of ``dtype``, or ``(X, y)`` when ``y`` is passed (1-D or 2-D,
+    numeric; ``None`` is refused with scikit-learn's message).
+    """
+    no_y = isinstance(y, str) and y == "no_validation"
+    kw = {} if no_y else {"multi_output": True, "y_numeric": True}
+    try:
+        return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
+def fit_standardizer(A: Array) -> Standardizer:
+    """Column means and (population, ``ddof=0``) standard deviations of ``A: (n, k)``.
+
+    scikit-learn's ``StandardScaler`` convention: one row is allowed, and a constant
+    column is only centred.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    sd = A.std(axis=0)
+    return Standardizer(center=A.mean(axis=0), scale=np.where(sd > 0, sd, 1.0))
+
+
+def split_validation(
+    n_samples: int, fraction: float, rng: np.random.Generator
+) -> tuple[Array, Array]:
+    """Random ``(train_rows, validation_rows)``; at least one row on each side."""
+    n_val = min(max(1, round(fraction * n_samples)), n_samples - 1)
+    order = rng.permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
