@@ -155,7 +155,8 @@ class Trainer:
             self.history.parameters = [stepper.get_parameters()]
         self.epoch = 0
         self.stop = False
-        self._good = stepper.get_parameters()
+        # The parameters after the last epoch and the one before, kept for divergence.
+        self._good = self._previous = stepper.get_parameters()
 
     @property
     def full_batch(self) -> bool:
@@ -176,10 +177,11 @@ class Trainer:
         stepper, n = self.stepper, self.stepper.n_samples
         mean = stepper.loss.name == "mse"
         total = 0.0
-        for rows in self.batches():
+        for i, rows in enumerate(self.batches()):
             loss = stepper.step(rows)
             if not math.isfinite(loss):
-                self._diverged("the loss")
+                what = "the loss after its update" if i == 0 and self.epoch else "the loss"
+                self._diverged(what, last_epoch_too=i == 0)
             if mean and not self.full_batch:
                 assert rows is not None
                 n_rows = len(range(n)[rows]) if isinstance(rows, slice) else len(rows)
@@ -195,7 +197,7 @@ class Trainer:
         if not all(np.isfinite(p).all() for p in params):
             h.loss.pop()
             self._diverged("a parameter")
-        self._good = params
+        self._previous, self._good = self._good, params
         if h.parameters is not None:
             h.parameters.append(params)
         if self.validation is not None:
@@ -204,7 +206,16 @@ class Trainer:
         if self.log_every and self.epoch % self.log_every == 0:
             self.log(log_line(self.epoch, loss, h.loss_name))
 
-    def _diverged(self, what: str) -> None:
+    def _diverged(self, what: str, *, last_epoch_too: bool = False) -> None:
+        if last_epoch_too and self.epoch > 0:
+            # The loss is non-finite at the parameters the last epoch produced, so that
+            # epoch diverged: the model would predict inf. Go back to the one before it.
+            self.epoch -= 1
+            h = self.history
+            del h.loss[self.epoch :], h.val_loss[self.epoch :]
+            if h.parameters is not None:
+                del h.parameters[self.epoch + 1 :]
+            self._good = self._previous
         self.stepper.set_parameters(self._good)
         raise DivergenceError(
             f"training diverged in epoch {self.epoch + 1}: {what} became NaN or infinite. "

@@ -5,7 +5,7 @@ returns — parameters, optimizer state (step count and buffers), epoch, history
 shuffling generator's state, and the state of callbacks such as early stopping —
 plus the caller's own ``extra_meta``. Arrays are tensors named by where they sit
 (``trainer.parameters.0``, ``trainer.optimizer.state.0.m``, …); everything else is
-JSON in the header, with non-finite floats written as ``{"__float__": "inf"}``.
+JSON in the header.
 
 Writing is atomic (temporary file in the same folder, flush, fsync, rename, fsync
 of the folder), so a crash mid-write leaves the previous checkpoint whole. Reading
@@ -24,7 +24,6 @@ Typical use::
 
 from __future__ import annotations
 
-import math
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
 
 FORMAT = "gradfit.checkpoint"
 VERSION = 1
-_TENSOR, _FLOAT = "__tensor__", "__float__"
+_TENSOR = "__tensor__"
 
 
 def save_checkpoint(
@@ -178,15 +177,13 @@ def pack(tree: Any) -> tuple[Any, dict[str, Array]]:
             return {_TENSOR: name}
         if isinstance(x, np.ndarray | np.generic):
             return walk(x.item(), where)
-        if isinstance(x, float) and not math.isfinite(x):
-            return {_FLOAT: repr(x)}
         if x is None or isinstance(x, bool | int | float | str):
             return x
         if isinstance(x, list | tuple):
             return [walk(v, f"{where}.{i}") for i, v in enumerate(x)]
         if isinstance(x, dict) and all(isinstance(k, str) for k in x):
-            if {_TENSOR, _FLOAT} & set(x):
-                raise TypeError(f"{where}: the keys {_TENSOR} and {_FLOAT} are reserved")
+            if _TENSOR in x:
+                raise TypeError(f"{where}: the key {_TENSOR} is reserved")
             return {k: walk(v, f"{where}.{k}".lstrip(".")) for k, v in x.items()}
         raise TypeError(f"{where or 'state'}: a {type(x).__name__} cannot go in a checkpoint")
 
@@ -204,13 +201,9 @@ def unpack(tree: Any, tensors: dict[str, Array], fail: Any) -> Any:
         if isinstance(x, dict) and _TENSOR in x:
             name = x[_TENSOR]
             if len(x) != 1 or not isinstance(name, str) or name not in tensors or name in used:
-                raise fail(f"a tensor reference {x!r} names no tensor, or one used twice")
+                raise fail(f"a tensor reference {str(x)[:60]} names no tensor, or one used twice")
             used.add(name)
             return tensors[name]
-        if isinstance(x, dict) and _FLOAT in x:
-            if len(x) != 1 or x[_FLOAT] not in ("nan", "inf", "-inf"):
-                raise fail(f"{x!r} is not a non-finite float")
-            return float(x[_FLOAT])
         if isinstance(x, dict):
             return {k: walk(v) for k, v in x.items()}
         if isinstance(x, list):

@@ -49,6 +49,7 @@ DTYPES: dict[str, np.dtype[Any]] = {
 """The safetensors dtypes gradfit writes and reads, as little-endian NumPy dtypes."""
 
 Fail = Callable[[str], NoReturn]
+_FLOAT = "__float__"
 
 _SIGNATURES = {
     b"\x80": "a Python pickle (gradfit never unpickles: it can run arbitrary code)",
@@ -61,7 +62,9 @@ def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, 
     """Write ``tensors`` and the JSON document ``doc`` to ``path`` atomically.
 
     Every tensor is written in one of :data:`DTYPES`, C-contiguous and little-endian;
-    float tensors must be finite, as :func:`read` requires.
+    float tensors must be finite, as :func:`read` requires. In ``doc``, JSON's types
+    and tuples; a NaN or infinite float is written as ``{"__float__": "inf"}``, which
+    :func:`read` turns back into the float.
     """
     from safetensors.numpy import save
 
@@ -74,7 +77,7 @@ def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, 
             )
     data = save(
         {name: np.ascontiguousarray(A) for name, A in tensors.items()},
-        metadata={KEY: json.dumps(doc, allow_nan=False, separators=(",", ":"))},
+        metadata={KEY: json.dumps(_encode(doc), allow_nan=False, separators=(",", ":"))},
     )
     with atomic_write(path) as f:
         f.write(data)
@@ -171,7 +174,35 @@ def _document(meta: Any, fail: Fail) -> dict[str, Any]:
     doc = _parse_json(meta[KEY].encode("utf-8"), "the gradfit metadata", fail)
     if not isinstance(doc, dict):
         fail("the gradfit metadata is not a JSON object")
-    return doc
+    try:
+        return _decode(doc, fail)
+    except RecursionError:
+        fail("the gradfit metadata is nested too deeply")
+
+
+def _encode(x: Any) -> Any:
+    """``x`` with non-finite floats as ``{"__float__": "nan" | "inf" | "-inf"}``."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return {_FLOAT: repr(float(x))}
+    if isinstance(x, dict):
+        if _FLOAT in x:
+            raise TypeError(f"the key {_FLOAT!r} is reserved in gradfit's metadata")
+        return {k: _encode(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_encode(v) for v in x]
+    return x
+
+
+def _decode(x: Any, fail: Fail) -> Any:
+    if isinstance(x, dict) and _FLOAT in x:
+        if len(x) != 1 or x[_FLOAT] not in ("nan", "inf", "-inf"):
+            fail(f"{str(x)[:60]} is not a non-finite float")
+        return float(x[_FLOAT])
+    if isinstance(x, dict):
+        return {k: _decode(v, fail) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_decode(v, fail) for v in x]
+    return x
 
 
 def _tensors(header: dict[str, Any], data: memoryview, fail: Fail) -> dict[str, Array]:
