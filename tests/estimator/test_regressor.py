@@ -262,6 +262,8 @@ def test_bad_data_is_a_data_error(data):
     X[3, 1] = np.nan
     with pytest.raises(DataError, match="NaN"):
         small().fit(X, y)
+    with pytest.raises(DataError, match="y holds non-numeric"):
+        small().fit(data[0], ["a"] * len(y))
     est = small(max_iter=2).fit(*data)
     with pytest.raises(DataError, match="3 features"):
         est.predict(np.ones((2, 2)))

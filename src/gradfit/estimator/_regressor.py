@@ -21,6 +21,7 @@ from gradfit.estimator._data import fit_standardizer, split_validation, validate
 from gradfit.estimator._early_stopping import EarlyStopping
 from gradfit.estimator._fitting import EstimatorTrainer, layers_from, make_stepper
 from gradfit.estimator._params import Settings, batch_rows, optimizer_hyper, resolve
+from gradfit.validation import as_2d_float
 
 
 class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -209,7 +210,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             For input scikit-learn's checks reject (also a ``ValueError``).
         DivergenceError
             When the loss or a parameter becomes non-finite; the estimator keeps the
-            parameters of the last finite epoch (as it does on Ctrl-C).
+            parameters of the last finite epoch (as it does on Ctrl-C), or with
+            ``early_stopping`` those of the best epoch so far.
         """
         incremental = bool(self.warm_start) and hasattr(self, "net_") and resume_from is None
         return self._fit(X, y, incremental, partial=False, callbacks=callbacks, resume=resume_from)
@@ -298,7 +300,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         X, y = validated(self, X, y, dtype=s.dtype, reset=reset)
         if reset:
             self._y_is_1d = y.ndim == 1
-        return X, np.asarray(y, dtype=s.dtype).reshape(y.shape[0], -1)
+        return X, as_2d_float(y, "y", dtype=s.dtype)
 
     def _start(self, X: Array, Y: Array, s: Settings) -> None:
         """Reset: a new random stream, new scalers, no optimizer state."""
