@@ -169,6 +169,12 @@ def fit(
     if resume:
         state = load_checkpoint(checkpoint_path)
         check_same_run(checkpoint_path, state["meta"].get("cli"), identity)
+        if state["epoch"] >= model.max_iter:
+            click.echo(
+                f"gradfit: warning: {checkpoint_path} is at epoch {state['epoch']}, not before "
+                f"--epochs {model.max_iter}: nothing more is trained",
+                err=True,
+            )
     # Without --checkpoint-every the callback saves nothing by itself; it keeps the
     # trainer at hand for the save on Ctrl-C.
     every = checkpoint_every or 2**62
