@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from model_files import join, split, valid_bytes
+from mutations import FUZZ, edit_somewhere, flip, header_edit, state_values
 from runs import assert_same_state, make_trainer
 
 import gradfit
 from gradfit.engine.network import MLP
 from gradfit.errors import ModelFileError
 from gradfit.io.checkpoint import Checkpoint, load_checkpoint
-
-# Bounded and reproducible in the suite; GRADFIT_FUZZ_EXAMPLES=5000 searches harder.
-EXAMPLES = int(os.environ.get("GRADFIT_FUZZ_EXAMPLES", "120"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-2, 64)
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +62,6 @@ def _check(workdir: Path, raw: bytes, load: Callable[[Path], None]) -> None:
     load(path)
 
 
-def _flip(raw: bytes, bits: list[int]) -> bytes:
-    out = bytearray(raw)
-    for bit in bits:
-        out[(bit // 8) % len(out)] ^= 1 << (bit % 8)
-    return bytes(out)
-
-
 @FUZZ
 @given(st.binary(max_size=300))
 def test_random_bytes(workdir: Path, raw: bytes) -> None:
@@ -107,7 +83,7 @@ def test_random_bytes_behind_a_plausible_length(workdir: Path, n: int, rest: byt
 @FUZZ
 @given(st.lists(st.integers(0, 2**20), min_size=1, max_size=6))
 def test_bit_flips_in_a_model(workdir: Path, model_bytes: bytes, bits: list[int]) -> None:
-    _check(workdir, _flip(model_bytes, bits), _load_model)
+    _check(workdir, flip(model_bytes, bits), _load_model)
 
 
 @FUZZ
@@ -128,36 +104,10 @@ def test_inserted_bytes(workdir: Path, model_bytes: bytes, data: Any) -> None:
     _check(workdir, model_bytes[:at] + extra + model_bytes[at:], _load_model)
 
 
-def _edit_somewhere(tree: Any, data: Any) -> Any:
-    """``tree`` with one value somewhere in it (or a key's presence) replaced at random."""
-    if isinstance(tree, dict) and tree and data.draw(st.booleans()):
-        key = data.draw(st.sampled_from(sorted(tree)))
-        action = data.draw(st.sampled_from(["replace", "descend", "descend", "delete"]))
-        if action == "delete":
-            return {k: v for k, v in tree.items() if k != key}
-        new = _edit_somewhere(tree[key], data) if action == "descend" else data.draw(json_values)
-        return tree | {key: new}
-    if isinstance(tree, list) and tree and data.draw(st.booleans()):
-        i = data.draw(st.integers(0, len(tree) - 1))
-        return [*tree[:i], _edit_somewhere(tree[i], data), *tree[i + 1 :]]
-    return data.draw(json_values)
-
-
-def _header_edit(raw: bytes, data: Any) -> bytes:
-    header, doc, body = split(raw)
-    if data.draw(st.booleans()):
-        header = _edit_somewhere(header, data)
-        if not isinstance(header, dict):
-            header = {"x": header}
-    else:
-        doc = _edit_somewhere(doc, data)
-    return join(header, doc, body)
-
-
 @FUZZ
 @given(st.data())
 def test_header_and_spec_edits_in_a_model(workdir: Path, model_bytes: bytes, data: Any) -> None:
-    _check(workdir, _header_edit(model_bytes, data), _load_model)
+    _check(workdir, header_edit(model_bytes, data), _load_model)
 
 
 @FUZZ
@@ -165,13 +115,13 @@ def test_header_and_spec_edits_in_a_model(workdir: Path, model_bytes: bytes, dat
 def test_header_and_state_edits_in_a_checkpoint(
     workdir: Path, checkpoint_bytes: bytes, data: Any
 ) -> None:
-    _check(workdir, _header_edit(checkpoint_bytes, data), _resume)
+    _check(workdir, header_edit(checkpoint_bytes, data), _resume)
 
 
 @FUZZ
 @given(st.lists(st.integers(0, 2**24), min_size=1, max_size=4))
 def test_bit_flips_in_a_checkpoint(workdir: Path, checkpoint_bytes: bytes, bits: list[int]) -> None:
-    _check(workdir, _flip(checkpoint_bytes, bits), _resume)
+    _check(workdir, flip(checkpoint_bytes, bits), _resume)
 
 
 def test_the_unmutated_files_load(
@@ -190,14 +140,6 @@ def _written(workdir: Path, raw: bytes) -> Path:
     return path
 
 
-state_values = json_values | st.builds(
-    np.full,
-    st.lists(st.integers(0, 9), max_size=2).map(tuple),
-    st.floats(-2, 2),
-    st.sampled_from([np.float64, np.float32, np.int64]),
-)
-
-
 @FUZZ
 @given(st.data())
 def test_edited_trainer_states_are_refused_whole(workdir: Path, data: Any) -> None:
@@ -205,24 +147,10 @@ def test_edited_trainer_states_are_refused_whole(workdir: Path, data: Any) -> No
     # is refused by load_state_dict with ModelFileError and the trainer left unchanged.
     saved = make_trainer("numpy", batch_size=8)
     saved.fit(2)
-    state = _edit_state(saved.state_dict(), data)
+    state = edit_somewhere(saved.state_dict(), data, state_values)
     fresh = make_trainer("numpy", batch_size=8)
     before = fresh.state_dict()
     try:
         fresh.load_state_dict(state)
     except ModelFileError:
         assert_same_state(fresh.state_dict(), before)
-
-
-def _edit_state(tree: Any, data: Any) -> Any:
-    if isinstance(tree, dict) and tree and data.draw(st.booleans()):
-        key = data.draw(st.sampled_from(sorted(tree)))
-        action = data.draw(st.sampled_from(["replace", "descend", "descend", "delete"]))
-        if action == "delete":
-            return {k: v for k, v in tree.items() if k != key}
-        new = _edit_state(tree[key], data) if action == "descend" else data.draw(state_values)
-        return tree | {key: new}
-    if isinstance(tree, list) and tree and data.draw(st.booleans()):
-        i = data.draw(st.integers(0, len(tree) - 1))
-        return [*tree[:i], _edit_state(tree[i], data), *tree[i + 1 :]]
-    return data.draw(state_values)
