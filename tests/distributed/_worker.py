@@ -2,7 +2,8 @@
 
 ``python -m torch.distributed.run … _worker.py RUNS_JSON``, where ``RUNS_JSON`` is a list
 of ``fit`` keyword arguments, each with an ``"out"`` prefix for ``OUT.rank{r}.npz`` and
-optionally ``"interrupt_after": k``: Ctrl-C as it lands, at the end of epoch ``k``.
+optionally ``"interrupt_after": k``: Ctrl-C as it lands, at the end of epoch ``k``; or
+``{"cli": ARGS}``, which runs ``gradfit ARGS`` in the same processes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch.distributed as dist
 
+from gradfit.cli.main import main as main_cli
 from gradfit.engine.training import Trainer
 from gradfit.torch_backend.distributed import fit
 
@@ -32,6 +34,13 @@ def main() -> None:
     dist.init_process_group("gloo")
     rank = dist.get_rank()
     for run in runs:
+        if "cli" in run:
+            try:
+                main_cli(run["cli"])
+            except SystemExit as exit:
+                if exit.code:
+                    raise
+            continue
         out = run.pop("out")
         stop = run.pop("interrupt_after", None)
         trained: list[int] = []

@@ -34,7 +34,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def launch(runs: list[dict[str, Any]], nproc: int = 2) -> None:
+def launch(runs: list[dict[str, Any]], nproc: int = 2) -> str:
     """Run ``runs`` in ``nproc`` ranks started by torchrun on the loopback interface."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     if sys.platform.startswith("linux"):
@@ -51,6 +51,7 @@ def launch(runs: list[dict[str, Any]], nproc: int = 2) -> None:
     ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
 
 
 def result(out: Path, nproc: int = 2) -> tuple[list[np.ndarray], np.ndarray]:
@@ -127,8 +128,24 @@ def launched(
     part = {**resume, "checkpoint": str(out / "part.ckpt"), "checkpoint_every": 2}
     runs.append({"data": str(path), "out": str(out / "part"), **NET, **part, "interrupt_after": 3})
     runs.append({"data": str(path), "out": str(out / "resumed"), **NET, **part, "resume": True})
-    launch(runs)
+    runs.append({"cli": [*CLI, str(path), "--out", str(out / "cli.safetensors")]})
+    (out / "stdout.txt").write_text(launch(runs))
     return out
+
+
+CLI = ["fit", "--target", "3", "--backend", "torch", "--distributed", "--hidden", "8"]
+CLI += [
+    "--activation",
+    "tanh",
+    "--epochs",
+    "3",
+    "--batch-size",
+    "16",
+    "--lr",
+    "0.01",
+    "--seed",
+    "2",
+]
 
 
 def test_two_ranks_with_half_batches_equal_one_process_with_the_whole_batch(
@@ -186,3 +203,17 @@ def test_rank_zero_writes_the_history_and_the_model(launched: Path) -> None:
     assert_array_equal(history[:, 1], whole_loss)
     for p, q in zip(load(launched / "model.safetensors").parameters(), whole, strict=True):
         assert_array_equal(p, q)
+
+
+def test_the_command_line_under_torchrun_trains_as_the_python_api(
+    data: tuple[Path, np.ndarray, np.ndarray], launched: Path
+) -> None:
+    from gradfit.io.model import load
+
+    net, history = fit(data[0], **NET, epochs=3, batch_size=16, lr=0.01, seed=2)
+    stdout = (launched / "stdout.txt").read_text()
+    assert stdout.count("trained on 96 rows") == 1  # rank 0 alone reports
+    assert f"final mse {history.loss[-1]:.6g}" in stdout
+    cli = load(launched / "cli.safetensors")
+    for p, q in zip(cli.parameters(), net.parameters(), strict=True):
+        assert_allclose(p, q, rtol=1e-10, atol=1e-14)

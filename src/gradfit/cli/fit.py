@@ -135,6 +135,12 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option("--n-iter-no-change", type=click.IntRange(min=1), help="Patience, in epochs.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Data-parallel over the processes torchrun starts (with --backend torch); "
+    "DATA is .npy or Parquet, read in chunks; no figures.",
+)
 def fit(
     data: Path,
     targets: tuple[str, ...],
@@ -158,6 +164,11 @@ def fit(
     check_output(out_path, what="model")
     checkpoint_path = checkpoint_path or beside(out_path, ".checkpoint.safetensors")
     check_output(checkpoint_path, what="checkpoint")
+    if options.pop("distributed"):
+        from gradfit.cli.distributed import fit_distributed
+
+        options |= {"checkpoint_every": checkpoint_every, "resume": resume}
+        return fit_distributed(data, targets, features, out_path, checkpoint_path, options)
     table = read_table(data, min_rows=2, purpose="fit a model")
     features = _feature_columns(table, targets, features)
     X = table.floats(features, role="feature")

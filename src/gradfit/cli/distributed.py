@@ -1,0 +1,80 @@
+"""``gradfit fit --distributed``: the torch backend data-parallel over torchrun's processes.
+
+Every process runs the same command; :func:`gradfit.torch_backend.distributed.fit`
+shares the rows out, and rank 0 alone shows the progress bar, writes the model, its
+history and the checkpoint, and prints the summary. Options mean what they mean for
+``fit``, with the estimator's defaults; the data is used as given (not standardized).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gradfit.cli.exits import CommandError, Exit
+from gradfit.cli.paths import beside
+from gradfit.cli.progress import EpochBar
+
+# fit's options that need the whole data set in memory, or the estimator.
+UNSUPPORTED = ("alpha", "early_stopping", "validation_fraction", "tol", "n_iter_no_change")
+
+
+def fit_distributed(
+    data: Path,
+    targets: tuple[str, ...],
+    features: tuple[str, ...],
+    out_path: Path,
+    checkpoint_path: Path,
+    options: dict[str, Any],
+) -> None:
+    """Train on ``data`` under torchrun; ``options`` are ``fit``'s, see the module docstring."""
+    from gradfit.io.arrays import open_rows
+    from gradfit.torch_backend.distributed import fit
+
+    if options["backend"] != "torch":
+        raise CommandError("--distributed needs --backend torch", Exit.USAGE)
+    given = [name for name in UNSUPPORTED if options[name] is not None]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise CommandError(f"--distributed does not take {flags}", Exit.USAGE)
+    source = open_rows(data, target=targets, features=features or None)
+    batch = options["batch_size"]
+    if batch in (None, "auto"):
+        batch = min(200, source.n_rows)
+    solver = options["solver"] or "adam"
+    hyper: dict[str, Any] = {"lr": options["lr"] or 0.003}
+    if solver == "sgd":
+        hyper |= {"momentum": 0.9, "nesterov": True}
+    epochs = options["epochs"] or 500
+    lead = int(os.environ.get("RANK", "0")) == 0
+    history_path = beside(out_path, ".history.csv")
+    with EpochBar(epochs, enabled=None if lead else False) as bar:
+        _, history = fit(
+            source,
+            hidden=options["hidden"] or (100,),
+            activation=options["activation"] or "relu",
+            dtype=options["dtype"] or "float64",
+            optimizer=solver,
+            epochs=epochs,
+            batch_size=None if batch == "full" else batch,
+            seed=options["seed"],
+            loss=options["loss"] or "mse",
+            device=options["device"],
+            checkpoint=checkpoint_path,
+            checkpoint_every=options["checkpoint_every"] or 2**62,
+            resume=options["resume"],
+            history_path=history_path,
+            model_path=out_path,
+            callbacks=[bar],
+            **hyper,
+        )
+    if lead:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        click.echo(
+            f"trained on {source.n_rows} rows of {data} in {world} process(es): "
+            f"{history.epochs} epochs, final {history.loss_name} {history.loss[-1]:.6g}"
+        )
+        click.echo(f"wrote {out_path}, {history_path}, {checkpoint_path}")
