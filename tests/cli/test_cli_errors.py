@@ -90,3 +90,16 @@ def test_unknown_option_is_clicks_usage_error(invoke: Invoke, sine_csv: Path) ->
     assert result.exit_code == Exit.USAGE
     assert "Traceback" not in result.stderr
     assert "Invalid value for '--lr'" in result.stderr
+
+
+def test_a_text_column_among_default_features_suggests_features(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("id,x,y\na,1,2\nb,2,3\n")
+    result = invoke("fit", data, "--target", "y", "--out", kept)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr, "column 'id', row 1 (line 2): 'a' is not a number", "--features"
+    )
+    assert_untouched(kept)

@@ -15,7 +15,7 @@ from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import check_same_run, run_identity
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import LOSSES
-from gradfit.errors import DivergenceError
+from gradfit.errors import DataError, DivergenceError
 from gradfit.io.tabular import Table, read_table
 
 if TYPE_CHECKING:
@@ -170,8 +170,17 @@ def fit(
         options |= {"checkpoint_every": checkpoint_every, "resume": resume}
         return fit_distributed(data, targets, features, out_path, checkpoint_path, options)
     table = read_table(data, min_rows=2, purpose="fit a model")
-    features = _feature_columns(table, targets, features)
-    X = table.floats(features, role="feature")
+    chosen = _feature_columns(table, targets, features)
+    try:
+        X = table.floats(chosen, role="feature")
+    except DataError as exc:
+        if features:
+            raise
+        raise DataError(
+            f"{exc} (without --features every column but the targets is an input; "
+            "name the inputs with --features to leave this one out)"
+        ) from None
+    features = chosen
     Y = table.floats(targets, role="target")
 
     model = _estimator(options)
