@@ -3,6 +3,10 @@
 Every activation keeps what its ``backward`` needs from ``forward``; ``backward(G)``
 returns ``dL/dZ`` given ``G = dL/dA``, where ``A = f(Z)``. All arrays are
 ``(n_samples, n_units)`` and the computation is vectorised over the batch.
+
+Both take ``out=``: an array of the result's shape to write it into, which may be the
+input itself. The training loop passes buffers it reuses, so that a step allocates no
+batch-sized array; the values are the same either way.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ class Activation:
 
     name: ClassVar[str] = ""
 
-    def forward(self, Z: Array) -> Array:
+    def forward(self, Z: Array, out: Array | None = None) -> Array:
         raise NotImplementedError
 
-    def backward(self, G: Array) -> Array:
+    def backward(self, G: Array, out: Array | None = None) -> Array:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -34,11 +38,11 @@ class Identity(Activation):
 
     name = "identity"
 
-    def forward(self, Z: Array) -> Array:
-        return Z
+    def forward(self, Z: Array, out: Array | None = None) -> Array:
+        return _into(out, Z)
 
-    def backward(self, G: Array) -> Array:
-        return G
+    def backward(self, G: Array, out: Array | None = None) -> Array:
+        return _into(out, G)
 
 
 class ReLU(Activation):
@@ -46,12 +50,12 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, Z: Array) -> Array:
+    def forward(self, Z: Array, out: Array | None = None) -> Array:
         self._mask = Z > 0
-        return np.maximum(Z, 0)
+        return np.maximum(Z, 0, out=out)
 
-    def backward(self, G: Array) -> Array:
-        return G * self._mask
+    def backward(self, G: Array, out: Array | None = None) -> Array:
+        return np.multiply(G, self._mask, out=out)
 
 
 class Tanh(Activation):
@@ -59,12 +63,12 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, Z: Array) -> Array:
-        self._A = np.tanh(Z)
+    def forward(self, Z: Array, out: Array | None = None) -> Array:
+        self._A = np.tanh(Z, out=out)
         return self._A
 
-    def backward(self, G: Array) -> Array:
-        return G * (1 - self._A * self._A)
+    def backward(self, G: Array, out: Array | None = None) -> Array:
+        return np.multiply(G, 1 - self._A * self._A, out=out)
 
 
 class Sigmoid(Activation):
@@ -72,14 +76,22 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def forward(self, Z: Array) -> Array:
+    def forward(self, Z: Array, out: Array | None = None) -> Array:
         # Split by sign so that exp never overflows.
         E = np.exp(-np.abs(Z))
-        self._A = np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
+        self._A = _into(out, np.where(Z >= 0, 1 / (1 + E), E / (1 + E)))
         return self._A
 
-    def backward(self, G: Array) -> Array:
-        return G * self._A * (1 - self._A)
+    def backward(self, G: Array, out: Array | None = None) -> Array:
+        return np.multiply(G * self._A, 1 - self._A, out=out)
+
+
+def _into(out: Array | None, A: Array) -> Array:
+    """``A``, copied into ``out`` when one is given."""
+    if out is None or out is A:
+        return A
+    np.copyto(out, A)
+    return out
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -311,16 +311,38 @@ class NumpyStepper:
         self.loss, self.optimizer = loss, optimizer
         self.n_samples = X.shape[0]
         self._grads = net.gradients()
+        self._rows = 0
+        self._Z: list[Array] = []
+        self._G: list[Array] = []
+
+    def _workspace(self, n: int) -> tuple[list[Array], list[Array]]:
+        """Each layer's ``Z`` (then ``A``, in place), ``(n, n_out)``, and the gradient
+        for its input, ``(n, n_in)``, but the first layer's.
+
+        Reused from step to step: a step then allocates no batch-sized array, each of
+        which would cost the operating system's page faults afresh.
+        """
+        if n > self._rows:
+            dtype, dense = self.net.dtype, self.net.dense
+            self._Z = [np.empty((n, d.W.shape[0]), dtype) for d in dense]
+            self._G = [np.empty((n, d.W.shape[1]), dtype) for d in dense[1:]]
+            self._rows = n
+        return [Z[:n] for Z in self._Z], [G[:n] for G in self._G]
 
     def step(self, rows: Rows) -> float:
         X = self.X if rows is None else self.X[rows]
         Y = self.Y if rows is None else self.Y[rows]
         net = self.net
-        value, G = self.loss.value_and_gradient(net.forward(X), Y)
-        # MLP.backward, less the product that would give dL/dX of the data.
-        for dense, f in zip(net.dense[:0:-1], net.activations[:0:-1], strict=True):
-            G = dense.backward(f.backward(G))
-        net.dense[0].parameter_gradients(net.activations[0].backward(G))
+        Zs, Gs = self._workspace(X.shape[0])
+        # MLP.forward and MLP.backward, in the workspace, less the product that would
+        # give dL/dX of the data.
+        A = X
+        for dense, f, Z in zip(net.dense, net.activations, Zs, strict=True):
+            A = f.forward(dense.forward(A, out=Z), out=Z)
+        value, G = self.loss.value_and_gradient(A, Y)
+        for i in range(len(net.dense) - 1, 0, -1):
+            G = net.dense[i].backward(net.activations[i].backward(G, out=G), out=Gs[i - 1])
+        net.dense[0].parameter_gradients(net.activations[0].backward(G, out=G))
         self.optimizer.step(self._grads)
         return value
 
