@@ -174,3 +174,30 @@ def test_gradcheck_prints_the_table_and_fails_on_disagreement(
     assert result.exit_code == Exit.FAILURE
     assert "MISMATCH" in result.stdout
     assert_one_line_error(result.stderr, "the gradients disagree")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_with_models_saved_from_python(invoke: Invoke, tmp_path: Path) -> None:
+    """A network or an estimator fitted on arrays has no feature names: the columns of
+    DATA, all of them in order, are its inputs."""
+    from gradfit.engine import MLP
+    from gradfit.estimator import MLPRegressor
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(12, 2))
+    data = tmp_path / "data.csv"
+    pd.DataFrame(X, columns=["u", "v"]).to_csv(data, index=False)
+    net = MLP([2, 4, 1], "tanh", rng=rng)
+    estimator = MLPRegressor((4,), max_iter=3, random_state=0).fit(X, X.sum(axis=1))
+    for model, expected in ((net, net.forward(X)[:, 0]), (estimator, estimator.predict(X))):
+        gradfit.save(model, tmp_path / "m.safetensors")
+        result = invoke("predict", tmp_path / "m.safetensors", data, "--out", tmp_path / "p.csv")
+        assert result.exit_code == 0, result.stderr
+        predictions = pd.read_csv(tmp_path / "p.csv")
+        assert list(predictions.columns) == ["prediction"]
+        assert_array_equal(predictions["prediction"].to_numpy(), expected)
+
+    pd.DataFrame(X, columns=["u", "v"]).assign(w=1.0).to_csv(data, index=False)
+    result = invoke("predict", tmp_path / "m.safetensors", data, "--out", tmp_path / "p.csv")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "no feature names and takes 2 input(s)", "3 column(s)")

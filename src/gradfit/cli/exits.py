@@ -31,9 +31,11 @@ EPILOG = """\b
 Exit status:
   0    success
   1    a file could not be read or written; gradcheck found disagreeing gradients
-  2    usage error: unknown option, bad value, output folder missing
+  2    usage error: unknown option, bad value, output folder missing,
+       a checkpoint of another run
   3    bad data: missing file or column, non-numeric cell, NaN/inf, too few rows
-  4    model file missing, corrupt or not a gradfit model
+  4    model or checkpoint file missing, corrupt or not gradfit's;
+       a model whose predictions overflow
   5    training diverged (the last finite model is written as *.diverged.*)
   6    an optional dependency is missing (torch, matplotlib, pyarrow)
   130  interrupted by Ctrl-C (fit saves its checkpoint first)
