@@ -227,9 +227,10 @@ class Trainer:
     def fit(self, epochs: int) -> History:
         """Run ``epochs`` more epochs (or until a callback sets ``stop``); return the history.
 
-        Ctrl-C (SIGINT) is deferred to the end of the current batch, so the
-        parameters and optimizer state are never left half-updated; it then
-        raises :class:`KeyboardInterrupt` with the trainer in a consistent state.
+        Ctrl-C (SIGINT) is deferred to the end of the current epoch, after its
+        callbacks, so the parameters and optimizer state are never left half-updated;
+        it then raises :class:`KeyboardInterrupt` with the trainer between epochs,
+        where :meth:`state_dict` is an exact checkpoint.
         """
         self.stop = False
         # Divergence is detected and reported as DivergenceError; NumPy's overflow
