@@ -41,11 +41,12 @@ def predict(model_path: Path, data: Path, out_path: Path) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         if isinstance(model, MLP):
             Y = model.forward(X.astype(model.dtype))
+        elif getattr(model, "feature_names_in_", None) is None:
+            Y = np.asarray(model.predict(X))
         else:
             import pandas as pd
 
-            # The model was fitted on a DataFrame; predicting from one keeps
-            # scikit-learn's feature-name check (and its warning) quiet.
+            # Fitted on a DataFrame, the model checks the names of the one it is given.
             Y = np.asarray(model.predict(pd.DataFrame(X, columns=features)))
     Y = Y.reshape(table.n_rows, -1)
     bad = np.flatnonzero(~np.isfinite(Y).all(axis=1))
