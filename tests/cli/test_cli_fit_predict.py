@@ -138,6 +138,7 @@ def test_a_checkpoint_of_another_run_is_refused(
     args = ["fit", sine_csv, "--target", "y", *FAST, "--seed", 1, "--checkpoint", checkpoint]
     first = invoke(*args, "--checkpoint-every", 5, "--out", tmp_path / "m.safetensors")
     assert first.exit_code == 0, first.stderr
+    assert first.stdout.rstrip().endswith(f", {checkpoint}")
     result = invoke(*args, "--lr", 0.5, "--resume", "--out", tmp_path / "m2.safetensors")
     assert result.exit_code == Exit.USAGE, result.stderr
     assert_one_line_error(result.stderr, "run.ckpt belongs to another run", "learning_rate_init")

@@ -213,6 +213,8 @@ def fit(
     written = [out_path, write_history(model, beside(out_path, ".history.csv"))]
     if plots:
         written += plot(model, X, Y, features, targets, out_path)
+    if checkpoint_every:
+        written.append(checkpoint_path)
     click.echo(summary(model, table, features, targets))
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
