@@ -5,7 +5,8 @@
 Each workload's contenders start from the same parameters and run interleaved (the
 order rotates every repeat); the table gives the median, the min–max, the median as a
 multiple of gradfit NumPy's, and the final training loss, scored the same way for all.
-The large workload runs every contender in a fresh process, for its own peak memory.
+The large workload runs every contender in a fresh process, for its own peak memory
+(except under ``--quick``, a smoke test, where the process start-ups would dominate).
 
 OpenBLAS worker threads spin for a while after a NumPy matrix product (and OpenMP's,
 torch's, after a torch call), stealing a core from whatever runs next. Rather than
@@ -104,10 +105,15 @@ def summarise(w: wl.Workload, name: str, runs: list[dict[str, Any]], loss: float
     }
     if w.isolated:
         row["gflops"] = w.matmul_flops() / median / 1e9
+    if "peak_rss_mb" in runs[0]:
         row["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in runs)
         row["import_rss_mb"] = statistics.median(r["import_rss_mb"] for r in runs)
         row["above_imports_mb"] = row["peak_rss_mb"] - row["import_rss_mb"]
     return row
+
+
+def _progress(w: wl.Workload, name: str, r: int, seconds: float) -> None:
+    print(f"  {w.key} #{r + 1} {name}: {seconds:.3f} s", file=sys.stderr, flush=True)
 
 
 def in_process(w: wl.Workload, names: list[str], repeats: int, pause: float) -> list[report.Row]:
@@ -122,13 +128,12 @@ def in_process(w: wl.Workload, names: list[str], repeats: int, pause: float) -> 
             time.sleep(pause)
             t = time_once(name, w, X, Y, init)
             runs[name].append({"seconds": t.seconds})
+            _progress(w, name, r, t.seconds)
             final[name] = t.params
     return [summarise(w, n, runs[n], wl.final_loss(w, final[n], X, Y)) for n in names]
 
 
-def isolated(
-    w: wl.Workload, names: list[str], repeats: int, pause: float, quick: bool
-) -> list[report.Row]:
+def isolated(w: wl.Workload, names: list[str], repeats: int, pause: float) -> list[report.Row]:
     runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
@@ -136,11 +141,12 @@ def isolated(
                 time.sleep(pause)
                 params = Path(tmp) / f"{name}.npz"
                 cmd = [sys.executable, str(HERE / "measure.py"), w.key, name]
-                cmd += ["--params", str(params)] + (["--quick"] if quick else [])
+                cmd += ["--params", str(params)]
                 done = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
                     raise RuntimeError(f"{name} on {w.key} failed:\n{done.stderr}")
                 runs[name].append(json.loads(done.stdout))
+                _progress(w, name, r, runs[name][-1]["seconds"])
         X, Y = wl.data(w)
         rows = []
         for name in names:
@@ -190,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             for n in names
             if n not in ready
         ]
-        if w.isolated:
-            got = isolated(w, ready, repeats, pause, args.quick)
+        if w.isolated and not args.quick:
+            got = isolated(w, ready, repeats, pause)
         else:
             got = in_process(w, ready, repeats, pause)
         reference = next((r["median"] for r in got if r["contender"] == "gradfit-numpy"), None)

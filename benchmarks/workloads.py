@@ -135,9 +135,9 @@ WORKLOADS = {w.key: w for w in (LINEAR, SINE, LARGE)}
 def quick(w: Workload) -> Workload:
     """A small version of ``w`` for the smoke test: same code paths, a fraction of the work."""
     if w.key == "large":
-        return replace(w, n_rows=16_384, title=w.title.replace("1,000,000", "16,384"))
+        return replace(w, n_rows=4096, title=w.title.replace("1,000,000", "4,096"))
     if w.key == "sine":
-        return replace(w, epochs=100, title=w.title.replace("1000", "100"))
+        return replace(w, epochs=50, title=w.title.replace("1000", "50"))
     return w
 
 
