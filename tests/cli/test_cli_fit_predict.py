@@ -202,3 +202,15 @@ def test_predict_with_models_saved_from_python(invoke: Invoke, tmp_path: Path) -
     result = invoke("predict", tmp_path / "m.safetensors", data, "--out", tmp_path / "p.csv")
     assert result.exit_code == Exit.BAD_DATA
     assert_one_line_error(result.stderr, "no feature names and takes 2 input(s)", "3 column(s)")
+
+
+def test_parquet_in_parquet_out_equals_csv(invoke: Invoke, sine_csv: Path, model: Path) -> None:
+    pytest.importorskip("pyarrow")
+    parquet = sine_csv.with_suffix(".parquet")
+    pd.read_csv(sine_csv).to_parquet(parquet)
+    out = sine_csv.parent / "from-parquet.safetensors"
+    assert invoke("fit", parquet, "--target", "y", *FAST, "--out", out).exit_code == 0
+    assert invoke("predict", out, parquet, "--out", sine_csv.parent / "a.csv").exit_code == 0
+    assert invoke("predict", model, sine_csv, "--out", sine_csv.parent / "b.csv").exit_code == 0
+    a, b = (pd.read_csv(sine_csv.parent / name) for name in ("a.csv", "b.csv"))
+    assert_array_equal(a.to_numpy(), b.to_numpy())
