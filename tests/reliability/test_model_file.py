@@ -194,11 +194,13 @@ def test_non_finite_weights_are_refused(tmp_path: Path, value: float) -> None:
         gradfit.load(path)
 
 
-def test_missing_file_and_folder(tmp_path: Path) -> None:
+def test_missing_file_folder_and_device(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="no such file"):
         gradfit.load(tmp_path / "absent.safetensors")
     with pytest.raises(ModelFileError, match="folder"):
         gradfit.load(tmp_path)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        gradfit.load("/dev/zero")
 
 
 def test_header_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

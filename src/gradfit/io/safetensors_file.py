@@ -100,11 +100,14 @@ def read(
     path = Path(path)
     fail = _failer(path, what)
     try:
+        if path.is_dir():
+            fail("it is a folder, not a file")
+        if path.exists() and not path.is_file():
+            # A device or pipe could be endless (/dev/zero): never read one.
+            fail("it is not a regular file")
         raw = path.read_bytes()
     except FileNotFoundError:
         fail("no such file")
-    except IsADirectoryError:
-        fail("it is a folder, not a file")
     except OSError as exc:
         fail(f"it could not be read ({exc.strerror or exc})")
     for magic, kind in _SIGNATURES.items():
