@@ -67,7 +67,11 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
 
 def stateful(trainer: Trainer) -> list[Any]:
     """The trainer's callbacks that have ``state_dict`` and ``load_state_dict``."""
-    return [cb for cb in trainer.callbacks if hasattr(cb, "state_dict")]
+    return [
+        cb
+        for cb in trainer.callbacks
+        if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict")
+    ]
 
 
 def check_resumable(trainer: Trainer, state: Any) -> None:
@@ -163,9 +167,9 @@ def _check_history(saved: Any, own: History, params: list[Array], epoch: int, fa
     for key in ("loss", "val_loss"):
         curve = saved[key]
         if not isinstance(curve, list) or not all(
-            isinstance(v, float | int) and not isinstance(v, bool) for v in curve
+            isinstance(v, float | np.floating) for v in curve
         ):
-            raise fail(f"history.{key} is not a list of numbers")
+            raise fail(f"history.{key} is not a list of floats")
     if len(saved["loss"]) != epoch or len(saved["val_loss"]) not in (0, epoch):
         raise fail(f"the history does not hold {epoch} epochs, as its epoch count says")
     snapshots = saved["parameters"]
