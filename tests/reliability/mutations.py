@@ -19,6 +19,7 @@ json_values = st.recursive(
     | st.booleans()
     | st.integers(-2, 64)
     | st.integers(-(2**70), 2**70)
+    | st.sampled_from([10**400, -(10**400), 2**63, 2**64])
     | st.floats(allow_nan=False)
     | st.text(max_size=8),
     lambda inner: (

@@ -133,8 +133,8 @@ def _check_arrays(saved: Any, own: list[Array], what: str, fail: Any) -> None:
 
 
 def _check_optimizer(saved: Any, own: dict[str, Any], fail: Any) -> None:
-    if not isinstance(saved, dict) or not _count(saved.get("t")):
-        raise fail("the optimizer state has no step count t")
+    if not isinstance(saved, dict) or not _count(saved.get("t")) or saved["t"] > 2**53:
+        raise fail("the optimizer state has no step count t (an integer up to 2**53)")
     entries = saved.get("state")
     if not isinstance(entries, list) or len(entries) != len(own["state"]):
         raise fail(f"the optimizer state does not have {len(own['state'])} entries")
