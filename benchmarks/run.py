@@ -38,7 +38,7 @@ from measure import time_once, warm_up
 HERE = Path(__file__).resolve().parent
 
 
-def matmul_peak(dtype: str = "float32", n: int = 2048, repeats: int = 5) -> dict[str, float]:
+def matmul_peak(n: int = 2048, repeats: int = 7) -> dict[str, float]:
     """The best GFLOP/s of an ``n × n`` float32 matrix product, in NumPy and in torch."""
     rng = np.random.default_rng(0)
     A, B = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
@@ -200,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
             got = isolated(w, ready, repeats, pause)
         else:
             got = in_process(w, ready, repeats, pause)
+        if w.isolated:
+            # Measured again beside the workload: another process on a core lowers it.
+            again = matmul_peak(n=512 if args.quick else 2048)
+            meta["matmul_peak_gflops"] = {k: max(v, again[k]) for k, v in again.items()}
+            peak = max(meta["matmul_peak_gflops"].values())
         reference = next((r["median"] for r in got if r["contender"] == "gradfit-numpy"), None)
         for r in got:
             r["ratio"] = r["median"] / reference if reference else None
