@@ -181,3 +181,15 @@ def test_checkpoint_must_follow_the_callbacks_whose_state_it_saves(tmp_path: Pat
     with pytest.raises(ValueError, match="Checkpoint must come after BestLoss"):
         trainer.fit(1)
     assert Checkpoint(tmp_path / "unused.ckpt").save() is False
+
+
+def test_a_model_and_a_checkpoint_are_not_taken_for_each_other(tmp_path: Path) -> None:
+    import gradfit
+    from gradfit.engine.network import MLP
+
+    save_checkpoint(tmp_path / "run.ckpt", make_trainer("numpy", batch_size=None))
+    gradfit.save(MLP([1, 2, 1], rng=np.random.default_rng(0)), tmp_path / "net.safetensors")
+    with pytest.raises(ModelFileError, match="it is a checkpoint; resume from it"):
+        gradfit.load(tmp_path / "run.ckpt")
+    with pytest.raises(ModelFileError, match=r"it is a model file; load it with gradfit\.load"):
+        load_checkpoint(tmp_path / "net.safetensors")

@@ -88,6 +88,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     def fail(problem: str) -> ModelFileError:
         return safetensors_file.file_error(path, "checkpoint", problem)
 
+    if doc.get("format") == "gradfit.model":
+        raise fail("it is a model file; load it with gradfit.load")
     if doc.get("format") != FORMAT:
         raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")
     if doc.get("version") != VERSION or isinstance(doc.get("version"), bool):

@@ -80,6 +80,8 @@ def load(path: str | os.PathLike[str]) -> Any:
     def fail(problem: str) -> ModelFileError:
         return safetensors_file.file_error(path, "model", problem)
 
+    if doc.get("format") == "gradfit.checkpoint":
+        raise fail("it is a checkpoint; resume from it with gradfit.io.checkpoint.load_checkpoint")
     if doc.get("format") != FORMAT:
         raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")
     version = doc.get("version")
