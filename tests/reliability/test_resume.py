@@ -189,7 +189,7 @@ def test_a_model_and_a_checkpoint_are_not_taken_for_each_other(tmp_path: Path) -
 
     save_checkpoint(tmp_path / "run.ckpt", make_trainer("numpy", batch_size=None))
     gradfit.save(MLP([1, 2, 1], rng=np.random.default_rng(0)), tmp_path / "net.safetensors")
-    with pytest.raises(ModelFileError, match="it is a checkpoint; resume from it"):
+    with pytest.raises(ModelFileError, match="it is a checkpoint, not a model"):
         gradfit.load(tmp_path / "run.ckpt")
-    with pytest.raises(ModelFileError, match=r"it is a model file; load it with gradfit\.load"):
+    with pytest.raises(ModelFileError, match="it is a model file, not a checkpoint"):
         load_checkpoint(tmp_path / "net.safetensors")

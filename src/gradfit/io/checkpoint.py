@@ -89,7 +89,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         return safetensors_file.file_error(path, "checkpoint", problem)
 
     if doc.get("format") == "gradfit.model":
-        raise fail("it is a model file; load it with gradfit.load")
+        raise fail("it is a model file, not a checkpoint (gradfit.load and predict read it)")
     if doc.get("format") != FORMAT:
         raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")
     if doc.get("version") != VERSION or isinstance(doc.get("version"), bool):

@@ -81,7 +81,10 @@ def load(path: str | os.PathLike[str]) -> Any:
         return safetensors_file.file_error(path, "model", problem)
 
     if doc.get("format") == "gradfit.checkpoint":
-        raise fail("it is a checkpoint; resume from it with gradfit.io.checkpoint.load_checkpoint")
+        raise fail(
+            "it is a checkpoint, not a model: resume training from it "
+            "(load_checkpoint, fit --resume)"
+        )
     if doc.get("format") != FORMAT:
         raise fail(f"its format is {doc.get('format')!r}, not {FORMAT!r}")
     version = doc.get("version")
