@@ -159,7 +159,9 @@ def isolated(w: wl.Workload, names: list[str], repeats: int, pause: float) -> li
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
-    parser.add_argument("--repeats", type=int, help="timed runs per contender (default 7, 3)")
+    parser.add_argument(
+        "--repeats", type=int, help="timed runs per contender (default 7; 5 for the large workload)"
+    )
     parser.add_argument("--workloads", default="linear,sine,large")
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--pause", type=float, help="seconds idle before each timed run")
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     data_mb: dict[str, float] = {}
     for key in args.workloads.split(","):
         w = wl.quick(wl.WORKLOADS[key]) if args.quick else wl.WORKLOADS[key]
-        repeats = args.repeats or (1 if args.quick else (3 if w.isolated else 7))
+        repeats = args.repeats or (1 if args.quick else (5 if w.isolated else 7))
         ready = [n for n in names if load(n).missing() is None]
         skipped = [
             {
