@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +122,3 @@ def write(out: Path, rows: list[Row], meta: dict[str, Any], checks: list[Row]) -
         writer.writeheader()
         writer.writerows(rows)
     return [js, cs]
-
-
-def finite(x: Any) -> bool:
-    return isinstance(x, float) and math.isfinite(x)

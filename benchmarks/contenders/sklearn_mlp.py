@@ -5,10 +5,11 @@ builds the model, the shared parameters are written into ``coefs_``/``intercepts
 (transposed: scikit-learn stores ``(n_in, n_out)``), and ``warm_start=True`` makes the
 timed ``fit`` keep them while it builds a fresh optimizer. Its loss is
 ``½·mean((ŷ - y)²)``, so its gradient is the workload's scaled by ``1/(2n)`` (SSE) or
-``½`` (MSE): plain gradient descent gets ``lr`` scaled up by as much, and Adam — which
-is blind to a gradient's scale except through ε — gets ε scaled down, so every
-contender takes the same steps. No shuffling (scikit-learn would draw its own order),
-no early stopping, no L2 penalty.
+``½`` (MSE): plain gradient descent gets ``lr`` scaled up by as much, so it takes the
+same steps, and Adam — blind to a gradient's scale except through ε — gets ε scaled
+down, so it takes nearly the same ones (scikit-learn's bias correction also divides ε
+by ``√(1 - β₂ᵗ)``). No shuffling (scikit-learn would draw its own order), no early
+stopping, no L2 penalty.
 """
 
 from __future__ import annotations
