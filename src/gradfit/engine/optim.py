@@ -39,8 +39,8 @@ class Optimizer:
 
     def _split(self, flat: Array) -> list[Array]:
         """Views of ``flat`` shaped as the parameters, in order."""
-        ends = np.cumsum([p.size for p in self.params]).tolist()
-        starts = [0, *ends[:-1]]
+        offsets = np.cumsum([0, *(p.size for p in self.params)]).tolist()
+        starts, ends = offsets[:-1], offsets[1:]
         return [
             flat[a:b].reshape(p.shape) for a, b, p in zip(starts, ends, self.params, strict=True)
         ]
