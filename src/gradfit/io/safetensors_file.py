@@ -58,6 +58,13 @@ _SIGNATURES = {
 }
 
 
+def _looks_like_safetensors(raw: bytes) -> bool:
+    # A valid header length can start with a signature's byte (0x80 when it is
+    # 128 mod 256), so only a file whose header cannot be one is named by signature.
+    n = int.from_bytes(raw[:8], "little")
+    return len(raw) >= 8 and 0 < n <= len(raw) - 8 and raw[8:9] == b"{"
+
+
 def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, Array]) -> None:
     """Write ``tensors`` and the JSON document ``doc`` to ``path`` atomically.
 
@@ -110,9 +117,10 @@ def read(
         fail("no such file")
     except OSError as exc:
         fail(f"it could not be read ({exc.strerror or exc})")
-    for magic, kind in _SIGNATURES.items():
-        if raw.startswith(magic):
-            fail(f"it is {kind}, not a safetensors file")
+    if not _looks_like_safetensors(raw):
+        for magic, kind in _SIGNATURES.items():
+            if raw.startswith(magic):
+                fail(f"it is {kind}, not a safetensors file")
     if len(raw) < 8:
         fail(f"it is {len(raw)} bytes long, too short for a safetensors header")
     n = int.from_bytes(raw[:8], "little")
