@@ -3,7 +3,8 @@
 ``import gradfit`` needs NumPy only; PyTorch and matplotlib are imported when used.
 """
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from gradfit import datasets, engine, plotting
 from gradfit.errors import (
@@ -13,9 +14,6 @@ from gradfit.errors import (
     MissingDependencyError,
     ModelFileError,
 )
-from gradfit.estimator import MLPRegressor
-from gradfit.gradcheck import GradientReport, check_gradients
-from gradfit.io.model import load, save
 from gradfit.walkthrough import (
     Trajectory,
     add_intercept,
@@ -26,7 +24,22 @@ from gradfit.walkthrough import (
     training_loop,
 )
 
+if TYPE_CHECKING:
+    from gradfit.estimator import MLPRegressor
+    from gradfit.gradcheck import GradientReport, check_gradients
+    from gradfit.io.model import load, save
+
 __version__ = "0.1.0"
+
+# Loaded on first use: the estimator brings scikit-learn (and save/load the estimator),
+# torch_backend brings PyTorch; `import gradfit` itself needs NumPy only.
+_LAZY = {
+    "MLPRegressor": "gradfit.estimator",
+    "GradientReport": "gradfit.gradcheck",
+    "check_gradients": "gradfit.gradcheck",
+    "load": "gradfit.io.model",
+    "save": "gradfit.io.model",
+}
 
 __all__ = [
     "DataError",
@@ -54,9 +67,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # gradfit.torch_backend imports PyTorch, so it is loaded on first use only.
     if name == "torch_backend":
-        import importlib
-
         return importlib.import_module("gradfit.torch_backend")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'gradfit' has no attribute {name!r}")
