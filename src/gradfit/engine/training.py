@@ -294,7 +294,31 @@ def _deferred_sigint() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-class NumpyStepper:
+class EngineStepper:
+    """What the engine's steppers share: an :class:`MLP` ``net``, a ``loss`` and an
+    ``optimizer`` over ``net.parameters()``; subclasses add the data and ``step``."""
+
+    net: MLP
+    loss: Loss
+    optimizer: Optimizer
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        return self.loss.value(self.net.forward(X), Y)
+
+    def get_parameters(self) -> list[Array]:
+        return [p.copy() for p in self.net.parameters()]
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        self.net.set_parameters(params)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+
+class NumpyStepper(EngineStepper):
     """The engine's :class:`Stepper`: an :class:`MLP`, its data, a loss and an optimizer.
 
     Parameters
@@ -346,21 +370,6 @@ class NumpyStepper:
         net.dense[0].parameter_gradients(net.activations[0].backward(G, out=G))
         self.optimizer.step(self._grads)
         return value
-
-    def evaluate(self, X: Array, Y: Array) -> float:
-        return self.loss.value(self.net.forward(X), Y)
-
-    def get_parameters(self) -> list[Array]:
-        return [p.copy() for p in self.net.parameters()]
-
-    def set_parameters(self, params: Sequence[Array]) -> None:
-        self.net.set_parameters(params)
-
-    def optimizer_state(self) -> dict[str, Any]:
-        return self.optimizer.state_dict()
-
-    def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state)
 
 
 def train(

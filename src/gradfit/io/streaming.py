@@ -25,7 +25,7 @@ import numpy as np
 from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
-from gradfit.engine.training import Callback, History, Rows, Stepper, Trainer
+from gradfit.engine.training import Callback, EngineStepper, History, Rows, Stepper, Trainer
 from gradfit.engine.types import Array
 from gradfit.io.arrays import CHUNK_ROWS, RowSource
 
@@ -113,7 +113,7 @@ class StreamingTrainer(Trainer):
         yield from epoch_batches(self.bounds, self.batch_size, self.rng, shuffle=self.shuffle)
 
 
-class SourceStepper:
+class SourceStepper(EngineStepper):
     """The NumPy engine's :class:`~gradfit.engine.Stepper` over a :class:`RowSource`.
 
     A step reads its rows in pieces of at most ``chunk_rows`` rows and sums their
@@ -152,21 +152,6 @@ class SourceStepper:
                 G += g
         self.optimizer.step(self._sum)
         return sse * scale
-
-    def evaluate(self, X: Array, Y: Array) -> float:
-        return self.loss.value(self.net.forward(X), Y)
-
-    def get_parameters(self) -> list[Array]:
-        return [p.copy() for p in self.net.parameters()]
-
-    def set_parameters(self, params: Sequence[Array]) -> None:
-        self.net.set_parameters(params)
-
-    def optimizer_state(self) -> dict[str, Any]:
-        return self.optimizer.state_dict()
-
-    def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state)
 
 
 def train_source(

@@ -38,11 +38,10 @@ from gradfit.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gradfit.io.streaming import StreamingTrainer, count, pieces, share
 from gradfit.torch_backend.convert import resolve_device, to_torch
 from gradfit.torch_backend.optim import (
-    load_numpy_state,
     make_optimizer,
-    state_to_numpy,
     steps_taken,
 )
+from gradfit.torch_backend.stepper import TorchParameters
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def setup(device: Any = None) -> Ranks:
     return Ranks(dist.get_rank(), dist.get_world_size(), dev, owns_group=True)
 
 
-class DistributedStepper:
+class DistributedStepper(TorchParameters):
     """The engine's :class:`~gradfit.engine.Stepper` for one rank of a DDP group.
 
     Parameters
@@ -158,26 +157,6 @@ class DistributedStepper:
             T = self._tensor(np.asarray(Y, dtype=self.dtype_np))
             reduction = "mean" if self.loss.name == "mse" else "sum"
             return float(torch.nn.functional.mse_loss(Y_hat, T, reduction=reduction).item())
-
-    def get_parameters(self) -> list[Array]:
-        return [p.detach().cpu().numpy().copy() for p in self.params]
-
-    def set_parameters(self, params: Sequence[Array]) -> None:
-        if len(params) != len(self.params):
-            raise ValueError(f"expected {len(self.params)} parameter arrays, got {len(params)}")
-        with torch.no_grad():
-            for i, (p, new) in enumerate(zip(self.params, params, strict=True)):
-                if tuple(np.shape(new)) != tuple(p.shape):
-                    raise ValueError(
-                        f"parameter {i}: expected shape {tuple(p.shape)}, got {np.shape(new)}"
-                    )
-                p.copy_(torch.as_tensor(np.asarray(new), dtype=p.dtype, device=p.device))
-
-    def optimizer_state(self) -> dict[str, Any]:
-        return state_to_numpy(self.optimizer, self.t)
-
-    def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        self.t = load_numpy_state(self.optimizer, state)
 
 
 def _resume(path: str | os.PathLike[str], trainer: Trainer, order: dict[str, int]) -> None:

@@ -18,7 +18,40 @@ REDUCTIONS = {"mse": "mean", "sse": "sum"}
 """Each loss as ``torch.nn.functional.mse_loss``'s reduction."""
 
 
-class TorchStepper:
+class TorchParameters:
+    """What the torch steppers share: ``params`` (the module's parameters, in the
+    engine's order), a torch ``optimizer`` over them and its step count ``t``."""
+
+    params: list[torch.nn.Parameter]
+    optimizer: torch.optim.Optimizer
+    t: int
+
+    def get_parameters(self) -> list[Array]:
+        """Copies of ``[W1, b1, …]`` as NumPy arrays."""
+        return [p.detach().cpu().numpy().copy() for p in self.params]
+
+    def set_parameters(self, params: Sequence[Array]) -> None:
+        """Overwrite the parameters with ``params`` (NumPy arrays, in the same order)."""
+        if len(params) != len(self.params):
+            raise ValueError(f"expected {len(self.params)} parameter arrays, got {len(params)}")
+        with torch.no_grad():
+            for i, (p, new) in enumerate(zip(self.params, params, strict=True)):
+                if tuple(np.shape(new)) != tuple(p.shape):
+                    raise ValueError(
+                        f"parameter {i}: expected shape {tuple(p.shape)}, got {np.shape(new)}"
+                    )
+                p.copy_(torch.as_tensor(np.asarray(new), dtype=p.dtype, device=p.device))
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer's step count and buffers, as the engine's ``state_dict()``."""
+        return state_to_numpy(self.optimizer, self.t)
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Restore an engine-format state (from either backend)."""
+        self.t = load_numpy_state(self.optimizer, state)
+
+
+class TorchStepper(TorchParameters):
     """A torch module, its data, a loss and an optimizer, stepped by the engine's ``Trainer``.
 
     Parameters
@@ -94,27 +127,3 @@ class TorchStepper:
         """The loss on ``(X, Y)`` at the current parameters, without updating."""
         with torch.no_grad():
             return float(self._loss(self._tensor(X), self._tensor(Y)).item())
-
-    def get_parameters(self) -> list[Array]:
-        """Copies of ``[W1, b1, …]`` as NumPy arrays."""
-        return [p.detach().cpu().numpy().copy() for p in self.params]
-
-    def set_parameters(self, params: Sequence[Array]) -> None:
-        """Overwrite the parameters with ``params`` (NumPy arrays, in the same order)."""
-        if len(params) != len(self.params):
-            raise ValueError(f"expected {len(self.params)} parameter arrays, got {len(params)}")
-        with torch.no_grad():
-            for i, (p, new) in enumerate(zip(self.params, params, strict=True)):
-                if tuple(np.shape(new)) != tuple(p.shape):
-                    raise ValueError(
-                        f"parameter {i}: expected shape {tuple(p.shape)}, got {np.shape(new)}"
-                    )
-                p.copy_(torch.as_tensor(np.asarray(new), dtype=p.dtype, device=p.device))
-
-    def optimizer_state(self) -> dict[str, Any]:
-        """The optimizer's step count and buffers, as the engine's ``state_dict()``."""
-        return state_to_numpy(self.optimizer, self.t)
-
-    def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        """Restore an engine-format state (from either backend)."""
-        self.t = load_numpy_state(self.optimizer, state)
