@@ -8,6 +8,7 @@ optionally ``"interrupt_after": k``: Ctrl-C as it lands, at the end of epoch ``k
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -53,6 +54,8 @@ def main() -> None:
             continue
         params = {f"param.{i}": p for i, p in enumerate(net.parameters())}
         np.savez(f"{out}.rank{rank}.npz", loss=np.array(history.loss), trained=trained, **params)
+    gc.collect()  # no DDP reducer may outlive the group
+    dist.barrier()
     dist.destroy_process_group()
 
 

@@ -19,6 +19,7 @@ stays bounded however many rows the file has (see :mod:`gradfit.io.streaming`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -299,7 +300,15 @@ def fit(
             if saver is not None:
                 save_checkpoint(saver.path, trainer, saver.extra_meta)
             _write_outputs(trainer, net, source, history_path, model_path)
-        return net, trainer.history
+        history = trainer.history
+        # DDP's reducer holds threads on the process group: free it before the group
+        # ends, and leave together, or a rank can abort at exit ("terminate called
+        # without an active exception").
+        del trainer, stepper, module, saver
+        gc.collect()
+        if dist.is_initialized():
+            dist.barrier()
+        return net, history
     finally:
         if ranks.owns_group:
             dist.destroy_process_group()
