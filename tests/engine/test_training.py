@@ -200,12 +200,34 @@ def test_train_checks_its_data() -> None:
         train(net, X, Y, optimizer=opt, epochs=1, batch_size=0)
 
 
-def test_the_steppers_gradients_are_backprops() -> None:
-    # NumpyStepper skips dL/dX of the data; the parameter gradients must not change.
-    net, X, Y = problem()
+@pytest.mark.parametrize(
+    ("sizes", "activation"),
+    [
+        ([2, 6, 2], "tanh"),  # two outputs: dL/dZ₁ formed
+        ([1, 8, 1], "relu"),  # one hidden layer, one output: the rank-one path
+        ([5, 2, 1], "sigmoid"),  # rank one with [X 1] wider than the hidden layer
+        ([3, 4, 1], "identity"),
+        ([2, 5, 4, 1], "relu"),  # deep
+        ([3, 1], "identity"),  # one linear layer
+    ],
+)
+@pytest.mark.parametrize("rows", [None, slice(2, 9), np.array([7, 0, 3, 3, 5])])
+def test_the_steppers_gradients_are_backprops(
+    sizes: list[int], activation: str, rows: slice | np.ndarray | None
+) -> None:
+    # NumpyStepper folds b₁ into [X 1], skips dL/dX of the data and, with one hidden
+    # layer and one output, never forms dL/dZ₁; the gradients must be MLP.backward's.
+    rng = np.random.default_rng(3)
+    net = MLP(sizes, activation, rng=rng)
+    X, Y = rng.normal(size=(10, sizes[0])), rng.normal(size=(10, sizes[-1]))
     twin = net.copy()
-    NumpyStepper(net, X, Y, MSE(), SGD(net.parameters(), lr=0.0)).step(None)
-    Y_hat = twin.forward(X)
-    twin.backward(MSE().gradient(Y_hat, Y))
+    stepper = NumpyStepper(net, X, Y, MSE(), SGD(net.parameters(), lr=0.0))
+    for _ in range(2):  # the second step reuses the workspace
+        loss = stepper.step(rows)
+    batch = slice(None) if rows is None else rows
+    Y_hat = twin.forward(X[batch])
+    assert loss == pytest.approx(MSE().value(Y_hat, Y[batch]), rel=1e-13)
+    twin.backward(MSE().gradient(Y_hat, Y[batch]))
     for g, h in zip(net.gradients(), twin.gradients(), strict=True):
-        assert_array_equal(g, h)
+        assert_allclose(g, h, rtol=1e-12, atol=1e-15)
+    assert_array_equal(net.flat, twin.flat)  # lr = 0

@@ -46,9 +46,17 @@ class Loss:
     def gradient(self, Y_hat: Array, Y: Array) -> Array:
         raise NotImplementedError
 
-    def value_and_gradient(self, Y_hat: Array, Y: Array) -> tuple[float, Array]:
-        """``(value(Ŷ, Y), gradient(Ŷ, Y))``, sharing the residual where the loss can."""
-        return self.value(Y_hat, Y), self.gradient(Y_hat, Y)
+    def value_and_gradient(
+        self, Y_hat: Array, Y: Array, out: Array | None = None
+    ) -> tuple[float, Array]:
+        """``(value(Ŷ, Y), gradient(Ŷ, Y))``, sharing the residual where the loss can;
+        the gradient is written into ``out`` (which may be ``Y_hat``) when given."""
+        G = self.gradient(Y_hat, Y)
+        value = self.value(Y_hat, Y)
+        if out is None:
+            return value, G
+        np.copyto(out, G)
+        return value, out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -73,9 +81,11 @@ class SSE(Loss):
         G *= 2
         return G
 
-    def value_and_gradient(self, Y_hat: Array, Y: Array) -> tuple[float, Array]:
+    def value_and_gradient(
+        self, Y_hat: Array, Y: Array, out: Array | None = None
+    ) -> tuple[float, Array]:
         check_same_shape(Y_hat, Y)
-        G: Array = Y_hat - Y
+        G: Array = np.subtract(Y_hat, Y, out=out)
         value = float(np.vdot(G, G))
         G *= 2
         return value, G
@@ -100,9 +110,11 @@ class MSE(Loss):
         G *= 2 / G.size
         return G
 
-    def value_and_gradient(self, Y_hat: Array, Y: Array) -> tuple[float, Array]:
+    def value_and_gradient(
+        self, Y_hat: Array, Y: Array, out: Array | None = None
+    ) -> tuple[float, Array]:
         check_same_shape(Y_hat, Y)
-        G: Array = Y_hat - Y
+        G: Array = np.subtract(Y_hat, Y, out=out)
         value = float(np.vdot(G, G)) / G.size
         G *= 2 / G.size
         return value, G

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.engine.activations import Activation, Identity, get_activation
+from gradfit.engine.flat import split_flat
 from gradfit.engine.layers import Dense
 from gradfit.engine.types import Array
 
@@ -19,6 +20,10 @@ class MLP:
     """A feed-forward network ``Dense → f → Dense → f → … → Dense``.
 
     The output layer has no activation (identity), as a regression network.
+
+    The parameters ``[W1, b1, W2, b2, …]`` are views of one flat array, ``flat``, laid
+    end to end in that order, and the gradients likewise of ``flat_grad``: an optimizer
+    updates all of them with one operation each (see :class:`~gradfit.engine.Optimizer`).
 
     Parameters
     ----------
@@ -54,6 +59,28 @@ class MLP:
         ]
         self.activations: list[Activation] = [get_activation(activation) for _ in sizes[2:]]
         self.activations.append(Identity())
+        self._lay_flat()
+
+    def _lay_flat(self) -> None:
+        """Move every layer's ``W``, ``b``, ``dW`` and ``db`` into views of ``flat`` and
+        ``flat_grad``, keeping their values."""
+        params, grads = self.parameters(), self.gradients()
+        self.flat: Array = np.concatenate([p.reshape(-1) for p in params])
+        self.flat_grad: Array = np.concatenate([g.reshape(-1) for g in grads])
+        views, grad_views = split_flat(self.flat, params), split_flat(self.flat_grad, grads)
+        for i, d in enumerate(self.dense):
+            d.W, d.b = views[2 * i], views[2 * i + 1]
+            d.dW, d.db = grad_views[2 * i], grad_views[2 * i + 1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle keeps no views: the layers' arrays travel alone and are laid flat again.
+        state = self.__dict__.copy()
+        del state["flat"], state["flat_grad"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lay_flat()
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -78,11 +105,13 @@ class MLP:
         return G
 
     def parameters(self) -> list[Array]:
-        """``[W1, b1, W2, b2, …]``: the live arrays, which optimizers update in place."""
+        """``[W1, b1, W2, b2, …]``: the live arrays (views of ``flat``), which optimizers
+        update in place."""
         return [p for d in self.dense for p in (d.W, d.b)]
 
     def gradients(self) -> list[Array]:
-        """``[dW1, db1, dW2, db2, …]`` from the last :meth:`backward`, in parameter order."""
+        """``[dW1, db1, dW2, db2, …]`` from the last :meth:`backward`, in parameter order
+        (views of ``flat_grad``)."""
         return [g for d in self.dense for g in (d.dW, d.db)]
 
     def set_parameters(self, params: Sequence[Array]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.engine.flat import flat_of, split_flat
 from gradfit.engine.types import Array
 
 
@@ -20,8 +21,10 @@ class Optimizer:
 
     The update runs once over all parameters laid end to end in one flat buffer (and
     likewise the gradients and the state), so a step costs a dozen NumPy calls however
-    many arrays the model has; the parameters are gathered before it and written back
-    after it, so they stay the caller's own arrays.
+    many arrays the model has. An :class:`~gradfit.engine.MLP`'s parameters and
+    gradients are such views already, and are updated where they lie; other arrays are
+    gathered into a buffer before each step and written back after it, so they stay
+    the caller's own arrays.
     """
 
     def __init__(self, params: Sequence[Array], **hyper: Any) -> None:
@@ -33,23 +36,31 @@ class Optimizer:
             raise ValueError(f"all parameters must share one dtype, got {sorted(map(str, dtypes))}")
         dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
         n = sum(p.size for p in self.params)
-        self._p, self._g, self._tmp = (np.empty(n, dtype) for _ in range(3))
-        self._p_parts = self._split(self._p)
+        shared = flat_of(self.params)
+        self._gathered = shared is None
+        self._p = np.empty(n, dtype) if shared is None else shared
+        self._g, self._tmp = np.empty(n, dtype), np.empty(n, dtype)
+        self._p_parts = split_flat(self._p, self.params)
+        self._grads: list[Array] = []
+        self._g_shared: Array | None = None
         self._flat_state: dict[str, Array] = {}
-
-    def _split(self, flat: Array) -> list[Array]:
-        """Views of ``flat`` shaped as the parameters, in order."""
-        offsets = np.cumsum([0, *(p.size for p in self.params)]).tolist()
-        starts, ends = offsets[:-1], offsets[1:]
-        return [
-            flat[a:b].reshape(p.shape) for a, b, p in zip(starts, ends, self.params, strict=True)
-        ]
 
     def _new_state(self, *names: str) -> list[dict[str, Array]]:
         """Zeroed flat buffers ``names`` for :meth:`_step`; returns their per-parameter views."""
         self._flat_state = {k: np.zeros_like(self._p) for k in names}
-        views = {k: self._split(v) for k, v in self._flat_state.items()}
+        views = {k: split_flat(v, self.params) for k, v in self._flat_state.items()}
         return [{k: views[k][i] for k in names} for i in range(len(self.params))]
+
+    def _flat_gradient(self, grads: Sequence[Array]) -> Array:
+        """``grads`` laid end to end: the buffer they are views of, or a copy in ``_g``."""
+        if len(grads) != len(self._grads) or any(
+            g is not seen for g, seen in zip(grads, self._grads, strict=True)
+        ):
+            self._grads, self._g_shared = list(grads), flat_of(grads)
+        if self._g_shared is not None and self._g_shared.dtype == self._p.dtype:
+            return self._g_shared
+        np.concatenate([g.reshape(-1) for g in grads], out=self._g)
+        return self._g
 
     def step(self, grads: Sequence[Array]) -> None:
         """Update every parameter in place from its gradient ``grads[i]``."""
@@ -58,18 +69,19 @@ class Optimizer:
         self.t += 1
         if not self.params:
             return
-        np.concatenate([g.reshape(-1) for g in grads], out=self._g)
-        np.concatenate([p.reshape(-1) for p in self.params], out=self._p)
-        self._step(self._p, self._g, self._tmp, self._flat_state)
-        for p, new in zip(self.params, self._p_parts, strict=True):
-            np.copyto(p, new)
+        if self._gathered:
+            np.concatenate([p.reshape(-1) for p in self.params], out=self._p)
+        self._step(self._p, self._flat_gradient(grads), self._tmp, self._flat_state)
+        if self._gathered:
+            for p, new in zip(self.params, self._p_parts, strict=True):
+                np.copyto(p, new)
 
     def _states(self) -> list[dict[str, Array]]:
         raise NotImplementedError
 
     def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
-        """Update the flat parameters ``p`` from the flat gradient ``g`` (which it may
-        overwrite), with the scratch buffer ``tmp`` and the flat ``state`` buffers."""
+        """Update the flat parameters ``p`` from the flat gradient ``g`` (which it leaves
+        as it is), with the scratch buffer ``tmp`` and the flat ``state`` buffers."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -180,6 +192,7 @@ class Adam(Optimizer):
         self.lr, self.beta1, self.beta2 = lr, beta1, beta2
         self.eps, self.weight_decay = eps, weight_decay
         self.state = self._new_state("m", "v")
+        self._decayed = np.empty_like(self._p)
 
     def _states(self) -> list[dict[str, Array]]:
         return self.state
@@ -188,8 +201,7 @@ class Adam(Optimizer):
         m, v = state["m"], state["v"]
         beta1, beta2 = self.beta1, self.beta2
         if self.weight_decay:
-            np.multiply(p, self.weight_decay, out=tmp)
-            g += tmp
+            g = np.add(g, np.multiply(p, self.weight_decay, out=tmp), out=self._decayed)
         np.subtract(g, m, out=tmp)
         tmp *= 1 - beta1
         m += tmp

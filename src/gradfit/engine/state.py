@@ -60,7 +60,7 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     trainer.stepper.load_optimizer_state(state["optimizer"])
     trainer.rng.bit_generator.state = state["rng"]
     trainer.history, trainer.epoch = history, int(state["epoch"])
-    trainer._good = trainer._previous = trainer.stepper.get_parameters()
+    trainer.keep_parameters()
     for cb, saved in zip(stateful(trainer), state["callbacks"], strict=True):
         cb.load_state_dict(saved["state"])
 

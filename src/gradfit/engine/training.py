@@ -48,8 +48,13 @@ class Stepper(Protocol):
         """The loss on ``(X, Y)`` at the current parameters, without updating."""
         ...
 
-    def get_parameters(self) -> list[Array]:
-        """Copies of ``[W1, b1, …]`` as NumPy arrays."""
+    def get_parameters(self, out: list[Array] | None = None) -> list[Array]:
+        """Copies of ``[W1, b1, …]`` as NumPy arrays; into ``out`` (an earlier return
+        value, overwritten) when given."""
+        ...
+
+    def parameters_finite(self) -> bool:
+        """Whether every parameter is finite (no NaN or infinity)."""
         ...
 
     def set_parameters(self, params: Sequence[Array]) -> None:
@@ -155,8 +160,13 @@ class Trainer:
             self.history.parameters = [stepper.get_parameters()]
         self.epoch = 0
         self.stop = False
-        # The parameters after the last epoch and the one before, kept for divergence.
-        self._good = self._previous = stepper.get_parameters()
+        self.keep_parameters()
+
+    def keep_parameters(self) -> None:
+        """Take the current parameters as those of the last epoch and the one before,
+        which divergence goes back to."""
+        self._good = self.stepper.get_parameters()
+        self._previous = self.stepper.get_parameters()
 
     @property
     def full_batch(self) -> bool:
@@ -193,8 +203,11 @@ class Trainer:
     def _record(self, loss: float) -> None:
         h = self.history
         h.loss.append(loss)
-        params = self.stepper.get_parameters()
-        if not all(np.isfinite(p).all() for p in params):
+        # Unless recorded, the parameters go into the copies of the epoch before last.
+        params = self.stepper.get_parameters(
+            out=None if h.parameters is not None else self._previous
+        )
+        if not self.stepper.parameters_finite():
             h.loss.pop()
             self._diverged("a parameter")
         self._previous, self._good = self._good, params
@@ -217,6 +230,7 @@ class Trainer:
                 del h.parameters[self.epoch + 1 :]
             self._good = self._previous
         self.stepper.set_parameters(self._good)
+        self.keep_parameters()
         raise DivergenceError(
             f"training diverged in epoch {self.epoch + 1}: {what} became NaN or infinite. "
             "The parameters of the last finite epoch were kept. Try a lower learning rate, "
@@ -305,8 +319,15 @@ class EngineStepper:
     def evaluate(self, X: Array, Y: Array) -> float:
         return self.loss.value(self.net.forward(X), Y)
 
-    def get_parameters(self) -> list[Array]:
-        return [p.copy() for p in self.net.parameters()]
+    def get_parameters(self, out: list[Array] | None = None) -> list[Array]:
+        if out is None:
+            return [p.copy() for p in self.net.parameters()]
+        for copy, p in zip(out, self.net.parameters(), strict=True):
+            np.copyto(copy, p)
+        return out
+
+    def parameters_finite(self) -> bool:
+        return bool(np.isfinite(self.net.flat).all())
 
     def set_parameters(self, params: Sequence[Array]) -> None:
         self.net.set_parameters(params)
@@ -320,6 +341,14 @@ class EngineStepper:
 
 class NumpyStepper(EngineStepper):
     """The engine's :class:`Stepper`: an :class:`MLP`, its data, a loss and an optimizer.
+
+    A step is :meth:`MLP.forward` and :meth:`MLP.backward` written for speed, with the
+    same gradients: every batch-sized array lives in a workspace reused from step to
+    step; the first layer takes its bias as a column of ones, ``Z₁ = [X 1] [W₁ b₁]ᵀ``,
+    so one product gives ``Z₁`` and one gives ``[dW₁ db₁]``; and no ``dL/dX`` of the
+    data is formed. With one hidden layer and one output (the walk-through's 1-64-1),
+    ``dL/dZ₁ = (g w₂) ⊙ F`` for ``g = dL/dŶ``, ``w₂ = W₂`` and ``F = f'(Z₁)``, so
+    ``[dW₁ db₁] = diag(w₂) Fᵀ (g ⊙ [X 1])`` without the ``(n, hidden)`` matrix ``dL/dZ₁``.
 
     Parameters
     ----------
@@ -336,38 +365,67 @@ class NumpyStepper(EngineStepper):
         self.loss, self.optimizer = loss, optimizer
         self.n_samples = X.shape[0]
         self._grads = net.gradients()
+        first = net.dense[0]
+        # [W₁ b₁] and [dW₁ db₁], (hidden, n_in + 1).
+        self._Wb = np.empty((first.W.shape[0], first.W.shape[1] + 1), net.dtype)
+        self._dWb = np.empty_like(self._Wb)
+        self._rank_one = len(net.dense) == 2 and net.sizes[-1] == 1
         self._rows = 0
-        self._Z: list[Array] = []
-        self._G: list[Array] = []
+        self._full_batch_ready = False
 
-    def _workspace(self, n: int) -> tuple[list[Array], list[Array]]:
-        """Each layer's ``Z`` (then ``A``, in place), ``(n, n_out)``, and the gradient
-        for its input, ``(n, n_in)``, but the first layer's.
+    def _workspace(self, n: int) -> None:
+        """Allocate, for up to ``n`` rows: ``_X1``, the rows ``[X 1]`` (and ``_gX1`` for
+        ``g ⊙ [X 1]``); each layer's ``Z`` (then ``A``, in place); and the gradient for
+        each input but the first layer's.
 
         Reused from step to step: a step then allocates no batch-sized array, each of
         which would cost the operating system's page faults afresh.
         """
-        if n > self._rows:
-            dtype, dense = self.net.dtype, self.net.dense
-            self._Z = [np.empty((n, d.W.shape[0]), dtype) for d in dense]
-            self._G = [np.empty((n, d.W.shape[1]), dtype) for d in dense[1:]]
-            self._rows = n
-        return [Z[:n] for Z in self._Z], [G[:n] for G in self._G]
+        if n <= self._rows:
+            return
+        dtype, dense = self.net.dtype, self.net.dense
+        self._X1 = np.ones((n, dense[0].W.shape[1] + 1), dtype)
+        self._gX1 = np.empty_like(self._X1) if self._rank_one else self._X1[:0]
+        self._Z = [np.empty((n, d.W.shape[0]), dtype) for d in dense]
+        self._G = [np.empty((n, d.W.shape[1]), dtype) for d in dense[1:]]
+        self._rows, self._full_batch_ready = n, False
+
+    def _batch(self, rows: Rows) -> tuple[Array, Array]:
+        """``[X 1]`` and ``Y`` of ``rows``; the full batch's ``[X 1]`` is filled once."""
+        if rows is None:
+            self._workspace(self.n_samples)
+            if not self._full_batch_ready:
+                self._X1[: self.n_samples, :-1] = self.X
+                self._full_batch_ready = True
+            return self._X1[: self.n_samples], self.Y
+        X, Y = self.X[rows], self.Y[rows]
+        self._workspace(len(X))
+        self._full_batch_ready = False
+        X1 = self._X1[: len(X)]
+        X1[:, :-1] = X
+        return X1, Y
 
     def step(self, rows: Rows) -> float:
-        X = self.X if rows is None else self.X[rows]
-        Y = self.Y if rows is None else self.Y[rows]
-        net = self.net
-        Zs, Gs = self._workspace(X.shape[0])
-        # MLP.forward and MLP.backward, in the workspace, less the product that would
-        # give dL/dX of the data.
-        A = X
-        for dense, f, Z in zip(net.dense, net.activations, Zs, strict=True):
-            A = f.forward(dense.forward(A, out=Z), out=Z)
-        value, G = self.loss.value_and_gradient(A, Y)
-        for i in range(len(net.dense) - 1, 0, -1):
-            G = net.dense[i].backward(net.activations[i].backward(G, out=G), out=Gs[i - 1])
-        net.dense[0].parameter_gradients(net.activations[0].backward(G, out=G))
+        X1, Y = self._batch(rows)
+        n, net, Wb, dWb = X1.shape[0], self.net, self._Wb, self._dWb
+        dense, f = net.dense, net.activations
+        Zs, Gs = [Z[:n] for Z in self._Z], [G[:n] for G in self._G]
+        Wb[:, :-1], Wb[:, -1] = dense[0].W, dense[0].b
+        A = f[0].forward(np.matmul(X1, Wb.T, out=Zs[0]), out=Zs[0])
+        for i in range(1, len(dense)):
+            A = f[i].forward(dense[i].forward(A, out=Zs[i]), out=Zs[i])
+        value, G = self.loss.value_and_gradient(A, Y, out=A)
+        G = f[-1].backward(G, out=G)
+        if self._rank_one:
+            dense[1].parameter_gradients(G)
+            gX1 = np.multiply(X1, G, out=self._gX1[:n])
+            np.matmul(f[0].derivative().T, gX1, out=dWb)
+            dWb *= dense[1].W.T
+        else:
+            for i in range(len(dense) - 1, 0, -1):
+                G = f[i - 1].backward(dense[i].backward(G, out=Gs[i - 1]), out=Gs[i - 1])
+            np.matmul(G.T, X1, out=dWb)
+        dense[0].dW[...], dense[0].db[...] = dWb[:, :-1], dWb[:, -1]
         self.optimizer.step(self._grads)
         return value
 

@@ -26,9 +26,18 @@ class TorchParameters:
     optimizer: torch.optim.Optimizer
     t: int
 
-    def get_parameters(self) -> list[Array]:
-        """Copies of ``[W1, b1, …]`` as NumPy arrays."""
-        return [p.detach().cpu().numpy().copy() for p in self.params]
+    def get_parameters(self, out: list[Array] | None = None) -> list[Array]:
+        """Copies of ``[W1, b1, …]`` as NumPy arrays; into ``out`` when given."""
+        if out is None:
+            return [p.detach().cpu().numpy().copy() for p in self.params]
+        for copy, p in zip(out, self.params, strict=True):
+            torch.from_numpy(copy).copy_(p.detach())
+        return out
+
+    def parameters_finite(self) -> bool:
+        """Whether every parameter is finite (no NaN or infinity)."""
+        with torch.no_grad():
+            return bool(torch.cat([p.reshape(-1) for p in self.params]).isfinite().all())
 
     def set_parameters(self, params: Sequence[Array]) -> None:
         """Overwrite the parameters with ``params`` (NumPy arrays, in the same order)."""
