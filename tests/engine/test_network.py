@@ -140,3 +140,20 @@ def test_float32_forward_and_backward_stay_float32(activation: str) -> None:
     assert_allclose(Y_hat, wide_hat, rtol=1e-5, atol=1e-6)
     for g32, g64 in zip(net.gradients(), wide.gradients(), strict=True):
         assert_allclose(g32, g64, rtol=1e-4, atol=1e-6)
+
+
+def test_parameters_are_views_of_one_flat_buffer_even_after_pickling() -> None:
+    import pickle
+
+    from gradfit.engine.flat import flat_of
+
+    net = MLP([2, 4, 3, 1], rng=np.random.default_rng(0))
+    values = np.concatenate([p.ravel() for p in net.parameters()])
+    for copy in (pickle.loads(pickle.dumps(net)), net.copy(), net):
+        assert flat_of(copy.parameters()) is copy.flat
+        assert flat_of(copy.gradients()) is copy.flat_grad
+        assert_array_equal(copy.flat, values)
+        copy.flat[0] = 42.0  # a write to the buffer is a write to W1
+        assert copy.dense[0].W[0, 0] == 42.0
+    assert flat_of([net.parameters()[1], net.parameters()[0]]) is None  # out of order
+    assert flat_of([p.copy() for p in net.parameters()]) is None

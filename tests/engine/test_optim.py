@@ -164,3 +164,35 @@ def test_parameters_must_share_a_dtype_and_gradients_match_them() -> None:
         SGD([np.ones(2), np.ones(2, dtype=np.float32)], lr=0.1)
     with pytest.raises(ValueError, match="expected 2 gradients, got 1"):
         Adam([np.ones(2), np.ones(3)]).step([np.ones(2)])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True),
+        lambda ps: Adam(ps, lr=0.1, weight_decay=0.01),
+    ],
+)
+def test_a_networks_flat_parameters_update_in_place_as_separate_arrays_do(
+    make: Callable[[list[np.ndarray]], Optimizer],
+) -> None:
+    # An MLP's parameters and gradients are views of one buffer each, which the optimizer
+    # updates where they lie; separate arrays are gathered and written back. Same numbers.
+    from gradfit.engine import MLP
+
+    net = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    apart = [p.copy() for p in net.parameters()]
+    start = net.flat.copy()
+    flat_opt, apart_opt = make(net.parameters()), make(apart)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        for g in net.gradients():
+            g[...] = rng.normal(size=g.shape)
+        grads = [g.copy() for g in net.gradients()]
+        flat_opt.step(net.gradients())
+        apart_opt.step(grads)
+        # weight decay adds λp to a copy: the network's gradients stay as backward left them
+        assert_array_equal(np.concatenate([g.ravel() for g in grads]), net.flat_grad)
+    for p, q in zip(net.parameters(), apart, strict=True):
+        assert_array_equal(p, q)
+    assert np.all(net.flat != start)  # every parameter moved
