@@ -7,6 +7,7 @@ of gradients in the same order: ``opt.step(grads)``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,9 +54,7 @@ class Optimizer:
 
     def _flat_gradient(self, grads: Sequence[Array]) -> Array:
         """``grads`` laid end to end: the buffer they are views of, or a copy in ``_g``."""
-        if len(grads) != len(self._grads) or any(
-            g is not seen for g, seen in zip(grads, self._grads, strict=True)
-        ):
+        if len(grads) != len(self._grads) or not all(map(operator.is_, grads, self._grads)):
             self._grads, self._g_shared = list(grads), flat_of(grads)
         if self._g_shared is not None and self._g_shared.dtype == self._p.dtype:
             return self._g_shared

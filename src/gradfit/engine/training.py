@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gradfit.engine.flat import split_flat
 from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
@@ -49,8 +50,8 @@ class Stepper(Protocol):
         ...
 
     def get_parameters(self, out: list[Array] | None = None) -> list[Array]:
-        """Copies of ``[W1, b1, …]`` as NumPy arrays; into ``out`` (an earlier return
-        value, overwritten) when given."""
+        """Copies of ``[W1, b1, …]`` as NumPy arrays; into ``out`` when given, which must
+        be an earlier return value (its arrays are overwritten)."""
         ...
 
     def parameters_finite(self) -> bool:
@@ -320,10 +321,10 @@ class EngineStepper:
         return self.loss.value(self.net.forward(X), Y)
 
     def get_parameters(self, out: list[Array] | None = None) -> list[Array]:
+        # Views of one copy of the flat buffer, which one call refreshes.
         if out is None:
-            return [p.copy() for p in self.net.parameters()]
-        for copy, p in zip(out, self.net.parameters(), strict=True):
-            np.copyto(copy, p)
+            return split_flat(self.net.flat.copy(), self.net.parameters())
+        np.copyto(out[0].base, self.net.flat)
         return out
 
     def parameters_finite(self) -> bool:
@@ -365,39 +366,51 @@ class NumpyStepper(EngineStepper):
         self.loss, self.optimizer = loss, optimizer
         self.n_samples = X.shape[0]
         self._grads = net.gradients()
-        first = net.dense[0]
-        # [W₁ b₁] and [dW₁ db₁], (hidden, n_in + 1).
-        self._Wb = np.empty((first.W.shape[0], first.W.shape[1] + 1), net.dtype)
-        self._dWb = np.empty_like(self._Wb)
+        hidden, n_in = net.dense[0].W.shape
+        # [W₁ b₁]ᵀ and [dW₁ db₁]ᵀ, (n_in + 1, hidden): with one input, W₁ and b₁ (and dW₁
+        # and db₁) lie one after the other at the start of the network's flat buffers,
+        # and are those matrices already; otherwise they are copied in and out.
+        self._in_place = n_in == 1
+        if self._in_place:
+            self._WbT = net.flat[: 2 * hidden].reshape(2, hidden)
+            self._dWbT = net.flat_grad[: 2 * hidden].reshape(2, hidden)
+        else:
+            self._WbT = np.empty((n_in + 1, hidden), net.dtype)
+            self._dWbT = np.empty_like(self._WbT)
         self._rank_one = len(net.dense) == 2 and net.sizes[-1] == 1
         self._rows = 0
+        self._views: tuple[int, list[Array], list[Array]] = (-1, [], [])
         self._full_batch_ready = False
 
-    def _workspace(self, n: int) -> None:
-        """Allocate, for up to ``n`` rows: ``_X1``, the rows ``[X 1]`` (and ``_gX1`` for
-        ``g ⊙ [X 1]``); each layer's ``Z`` (then ``A``, in place); and the gradient for
-        each input but the first layer's.
+    def _workspace(self, n: int) -> tuple[list[Array], list[Array]]:
+        """Each layer's ``Z`` (then ``A``, in place), ``(n, n_out)``, and the gradient for
+        each input but the first layer's, ``(n, n_in)``; allocated for at least ``n``
+        rows, with ``_X1`` for the rows ``[X 1]`` (and ``_gX1`` for ``g ⊙ [X 1]``).
 
         Reused from step to step: a step then allocates no batch-sized array, each of
         which would cost the operating system's page faults afresh.
         """
-        if n <= self._rows:
-            return
-        dtype, dense = self.net.dtype, self.net.dense
-        self._X1 = np.ones((n, dense[0].W.shape[1] + 1), dtype)
-        self._gX1 = np.empty_like(self._X1) if self._rank_one else self._X1[:0]
-        self._Z = [np.empty((n, d.W.shape[0]), dtype) for d in dense]
-        self._G = [np.empty((n, d.W.shape[1]), dtype) for d in dense[1:]]
-        self._rows, self._full_batch_ready = n, False
+        if n > self._rows:
+            dtype, dense = self.net.dtype, self.net.dense
+            self._X1 = np.ones((n, dense[0].W.shape[1] + 1), dtype)
+            self._gX1 = np.empty_like(self._X1) if self._rank_one else self._X1[:0]
+            self._Z = [np.empty((n, d.W.shape[0]), dtype) for d in dense]
+            self._G = [np.empty((n, d.W.shape[1]), dtype) for d in dense[1:]]
+            self._rows, self._full_batch_ready = n, False
+            self._views = (-1, [], [])
+        if self._views[0] != n:
+            self._views = (n, [Z[:n] for Z in self._Z], [G[:n] for G in self._G])
+        return self._views[1], self._views[2]
 
     def _batch(self, rows: Rows) -> tuple[Array, Array]:
         """``[X 1]`` and ``Y`` of ``rows``; the full batch's ``[X 1]`` is filled once."""
         if rows is None:
-            self._workspace(self.n_samples)
+            n = self.n_samples
+            self._workspace(n)
             if not self._full_batch_ready:
-                self._X1[: self.n_samples, :-1] = self.X
+                self._X1[:n, :-1] = self.X
                 self._full_batch_ready = True
-            return self._X1[: self.n_samples], self.Y
+            return self._X1[:n], self.Y
         X, Y = self.X[rows], self.Y[rows]
         self._workspace(len(X))
         self._full_batch_ready = False
@@ -407,25 +420,27 @@ class NumpyStepper(EngineStepper):
 
     def step(self, rows: Rows) -> float:
         X1, Y = self._batch(rows)
-        n, net, Wb, dWb = X1.shape[0], self.net, self._Wb, self._dWb
+        Zs, Gs = self._workspace(X1.shape[0])
+        net, WbT, dWbT = self.net, self._WbT, self._dWbT
         dense, f = net.dense, net.activations
-        Zs, Gs = [Z[:n] for Z in self._Z], [G[:n] for G in self._G]
-        Wb[:, :-1], Wb[:, -1] = dense[0].W, dense[0].b
-        A = f[0].forward(np.matmul(X1, Wb.T, out=Zs[0]), out=Zs[0])
+        if not self._in_place:
+            WbT[:-1], WbT[-1] = dense[0].W.T, dense[0].b
+        A = f[0].forward(np.matmul(X1, WbT, out=Zs[0]), out=Zs[0])
         for i in range(1, len(dense)):
             A = f[i].forward(dense[i].forward(A, out=Zs[i]), out=Zs[i])
         value, G = self.loss.value_and_gradient(A, Y, out=A)
         G = f[-1].backward(G, out=G)
         if self._rank_one:
             dense[1].parameter_gradients(G)
-            gX1 = np.multiply(X1, G, out=self._gX1[:n])
-            np.matmul(f[0].derivative().T, gX1, out=dWb)
-            dWb *= dense[1].W.T
+            gX1 = np.multiply(X1, G, out=self._gX1[: X1.shape[0]])
+            np.matmul(gX1.T, f[0].derivative(), out=dWbT)
+            dWbT *= dense[1].W
         else:
             for i in range(len(dense) - 1, 0, -1):
                 G = f[i - 1].backward(dense[i].backward(G, out=Gs[i - 1]), out=Gs[i - 1])
-            np.matmul(G.T, X1, out=dWb)
-        dense[0].dW[...], dense[0].db[...] = dWb[:, :-1], dWb[:, -1]
+            np.matmul(X1.T, G, out=dWbT)
+        if not self._in_place:
+            dense[0].dW[...], dense[0].db[...] = dWbT[:-1].T, dWbT[-1]
         self.optimizer.step(self._grads)
         return value
 
