@@ -324,7 +324,10 @@ class EngineStepper:
         # Views of one copy of the flat buffer, which one call refreshes.
         if out is None:
             return split_flat(self.net.flat.copy(), self.net.parameters())
-        np.copyto(out[0].base, self.net.flat)
+        flat = out[0].base
+        if not isinstance(flat, np.ndarray) or flat.shape != self.net.flat.shape:
+            raise ValueError("out must be what get_parameters returned")
+        np.copyto(flat, self.net.flat)
         return out
 
     def parameters_finite(self) -> bool:
