@@ -196,3 +196,16 @@ def test_a_networks_flat_parameters_update_in_place_as_separate_arrays_do(
     for p, q in zip(net.parameters(), apart, strict=True):
         assert_array_equal(p, q)
     assert np.all(net.flat != start)  # every parameter moved
+
+
+def test_pickling_an_optimizer_is_refused_with_what_to_do_instead() -> None:
+    import copy
+    import pickle
+
+    from gradfit.engine import MLP
+
+    net = MLP([1, 2, 1], rng=np.random.default_rng(0))
+    opt = Adam(net.parameters())
+    for clone in (pickle.dumps, copy.deepcopy):
+        with pytest.raises(TypeError, match=r"cannot be pickled.*state_dict\(\)"):
+            clone((net, opt))

@@ -97,6 +97,15 @@ class Optimizer:
             for k, v in own.items():
                 np.copyto(v, saved[k])
 
+    def __reduce__(self) -> Any:
+        # Pickle would copy the parameters apart from the network they are views into,
+        # and the unpickled optimizer would then update arrays nothing else reads.
+        raise TypeError(
+            f"a {type(self).__name__} cannot be pickled or deep-copied: it updates its "
+            "network's arrays in place. Keep optimizer.state_dict() instead, and "
+            "load_state_dict() it into an optimizer built over the restored network."
+        )
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyper.items())
         return f"{type(self).__name__}({args})"
