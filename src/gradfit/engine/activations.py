@@ -43,14 +43,14 @@ class Identity(Activation):
     name = "identity"
 
     def forward(self, Z: Array, out: Array | None = None) -> Array:
-        self._like = Z
+        self._shape, self._dtype = Z.shape, Z.dtype
         return _into(out, Z)
 
     def backward(self, G: Array, out: Array | None = None) -> Array:
         return _into(out, G)
 
     def derivative(self) -> Array:
-        return np.ones_like(self._like)
+        return np.ones(self._shape, self._dtype)
 
 
 class ReLU(Activation):

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.engine.flat import split_flat
 from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
@@ -132,7 +133,9 @@ class SourceStepper(EngineStepper):
         self.net, self.source, self.loss, self.optimizer = net, source, loss, optimizer
         self.n_samples = source.n_rows
         self.chunk_rows = chunk_rows
-        self._sum = [np.zeros_like(p) for p in net.parameters()]
+        # Laid flat like the network's own gradients, so the optimizer reads them in place.
+        self._flat_sum = np.zeros_like(net.flat_grad)
+        self._sum = split_flat(self._flat_sum, net.parameters())
 
     def step(self, rows: Rows) -> float:
         n_rows = count(rows, self.n_samples)
@@ -140,16 +143,14 @@ class SourceStepper(EngineStepper):
         # dL/dŶ of the whole batch is 2 (Ŷ - Y) · scale, piece by piece.
         scale = 1.0 / (n_rows * self.net.sizes[-1]) if self.loss.name == "mse" else 1.0
         sse = 0.0
-        for G in self._sum:
-            G.fill(0)
+        self._flat_sum.fill(0)
         for piece in pieces(rows, self.chunk_rows):
             X, Y = self.source.take(piece, self.net.dtype)
             R = self.net.forward(X) - Y
             sse += float(np.vdot(R, R))
             R *= 2 * scale
             self.net.backward(R)
-            for G, g in zip(self._sum, self.net.gradients(), strict=True):
-                G += g
+            self._flat_sum += self.net.flat_grad
         self.optimizer.step(self._sum)
         return sse * scale
 
