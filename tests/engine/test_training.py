@@ -231,3 +231,17 @@ def test_the_steppers_gradients_are_backprops(
     for g, h in zip(net.gradients(), twin.gradients(), strict=True):
         assert_allclose(g, h, rtol=1e-12, atol=1e-15)
     assert_array_equal(net.flat, twin.flat)  # lr = 0
+
+
+@pytest.mark.parametrize("sizes", [[1, 16, 1], [3, 16, 8, 1]], ids=["rank-one", "deep"])
+def test_the_steppers_float32_gradients_are_float64_backprops(sizes: list[int]) -> None:
+    rng = np.random.default_rng(4)
+    net = MLP(sizes, "relu", rng=rng, dtype=np.float32)
+    X, Y = rng.normal(size=(50, sizes[0])), rng.normal(size=(50, 1))
+    twin = MLP.from_parameters(sizes, "relu", [p.astype(np.float64) for p in net.parameters()])
+    as32 = (X.astype(np.float32), Y.astype(np.float32))
+    NumpyStepper(net, *as32, MSE(), SGD(net.parameters(), lr=0.0)).step(None)
+    twin.backward(MSE().gradient(twin.forward(X.astype(np.float32).astype(np.float64)), Y))
+    assert {g.dtype for g in net.gradients()} == {np.dtype(np.float32)}
+    for g, h in zip(net.gradients(), twin.gradients(), strict=True):
+        assert_allclose(g, h, rtol=1e-4, atol=1e-6)
