@@ -157,3 +157,19 @@ def test_parameters_are_views_of_one_flat_buffer_even_after_pickling() -> None:
         assert copy.dense[0].W[0, 0] == 42.0
     assert flat_of([net.parameters()[1], net.parameters()[0]]) is None  # out of order
     assert flat_of([p.copy() for p in net.parameters()]) is None
+
+
+def test_a_pickled_network_leaves_its_last_batch_behind() -> None:
+    import pickle
+
+    net = MLP([3, 16, 1], rng=np.random.default_rng(0))
+    empty = len(pickle.dumps(net))
+    X = np.random.default_rng(1).normal(size=(10_000, 3))
+    net.backward(net.forward(X))  # keeps X, the ReLU mask and Z for backward
+    again = pickle.loads(pickle.dumps(net))
+    assert len(pickle.dumps(net)) == empty  # not the 10,000-row arrays
+    assert_array_equal(again.forward(X), net.forward(X))
+    again.backward(again.forward(X[:5]))  # and it still backpropagates
+    net.backward(net.forward(X[:5]))
+    for g, h in zip(again.gradients(), net.gradients(), strict=True):
+        assert_array_equal(g, h)

@@ -33,6 +33,10 @@ class Activation:
         """``f'(Z)`` at the last :meth:`forward`'s ``Z``, of its shape."""
         raise NotImplementedError
 
+    def __getstate__(self) -> dict[str, object]:
+        # What forward keeps for backward is a cache of the last batch, not state.
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

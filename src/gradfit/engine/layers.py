@@ -82,6 +82,10 @@ class Dense:
         np.matmul(G.T, self._X, out=self.dW)
         np.matmul(ones(G.shape[0], G.dtype), G, out=self.db)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The input kept for backward is the last batch's, not the layer's.
+        return {k: v for k, v in self.__dict__.items() if k != "_X"}
+
     def __repr__(self) -> str:
         n_out, n_in = self.W.shape
         return f"Dense({n_in}, {n_out}, dtype={self.W.dtype})"
