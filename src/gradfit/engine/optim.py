@@ -200,7 +200,6 @@ class Adam(Optimizer):
         self.lr, self.beta1, self.beta2 = lr, beta1, beta2
         self.eps, self.weight_decay = eps, weight_decay
         self.state = self._new_state("m", "v")
-        self._decayed = np.empty_like(self._p)
 
     def _states(self) -> list[dict[str, Array]]:
         return self.state
@@ -209,7 +208,8 @@ class Adam(Optimizer):
         m, v = state["m"], state["v"]
         beta1, beta2 = self.beta1, self.beta2
         if self.weight_decay:
-            g = np.add(g, np.multiply(p, self.weight_decay, out=tmp), out=self._decayed)
+            # Into _g, the optimizer's own buffer (g itself when gathered), never the caller's.
+            g = np.add(g, np.multiply(p, self.weight_decay, out=tmp), out=self._g)
         np.subtract(g, m, out=tmp)
         tmp *= 1 - beta1
         m += tmp

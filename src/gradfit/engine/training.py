@@ -405,25 +405,25 @@ class NumpyStepper(EngineStepper):
             self._views = (n, [Z[:n] for Z in self._Z], [G[:n] for G in self._G])
         return self._views[1], self._views[2]
 
-    def _batch(self, rows: Rows) -> tuple[Array, Array]:
-        """``[X 1]`` and ``Y`` of ``rows``; the full batch's ``[X 1]`` is filled once."""
+    def _batch(self, rows: Rows) -> tuple[Array, Array, list[Array], list[Array]]:
+        """``[X 1]`` and ``Y`` of ``rows``, and the workspace for them (the full batch's
+        ``[X 1]`` is filled once)."""
         if rows is None:
             n = self.n_samples
-            self._workspace(n)
+            Zs, Gs = self._workspace(n)
             if not self._full_batch_ready:
                 self._X1[:n, :-1] = self.X
                 self._full_batch_ready = True
-            return self._X1[:n], self.Y
+            return self._X1[:n], self.Y, Zs, Gs
         X, Y = self.X[rows], self.Y[rows]
-        self._workspace(len(X))
+        Zs, Gs = self._workspace(len(X))
         self._full_batch_ready = False
         X1 = self._X1[: len(X)]
         X1[:, :-1] = X
-        return X1, Y
+        return X1, Y, Zs, Gs
 
     def step(self, rows: Rows) -> float:
-        X1, Y = self._batch(rows)
-        Zs, Gs = self._workspace(X1.shape[0])
+        X1, Y, Zs, Gs = self._batch(rows)
         net, WbT, dWbT = self.net, self._WbT, self._dWbT
         dense, f = net.dense, net.activations
         if not self._in_place:
