@@ -121,7 +121,7 @@ def check_gradients(
         Checked at its current parameters, on a float64 copy (``net`` is not changed).
     X : (n_samples, n_in) array
     y : (n_samples,) or (n_samples, n_out) array
-    loss : {"mse", "sse"} or Loss
+    loss : {"mse", "sse", "cross_entropy", "binary_cross_entropy"} or Loss
     rtol : float
         Relative error (see :meth:`GradientReport.errors`) up to which methods agree.
 
@@ -166,13 +166,12 @@ def _autograd(net: MLP, X: Array, Y: Array, loss: Loss) -> list[Array]:
     import torch
 
     from gradfit.torch_backend.convert import to_torch
-    from gradfit.torch_backend.stepper import REDUCTIONS
+    from gradfit.torch_backend.losses import torch_loss
 
     module = to_torch(net)
     Y_hat = module(torch.from_numpy(X))
-    value = torch.nn.functional.mse_loss(
-        Y_hat, torch.from_numpy(Y), reduction=REDUCTIONS[loss.name]
-    )
+    fn = torch_loss(loss, dtype=torch.float64, device=torch.device("cpu"))
+    value = fn(Y_hat, torch.from_numpy(Y))
     value.backward()  # type: ignore[no-untyped-call]
     return [p.grad.numpy().copy() for p in module.parameters() if p.grad is not None]
 
@@ -218,10 +217,18 @@ def random_check(
 ) -> GradientReport:
     """Check a random ``MLP(sizes, activation)`` on random ``N(0, 1)`` inputs and targets.
 
+    The targets fit the loss: ``N(0, 1)`` for ``mse``/``sse``, one-hot rows of random
+    classes for ``cross_entropy``, random 0/1 labels for ``binary_cross_entropy``.
     Everything is drawn from ``numpy.random.default_rng(seed)``.
     """
     rng = np.random.default_rng(seed)
     net = MLP(sizes, activation, rng=rng)
     X = rng.normal(size=(n_samples, net.sizes[0]))
-    Y = rng.normal(size=(n_samples, net.sizes[-1]))
+    n_out = net.sizes[-1]
+    if loss == "cross_entropy":
+        Y = np.eye(n_out)[rng.integers(0, n_out, size=n_samples)]
+    elif loss == "binary_cross_entropy":
+        Y = rng.integers(0, 2, size=(n_samples, n_out)).astype(np.float64)
+    else:
+        Y = rng.normal(size=(n_samples, n_out))
     return check_gradients(net, X, Y, loss=loss)

@@ -16,7 +16,7 @@ from gradfit.gradcheck import METHODS, random_check, walkthrough_check
 
 
 @pytest.mark.parametrize("activation", ["identity", "relu", "tanh", "sigmoid"])
-@pytest.mark.parametrize("loss", ["mse", "sse"])
+@pytest.mark.parametrize("loss", ["mse", "sse", "cross_entropy", "binary_cross_entropy"])
 def test_correct_gradients_agree(activation: str, loss: str) -> None:
     report = random_check([3, 5, 4, 2], activation, seed=1, loss=loss)
     assert report.ok, str(report)

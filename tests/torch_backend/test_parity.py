@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gradfit.engine import MLP, SGD, Adam, NumpyStepper, Trainer, get_loss
+from gradfit.engine import MLP, SGD, Adam, Loss, NumpyStepper, Trainer, get_loss
 from gradfit.engine.training import Rows
 
 torch = pytest.importorskip("torch")
@@ -94,7 +94,7 @@ def run_both(
     Y: np.ndarray,
     optimizer: tuple[str, dict[str, Any]],
     batch: str,
-    loss: str = "mse",
+    loss: str | Loss = "mse",
 ) -> tuple[Recorder, Recorder]:
     kind, hyper = optimizer
     module = to_torch(net.copy())

@@ -11,6 +11,7 @@ from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.paths import check_output
 from gradfit.demo import PARTS
 from gradfit.engine.activations import ACTIVATIONS
+from gradfit.engine.losses import LOSSES
 
 
 def _parse_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
@@ -80,15 +81,22 @@ def report(out_path: Path, seed: int) -> None:
     show_default=True,
     help="Activation of the hidden layers.",
 )
+@click.option(
+    "--loss",
+    type=click.Choice(list(LOSSES)),
+    default="mse",
+    show_default=True,
+    help="The loss: squared errors on random targets, or a cross-entropy on random labels.",
+)
 @SEED
-def gradcheck(sizes: tuple[int, ...], activation: str, seed: int) -> None:
+def gradcheck(sizes: tuple[int, ...], activation: str, loss: str, seed: int) -> None:
     """Check the engine's gradient against torch autograd and finite differences.
 
     Exits with status 1 when the methods disagree.
     """
     from gradfit.gradcheck import random_check
 
-    result = random_check(sizes, activation, seed)
+    result = random_check(sizes, activation, seed, loss=loss)
     click.echo(str(result))
     if not result.ok:
         raise CommandError("the gradients disagree (see the table above)", Exit.FAILURE)

@@ -1,12 +1,15 @@
-"""Squared-error losses and their gradients.
+"""Losses and their gradients: squared errors for regression, cross-entropies on logits
+for classification.
 
-Both take predictions ``Ŷ`` and targets ``Y`` of the same shape ``(n_samples, n_out)``
-and refuse anything else: a ``(n,)`` target against ``(n, 1)`` predictions would
-otherwise broadcast into an ``(n, n)`` matrix of wrong residuals.
+Every loss takes the network's outputs ``Ŷ`` and targets ``Y`` of the same shape
+``(n_samples, n_out)`` and refuses anything else: a ``(n,)`` target against ``(n, 1)``
+predictions would otherwise broadcast into an ``(n, n)`` matrix of wrong residuals.
+The classification targets are one-hot rows (softmax) or 0/1 indicators (sigmoid).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -36,9 +39,14 @@ def check_same_shape(
 
 
 class Loss:
-    """A loss ``L(Ŷ, Y)`` with its gradient ``dL/dŶ``."""
+    """A loss ``L(Ŷ, Y)`` with its gradient ``dL/dŶ``.
+
+    ``reduction`` says how a batch's loss combines per-sample terms: ``"mean"`` (the
+    training loop weights minibatch losses by their size) or ``"sum"`` (it adds them).
+    """
 
     name: ClassVar[str] = ""
+    reduction: ClassVar[str] = "mean"
 
     def value(self, Y_hat: Array, Y: Array) -> float:
         raise NotImplementedError
@@ -69,6 +77,7 @@ class SSE(Loss):
     """
 
     name = "sse"
+    reduction = "sum"
 
     def value(self, Y_hat: Array, Y: Array) -> float:
         check_same_shape(Y_hat, Y)
@@ -120,14 +129,155 @@ class MSE(Loss):
         return value, G
 
 
-LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (SSE, MSE)}
+def _weights(weight: Sequence[float] | None, size: int, what: str) -> Array | None:
+    if weight is None:
+        return None
+    w = np.asarray(weight, dtype=np.float64)
+    if w.shape != (size,) or not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"weight must be {size} non-negative numbers ({what}), got {weight!r}")
+    return w
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy on logits, averaged over the ``n`` samples.
+
+    With ``P = softmax(Ŷ)`` row by row, class weights ``w`` (ones by default) and
+    ``s = Σₖ wₖ Yₖ`` per row::
+
+        L = -(1/n) Σᵢ Σₖ wₖ Yᵢₖ log Pᵢₖ,    dL/dŶ = (P ⊙ s - Y ⊙ w) / n
+
+    which for one-hot rows without weights is ``(P - Y) / n``. ``log P = Ŷ - lse(Ŷ)``
+    with the log-sum-exp taken after subtracting each row's maximum, so no logit
+    overflows. PyTorch's ``CrossEntropyLoss(weight=w)`` with probability targets.
+
+    Parameters
+    ----------
+    weight : sequence of float, optional
+        One non-negative weight per class (column).
+    """
+
+    name = "cross_entropy"
+
+    def __init__(self, weight: Sequence[float] | None = None) -> None:
+        self.weight = None if weight is None else tuple(float(v) for v in weight)
+
+    def _weighted(self, Y: Array) -> Array:
+        w = _weights(self.weight, Y.shape[1], "one per class")
+        return Y if w is None else Y * w.astype(Y.dtype)
+
+    def value(self, Y_hat: Array, Y: Array) -> float:
+        check_same_shape(Y_hat, Y)
+        return -float(np.vdot(self._weighted(Y), log_softmax(Y_hat))) / Y.shape[0]
+
+    def gradient(self, Y_hat: Array, Y: Array) -> Array:
+        return self.value_and_gradient(Y_hat, Y)[1]
+
+    def value_and_gradient(
+        self, Y_hat: Array, Y: Array, out: Array | None = None
+    ) -> tuple[float, Array]:
+        check_same_shape(Y_hat, Y)
+        n, wY = Y.shape[0], self._weighted(Y)
+        log_P = log_softmax(Y_hat)
+        value = -float(np.vdot(wY, log_P)) / n
+        G: Array = np.exp(log_P, out=out if out is not None else log_P)
+        G *= wY.sum(axis=1, keepdims=True)
+        G -= wY
+        G /= n
+        return value, G
+
+    def __repr__(self) -> str:
+        return f"CrossEntropy(weight={self.weight})" if self.weight else "CrossEntropy()"
+
+
+class BinaryCrossEntropy(Loss):
+    """Sigmoid binary cross-entropy on logits, averaged over all ``N`` elements.
+
+    For each logit ``z`` and 0/1 target ``y`` (binary: one column; multilabel: one
+    column per label), with weight ``c = w₀ (1 - y) + w₁ y`` (1 by default)::
+
+        ℓ = -c [y log σ(z) + (1 - y) log(1 - σ(z))] = c [softplus(z) - y z]
+        L = Σ ℓ / N,    dL/dz = c (σ(z) - y) / N
+
+    ``softplus(z) = max(z, 0) + log1p(exp(-|z|))`` never overflows. PyTorch's
+    ``BCEWithLogitsLoss(weight=c)``.
+
+    Parameters
+    ----------
+    weight : (w₀, w₁), optional
+        Weights of the negative and the positive targets.
+    """
+
+    name = "binary_cross_entropy"
+
+    def __init__(self, weight: Sequence[float] | None = None) -> None:
+        self.weight = None if weight is None else tuple(float(v) for v in weight)
+
+    def element_weights(self, Y: Array) -> Array | None:
+        """``c = w₀ (1 - Y) + w₁ Y``, of ``Y``'s shape, or ``None`` without weights."""
+        w = _weights(self.weight, 2, "negative, positive")
+        return None if w is None else (w[0] + (w[1] - w[0]) * Y).astype(Y.dtype)
+
+    def value(self, Y_hat: Array, Y: Array) -> float:
+        check_same_shape(Y_hat, Y)
+        terms = softplus(Y_hat) - Y * Y_hat
+        c = self.element_weights(Y)
+        return float(terms.sum() if c is None else np.vdot(c, terms)) / Y.size
+
+    def gradient(self, Y_hat: Array, Y: Array) -> Array:
+        return self.value_and_gradient(Y_hat, Y)[1]
+
+    def value_and_gradient(
+        self, Y_hat: Array, Y: Array, out: Array | None = None
+    ) -> tuple[float, Array]:
+        value = self.value(Y_hat, Y)
+        G: Array = sigmoid(Y_hat, out=out)
+        G -= Y
+        c = self.element_weights(Y)
+        if c is not None:
+            G *= c
+        G /= Y.size
+        return value, G
+
+    def __repr__(self) -> str:
+        return (
+            f"BinaryCrossEntropy(weight={self.weight})" if self.weight else "BinaryCrossEntropy()"
+        )
+
+
+def log_softmax(Z: Array) -> Array:
+    """``log softmax(Z)`` row by row, ``Z - max - log Σ exp(Z - max)``: ``(n, k)``."""
+    shifted: Array = Z - Z.max(axis=1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted
+
+
+def softplus(Z: Array) -> Array:
+    """``log(1 + exp(Z))`` element-wise, as ``max(Z, 0) + log1p(exp(-|Z|))``."""
+    out: Array = np.log1p(np.exp(-np.abs(Z)))
+    out += np.maximum(Z, 0)
+    return out
+
+
+def sigmoid(Z: Array, out: Array | None = None) -> Array:
+    """``σ(Z) = 1 / (1 + exp(-Z))`` element-wise, computed from ``exp(-|Z|)`` so that
+    nothing overflows; into ``out`` (which may be ``Z``) when given."""
+    e = np.exp(-np.abs(Z))
+    positive = Z >= 0
+    result: Array = np.divide(np.where(positive, 1.0, e).astype(Z.dtype), 1 + e, out=out)
+    return result
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (SSE, MSE, CrossEntropy, BinaryCrossEntropy)
+}
 
 
 def get_loss(loss: str | Loss) -> Loss:
-    """A loss by name (``"mse"`` or ``"sse"``), or the given :class:`Loss` itself."""
+    """A loss by name (``"mse"``, ``"sse"``, ``"cross_entropy"``, ``"binary_cross_entropy"``),
+    or the given :class:`Loss` itself."""
     if isinstance(loss, Loss):
         return loss
     try:
         return LOSSES[loss]()
     except KeyError:
-        raise ValueError(f"unknown loss {loss!r}; choose 'mse' or 'sse'") from None
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}") from None

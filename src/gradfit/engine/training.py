@@ -97,7 +97,12 @@ class History:
         return len(self.loss)
 
 
-LOSS_LABELS = {"mse": "mean squared error", "sse": "sum of squared errors"}
+LOSS_LABELS = {
+    "mse": "mean squared error",
+    "sse": "sum of squared errors",
+    "cross_entropy": "cross-entropy",
+    "binary_cross_entropy": "binary cross-entropy",
+}
 
 
 def log_line(epoch: int, loss: float, loss_name: str) -> str:
@@ -186,7 +191,7 @@ class Trainer:
     def run_epoch(self) -> float:
         """One pass over the data; returns the epoch's loss and records it."""
         stepper, n = self.stepper, self.stepper.n_samples
-        mean = stepper.loss.name == "mse"
+        mean = stepper.loss.reduction == "mean"
         total = 0.0
         for i, rows in enumerate(self.batches()):
             loss = stepper.step(rows)

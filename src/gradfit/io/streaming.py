@@ -130,6 +130,8 @@ class SourceStepper(EngineStepper):
         *,
         chunk_rows: int = CHUNK_ROWS,
     ) -> None:
+        if loss.name not in ("mse", "sse"):
+            raise ValueError(f"streaming training uses 'mse' or 'sse', not {loss!r}")
         self.net, self.source, self.loss, self.optimizer = net, source, loss, optimizer
         self.n_samples = source.n_rows
         self.chunk_rows = chunk_rows

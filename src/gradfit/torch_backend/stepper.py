@@ -12,10 +12,8 @@ from gradfit.engine.losses import Loss
 from gradfit.engine.training import Rows
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
+from gradfit.torch_backend.losses import torch_loss
 from gradfit.torch_backend.optim import load_numpy_state, state_to_numpy, steps_taken
-
-REDUCTIONS = {"mse": "mean", "sse": "sum"}
-"""Each loss as ``torch.nn.functional.mse_loss``'s reduction."""
 
 
 class TorchParameters:
@@ -96,7 +94,8 @@ class TorchStepper(TorchParameters):
     Y : (n_samples, n_out) array
         Copied once to the module's device and dtype.
     loss : Loss
-        The engine's :class:`~gradfit.engine.MSE` or :class:`~gradfit.engine.SSE`.
+        One of the engine's losses; torch computes it with its own function
+        (:func:`~gradfit.torch_backend.losses.torch_loss`).
     optimizer : torch.optim.Optimizer
         Built over ``module.parameters()``, e.g. by :func:`make_optimizer`.
     device : str or torch.device, optional
@@ -115,8 +114,6 @@ class TorchStepper(TorchParameters):
     ) -> None:
         from gradfit.torch_backend.convert import resolve_device
 
-        if loss.name not in REDUCTIONS:
-            raise ValueError(f"the torch backend trains with 'mse' or 'sse', not {loss!r}")
         if device is not None:
             module.to(resolve_device(device))
         self.module, self.loss, self.optimizer = module, loss, optimizer
@@ -127,7 +124,7 @@ class TorchStepper(TorchParameters):
         self.X, self.Y = self._tensor(X), self._tensor(Y)
         self.n_samples = int(self.X.shape[0])
         self.t = steps_taken(optimizer)
-        self._reduction = REDUCTIONS[loss.name]
+        self._loss_fn = torch_loss(loss, dtype=self.dtype, device=self.device)
 
     def _tensor(self, A: Array) -> torch.Tensor:
         return torch.as_tensor(np.asarray(A), dtype=self.dtype, device=self.device)
@@ -139,7 +136,7 @@ class TorchStepper(TorchParameters):
                 f"predictions have shape {tuple(Y_hat.shape)} but targets have shape "
                 f"{tuple(Y.shape)}; reshape the targets to (n_samples, n_outputs)"
             )
-        return torch.nn.functional.mse_loss(Y_hat, Y, reduction=self._reduction)
+        return self._loss_fn(Y_hat, Y)
 
     def step(self, rows: Rows) -> float:
         """Forward, backward and update on ``rows``; return the loss before the update."""

@@ -1,0 +1,39 @@
+"""The engine's losses in torch: ``torch.nn.functional``'s own, with the same reduction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import torch
+
+from gradfit.engine.losses import MSE, SSE, BinaryCrossEntropy, CrossEntropy, Loss
+
+TorchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``loss(Ŷ, Y)``: a scalar tensor from outputs and targets of one shape."""
+
+
+def torch_loss(loss: Loss, *, dtype: torch.dtype, device: torch.device) -> TorchLoss:
+    """The torch function computing ``loss`` (its weights as tensors of ``dtype`` on ``device``).
+
+    ``mse``/``sse`` are ``mse_loss`` with ``reduction="mean"``/``"sum"``; ``cross_entropy``
+    is ``cross_entropy`` (``CrossEntropyLoss``) with probability targets and its class
+    weights; ``binary_cross_entropy`` is ``binary_cross_entropy_with_logits``
+    (``BCEWithLogitsLoss``) with the weight ``c = w₀ (1 - Y) + w₁ Y`` of each element.
+    """
+    F = torch.nn.functional
+    if isinstance(loss, MSE | SSE):
+        return partial(F.mse_loss, reduction=loss.reduction)
+    if isinstance(loss, CrossEntropy):
+        w = None if loss.weight is None else torch.tensor(loss.weight, dtype=dtype, device=device)
+        return partial(F.cross_entropy, weight=w)
+    if isinstance(loss, BinaryCrossEntropy):
+        if loss.weight is None:
+            return F.binary_cross_entropy_with_logits
+        w0, w1 = loss.weight
+
+        def weighted(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+            return F.binary_cross_entropy_with_logits(Y_hat, Y, weight=w0 + (w1 - w0) * Y)
+
+        return weighted
+    raise ValueError(f"the torch backend has no counterpart of {loss!r}")
