@@ -217,7 +217,8 @@ def random_check(
 ) -> GradientReport:
     """Check a random ``MLP(sizes, activation)`` on random ``N(0, 1)`` inputs and targets.
 
-    The targets fit the loss: ``N(0, 1)`` for ``mse``/``sse``, one-hot rows of random
+    The targets fit the loss: ``N(0, 1)`` for ``mse``/``sse`` (half as many columns
+    as outputs for ``gaussian_nll``), one-hot rows of random
     classes for ``cross_entropy``, random 0/1 labels for ``binary_cross_entropy``.
     Everything is drawn from ``numpy.random.default_rng(seed)``.
     """
@@ -229,6 +230,8 @@ def random_check(
         Y = np.eye(n_out)[rng.integers(0, n_out, size=n_samples)]
     elif loss == "binary_cross_entropy":
         Y = rng.integers(0, 2, size=(n_samples, n_out)).astype(np.float64)
+    elif loss == "gaussian_nll":
+        Y = rng.normal(size=(n_samples, n_out // 2))
     else:
         Y = rng.normal(size=(n_samples, n_out))
     return check_gradients(net, X, Y, loss=loss)

@@ -177,6 +177,18 @@ def test_gradcheck_prints_the_table_and_fails_on_disagreement(
     assert_one_line_error(result.stderr, "the gradients disagree")
 
 
+def test_gradcheck_covers_the_gaussian_head(invoke: Invoke) -> None:
+    pytest.importorskip("torch")
+    result = invoke(
+        "gradcheck", "--sizes", "2,5,2", "--activation", "relu", "--loss", "gaussian_nll"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "gaussian_nll over 8 samples" in result.stdout and "OK: all three agree" in result.stdout
+    result = invoke("gradcheck", "--sizes", "2,5,1", "--loss", "gaussian_nll")
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "gaussian_nll needs an even number of outputs")
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_predict_with_models_saved_from_python(invoke: Invoke, tmp_path: Path) -> None:
     """A network or an estimator fitted on arrays has no feature names: the columns of

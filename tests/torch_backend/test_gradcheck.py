@@ -80,3 +80,10 @@ def test_check_gradients_does_not_change_the_network() -> None:
     for p, q in zip(before, net.parameters(), strict=True):
         assert q.dtype == np.float32
         np.testing.assert_array_equal(q, p)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_the_gaussian_head_agrees(activation: str) -> None:
+    report = random_check([3, 6, 4], activation, seed=4, loss="gaussian_nll")
+    assert report.ok, str(report)
+    assert "gaussian_nll over 8 samples" in str(report)

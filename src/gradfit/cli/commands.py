@@ -86,7 +86,8 @@ def report(out_path: Path, seed: int) -> None:
     type=click.Choice(list(LOSSES)),
     default="mse",
     show_default=True,
-    help="The loss: squared errors on random targets, or a cross-entropy on random labels.",
+    help="The loss: squared errors or a Gaussian NLL (two outputs per target: mean and "
+    "variance) on random targets, or a cross-entropy on random labels.",
 )
 @SEED
 def gradcheck(sizes: tuple[int, ...], activation: str, loss: str, seed: int) -> None:
@@ -96,6 +97,12 @@ def gradcheck(sizes: tuple[int, ...], activation: str, loss: str, seed: int) -> 
     """
     from gradfit.gradcheck import random_check
 
+    if loss == "gaussian_nll" and sizes[-1] % 2:
+        raise CommandError(
+            f"--loss gaussian_nll needs an even number of outputs in --sizes (a mean and "
+            f"a variance per target); got {sizes[-1]}",
+            Exit.USAGE,
+        )
     result = random_check(sizes, activation, seed, loss=loss)
     click.echo(str(result))
     if not result.ok:

@@ -4,8 +4,9 @@ Imports NumPy only.
 """
 
 from gradfit.engine.activations import ACTIVATIONS, Activation, Identity, ReLU, Sigmoid, Tanh
-from gradfit.engine.layers import Dense
-from gradfit.engine.losses import MSE, SSE, Loss, get_loss
+from gradfit.engine.ensemble import Ensemble, EnsembleStepper, mixture
+from gradfit.engine.layers import Dense, StackedDense
+from gradfit.engine.losses import MSE, SSE, GaussianNLL, Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
 from gradfit.engine.training import History, NumpyStepper, Stepper, Trainer, log_line, train
@@ -19,6 +20,9 @@ __all__ = [
     "Activation",
     "Adam",
     "Dense",
+    "Ensemble",
+    "EnsembleStepper",
+    "GaussianNLL",
     "History",
     "Identity",
     "Loss",
@@ -26,10 +30,12 @@ __all__ = [
     "Optimizer",
     "ReLU",
     "Sigmoid",
+    "StackedDense",
     "Stepper",
     "Tanh",
     "Trainer",
     "get_loss",
     "log_line",
+    "mixture",
     "train",
 ]

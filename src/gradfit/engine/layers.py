@@ -89,3 +89,48 @@ class Dense:
     def __repr__(self) -> str:
         n_out, n_in = self.W.shape
         return f"Dense({n_in}, {n_out}, dtype={self.W.dtype})"
+
+
+class StackedDense(Dense):
+    """``K`` dense layers side by side: ``Z[k] = X[k] @ W[k].T + b[k]`` for each member ``k``.
+
+    The layer of an :class:`~gradfit.engine.ensemble.Ensemble`: one ``matmul`` over a
+    stack of matrices computes every member's layer, with the same numbers as ``K``
+    :class:`Dense` layers.
+
+    Attributes
+    ----------
+    W : (K, n_out, n_in) array
+    b : (K, n_out) array
+    dW, db : arrays of the same shapes
+        ``dL/dW`` and ``dL/db`` after the last :meth:`backward`.
+    """
+
+    def __init__(self, layers: list[Dense]) -> None:
+        self.W = np.stack([d.W for d in layers])
+        self.b = np.stack([d.b for d in layers])
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+
+    def forward(self, X: Array, out: Array | None = None) -> Array:
+        """``X: (n_samples, n_in)``, shared by the members, or ``(K, n_samples, n_in)`` →
+        ``Z: (K, n_samples, n_out)``; keeps ``X`` for backward."""
+        self._X = X
+        Z = np.matmul(X, self.W.transpose(0, 2, 1), out=out)
+        Z += self.b[:, None, :]
+        return Z
+
+    def backward(self, G: Array, out: Array | None = None) -> Array:
+        """Given ``G = dL/dZ: (K, n_samples, n_out)``, store ``dW[k] = G[k]ᵀ X[k]`` and
+        ``db[k] = G[k]ᵀ 1``; return ``dL/dX = G @ W``, ``(K, n_samples, n_in)``."""
+        self.parameter_gradients(G)
+        return np.matmul(G, self.W, out=out)
+
+    def parameter_gradients(self, G: Array) -> None:
+        """:meth:`backward` without ``dL/dX``: for a first layer, whose input is data."""
+        np.matmul(G.transpose(0, 2, 1), self._X, out=self.dW)
+        np.sum(G, axis=1, out=self.db)
+
+    def __repr__(self) -> str:
+        K, n_out, n_in = self.W.shape
+        return f"StackedDense({K} × ({n_in}, {n_out}), dtype={self.W.dtype})"

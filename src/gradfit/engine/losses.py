@@ -1,10 +1,13 @@
-"""Losses and their gradients: squared errors for regression, cross-entropies on logits
-for classification.
+"""Losses and their gradients: squared errors and the Gaussian negative log-likelihood
+for regression, cross-entropies on logits for classification.
 
 Every loss takes the network's outputs ``Ŷ`` and targets ``Y`` of the same shape
 ``(n_samples, n_out)`` and refuses anything else: a ``(n,)`` target against ``(n, 1)``
 predictions would otherwise broadcast into an ``(n, n)`` matrix of wrong residuals.
 The classification targets are one-hot rows (softmax) or 0/1 indicators (sigmoid).
+:class:`GaussianNLL` takes two outputs per target, a mean and a variance's raw value.
+The regression losses also take a leading axis of ensemble members, ``Ŷ: (K, n, ·)``
+against ``Y`` broadcast to match.
 """
 
 from __future__ import annotations
@@ -267,14 +270,103 @@ def sigmoid(Z: Array, out: Array | None = None) -> Array:
     return result
 
 
+SOFTPLUS_THRESHOLD = 20.0
+"""Above it softplus is the identity, as ``torch.nn.functional.softplus`` computes it."""
+
+
+def softplus_with_slope(S: Array) -> tuple[Array, Array]:
+    """``(log(1 + eˢ), σ(s))``: softplus and its derivative, the logistic sigmoid.
+
+    As torch computes them: ``s`` itself (slope 1) above :data:`SOFTPLUS_THRESHOLD`.
+    """
+    linear = S > SOFTPLUS_THRESHOLD
+    value = np.where(linear, S, softplus(S))
+    slope = np.where(linear, 1.0, sigmoid(S))
+    return value, slope.astype(S.dtype, copy=False)
+
+
+class GaussianNLL(Loss):
+    """Gaussian negative log-likelihood of a mean-and-variance head, without ``log 2π``.
+
+    The network's ``2m`` outputs are means ``μ = Ŷ[:, :m]`` and raw values
+    ``s = Ŷ[:, m:]`` of variances ``v = softplus(s) + min_variance`` (Lakshminarayanan
+    et al. 2017, who take ``min_variance = 1e-6``). Over the ``N = n·m`` targets::
+
+        L = (1/N) Σ ½ (log v + (μ - y)² / v),
+        dL/dμ = (μ - y) / (N v),
+        dL/ds = (1/2N) (1/v - (μ - y)²/v²) σ(s),
+
+    where ``σ = softplus'``. This is ``torch.nn.GaussianNLLLoss()(μ, y, v)``
+    (``full=False``, ``eps=1e-6``, ``reduction="mean"``) applied to torch's softplus.
+
+    Parameters
+    ----------
+    min_variance : float, default=1e-6
+        Added to every variance, so that it never reaches 0.
+    """
+
+    name = "gaussian_nll"
+
+    def __init__(self, min_variance: float = 1e-6) -> None:
+        self.min_variance = float(min_variance)
+
+    def mean_and_variance(self, Y_hat: Array) -> tuple[Array, Array]:
+        """The head's ``(μ, v)``, each ``Ŷ``'s shape with half its last axis."""
+        m = _half(Y_hat)
+        return Y_hat[..., :m], softplus_with_slope(Y_hat[..., m:])[0] + self.min_variance
+
+    def value(self, Y_hat: Array, Y: Array) -> float:
+        return self.value_and_gradient(Y_hat, Y)[0]
+
+    def gradient(self, Y_hat: Array, Y: Array) -> Array:
+        return self.value_and_gradient(Y_hat, Y)[1]
+
+    def value_and_gradient(
+        self, Y_hat: Array, Y: Array, out: Array | None = None
+    ) -> tuple[float, Array]:
+        m = _half(Y_hat)
+        check_same_shape(Y_hat[..., :m], Y, ("mean predictions", "targets"))
+        mu, S = Y_hat[..., :m], Y_hat[..., m:]
+        softplus_s, sigma = softplus_with_slope(S)
+        v = softplus_s + self.min_variance
+        R = mu - Y
+        R2_v = R * R / v
+        N = R.size
+        value = 0.5 * float(np.sum(np.log(v) + R2_v)) / N
+        G = np.empty_like(Y_hat) if out is None else out
+        np.multiply((0.5 / N) * (1 - R2_v) / v, sigma, out=G[..., m:])
+        np.divide(R, N * v, out=G[..., :m])
+        return value, G
+
+    def __repr__(self) -> str:
+        return f"GaussianNLL(min_variance={self.min_variance:g})"
+
+
+def _half(Y_hat: Array) -> int:
+    """``m``, half the width of a mean-and-variance head's output."""
+    width = Y_hat.shape[-1]
+    if width % 2:
+        raise DataError(
+            f"a Gaussian head outputs a mean and a variance per target, an even number of "
+            f"columns; got {width}. Build the network with 2 × n_outputs outputs"
+        )
+    return width // 2
+
+
+def head_width(loss: Loss, n_outputs: int) -> int:
+    """The network outputs a loss needs for ``n_outputs`` targets: a mean and a
+    variance each for :class:`GaussianNLL`, one each otherwise."""
+    return 2 * n_outputs if isinstance(loss, GaussianNLL) else n_outputs
+
+
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (SSE, MSE, CrossEntropy, BinaryCrossEntropy)
+    cls.name: cls for cls in (SSE, MSE, GaussianNLL, CrossEntropy, BinaryCrossEntropy)
 }
 
 
 def get_loss(loss: str | Loss) -> Loss:
-    """A loss by name (``"mse"``, ``"sse"``, ``"cross_entropy"``, ``"binary_cross_entropy"``),
-    or the given :class:`Loss` itself."""
+    """A loss by name (``"mse"``, ``"sse"``, ``"gaussian_nll"``, ``"cross_entropy"``,
+    ``"binary_cross_entropy"``), or the given :class:`Loss` itself."""
     if isinstance(loss, Loss):
         return loss
     try:

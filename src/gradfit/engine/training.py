@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gradfit.engine.flat import split_flat
-from gradfit.engine.losses import Loss, get_loss
+from gradfit.engine.losses import Loss, get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
 from gradfit.engine.types import Array
@@ -100,6 +100,7 @@ class History:
 LOSS_LABELS = {
     "mse": "mean squared error",
     "sse": "sum of squared errors",
+    "gaussian_nll": "Gaussian negative log-likelihood",
     "cross_entropy": "cross-entropy",
     "binary_cross_entropy": "binary cross-entropy",
 }
@@ -485,8 +486,12 @@ def train(
     from gradfit.validation import check_training_data
 
     X, Y = check_training_data(X, Y, dtype=net.dtype, n_features=net.sizes[0])
-    if Y.shape[1] != net.sizes[-1]:
-        raise ValueError(f"net has {net.sizes[-1]} outputs but Y has {Y.shape[1]} columns")
+    loss = get_loss(loss)
+    if head_width(loss, Y.shape[1]) != net.sizes[-1]:
+        per_column = "; a gaussian_nll head needs 2 per column" if loss.name == "gaussian_nll" else ""
+        raise ValueError(
+            f"net has {net.sizes[-1]} outputs but Y has {Y.shape[1]} columns{per_column}"
+        )
     if rng is None:
         rng = np.random.default_rng()
     stepper = NumpyStepper(net, X, Y, get_loss(loss), optimizer)

@@ -44,12 +44,20 @@ def resolve_device(device: Any = None) -> torch.device:
     return dev
 
 
-def to_torch(net: MLP, device: Any = None) -> torch.nn.Sequential:
+def to_torch(net: MLP, device: Any = None) -> torch.nn.Module:
     """A ``torch.nn.Sequential`` computing the same function as ``net``.
 
     ``Linear → activation → … → Linear``, with ``net``'s parameter values and dtype,
     on ``device`` (CPU by default). Torch's random number generator is not used.
+    An :class:`~gradfit.engine.Ensemble` becomes a
+    :class:`~gradfit.torch_backend.ensemble.StackedMLP`.
     """
+    from gradfit.engine.ensemble import Ensemble
+
+    if isinstance(net, Ensemble):
+        from gradfit.torch_backend.ensemble import StackedMLP
+
+        return StackedMLP(net, device)
     dev = resolve_device(device)
     dtype = TORCH_DTYPES[net.dtype]
     modules: list[torch.nn.Module] = []

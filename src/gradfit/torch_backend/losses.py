@@ -7,7 +7,7 @@ from functools import partial
 
 import torch
 
-from gradfit.engine.losses import MSE, SSE, BinaryCrossEntropy, CrossEntropy, Loss
+from gradfit.engine.losses import MSE, SSE, BinaryCrossEntropy, CrossEntropy, GaussianNLL, Loss
 
 TorchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``loss(Ŷ, Y)``: a scalar tensor from outputs and targets of one shape."""
@@ -19,11 +19,22 @@ def torch_loss(loss: Loss, *, dtype: torch.dtype, device: torch.device) -> Torch
     ``mse``/``sse`` are ``mse_loss`` with ``reduction="mean"``/``"sum"``; ``cross_entropy``
     is ``cross_entropy`` (``CrossEntropyLoss``) with probability targets and its class
     weights; ``binary_cross_entropy`` is ``binary_cross_entropy_with_logits``
-    (``BCEWithLogitsLoss``) with the weight ``c = w₀ (1 - Y) + w₁ Y`` of each element.
+    (``BCEWithLogitsLoss``) with the weight ``c = w₀ (1 - Y) + w₁ Y`` of each element;
+    ``gaussian_nll`` is ``gaussian_nll_loss`` (``GaussianNLLLoss``) of the means
+    ``Ŷ[…, :m]`` with variances ``softplus(Ŷ[…, m:]) + min_variance``.
     """
     F = torch.nn.functional
     if isinstance(loss, MSE | SSE):
         return partial(F.mse_loss, reduction=loss.reduction)
+    if isinstance(loss, GaussianNLL):
+        min_variance = loss.min_variance
+
+        def gaussian(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+            m = Y.shape[-1]
+            var = F.softplus(Y_hat[..., m:]) + min_variance
+            return F.gaussian_nll_loss(Y_hat[..., :m], Y, var)
+
+        return gaussian
     if isinstance(loss, CrossEntropy):
         w = None if loss.weight is None else torch.tensor(loss.weight, dtype=dtype, device=device)
         return partial(F.cross_entropy, weight=w)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gradfit.engine.losses import Loss
+from gradfit.engine.losses import Loss, head_width
 from gradfit.engine.training import Rows
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
@@ -95,7 +95,11 @@ class TorchStepper(TorchParameters):
         Copied once to the module's device and dtype.
     loss : Loss
         One of the engine's losses; torch computes it with its own function
-        (:func:`~gradfit.torch_backend.losses.torch_loss`).
+        (:func:`~gradfit.torch_backend.losses.torch_loss`). A module whose output has a
+        leading axis of ``K`` members (a
+        :class:`~gradfit.torch_backend.ensemble.StackedMLP`) is trained on the sum of
+        its members' losses and reports their mean, as the engine's
+        :class:`~gradfit.engine.EnsembleStepper` does.
     optimizer : torch.optim.Optimizer
         Built over ``module.parameters()``, e.g. by :func:`make_optimizer`.
     device : str or torch.device, optional
@@ -129,14 +133,24 @@ class TorchStepper(TorchParameters):
     def _tensor(self, A: Array) -> torch.Tensor:
         return torch.as_tensor(np.asarray(A), dtype=self.dtype, device=self.device)
 
-    def _loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    def _loss(self, X: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(objective, reported loss)``: for ``K`` stacked members the sum and the mean
+        of their losses; for one network, its loss twice."""
         Y_hat = self.module(X)
-        if Y_hat.shape != Y.shape:
+        width = head_width(self.loss, Y.shape[-1])
+        if Y_hat.shape[-2:] != (Y.shape[0], width) or Y_hat.ndim > 3:
             raise DataError(
                 f"predictions have shape {tuple(Y_hat.shape)} but targets have shape "
                 f"{tuple(Y.shape)}; reshape the targets to (n_samples, n_outputs)"
             )
-        return self._loss_fn(Y_hat, Y)
+        if Y_hat.ndim == 2:
+            value = self._loss_fn(Y_hat, Y)
+            return value, value
+        K = Y_hat.shape[0]
+        value = self._loss_fn(Y_hat, Y.expand(K, *Y.shape))
+        if self.loss.reduction == "mean":
+            return value * K, value
+        return value, value / K
 
     def step(self, rows: Rows) -> float:
         """Forward, backward and update on ``rows``; return the loss before the update."""
@@ -148,8 +162,8 @@ class TorchStepper(TorchParameters):
             index = torch.as_tensor(rows, device=self.device)
             X, Y = self.X[index], self.Y[index]
         self.optimizer.zero_grad()
-        loss = self._loss(X, Y)
-        loss.backward()  # type: ignore[no-untyped-call]
+        objective, loss = self._loss(X, Y)
+        objective.backward()  # type: ignore[no-untyped-call]
         self.optimizer.step()
         self.t += 1
         return float(loss.item())
@@ -157,4 +171,4 @@ class TorchStepper(TorchParameters):
     def evaluate(self, X: Array, Y: Array) -> float:
         """The loss on ``(X, Y)`` at the current parameters, without updating."""
         with torch.no_grad():
-            return float(self._loss(self._tensor(X), self._tensor(Y)).item())
+            return float(self._loss(self._tensor(X), self._tensor(Y))[1].item())

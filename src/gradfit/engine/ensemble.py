@@ -1,0 +1,189 @@
+"""Deep ensembles: ``K`` networks trained side by side, and their mixture's prediction.
+
+Lakshminarayanan, Pritzel & Blundell (2017) train ``K`` networks from different random
+starts and predict with the mixture of their predictive distributions. Here the members
+are stacked: every layer's ``W`` is ``(K, n_out, n_in)`` and one batched ``matmul``
+computes all members at once, the computation a fused kernel would run. The members'
+objective is the sum of their losses, so each member's gradient is exactly the one it
+would get trained alone (and an elementwise optimizer steps each as it would alone);
+the loss reported is the members' average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.engine.layers import StackedDense
+from gradfit.engine.losses import Loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import Optimizer
+from gradfit.engine.training import EngineStepper, Rows
+from gradfit.engine.types import Array
+
+
+class Ensemble(MLP):
+    """``K`` multilayer perceptrons of one shape, stacked layer by layer.
+
+    Member ``k`` is the ``k``-th :class:`MLP` drawn from ``rng`` (so ``Ensemble(…,
+    n_members=1, rng=g)`` has the parameters of ``MLP(…, rng=g)``). The parameters
+    ``[W1, b1, …]`` have a leading member axis, ``W: (K, n_out, n_in)``, ``b: (K, n_out)``,
+    and are views of one flat buffer as an :class:`MLP`'s are.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_in, *hidden, n_out]`` of every member.
+    activation : str
+        Activation between layers.
+    n_members : int
+        ``K >= 1``.
+    rng : numpy.random.Generator
+        Source of the members' initial parameters, drawn one member after another.
+    dtype : str or numpy dtype
+        ``float32`` or ``float64``.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        n_members: int = 5,
+        *,
+        rng: np.random.Generator,
+        dtype: Any = np.float64,
+    ) -> None:
+        if isinstance(n_members, bool) or not isinstance(n_members, int | np.integer):
+            raise ValueError(f"n_members must be an integer >= 1, got {n_members!r}")
+        if n_members < 1:
+            raise ValueError(f"n_members must be >= 1, got {n_members}")
+        members = [MLP(sizes, activation, rng=rng, dtype=dtype) for _ in range(n_members)]
+        self.dtype, self.sizes, self.activation = members[0].dtype, members[0].sizes, activation
+        self.n_members = int(n_members)
+        self.dense = [
+            StackedDense([m.dense[i] for m in members]) for i in range(len(self.sizes) - 1)
+        ]
+        self.activations = members[0].activations
+        self._lay_flat()
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """What rebuilds this ensemble: ``sizes``, ``activation``, ``dtype``, ``n_members``."""
+        return {**super().spec, "n_members": self.n_members}
+
+    def forward(self, X: Array) -> Array:
+        """``X: (n_samples, n_in)`` → every member's predictions, ``(K, n_samples, n_out)``."""
+        return super().forward(X)
+
+    def backward(self, G: Array) -> Array:
+        """Backpropagate ``G = dL/dŶ: (K, n_samples, n_out)``; fills every ``dW`` and ``db``
+        and returns ``dL/dX: (K, n_samples, n_in)``."""
+        return super().backward(G)
+
+    def member(self, k: int) -> MLP:
+        """Member ``k`` as an independent :class:`MLP` (copies of its parameters)."""
+        return MLP.from_parameters(self.sizes, self.activation, [p[k] for p in self.parameters()])
+
+    def copy(self) -> Ensemble:
+        return Ensemble.from_parameters(self.sizes, self.activation, self.parameters())
+
+    @classmethod
+    def from_parameters(
+        cls, sizes: Sequence[int], activation: str, params: Sequence[Array]
+    ) -> Ensemble:
+        """An ensemble with the given stacked ``[W1, b1, …]``; ``K`` is their first axis."""
+        first = np.asarray(params[0])
+        net = cls(sizes, activation, int(first.shape[0]), rng=np.random.default_rng(0),
+                  dtype=first.dtype)  # fmt: skip
+        net.set_parameters(params)
+        return net
+
+    @classmethod
+    def from_members(cls, members: Sequence[MLP]) -> Ensemble:
+        """The ensemble of ``members``, which must share sizes, activation and dtype."""
+        specs = {str(m.spec) for m in members}
+        if len(specs) != 1:
+            raise ValueError(f"members must share one shape, got {sorted(specs)}")
+        params = [np.stack(ps) for ps in zip(*(m.parameters() for m in members), strict=True)]
+        return cls.from_parameters(members[0].sizes, members[0].activation, params)
+
+    def __repr__(self) -> str:
+        return (
+            f"Ensemble({self.sizes}, activation={self.activation!r}, "
+            f"n_members={self.n_members}, dtype={self.dtype.name})"
+        )
+
+
+class EnsembleStepper(EngineStepper):
+    """The engine's :class:`~gradfit.engine.Stepper` for an :class:`Ensemble`.
+
+    Every member sees the same rows; the objective is ``Σₖ L(Ŷₖ, Y)``, computed as the
+    loss over the stacked predictions (``Y`` broadcast to ``(K, n, m)``) scaled back
+    to a sum: a mean loss averages over ``K`` too, so its gradient is multiplied by
+    ``K``. The value returned is the members' mean loss.
+
+    Parameters
+    ----------
+    net : Ensemble
+    X : (n_samples, n_in) array
+    Y : (n_samples, n_out) array
+    loss : Loss
+    optimizer : Optimizer
+        Built over ``net.parameters()``.
+    """
+
+    net: Ensemble
+
+    def __init__(self, net: Ensemble, X: Array, Y: Array, loss: Loss, optimizer: Optimizer) -> None:
+        self.net, self.X, self.Y = net, X, Y
+        self.loss, self.optimizer = loss, optimizer
+        self.n_samples = X.shape[0]
+        self._grads = net.gradients()
+
+    def _objective(self, A: Array, Y: Array) -> tuple[float, Array]:
+        """The members' mean loss, and the gradient of their summed loss (into ``A``)."""
+        K = self.net.n_members
+        value, G = self.loss.value_and_gradient(A, np.broadcast_to(Y, (K, *Y.shape)), out=A)
+        if self.loss.reduction == "mean":
+            G *= K
+        else:
+            value /= K
+        return value, G
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        K, A = self.net.n_members, self.net.forward(X)
+        value = self.loss.value(A, np.broadcast_to(Y, (K, *Y.shape)))
+        return value if self.loss.reduction == "mean" else value / K
+
+    def step(self, rows: Rows) -> float:
+        X, Y = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
+        net = self.net
+        value, G = self._objective(net.forward(X), Y)
+        G = net.activations[-1].backward(G)
+        for i in range(len(net.dense) - 1, 0, -1):
+            G = net.activations[i - 1].backward(net.dense[i].backward(G))
+        net.dense[0].parameter_gradients(G)
+        self.optimizer.step(self._grads)
+        return value
+
+
+def mixture(means: Array, variances: Array | None = None) -> tuple[Array, Array]:
+    """The mean and variance of an equal-weight mixture of ``K`` Gaussians.
+
+    ``μ* = (1/K) Σ μₖ`` and ``σ*² = (1/K) Σ (σₖ² + μₖ²) - μ*²``, written as
+    ``(1/K) Σ σₖ² + (1/K) Σ (μₖ - μ*)²`` (no cancellation). Without ``variances``
+    (mean-only heads) the spread is that of the members' means alone.
+
+    Parameters
+    ----------
+    means, variances : (K, n_samples, n_out) arrays
+
+    Returns
+    -------
+    mean, variance : (n_samples, n_out) arrays
+    """
+    mu = means.mean(axis=0)
+    spread = ((means - mu) ** 2).mean(axis=0)
+    return mu, spread if variances is None else spread + variances.mean(axis=0)
