@@ -83,7 +83,7 @@ def test_an_odd_width_or_wrong_targets_are_one_clear_error() -> None:
 def test_head_width_and_lookup_by_name() -> None:
     assert isinstance(get_loss("gaussian_nll"), GaussianNLL)
     assert head_width(get_loss("gaussian_nll"), 3) == 6 and head_width(get_loss("mse"), 3) == 3
-    with pytest.raises(ValueError, match="'mse', 'sse' or 'gaussian_nll'"):
+    with pytest.raises(ValueError, match="choose one of sse, mse, gaussian_nll, cross_entropy"):
         get_loss("nll")
 
 

@@ -488,7 +488,9 @@ def train(
     X, Y = check_training_data(X, Y, dtype=net.dtype, n_features=net.sizes[0])
     loss = get_loss(loss)
     if head_width(loss, Y.shape[1]) != net.sizes[-1]:
-        per_column = "; a gaussian_nll head needs 2 per column" if loss.name == "gaussian_nll" else ""
+        per_column = (
+            "; a gaussian_nll head needs 2 per column" if loss.name == "gaussian_nll" else ""
+        )
         raise ValueError(
             f"net has {net.sizes[-1]} outputs but Y has {Y.shape[1]} columns{per_column}"
         )
