@@ -18,6 +18,7 @@ ESTIMATORS = [
     MLPRegressor(hidden_layer_sizes=(16,), max_iter=50),
     MLPRegressor(hidden_layer_sizes=(8, 8), solver="sgd", batch_size=16, max_iter=30),
     MLPRegressor(hidden_layer_sizes=(16,), early_stopping=True, max_iter=50, dtype="float32"),
+    MLPRegressor(hidden_layer_sizes=(16,), n_members=3, loss="gaussian_nll", max_iter=50),
 ]
 if importlib.util.find_spec("torch") is not None:
     fast = {"learning_rate_init": 0.01, "max_iter": 20}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gradfit.engine.ensemble import Ensemble, EnsembleStepper
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import OPTIMIZERS
@@ -40,11 +41,15 @@ def make_stepper(
 
     ``backend="numpy"`` steps the engine's own network with the engine's
     :mod:`~gradfit.engine.optim`; ``"torch"`` converts ``net`` to ``torch.nn`` on
-    ``device`` and steps it with ``torch.optim``. ``hyper`` uses torch's names.
+    ``device`` and steps it with ``torch.optim``. ``hyper`` uses torch's names. An
+    :class:`~gradfit.engine.Ensemble` trains all its members in one batched step.
     """
     if backend == "numpy":
         net = net.copy()
-        return NumpyStepper(net, X, Y, loss, OPTIMIZERS[solver](net.parameters(), **hyper))
+        engine_optimizer = OPTIMIZERS[solver](net.parameters(), **hyper)
+        if isinstance(net, Ensemble):
+            return EnsembleStepper(net, X, Y, loss, engine_optimizer)
+        return NumpyStepper(net, X, Y, loss, engine_optimizer)
     from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch
 
     module = to_torch(net, device)
@@ -53,6 +58,6 @@ def make_stepper(
 
 
 def layers_from(params: Sequence[Array]) -> tuple[list[Array], list[Array]]:
-    """``[W1, b1, …]`` as scikit-learn's ``coefs_`` (``W.T``, ``(n_in, n_out)``) and
-    ``intercepts_``."""
-    return [W.T.copy() for W in params[::2]], [b.copy() for b in params[1::2]]
+    """``[W1, b1, …]`` as scikit-learn's ``coefs_`` (``W.T``, ``(n_in, n_out)``; an
+    ensemble's ``(K, n_in, n_out)``) and ``intercepts_``."""
+    return [W.swapaxes(-1, -2).copy() for W in params[::2]], [b.copy() for b in params[1::2]]

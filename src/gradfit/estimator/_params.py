@@ -17,7 +17,7 @@ from gradfit.engine.network import DTYPES
 
 SOLVERS = ("sgd", "adam")
 BACKENDS = ("numpy", "torch")
-LOSSES = ("mse", "sse")
+LOSSES = ("mse", "sse", "gaussian_nll")
 AUTO_BATCH = 200
 """``batch_size="auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
 
@@ -34,6 +34,7 @@ class Settings:
     backend: str
     validation_fraction: float | None
     log_every: int | None
+    n_members: int
 
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
@@ -74,6 +75,8 @@ def resolve(p: dict[str, Any]) -> Settings:
     _number("tol", p["tol"], 0, inf)
     _positive_int("max_iter", p["max_iter"])
     _positive_int("n_iter_no_change", p["n_iter_no_change"])
+    n_members = _positive_int("n_members (networks in the ensemble, 1 for one network)",
+                              p["n_members"])  # fmt: skip
     if p["batch_size"] not in (None, "auto"):
         _positive_int("batch_size (an integer, 'auto' or None)", p["batch_size"])
     fraction = p["validation_fraction"]
@@ -97,6 +100,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         backend=backend,
         validation_fraction=fraction,
         log_every=verbose or None,
+        n_members=n_members,
     )
 
 
@@ -118,10 +122,11 @@ def optimizer_hyper(
     chosen so that the minimiser is that of ``MSE + (alpha / batch)·‖θ‖²`` — twice
     scikit-learn's ``½·MSE + alpha/(2·batch)·‖W‖²`` — for either loss: λ = 2·alpha/batch
     with ``mse``, λ = 2·alpha·n_outputs with ``sse`` (``SSE = batch·n_outputs·MSE``).
+    ``gaussian_nll``, a mean over the targets as ``mse`` is, takes ``mse``'s λ.
     Unlike scikit-learn, the biases are penalised too, as ``weight_decay`` does.
     """
     alpha = float(p["alpha"])
-    decay = 2 * alpha / batch if s.loss == "mse" else 2 * alpha * n_outputs
+    decay = 2 * alpha * n_outputs if s.loss == "sse" else 2 * alpha / batch
     lr = float(p["learning_rate_init"])
     if s.solver == "adam":
         betas = (float(p["beta_1"]), float(p["beta_2"]))

@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from gradfit.engine.losses import get_loss
+from gradfit.engine.ensemble import Ensemble, mixture
+from gradfit.engine.losses import GaussianNLL, get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback, History
 from gradfit.engine.types import Array
@@ -82,8 +83,16 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Adam's ``betas`` and ``eps``.
     backend : {"numpy", "torch"}, default="numpy"
         The engine's hand-written backprop, or PyTorch autograd.
-    loss : {"mse", "sse"}, default="mse"
-        Mean or sum of squared errors.
+    loss : {"mse", "sse", "gaussian_nll"}, default="mse"
+        Mean or sum of squared errors (a mean-only head), or the Gaussian negative
+        log-likelihood of a mean-and-variance head: each target gets a second output,
+        its variance through softplus (Lakshminarayanan et al. 2017), so that the model
+        predicts how far off it may be, point by point.
+    n_members : int, default=1
+        Networks in a deep ensemble, each from its own random start (drawn one after
+        another from ``random_state``), trained together in one batched computation on
+        the same batches. ``predict`` returns the mean of the members' mixture, and
+        ``predict(X, return_std=True)`` and :meth:`predict_interval` its spread.
     dtype : {"float64", "float32"}, default="float64"
         Of the parameters and the data while training.
     device : str or None, default=None
@@ -96,8 +105,10 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     Attributes
     ----------
-    net_ : gradfit.engine.MLP
-        The trained network (on standardised data when ``standardize``).
+    net_ : gradfit.engine.MLP or gradfit.engine.Ensemble
+        The trained network, or the stacked members when ``n_members > 1`` (on
+        standardised data when ``standardize``). A Gaussian head has ``2·n_outputs``
+        outputs: the means, then the variances' raw values.
     history_ : gradfit.engine.History
         Losses per epoch, validation losses, and the trajectory when recorded.
     loss_curve_, validation_loss_curve_ : list of float
@@ -108,7 +119,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     n_iter_ : int
         Epochs run, over all ``fit``/``partial_fit`` calls since the last reset.
     coefs_, intercepts_ : lists of arrays
-        scikit-learn's layout: ``coefs_[i]`` is ``(n_in, n_out)`` (the engine's ``W.T``).
+        scikit-learn's layout: ``coefs_[i]`` is ``(n_in, n_out)`` (the engine's ``W.T``),
+        with a leading member axis ``K`` for an ensemble.
     n_features_in_, feature_names_in_, n_outputs_ : as in scikit-learn
     x_scaler_, y_scaler_ : gradfit.datasets.Standardizer or None
     """
@@ -142,6 +154,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         device: str | None = None,
         standardize: bool = True,
         record_parameters: bool = False,
+        n_members: int = 1,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -169,6 +182,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.device = device
         self.standardize = standardize
         self.record_parameters = record_parameters
+        self.n_members = n_members
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -314,7 +328,9 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self._optimizer_state: dict[str, Any] | None = None
 
     def _new_network(self, s: Settings) -> MLP:
-        sizes = [self.n_features_in_, *s.hidden, self.n_outputs_]
+        sizes = [self.n_features_in_, *s.hidden, head_width(get_loss(s.loss), self.n_outputs_)]
+        if s.n_members > 1:
+            return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
 
     def _scaled(self, X: Array, Y: Array, dtype: Any) -> tuple[Array, Array]:
@@ -328,7 +344,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Copy the trained state out of ``trainer`` into the fitted attributes."""
         if best is not None:
             best.restore_best(trainer)
-        self.net_ = MLP.from_parameters(net.sizes, net.activation, trainer.stepper.get_parameters())
+        params = trainer.stepper.get_parameters()
+        self.net_ = type(net).from_parameters(net.sizes, net.activation, params)
         self._optimizer_state = trainer.stepper.optimizer_state()
         self.history_: History = trainer.history
         self._set_curves()
@@ -342,21 +359,77 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.best_loss_ = min(watched) if watched else float("inf")
         self.coefs_, self.intercepts_ = layers_from(self.net_.parameters())
 
-    def predict(self, X: Any) -> Array:
+    def predict(self, X: Any, return_std: bool = False) -> Array | tuple[Array, Array]:
         """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` when ``y`` was 2-D.
 
-        The network computes in its ``dtype``; the result is float64.
+        With ``return_std=True``, also the predictive standard deviation of each, in
+        ``y``'s units, as scikit-learn's ``GaussianProcessRegressor`` returns it: the
+        spread of the members' mixture (their variances' mean plus their means'
+        variance). The network computes in its ``dtype``; the results are float64.
+
+        Raises
+        ------
+        ValueError
+            For ``return_std`` on a model with no spread: one network (``n_members=1``)
+            with a mean-only head (``loss`` other than ``"gaussian_nll"``).
         """
+        mean, var = self._predictive(X, need_spread=bool(return_std))
+        if not return_std:
+            return self._shaped(mean)
+        assert var is not None
+        return self._shaped(mean), self._shaped(np.sqrt(var))
+
+    def predict_interval(self, X: Any, coverage: float = 0.9) -> tuple[Array, Array]:
+        """``(lower, upper)``: the central ``coverage`` interval of each prediction.
+
+        The predictive distribution is read as a Gaussian with the mixture's mean
+        ``μ`` and standard deviation ``σ`` (as Lakshminarayanan et al. do), so the
+        interval is ``μ ± z σ`` with ``z = Φ⁻¹((1 + coverage) / 2)``: 1.645 for 0.9.
+        Each bound has :meth:`predict`'s shape.
+
+        Raises
+        ------
+        ValueError
+            When ``coverage`` is not strictly between 0 and 1, or the model has no
+            spread (see :meth:`predict`).
+        """
+        from gradfit.uncertainty import check_coverage, interval
+
+        level = check_coverage(coverage)
+        mean, std = self.predict(X, return_std=True)
+        return interval(mean, std, level)
+
+    def _predictive(self, X: Any, *, need_spread: bool) -> tuple[Array, Array | None]:
+        """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in ``y``'s
+        units and float64; the variance is ``None`` when not needed."""
         check_is_fitted(self)
+        spread = self.n_members > 1 or self.loss == GaussianNLL.name
+        if need_spread and not spread:
+            raise ValueError(
+                "this model has no spread to report: it is one network with a mean-only "
+                f"head (loss={self.loss!r}); fit it with n_members >= 2 (a deep ensemble) "
+                "or loss='gaussian_nll' (a variance per point) to get return_std and "
+                "predict_interval"
+            )
         dtype = self.net_.dtype
         X = validated(self, X, dtype=dtype, reset=False)
         if self.x_scaler_ is not None:
             X = self.x_scaler_.transform(X).astype(dtype)
         # A copy, so that predicting keeps no reference to X in the fitted network.
-        Y = self.net_.copy().forward(X)
+        out = self.net_.copy().forward(X).astype(np.float64, copy=False)
+        members = out if isinstance(self.net_, Ensemble) else out[None]
+        if self.loss == GaussianNLL.name:
+            means, variances = GaussianNLL().mean_and_variance(members)
+            mean, var = mixture(means, variances)
+        else:
+            mean, var = mixture(members)
+        if self.y_scaler_ is not None:
+            mean = self.y_scaler_.inverse_transform(mean)
+            var = var * np.square(self.y_scaler_.scale)
         # float64 whatever the network's dtype, as scikit-learn's regressors return.
-        Y = self.y_scaler_.inverse_transform(Y) if self.y_scaler_ is not None else Y
-        Y = Y.astype(np.float64, copy=False)
+        return mean.astype(np.float64, copy=False), var if need_spread else None
+
+    def _shaped(self, Y: Array) -> Array:
         return Y[:, 0] if self._y_is_1d else Y
 
     def _export_state(self) -> tuple[dict[str, Any], dict[str, Array]]:

@@ -7,11 +7,14 @@ This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
     estimator              "MLPRegressor"
     params                 get_params(); tuples as lists, a Generator random_state as null
     spec                   {"sizes": [n_in, *hidden, n_out], "activation": …, "dtype": …}
+                           and "n_members": K for an ensemble (n_out is 2·n_outputs_
+                           for loss="gaussian_nll": means, then raw variances)
     n_features_in_, n_outputs_, y_is_1d, standardized
     feature_names_in_      list of str, or null
     n_iter_, loss_curve_, validation_loss_curve_, best_loss_, loss_name
 
-``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``) and, when
+``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``; an ensemble's
+``W: (K, n_out, n_in)``, ``b: (K, n_out)``) and, when
 standardised, ``x_center, x_scale: (n_features,)``, ``y_center, y_scale: (n_outputs,)``.
 The optimizer's state and a recorded trajectory are not kept.
 """
@@ -24,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradfit.datasets import Standardizer
+from gradfit.engine.ensemble import Ensemble
+from gradfit.engine.losses import get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.training import History
 from gradfit.engine.types import Array
@@ -107,14 +112,22 @@ def _build(cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Arra
     spec = meta["spec"]
     n_layers = len(spec["sizes"]) - 1
     weights = [arrays[f"{kind}{i}"] for i in range(1, n_layers + 1) for kind in "Wb"]
-    est.net_ = MLP.from_parameters(spec["sizes"], spec["activation"], weights)
+    kind = Ensemble if "n_members" in spec else MLP
+    est.net_ = kind.from_parameters(spec["sizes"], spec["activation"], weights)
+    members = est.net_.n_members if isinstance(est.net_, Ensemble) else 1
+    if members != spec.get("n_members", 1) or members != params.get("n_members", 1):
+        raise ValueError(
+            f"the arrays hold {members} member(s), the spec says {spec.get('n_members', 1)} "
+            f"and the parameters n_members={params.get('n_members', 1)}"
+        )
     if est.net_.dtype.name != spec["dtype"]:
         raise ValueError(f"parameters are {est.net_.dtype.name}, the spec says {spec['dtype']}")
     est.n_features_in_ = int(meta["n_features_in_"])
     if meta["feature_names_in_"] is not None:
         est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
     est.n_outputs_ = int(meta["n_outputs_"])
-    if spec["sizes"][0] != est.n_features_in_ or spec["sizes"][-1] != est.n_outputs_:
+    n_out = head_width(get_loss(params.get("loss", "mse")), est.n_outputs_)
+    if spec["sizes"][0] != est.n_features_in_ or spec["sizes"][-1] != n_out:
         raise ValueError(f"network sizes {spec['sizes']} do not match the features and outputs")
     est._y_is_1d = bool(meta["y_is_1d"])
     est.x_scaler_ = est.y_scaler_ = None

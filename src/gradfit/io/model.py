@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 from gradfit.engine.activations import ACTIVATIONS
+from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.network import DTYPES, MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
@@ -107,7 +108,8 @@ def load(path: str | os.PathLike[str]) -> Any:
 
 
 def network_tensors(net: MLP) -> dict[str, Array]:
-    """``net``'s parameters named as a ``torch.nn.Sequential``'s state dict names them."""
+    """``net``'s parameters named as a ``torch.nn.Sequential``'s state dict names them
+    (an :class:`~gradfit.engine.Ensemble`'s with a leading member axis)."""
     return {
         f"{2 * i}.{name}": A
         for i, dense in enumerate(net.dense)
@@ -116,14 +118,24 @@ def network_tensors(net: MLP) -> dict[str, Array]:
 
 
 def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
-    """The :class:`MLP` that ``spec`` (an :attr:`MLP.spec`) and ``tensors`` describe.
+    """The :class:`MLP` that ``spec`` (an :attr:`MLP.spec`) and ``tensors`` describe; an
+    :class:`~gradfit.engine.Ensemble` when the spec has ``n_members``, whose tensors
+    then have a leading axis of that length.
 
     Raises :class:`ModelFileError` (naming the problem) unless ``spec`` is well formed
     and ``tensors`` are exactly its parameters, with its shapes and dtype.
     """
-    if not isinstance(spec, dict) or set(spec) != {"sizes", "activation", "dtype"}:
-        raise ModelFileError("the network specification must hold sizes, activation and dtype")
+    keys = {"sizes", "activation", "dtype"}
+    if not isinstance(spec, dict) or not keys <= set(spec) <= keys | {"n_members"}:
+        raise ModelFileError(
+            "the network specification must hold sizes, activation and dtype "
+            "(and n_members for an ensemble), nothing else"
+        )
     sizes, activation, dtype = spec["sizes"], spec["activation"], spec["dtype"]
+    K = spec.get("n_members")
+    if K is not None and (not isinstance(K, int) or isinstance(K, bool) or not 1 <= K <= 2**16):
+        raise ModelFileError(f"n_members {K!r} is not a positive integer (up to 65536)")
+    lead = () if K is None else (K,)
     if not (
         isinstance(sizes, list)
         and len(sizes) >= 2
@@ -138,7 +150,7 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
         raise ModelFileError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     expected: dict[str, tuple[int, ...]] = {}
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        expected |= {f"{2 * i}.weight": (n_out, n_in), f"{2 * i}.bias": (n_out,)}
+        expected |= {f"{2 * i}.weight": (*lead, n_out, n_in), f"{2 * i}.bias": (*lead, n_out)}
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
         raise ModelFileError(
@@ -155,7 +167,8 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
             raise ModelFileError(f"tensor {name!r} has shape {A.shape}, sizes {sizes} need {shape}")
         if A.dtype.name != dtype:
             raise ModelFileError(f"tensor {name!r} is {A.dtype.name}, the network is {dtype}")
-    return MLP.from_parameters(sizes, activation, [tensors[name] for name in expected])
+    kind = MLP if K is None else Ensemble
+    return kind.from_parameters(sizes, activation, [tensors[name] for name in expected])
 
 
 def _regressor_from(

@@ -10,12 +10,15 @@ from gradfit.plotting.data import plot_data, plot_fit
 from gradfit.plotting.history import as_history, plot_loss, plot_parameters
 from gradfit.plotting.parity import max_parameter_difference, plot_parity
 from gradfit.plotting.surface import intercept_slope_path, line_loss, plot_descent
+from gradfit.plotting.uncertainty import plot_band, plot_calibration
 
 __all__ = [
     "as_history",
     "intercept_slope_path",
     "line_loss",
     "max_parameter_difference",
+    "plot_band",
+    "plot_calibration",
     "plot_data",
     "plot_descent",
     "plot_fit",

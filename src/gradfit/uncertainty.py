@@ -1,0 +1,100 @@
+"""Gaussian predictive distributions: intervals, and how good they are.
+
+A prediction with uncertainty is a mean ``μ`` and a standard deviation ``σ`` per target
+(for an ensemble, the moments of its mixture, which is then read as one Gaussian, as
+Lakshminarayanan et al. 2017 do). The metrics take held-out targets ``y`` and those
+predictions, all of one shape ``(n_samples,)`` or ``(n_samples, n_outputs)``, in the
+target's own units. NumPy and SciPy only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtri
+
+from gradfit.engine.types import Array
+
+LOG_2PI = math.log(2 * math.pi)
+CALIBRATION_LEVELS = np.linspace(0.01, 0.99, 99)
+"""The expected coverages at which calibration is measured."""
+
+
+def check_coverage(coverage: Any) -> float:
+    """``coverage`` as a float strictly between 0 and 1, else one clear ``ValueError``."""
+    if isinstance(coverage, bool) or not isinstance(coverage, int | float | np.floating):
+        raise ValueError(f"coverage must be a number between 0 and 1, e.g. 0.9; got {coverage!r}")
+    if not 0 < coverage < 1:
+        raise ValueError(
+            f"coverage must lie strictly between 0 and 1 (0.9 is a 90% interval); got {coverage}"
+        )
+    return float(coverage)
+
+
+def z_score(coverage: float) -> float:
+    """``z`` with ``P(|Z| ≤ z) = coverage`` for ``Z ~ N(0, 1)``: 1.645 for 0.9."""
+    return float(ndtri(0.5 + check_coverage(coverage) / 2))
+
+
+def interval(mean: Array, std: Array, coverage: float = 0.9) -> tuple[Array, Array]:
+    """The central ``coverage`` interval ``μ ± z σ`` of each Gaussian."""
+    z = z_score(coverage)
+    return mean - z * std, mean + z * std
+
+
+def nll(y: Array, mean: Array, std: Array) -> float:
+    """Mean negative log-likelihood per target value, ``½ log 2πσ² + (y - μ)²/2σ²``,
+    with the ``log 2π`` (as the paper reports it); in nats, in the units of ``y``."""
+    var = np.square(std)
+    return float(np.mean(0.5 * (LOG_2PI + np.log(var)) + np.square(y - mean) / (2 * var)))
+
+
+def rmse(y: Array, mean: Array) -> float:
+    """Root mean squared error of the means."""
+    return float(np.sqrt(np.mean(np.square(y - mean))))
+
+
+def coverage(y: Array, mean: Array, std: Array, level: float = 0.9) -> float:
+    """The share of ``y`` inside the central ``level`` interval."""
+    lower, upper = interval(mean, std, level)
+    return float(np.mean((lower <= y) & (y <= upper)))
+
+
+def mean_width(std: Array, level: float = 0.9) -> float:
+    """The mean width ``2 z σ`` of the central ``level`` intervals."""
+    return float(2 * z_score(level) * np.mean(std))
+
+
+def calibration_curve(
+    y: Array, mean: Array, std: Array, levels: Array = CALIBRATION_LEVELS
+) -> tuple[Array, Array]:
+    """``(expected, observed)``: for each level, the share of ``y`` its interval covers.
+
+    A calibrated model lies on the diagonal; above it, the intervals are too wide.
+    """
+    distance = np.abs(y - mean) / std
+    z = ndtri(0.5 + np.asarray(levels) / 2)
+    observed = (distance.reshape(-1)[None, :] <= z[:, None]).mean(axis=1)
+    return np.asarray(levels, dtype=np.float64), observed
+
+
+def miscalibration_area(y: Array, mean: Array, std: Array) -> float:
+    """The mean ``|observed - expected|`` coverage over :data:`CALIBRATION_LEVELS`, which
+    approximates the area between the calibration curve and the diagonal (0 is perfect,
+    0.5 the worst)."""
+    expected, observed = calibration_curve(y, mean, std)
+    return float(np.mean(np.abs(observed - expected)))
+
+
+def metrics(y: Array, mean: Array, std: Array, level: float = 0.9) -> dict[str, float]:
+    """``nll``, ``rmse``, ``coverage`` and ``width`` of the ``level`` interval, and
+    ``miscalibration`` area, as one dictionary."""
+    return {
+        "nll": nll(y, mean, std),
+        "rmse": rmse(y, mean),
+        "coverage": coverage(y, mean, std, level),
+        "width": mean_width(std, level),
+        "miscalibration": miscalibration_area(y, mean, std),
+    }
