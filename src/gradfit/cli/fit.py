@@ -14,7 +14,7 @@ from gradfit.cli.paths import beside, check_output
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import check_same_run, run_identity
 from gradfit.engine.activations import ACTIVATIONS
-from gradfit.engine.losses import LOSSES
+from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.errors import DataError, DivergenceError
 from gradfit.io.tabular import Table, read_table
 
@@ -56,6 +56,7 @@ ESTIMATOR_OPTIONS = {
     "loss": "loss",
     "tol": "tol",
     "n_iter_no_change": "n_iter_no_change",
+    "ensemble": "n_members",
 }
 
 CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMATOR_OPTIONS.items()}
@@ -96,7 +97,19 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
     help="Rows per update: an integer, 'auto' or 'full' (full-batch gradient descent).",
 )
 @click.option("--alpha", type=click.FloatRange(min=0), help="L2 penalty.")
-@click.option("--loss", type=click.Choice(sorted(LOSSES)), help="mse (mean) or sse (sum).")
+@click.option(
+    "--loss",
+    type=click.Choice(REGRESSION_LOSSES),
+    help="mse (mean) or sse (sum) of squared errors, or gaussian_nll: a mean and a "
+    "variance per target, so that predict --interval has a spread.",
+)
+@click.option(
+    "--ensemble",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="Train a deep ensemble of K networks from different random starts, together "
+    "(default 1: one network); predict --interval then uses their spread.",
+)
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on.")
 @click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only).")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type.")

@@ -69,6 +69,9 @@ def plot(
 ) -> list[Path]:
     """Draw NAME.loss.png and, with one feature, NAME.fit.png per target; return the paths.
 
+    A model with a spread (an ensemble, or a Gaussian head) draws its 90% interval as
+    a band around the fit.
+
     Without matplotlib, warn and draw nothing: the model is already written.
     """
     try:
@@ -83,19 +86,22 @@ def plot(
     plotting.plot_loss(model.history_, title=title, path=written[0])
     if len(features) == 1:
         grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 400)
-        fitted = np.asarray(model.predict(frame(grid[:, None], features))).reshape(grid.size, -1)
+        inputs = frame(grid[:, None], features)
+        fitted = np.asarray(model.predict(inputs)).reshape(grid.size, -1)
+        band = None
+        if model.n_members > 1 or model.loss == "gaussian_nll":
+            band = [np.asarray(b).reshape(grid.size, -1) for b in model.predict_interval(inputs)]
         for j, target in enumerate(targets):
             suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
             path = beside(out_path, suffix)
-            plotting.plot_fit(
-                grid,
-                fitted[:, j],
-                observed=(X[:, 0], Y[:, j]),
-                title=f"Fitted {target} against {features[0]}",
-                xlabel=features[0],
-                ylabel=target,
-                path=path,
-            )
+            title, observed = f"Fitted {target} against {features[0]}", (X[:, 0], Y[:, j])
+            if band is None:
+                plotting.plot_fit(grid, fitted[:, j], observed=observed, title=title,
+                                  xlabel=features[0], ylabel=target, path=path)  # fmt: skip
+            else:
+                plotting.plot_band(grid, fitted[:, j], band[0][:, j], band[1][:, j],
+                                   observed=observed, title=title, xlabel=features[0],
+                                   ylabel=target, path=path)  # fmt: skip
             written.append(path)
     return written
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 import numpy as np
 
-from gradfit.cli.exits import EPILOG
+from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.paths import check_output
 from gradfit.engine.network import MLP
 from gradfit.errors import DataError, ModelFileError
@@ -25,15 +25,35 @@ from gradfit.io.tabular import Table, read_table, write_array
     required=True,
     help="The CSV file of predictions to write, one column per target.",
 )
-def predict(model_path: Path, data: Path, out_path: Path) -> None:
+@click.option(
+    "--interval",
+    type=float,
+    metavar="COVERAGE",
+    help="Also write the central interval holding this share of the predictive "
+    "distribution (e.g. 0.9): columns y, y_lower, y_upper per target y. Needs a model "
+    "with a spread (fit --ensemble K, or --loss gaussian_nll).",
+)
+def predict(model_path: Path, data: Path, out_path: Path, interval: float | None) -> None:
     """Predict with MODEL (written by `gradfit fit`) for every row of DATA.
 
     DATA must hold the columns the model was trained on; other columns are ignored.
     """
     from gradfit.io.model import load
 
+    if interval is not None and not 0 < interval < 1:
+        raise CommandError(
+            f"--interval {interval:g}: give the interval's coverage, a number strictly "
+            "between 0 and 1 (0.9 for 90%)",
+            Exit.USAGE,
+        )
     check_output(out_path, what="predictions")
     model = load(model_path)
+    if interval is not None and not _has_spread(model):
+        raise CommandError(
+            f"--interval needs a model with a spread; {model_path} is one network with a "
+            "mean-only head. Fit it with --ensemble K (K >= 2) or --loss gaussian_nll",
+            Exit.USAGE,
+        )
     table = read_table(data, purpose="predict")
     features = _features(model, table)
     X = table.floats(features, role="feature")
@@ -41,13 +61,16 @@ def predict(model_path: Path, data: Path, out_path: Path) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         if isinstance(model, MLP):
             Y = model.forward(X.astype(model.dtype))
-        elif getattr(model, "feature_names_in_", None) is None:
-            Y = np.asarray(model.predict(X))
         else:
-            import pandas as pd
+            inputs: Any = X
+            if getattr(model, "feature_names_in_", None) is not None:
+                import pandas as pd
 
-            # Fitted on a DataFrame, the model checks the names of the one it is given.
-            Y = np.asarray(model.predict(pd.DataFrame(X, columns=features)))
+                # Fitted on a DataFrame, the model checks the names of the one it is given.
+                inputs = pd.DataFrame(X, columns=features)
+            Y = np.asarray(model.predict(inputs))
+            if interval is not None:
+                lower, upper = model.predict_interval(inputs, coverage=interval)
     Y = Y.reshape(table.n_rows, -1)
     bad = np.flatnonzero(~np.isfinite(Y).all(axis=1))
     if bad.size:
@@ -56,8 +79,19 @@ def predict(model_path: Path, data: Path, out_path: Path) -> None:
             f"the first at row {bad[0] + 1}; the model is unusable there (did its training "
             "diverge?). Nothing was written."
         )
-    write_array(out_path, _targets(model, Y.shape[1]), Y)
-    click.echo(f"wrote {table.n_rows} predictions to {out_path}")
+    names = _targets(model, Y.shape[1])
+    if interval is not None:
+        bounds = [np.reshape(b, Y.shape) for b in (lower, upper)]
+        Y = np.stack([Y, *bounds], axis=2).reshape(table.n_rows, -1)
+        names = [f"{name}{end}" for name in names for end in ("", "_lower", "_upper")]
+    write_array(out_path, names, Y)
+    what = f" with {interval:.0%} intervals" if interval is not None else ""
+    click.echo(f"wrote {table.n_rows} predictions{what} to {out_path}")
+
+
+def _has_spread(model: Any) -> bool:
+    """Whether ``model`` is an estimator whose predictions have a spread."""
+    return not isinstance(model, MLP) and (model.n_members > 1 or model.loss == "gaussian_nll")
 
 
 def _features(model: Any, table: Table) -> list[str]:

@@ -364,6 +364,10 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 
+REGRESSION_LOSSES = ("mse", "sse", "gaussian_nll")
+"""The losses a regressor trains with: squared errors, or a Gaussian head's NLL."""
+
+
 def get_loss(loss: str | Loss) -> Loss:
     """A loss by name (``"mse"``, ``"sse"``, ``"gaussian_nll"``, ``"cross_entropy"``,
     ``"binary_cross_entropy"``), or the given :class:`Loss` itself."""

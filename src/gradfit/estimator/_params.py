@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from gradfit.engine.activations import ACTIVATIONS
+from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.network import DTYPES
 
 SOLVERS = ("sgd", "adam")
 BACKENDS = ("numpy", "torch")
-LOSSES = ("mse", "sse", "gaussian_nll")
 AUTO_BATCH = 200
 """``batch_size="auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
 
@@ -95,7 +95,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         hidden=hidden,
         activation=_choice("activation", p["activation"], tuple(ACTIVATIONS)),
         solver=_choice("solver", p["solver"], SOLVERS),
-        loss=_choice("loss", p["loss"], LOSSES),
+        loss=_choice("loss", p["loss"], REGRESSION_LOSSES),
         dtype=np.dtype(DTYPES[_choice("dtype", dtype_name, tuple(DTYPES))]),
         backend=backend,
         validation_fraction=fraction,

@@ -1,0 +1,101 @@
+"""``gradfit fit --ensemble K`` and ``gradfit predict --interval``: columns, files, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+from numpy.testing import assert_allclose
+
+import gradfit
+from gradfit.cli.exits import Exit
+
+FAST = ["--hidden", "8", "--epochs", "15"]
+
+
+@pytest.fixture
+def ensemble_model(invoke: Invoke, sine_csv: Path) -> Path:
+    path = sine_csv.parent / "ens.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", *FAST, "--no-plots", "--ensemble", "3",
+                    "--loss", "gaussian_nll", "--out", path)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "Gaussian negative log-likelihood" in result.stdout
+    return path
+
+
+def test_predict_writes_each_target_with_its_interval(
+    invoke: Invoke, sine_csv: Path, ensemble_model: Path
+) -> None:
+    out = sine_csv.parent / "pred.csv"
+    result = invoke("predict", ensemble_model, sine_csv, "--interval", "0.8", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "with 80% intervals" in result.stdout
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["y", "y_lower", "y_upper"]
+    model = gradfit.load(ensemble_model)
+    assert model.n_members == 3 and model.loss == "gaussian_nll"
+    X = pd.read_csv(sine_csv)[["x"]]
+    lower, upper = model.predict_interval(X, coverage=0.8)
+    assert_allclose(table["y"], model.predict(X), rtol=1e-15)
+    assert_allclose(table["y_lower"], lower, rtol=1e-15)
+    assert_allclose(table["y_upper"], upper, rtol=1e-15)
+    assert (table["y_lower"] < table["y"]).all() and (table["y"] < table["y_upper"]).all()
+
+
+def test_two_targets_get_three_columns_each(invoke: Invoke, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, 50)
+    pd.DataFrame({"x": x, "a": np.sin(x), "b": x**2 + rng.normal(0, 0.1, 50)}).to_csv(
+        tmp_path / "d.csv", index=False
+    )
+    model = tmp_path / "m.safetensors"
+    result = invoke("fit", tmp_path / "d.csv", "--target", "a", "--target", "b", *FAST,
+                    "--no-plots", "--ensemble", "2", "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    result = invoke("predict", model, tmp_path / "d.csv", "--interval", "0.9",
+                    "--out", tmp_path / "p.csv")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    columns = ["a", "a_lower", "a_upper", "b", "b_lower", "b_upper"]
+    assert list(pd.read_csv(tmp_path / "p.csv").columns) == columns
+
+
+def test_the_fit_figure_draws_the_band(invoke: Invoke, sine_csv: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = sine_csv.parent / "band.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", *FAST, "--ensemble", "2", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert (sine_csv.parent / "band.fit.png").stat().st_size > 10_000
+
+
+def test_interval_needs_a_model_with_spread(invoke: Invoke, sine_csv: Path) -> None:
+    one = sine_csv.parent / "one.safetensors"
+    assert (
+        invoke("fit", sine_csv, "--target", "y", *FAST, "--no-plots", "--out", one).exit_code == 0
+    )
+    out = sine_csv.parent / "p.csv"
+    result = invoke("predict", one, sine_csv, "--interval", "0.9", "--out", out)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "--interval needs a model with a spread", "--ensemble K")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["0", "1", "1.5", "-0.1"])
+def test_interval_outside_zero_one_is_a_usage_error(
+    invoke: Invoke, sine_csv: Path, ensemble_model: Path, bad: str
+) -> None:
+    out = sine_csv.parent / "p.csv"
+    result = invoke("predict", ensemble_model, sine_csv, "--interval", bad, "--out", out)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, f"--interval {float(bad):g}", "strictly between 0 and 1")
+    assert not out.exists()
+
+
+def test_an_ensemble_of_zero_is_a_usage_error(invoke: Invoke, sine_csv: Path) -> None:
+    out = sine_csv.parent / "z.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", "--ensemble", "0", "--out", out)
+    assert result.exit_code == Exit.USAGE
+    assert "--ensemble" in result.stderr and "0" in result.stderr
+    assert not out.exists()
