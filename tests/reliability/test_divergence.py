@@ -14,6 +14,7 @@ import gradfit
 from gradfit.engine import train
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD
+from gradfit.engine.training import EXPLOSION_EPOCHS, Trainer
 from gradfit.errors import DivergenceError
 
 LR = 0.5  # on unscaled targets (amplitude 4), plain gradient descent overshoots and explodes
@@ -88,3 +89,68 @@ def test_the_estimator_diverges_with_a_usable_model(backend: str, tmp_path: Path
     path = tmp_path / "diverged.safetensors"
     gradfit.save(model, path)
     np.testing.assert_array_equal(gradfit.load(path).predict(X), prediction)
+
+
+def _exploding(max_iter: int) -> Any:
+    from gradfit.estimator import MLPRegressor
+
+    # Issue 13's reproducer: lr 1e6 sends the loss from ~1 to ~1e24 and back to ~1e12,
+    # finite all along; every prediction was one constant.
+    return MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=1e6, max_iter=max_iter,
+                        random_state=0)  # fmt: skip
+
+
+def test_a_finite_explosion_is_divergence_and_keeps_the_epoch_before_it() -> None:
+    X, Y = sine()
+    model = _exploding(50)
+    with pytest.raises(DivergenceError, match="over 1e\\+06 times its first value") as info:
+        model.fit(X, Y[:, 0])
+    epoch = info.value.epoch
+    assert model.n_iter_ == epoch and len(model.loss_curve_) == epoch
+    assert max(model.loss_curve_, default=0) < 1e6 * model.loss_curve_[0] if epoch else True
+    # What was kept is exactly the model of `epoch` epochs, trained afresh.
+    again = _exploding(max(epoch, 1))
+    if epoch:
+        again.fit(X, Y[:, 0])
+        for kept, redone in zip(model.coefs_, again.coefs_, strict=True):
+            np.testing.assert_array_equal(kept, redone)
+    assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("spike", [EXPLOSION_EPOCHS - 1, EXPLOSION_EPOCHS])
+def test_a_loss_that_recovers_within_the_patience_is_not_divergence(spike: int) -> None:
+    class Spiky:
+        """A stepper whose loss spikes a billion-fold for ``spike`` epochs."""
+
+        from gradfit.engine.losses import MSE as loss
+
+        n_samples = 1
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def step(self, rows: Any) -> float:
+            self.calls += 1
+            return 1e9 if 2 <= self.calls < 2 + spike else 1.0
+
+        def get_parameters(self, out: Any = None) -> list[np.ndarray]:
+            return [np.full(1, float(self.calls))]
+
+        def parameters_finite(self) -> bool:
+            return True
+
+        def set_parameters(self, params: Any) -> None:
+            self.restored = params[0].item()
+
+    stepper = Spiky()
+    trainer = Trainer(stepper, rng=np.random.default_rng(0))  # type: ignore[arg-type]
+    if spike < EXPLOSION_EPOCHS:
+        history = trainer.fit(10)
+        assert history.loss == [1.0] + [1e9] * spike + [1.0] * (9 - spike)
+        return
+    with pytest.raises(DivergenceError, match="diverged in epoch 1: from there") as info:
+        trainer.fit(10)
+    # Epoch 2's loss, at the parameters epoch 1 produced, was the first to explode: back
+    # to the initial parameters (taken before any step, calls == 0).
+    assert info.value.epoch == 0 and trainer.history.loss == [] and trainer.epoch == 0
+    assert stepper.restored == 0.0

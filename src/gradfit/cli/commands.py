@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import click
 
 from gradfit import demo as walkthrough
 from gradfit.cli.exits import EPILOG, CommandError, Exit
-from gradfit.cli.paths import check_output
+from gradfit.cli.options import MAX_CHECKED, SEED, layer_sizes
+from gradfit.cli.paths import check_paths
 from gradfit.demo import PARTS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import LOSSES
 
-
-def _parse_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
-    """Layer sizes written ``2,8,1`` or ``"2 8 1"``: at least two positive integers."""
-    try:
-        sizes = tuple(int(w) for w in value.replace(",", " ").split())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of integers such as 2,8,1") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise click.BadParameter(f"{value!r}: give at least two positive sizes, input first")
-    return sizes
-
-
-SEED = click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of every random source."
+SEED_OPTION = click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Seed of every random source."
 )
 
 
@@ -40,7 +30,7 @@ SEED = click.option(
     show_default=True,
     help="Folder for the figures (created if missing).",
 )
-@SEED
+@SEED_OPTION
 def demo(part: str, out_dir: Path, seed: int) -> None:
     """Run the walk-through (all of it, or one PART: numpy or torch) and write its figures."""
     walkthrough.run(out_dir, part=part, seed=seed, log=click.echo)
@@ -55,10 +45,10 @@ def demo(part: str, out_dir: Path, seed: int) -> None:
     show_default=True,
     help="The HTML file to write (figures embedded).",
 )
-@SEED
+@SEED_OPTION
 def report(out_path: Path, seed: int) -> None:
     """Write the whole walk-through, with gradfit's numbers and figures, as one HTML file."""
-    check_output(out_path, what="report")
+    check_paths({}, {"report": out_path})
     from gradfit.report import write
 
     write(out_path, seed=seed)
@@ -70,7 +60,7 @@ def report(out_path: Path, seed: int) -> None:
     "--sizes",
     default="2,1",
     metavar="SIZES",
-    callback=_parse_sizes,
+    callback=layer_sizes,
     show_default=True,
     help="Layer sizes, input first, as '2,8,1' or '2 8 1'.",
 )
@@ -89,7 +79,7 @@ def report(out_path: Path, seed: int) -> None:
     help="The loss: squared errors or a Gaussian NLL (two outputs per target: mean and "
     "variance) on random targets, or a cross-entropy on random labels.",
 )
-@SEED
+@SEED_OPTION
 def gradcheck(sizes: tuple[int, ...], activation: str, loss: str, seed: int) -> None:
     """Check the engine's gradient against torch autograd and finite differences.
 
@@ -101,6 +91,13 @@ def gradcheck(sizes: tuple[int, ...], activation: str, loss: str, seed: int) -> 
         raise CommandError(
             f"--loss gaussian_nll needs an even number of outputs in --sizes (a mean and "
             f"a variance per target); got {sizes[-1]}",
+            Exit.USAGE,
+        )
+    n_parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if n_parameters > MAX_CHECKED:
+        raise CommandError(
+            f"--sizes {','.join(map(str, sizes))} has {n_parameters} parameters; finite "
+            f"differences take two passes per parameter: check at most {MAX_CHECKED}",
             Exit.USAGE,
         )
     result = random_check(sizes, activation, seed, loss=loss)

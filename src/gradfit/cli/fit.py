@@ -9,32 +9,30 @@ import click
 import numpy as np
 
 from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.options import (
+    EPOCHS,
+    FRACTION,
+    MAX_MEMBERS,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    UNITS,
+    BatchSize,
+    count,
+)
 from gradfit.cli.outputs import frame, plot, summary, warnings_as_lines, write_history
-from gradfit.cli.paths import beside, check_output
+from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import check_same_run, run_identity
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.errors import DataError, DivergenceError
+from gradfit.io.atomic import atomic_files
 from gradfit.io.tabular import Table, read_table
 
 if TYPE_CHECKING:
     from gradfit.estimator import MLPRegressor
     from gradfit.io.checkpoint import Checkpoint
-
-
-def _batch_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
-    if value is None or value == "auto":
-        return value
-    if value == "full":
-        return "full"
-    try:
-        size = int(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: give a positive integer, 'auto' or 'full'") from None
-    if size < 1:
-        raise click.BadParameter(f"{value!r}: the batch size must be at least 1")
-    return size
 
 
 # Each option maps to the MLPRegressor parameter of the same meaning; an option not
@@ -82,21 +80,21 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--hidden",
-    type=click.IntRange(min=1),
+    type=UNITS,
     multiple=True,
     help="Units of a hidden layer; repeat for depth: --hidden 64 --hidden 64.",
 )
 @click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), help="Hidden activation.")
 @click.option("--solver", type=click.Choice(["sgd", "adam"]), help="Optimizer.")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Learning rate.")
-@click.option("--epochs", type=click.IntRange(min=1), help="Number of epochs (max_iter).")
+@click.option("--lr", type=POSITIVE, help="Learning rate.")
+@click.option("--epochs", type=EPOCHS, help="Number of epochs (max_iter).")
 @click.option(
     "--batch-size",
-    callback=_batch_size,
+    type=BatchSize(),
     metavar="N|auto|full",
     help="Rows per update: an integer, 'auto' or 'full' (full-batch gradient descent).",
 )
-@click.option("--alpha", type=click.FloatRange(min=0), help="L2 penalty.")
+@click.option("--alpha", type=NON_NEGATIVE, help="L2 penalty.")
 @click.option(
     "--loss",
     type=click.Choice(REGRESSION_LOSSES),
@@ -105,7 +103,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--ensemble",
-    type=click.IntRange(min=1),
+    type=count(1, MAX_MEMBERS),
     metavar="K",
     help="Train a deep ensemble of K networks from different random starts, together "
     "(default 1: one network); predict --interval then uses their spread.",
@@ -113,7 +111,9 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on.")
 @click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only).")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random source.")
+@click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Seed of every random source."
+)
 @click.option(
     "--early-stopping/--no-early-stopping",
     default=None,
@@ -121,7 +121,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--validation-fraction",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    type=FRACTION,
     help="Share of rows held out for the validation loss.",
 )
 @click.option(
@@ -132,7 +132,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--checkpoint-every",
-    type=click.IntRange(min=1),
+    type=EPOCHS,
     metavar="N",
     help="Save the checkpoint every N epochs (it is always saved on Ctrl-C).",
 )
@@ -143,10 +143,10 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--tol",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE,
     help="Stop when the loss has not fallen by this much for --n-iter-no-change epochs.",
 )
-@click.option("--n-iter-no-change", type=click.IntRange(min=1), help="Patience, in epochs.")
+@click.option("--n-iter-no-change", type=EPOCHS, help="Patience, in epochs.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
 @click.option(
     "--distributed",
@@ -174,14 +174,17 @@ def fit(
     """
     from gradfit.io.checkpoint import Checkpoint, load_checkpoint
 
-    check_output(out_path, what="model")
+    distributed = options.pop("distributed")
     checkpoint_path = checkpoint_path or beside(out_path, ".checkpoint.safetensors")
-    check_output(checkpoint_path, what="checkpoint")
-    if options.pop("distributed"):
+    outputs = _outputs(out_path, checkpoint_path, targets, plots=plots and not distributed)
+    check_paths({"data": data}, outputs)
+    _check_names(targets, features)
+    if distributed:
         from gradfit.cli.distributed import fit_distributed
 
         options |= {"checkpoint_every": checkpoint_every, "resume": resume}
         return fit_distributed(data, targets, features, out_path, checkpoint_path, options)
+    model = _estimator(options)
     table = read_table(data, min_rows=2, purpose="fit a model")
     chosen = _feature_columns(table, targets, features)
     try:
@@ -196,7 +199,6 @@ def fit(
     features = chosen
     Y = table.floats(targets, role="target")
 
-    model = _estimator(options)
     identity = run_identity(model.get_params(), features, targets, X, Y)
     state = None
     if resume:
@@ -218,18 +220,58 @@ def fit(
         try:
             model.fit(frame(X, features), y, callbacks=[bar, checkpoint], resume_from=state)
         except DivergenceError as exc:
-            raise _diverged(model, exc, out_path, targets) from None
+            raise _diverged(model, exc, outputs["diverged model"], out_path, targets) from None
         except KeyboardInterrupt:
             raise _interrupted(checkpoint, checkpoint_path) from None
 
-    _save(model, out_path, targets)
-    written = [out_path, write_history(model, beside(out_path, ".history.csv"))]
-    if plots:
-        written += plot(model, X, Y, features, targets, out_path)
+    # The model, its history and its figures replace the old ones together, or not at all.
+    with atomic_files() as files:
+        written = [
+            files.write(out_path, lambda path: _save(model, path, targets)),
+            files.write(outputs["history"], lambda path: write_history(model, path)),
+        ]
+        if plots:
+            written += plot(model, X, Y, features, targets, out_path, files.write)
     if checkpoint_every:
         written.append(checkpoint_path)
     click.echo(summary(model, table, features, targets))
     click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+def _outputs(
+    out_path: Path, checkpoint_path: Path, targets: tuple[str, ...], *, plots: bool
+) -> dict[str, Path]:
+    """Every file ``fit`` may write, by what it holds."""
+    outputs = {
+        "model": out_path,
+        "history": beside(out_path, ".history.csv"),
+        "checkpoint": checkpoint_path,
+        "diverged model": beside(out_path, ".diverged" + out_path.suffix),
+    }
+    if plots:
+        outputs["loss figure"] = beside(out_path, ".loss.png")
+        for target in targets:
+            suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
+            outputs[f"figure of {target}"] = beside(out_path, suffix)
+    return outputs
+
+
+def _check_names(targets: tuple[str, ...], features: tuple[str, ...]) -> None:
+    """Refuse a column named twice, among the targets, the features, or in both."""
+    for option, names in (("--target", targets), ("--features", features)):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise CommandError(
+                f"{option} names {', '.join(map(repr, repeated))} more than once; "
+                "name each column once",
+                Exit.USAGE,
+            )
+    both = sorted(set(features) & set(targets))
+    if both:
+        raise CommandError(
+            f"column(s) {', '.join(map(repr, both))} given as both feature and target",
+            Exit.USAGE,
+        )
 
 
 def _feature_columns(
@@ -237,12 +279,6 @@ def _feature_columns(
 ) -> tuple[str, ...]:
     table.require(targets, role="target")
     if features:
-        both = sorted(set(features) & set(targets))
-        if both:
-            raise CommandError(
-                f"column(s) {', '.join(map(repr, both))} given as both feature and target",
-                Exit.USAGE,
-            )
         return features
     rest = tuple(c for c in table.columns if c not in targets)
     if not rest:
@@ -252,6 +288,7 @@ def _feature_columns(
 
 def _estimator(options: dict[str, Any]) -> MLPRegressor:
     from gradfit.estimator import MLPRegressor
+    from gradfit.estimator._params import resolve
 
     if options["device"] is not None and options["backend"] != "torch":
         raise CommandError("--device needs --backend torch (numpy runs on the CPU)", Exit.USAGE)
@@ -260,7 +297,24 @@ def _estimator(options: dict[str, Any]) -> MLPRegressor:
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     if params.get("batch_size") == "full":
         params["batch_size"] = None
-    return MLPRegressor(**params)
+    model = MLPRegressor(**params)
+    try:
+        # The estimator's own checks, made now rather than after the data is read.
+        resolve(model.get_params())
+        if model.backend == "torch":
+            from gradfit.torch_backend import resolve_device
+
+            resolve_device(model.device)
+    except ValueError as exc:
+        raise CommandError(_as_options(str(exc)), Exit.USAGE) from None
+    return model
+
+
+def _as_options(message: str) -> str:
+    """The estimator's message, which starts with a parameter's name, in the command's
+    words: ``--lr must be …`` for ``learning_rate_init must be …``."""
+    name, _, rest = message.partition(" ")
+    return f"{CLI_NAMES.get(name, name)} {rest}"
 
 
 def _save(model: MLPRegressor, path: Path, targets: tuple[str, ...]) -> None:
@@ -270,15 +324,20 @@ def _save(model: MLPRegressor, path: Path, targets: tuple[str, ...]) -> None:
 
 
 def _diverged(
-    model: MLPRegressor, exc: DivergenceError, out_path: Path, targets: tuple[str, ...]
+    model: MLPRegressor,
+    exc: DivergenceError,
+    path: Path,
+    out_path: Path,
+    targets: tuple[str, ...],
 ) -> CommandError:
     message = " ".join(str(exc).split())
     if not hasattr(model, "net_") or not model.loss_curve_:
         return CommandError(f"{message} No model was written.", Exit.DIVERGED)
-    path = beside(out_path, ".diverged" + out_path.suffix)
+    replaced = " (replacing the one an earlier run left there)" if path.exists() else ""
     _save(model, path, targets)
     return CommandError(
-        f"{message} The last finite model was written to '{path}'; '{out_path}' is untouched.",
+        f"{message} The last finite model was written to '{path}'{replaced}; "
+        f"'{out_path}' is untouched.",
         Exit.DIVERGED,
     )
 

@@ -8,7 +8,7 @@ import click
 
 from gradfit import __version__
 from gradfit.cli.commands import demo, gradcheck, report
-from gradfit.cli.exits import EPILOG, as_command_error
+from gradfit.cli.exits import EPILOG, CommandError, Exit, as_command_error
 from gradfit.cli.fit import fit
 from gradfit.cli.predict import predict
 
@@ -19,6 +19,12 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # One line, as every other error, with where to read more.
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            raise CommandError(
+                f"{exc.format_message()} (see '{where} --help')", Exit.USAGE
+            ) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (Exception, KeyboardInterrupt) as exc:

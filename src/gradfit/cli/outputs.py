@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,13 +66,14 @@ def plot(
     features: tuple[str, ...],
     targets: tuple[str, ...],
     out_path: Path,
+    write: Callable[[Path, Callable[[Path], object]], Path],
 ) -> list[Path]:
     """Draw NAME.loss.png and, with one feature, NAME.fit.png per target; return the paths.
 
     A model with a spread (an ensemble, or a Gaussian head) draws its 90% interval as
-    a band around the fit.
-
-    Without matplotlib, warn and draw nothing: the model is already written.
+    a band around the fit. Each figure is drawn by ``write(path, draw)`` calling
+    ``draw(file)`` (see :meth:`gradfit.io.atomic.Staging.write`). Without matplotlib,
+    warn and draw nothing.
     """
     try:
         require("matplotlib", "plot")
@@ -81,9 +82,12 @@ def plot(
         return []
     from gradfit import plotting
 
-    written = [beside(out_path, ".loss.png")]
     title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
-    plotting.plot_loss(model.history_, title=title, path=written[0])
+    written = [
+        write(
+            beside(out_path, ".loss.png"), to_file(plotting.plot_loss, model.history_, title=title)
+        )
+    ]
     if len(features) == 1:
         grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 400)
         inputs = frame(grid[:, None], features)
@@ -93,17 +97,28 @@ def plot(
             band = [np.asarray(b).reshape(grid.size, -1) for b in model.predict_interval(inputs)]
         for j, target in enumerate(targets):
             suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
-            path = beside(out_path, suffix)
             title, observed = f"Fitted {target} against {features[0]}", (X[:, 0], Y[:, j])
+            labels = {"observed": observed, "title": title, "xlabel": features[0], "ylabel": target}
             if band is None:
-                plotting.plot_fit(grid, fitted[:, j], observed=observed, title=title,
-                                  xlabel=features[0], ylabel=target, path=path)  # fmt: skip
+                draw = to_file(plotting.plot_fit, grid, fitted[:, j], **labels)
             else:
-                plotting.plot_band(grid, fitted[:, j], band[0][:, j], band[1][:, j],
-                                   observed=observed, title=title, xlabel=features[0],
-                                   ylabel=target, path=path)  # fmt: skip
-            written.append(path)
+                draw = to_file(
+                    plotting.plot_band, grid, fitted[:, j], band[0][:, j], band[1][:, j], **labels
+                )
+            written.append(write(beside(out_path, suffix), draw))
     return written
+
+
+def to_file(draw: Callable[..., object], *args: Any, **kwargs: Any) -> Callable[[Path], object]:
+    """``draw(*args, **kwargs, path=file)`` as a function of ``file``."""
+    return lambda file: draw(*args, path=file, **kwargs)
+
+
+def listed(names: tuple[str, ...] | list[str], most: int = 5) -> str:
+    """``a, b, c`` — or, for a wide file, ``a, b, c, d, e, … (999 columns)``."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])}, … ({len(names)} columns)"
 
 
 def summary(
@@ -116,7 +131,7 @@ def summary(
         label += ", on standardised data"
     line = (
         f"trained {model.n_iter_} epochs on {table.n_rows} rows "
-        f"({', '.join(features)} -> {', '.join(targets)}): "
+        f"({listed(features)} -> {listed(targets)}): "
         f"final loss {model.loss_curve_[-1]:.6g}"
     )
     if history.val_loss:

@@ -9,7 +9,8 @@ import click
 import numpy as np
 
 from gradfit.cli.exits import EPILOG, CommandError, Exit
-from gradfit.cli.paths import check_output
+from gradfit.cli.options import FRACTION
+from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.errors import DataError, ModelFileError
 from gradfit.io.tabular import Table, read_table, write_array
@@ -27,7 +28,7 @@ from gradfit.io.tabular import Table, read_table, write_array
 )
 @click.option(
     "--interval",
-    type=float,
+    type=FRACTION,
     metavar="COVERAGE",
     help="Also write the central interval holding this share of the predictive "
     "distribution (e.g. 0.9): columns y, y_lower, y_upper per target y. Needs a model "
@@ -40,13 +41,7 @@ def predict(model_path: Path, data: Path, out_path: Path, interval: float | None
     """
     from gradfit.io.model import load
 
-    if interval is not None and not 0 < interval < 1:
-        raise CommandError(
-            f"--interval {interval:g}: give the interval's coverage, a number strictly "
-            "between 0 and 1 (0.9 for 90%)",
-            Exit.USAGE,
-        )
-    check_output(out_path, what="predictions")
+    check_paths({"model": model_path, "data": data}, {"predictions": out_path})
     model = load(model_path)
     if interval is not None and not _has_spread(model):
         raise CommandError(

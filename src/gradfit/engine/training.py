@@ -105,6 +105,12 @@ LOSS_LABELS = {
     "binary_cross_entropy": "binary cross-entropy",
 }
 
+EXPLOSION = 1e6
+"""A loss this many times the first epoch's counts as exploded, though finite."""
+
+EXPLOSION_EPOCHS = 3
+"""Epochs in a row of exploded loss that count as divergence."""
+
 
 def log_line(epoch: int, loss: float, loss_name: str) -> str:
     """The walk-through's log line, ``Epoch: 10  Loss: 94.4 (sum of squared errors)``."""
@@ -174,6 +180,8 @@ class Trainer:
         which divergence goes back to."""
         self._good = self.stepper.get_parameters()
         self._previous = self.stepper.get_parameters()
+        # While the loss is exploding: the epoch before it began, and its parameters.
+        self._sane: tuple[int, list[Array]] | None = None
 
     @property
     def full_batch(self) -> bool:
@@ -209,6 +217,7 @@ class Trainer:
 
     def _record(self, loss: float) -> None:
         h = self.history
+        self._check_explosion(loss)
         h.loss.append(loss)
         # Unless recorded, the parameters go into the copies of the epoch before last.
         params = self.stepper.get_parameters(
@@ -225,6 +234,40 @@ class Trainer:
         self.epoch += 1
         if self.log_every and self.epoch % self.log_every == 0:
             self.log(log_line(self.epoch, loss, h.loss_name))
+
+    def _check_explosion(self, loss: float) -> None:
+        """Divergence that stays finite: the loss above :data:`EXPLOSION` times the first
+        epoch's for :data:`EXPLOSION_EPOCHS` epochs in a row (an lr far too high, say).
+
+        Goes back to the parameters before the first of those epochs' predecessor —
+        the last ones whose loss is known to be sane — and raises.
+        """
+        h = self.history
+        first = h.loss[0] if h.loss else 0.0
+        if not (first > 0 and loss > EXPLOSION * first):
+            self._sane = None
+            return
+        if self._sane is None:
+            # The loss of this epoch was measured from _good on; _previous came before.
+            self._sane = (max(self.epoch - 1, 0), [p.copy() for p in self._previous])
+        epoch, params = self._sane
+        if self.epoch + 1 - epoch <= EXPLOSION_EPOCHS:
+            return
+        del h.loss[epoch:], h.val_loss[epoch:]
+        if h.parameters is not None:
+            del h.parameters[epoch + 1 :]
+        self.epoch = epoch
+        self.stepper.set_parameters(params)
+        self.keep_parameters()
+        kept = f"those after epoch {epoch}" if epoch else "the initial ones"
+        raise DivergenceError(
+            f"training diverged in epoch {epoch + 1}: from there the loss rose from "
+            f"{first:.3g} to {loss:.3g}, over {EXPLOSION:g} times its first value, for "
+            f"{EXPLOSION_EPOCHS} epochs in a row, finite but useless. The parameters from "
+            f"before it rose were kept ({kept}). Try a lower learning rate, or standardise "
+            "the inputs and targets.",
+            epoch=epoch,
+        )
 
     def _diverged(self, what: str, *, last_epoch_too: bool = False) -> None:
         if last_epoch_too and self.epoch > 0:

@@ -23,19 +23,29 @@ def validated(est: Any, X: Any, y: Any = "no_validation", *, dtype: Any, reset: 
     kw = {} if no_y else {"multi_output": True, "y_numeric": True}
     try:
         return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
+    except (TypeError, ValueError) as exc:
+        # TypeError: sparse input, or column names of mixed types.
+        raise DataError(" ".join(str(exc).split())) from None
 
 
-def fit_standardizer(A: Array) -> Standardizer:
+def fit_standardizer(A: Array, name: str = "X") -> Standardizer:
     """Column means and (population, ``ddof=0``) standard deviations of ``A: (n, k)``.
 
     scikit-learn's ``StandardScaler`` convention: one row is allowed, and a constant
-    column is only centred.
+    column is only centred. Raises :class:`DataError` for values whose squares
+    overflow (``|a| > ~1e154``), which no network could fit either.
     """
     A = np.asarray(A, dtype=np.float64)
-    sd = A.std(axis=0)
-    return Standardizer(center=A.mean(axis=0), scale=np.where(sd > 0, sd, 1.0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        center, sd = A.mean(axis=0), A.std(axis=0)
+    if not (np.isfinite(center).all() and np.isfinite(sd).all()):
+        j = int(np.flatnonzero(~(np.isfinite(center) & np.isfinite(sd)))[0])
+        raise DataError(
+            f"{name} column {j} holds values too large to standardise (largest magnitude "
+            f"{np.abs(A[:, j]).max():.3g}): their squares overflow float64; rescale the "
+            "column (divide it by a power of ten) before training"
+        )
+    return Standardizer(center=center, scale=np.where(sd > 0, sd, 1.0))
 
 
 def split_validation(

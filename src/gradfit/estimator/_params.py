@@ -104,6 +104,28 @@ def resolve(p: dict[str, Any]) -> Settings:
     )
 
 
+def check_continuable(spec: dict[str, Any], solver: str | None, s: Settings) -> None:
+    """Raise ``ValueError`` unless a fitted network ``spec`` (:attr:`MLP.spec`), trained
+    by ``solver``, is the one the settings ``s`` describe, so that ``warm_start`` or
+    ``partial_fit`` may continue it; after ``set_params`` it may not be."""
+    now = {
+        "hidden_layer_sizes": (list(spec["sizes"][1:-1]), list(s.hidden)),
+        "activation": (spec["activation"], s.activation),
+        "dtype": (spec["dtype"], s.dtype.name),
+        "solver": (solver, s.solver),
+    }
+    changed = [
+        f"{name} is {new!r} but the fitted network has {old!r}"
+        for name, (old, new) in now.items()
+        if old is not None and old != new
+    ]
+    if changed:
+        raise ValueError(
+            f"cannot continue the fitted network: {'; '.join(changed)}. Set "
+            "warm_start=False (or call fit) to train a new network with these parameters"
+        )
+
+
 def batch_rows(batch_size: int | str | None, n_samples: int) -> int:
     """Rows per update: ``"auto"`` is ``min(200, n)``, ``None`` the full batch."""
     if batch_size is None:

@@ -21,7 +21,13 @@ from gradfit.estimator import _state
 from gradfit.estimator._data import fit_standardizer, split_validation, validated
 from gradfit.estimator._early_stopping import EarlyStopping
 from gradfit.estimator._fitting import EstimatorTrainer, layers_from, make_stepper
-from gradfit.estimator._params import Settings, batch_rows, optimizer_hyper, resolve
+from gradfit.estimator._params import (
+    Settings,
+    batch_rows,
+    check_continuable,
+    optimizer_hyper,
+    resolve,
+)
 from gradfit.validation import as_2d_float
 
 
@@ -253,6 +259,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                     f"y has {Y.shape[1]} column(s) but the estimator was fitted with "
                     f"{self.n_outputs_}; pass the same outputs, or refit without warm_start"
                 )
+            check_continuable(self.net_.spec, getattr(self, "_fitted_solver", None), s)
             net, history = self.net_, self.history_
         else:
             self._start(X, Y, s)
@@ -275,6 +282,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         )  # fmt: skip
         if incremental and self._optimizer_state is not None:
             stepper.load_optimizer_state(self._optimizer_state)
+        self._fitted_solver = s.solver
         stopping = None
         if not partial:
             monitor = "val_loss" if self.early_stopping else "loss"
@@ -323,8 +331,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             seed = seed.randint(np.iinfo(np.int32).max)
         self._rng = np.random.default_rng(seed)
         self.n_outputs_ = Y.shape[1]
-        self.x_scaler_ = fit_standardizer(X) if self.standardize else None
-        self.y_scaler_ = fit_standardizer(Y) if self.standardize else None
+        self.x_scaler_ = fit_standardizer(X, "X") if self.standardize else None
+        self.y_scaler_ = fit_standardizer(Y, "y") if self.standardize else None
         self._optimizer_state: dict[str, Any] | None = None
 
     def _new_network(self, s: Settings) -> MLP:

@@ -1,11 +1,16 @@
-"""Atomic file writes: a reader sees the old file or the new one, never a partial one."""
+"""Atomic file writes: a reader sees the old file or the new one, never a partial one.
+
+:func:`atomic_write` replaces one file; :func:`atomic_files` replaces several
+together: all of them once every one is written, or none. An error names the file
+asked for, never the temporary file beside it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,20 +24,83 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
     If the block raises, the temporary file is removed and ``path`` is untouched.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+    with _naming(target):
+        fd, tmp = _temporary(target)
     try:
-        # mkstemp makes the file 0600; give it the mode a plain open() would have.
-        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, mode) as f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+            with _naming(target):
+                f.flush()
+                os.fsync(f.fileno())
+        with _naming(target):
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_dir(target.parent)
+
+
+class Staging:
+    """The files of one :func:`atomic_files` block, each written to a temporary file."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[str, Path]] = []
+
+    def write(self, path: str | os.PathLike[str], writer: Callable[[Path], object]) -> Path:
+        """Call ``writer(tmp)`` to write what goes to ``path``; return ``path``.
+
+        ``tmp`` lies beside ``path`` and ends in the same suffix (which plotting
+        libraries read the format from). An :class:`OSError` names ``path``.
+        """
+        target = Path(path)
+        with _naming(target):
+            fd, tmp = _temporary(target, suffix=f".tmp{target.suffix}")
+            os.close(fd)
+        self.staged.append((tmp, target))
+        with _naming(target):
+            writer(Path(tmp))
+        return target
+
+
+@contextlib.contextmanager
+def atomic_files() -> Iterator[Staging]:
+    """Write several files all or none: ``staging.write(path, writer)`` for each.
+
+    When the block ends without an error, every temporary file is moved over its
+    path; when it raises, they are removed and no path is touched.
+    """
+    staging = Staging()
+    try:
+        yield staging
+        for tmp, target in staging.staged:
+            with _naming(target):
+                os.replace(tmp, target)
+    finally:
+        for tmp, _ in staging.staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    for folder in {target.parent for _, target in staging.staged}:
+        _fsync_dir(folder)
+
+
+def _temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=suffix)
+    # mkstemp makes the file 0600; give it the mode a plain open() would have.
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
+@contextlib.contextmanager
+def _naming(target: Path) -> Iterator[None]:
+    """Raise an ``OSError`` about a temporary file beside ``target`` as one about ``target``."""
+    try:
+        yield
+    except OSError as exc:
+        temporary = os.path.basename(str(exc.filename or "")).startswith(f".{target.name}.")
+        if exc.filename is None or not temporary:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
 
 
 def _umask() -> int:

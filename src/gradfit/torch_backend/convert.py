@@ -31,15 +31,28 @@ def resolve_device(device: Any = None) -> torch.device:
 
     Raises
     ------
+    ValueError
+        When ``device`` names no device, or one other than a CPU or CUDA GPU (``"meta"``).
     MissingDependencyError
         When CUDA is asked for but this PyTorch cannot use a GPU.
     """
-    dev = torch.device("cpu" if device is None else device)
+    try:
+        dev = torch.device("cpu" if device is None else device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{device!r} is not a torch device such as 'cpu' or 'cuda'") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device {str(dev)!r} cannot train here: gradfit trains on 'cpu' or 'cuda'"
+        )
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise MissingDependencyError(
             f"device {str(dev)!r} was asked for, but this PyTorch ({torch.__version__}) "
             "sees no CUDA GPU; use device='cpu', or install a CUDA build of PyTorch "
             "on a machine with an NVIDIA GPU"
+        )
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device {str(dev)!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)"
         )
     return dev
 

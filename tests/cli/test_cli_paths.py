@@ -1,0 +1,223 @@
+"""Every input and output path of a run, checked together before any work (issue 13,
+groups 1, 12, 13, 14): no input or good output is ever overwritten."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+
+from gradfit.cli.exits import Exit
+
+GOOD = b"a good file the user wants to keep"
+
+
+def without_warnings(stderr: str) -> str:
+    return "".join(
+        line for line in stderr.splitlines(True) if not line.startswith("gradfit: warning:")
+    )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+@pytest.fixture
+def model(invoke: Invoke, sine_csv: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "m.safetensors"
+    assert invoke("fit", sine_csv, "--target", "y", "--out", out, "--epochs", 3, "--no-plots")
+    return out
+
+
+def test_fit_refuses_to_write_the_model_over_its_data(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    before = snapshot(tmp_path)
+    result = invoke("fit", sine_csv, "--target", "y", "--out", sine_csv)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the model to '{sine_csv}': it is the data file '{sine_csv}'",
+        "choose another path",
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_fit_refuses_a_checkpoint_over_its_data(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    before = snapshot(tmp_path)
+    result = invoke(
+        "fit", sine_csv, "--target", "y", "--out", tmp_path / "m.safetensors",
+        "--checkpoint", sine_csv, "--checkpoint-every", 1,
+    )  # fmt: skip
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "cannot write the checkpoint to", "it is the data file")
+    assert snapshot(tmp_path) == before
+
+
+def test_fit_refuses_a_checkpoint_that_is_its_model(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", "--out", out, "--checkpoint", out)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "cannot write the checkpoint to", "it is the model file")
+
+
+@pytest.mark.parametrize("how", ["symlink", "hardlink", "dotted"])
+def test_the_same_file_by_another_name_is_the_same_file(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path, how: str
+) -> None:
+    other = tmp_path / "other.csv"
+    if how == "symlink":
+        other.symlink_to(sine_csv)
+        data, out = other, sine_csv
+    elif how == "hardlink":
+        os.link(sine_csv, other)
+        data, out = sine_csv, other
+    else:
+        data, out = sine_csv, tmp_path / "." / ".." / tmp_path.name / sine_csv.name
+    before = snapshot(tmp_path)
+    result = invoke("fit", data, "--target", "y", "--out", out)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "it is the data file")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("which", ["data", "model"])
+def test_predict_refuses_to_write_over_an_input(
+    invoke: Invoke, sine_csv: Path, model: Path, which: str
+) -> None:
+    target = {"data": sine_csv, "model": model}[which]
+    before = snapshot(model.parent)
+    result = invoke("predict", model, sine_csv, "--out", target)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr, f"cannot write the predictions to '{target}': it is the {which} file"
+    )
+    assert snapshot(model.parent) == before
+
+
+def test_an_output_that_is_a_symbolic_link_is_refused(
+    invoke: Invoke, sine_csv: Path, model: Path, tmp_path: Path
+) -> None:
+    kept = tmp_path / "kept.csv"
+    kept.write_bytes(GOOD)
+    link = tmp_path / "p.csv"
+    link.symlink_to(kept)
+    result = invoke("predict", model, sine_csv, "--out", link)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "it is a symbolic link (to", "give the path of the file")
+    assert link.is_symlink() and kept.read_bytes() == GOOD
+
+
+def test_an_output_that_is_a_device_is_refused(invoke: Invoke, sine_csv: Path, model: Path) -> None:
+    result = invoke("predict", model, sine_csv, "--out", "/dev/null")
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "'/dev/null': it is not a regular file")
+
+
+def test_an_unwritable_folder_is_found_before_training(
+    invoke: Invoke, sine_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradfit.estimator import MLPRegressor
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(MLPRegressor, "fit", no_training)
+    # /sys refuses new files even to root, where a chmod-ed folder would not.
+    result = invoke("fit", sine_csv, "--target", "y", "--out", "/sys/m.safetensors")
+    assert result.exit_code == Exit.FAILURE
+    assert_one_line_error(
+        result.stderr,
+        "cannot write the model to '/sys/m.safetensors': the folder '/sys' is not writable",
+    )
+    assert ".tmp" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder")
+def test_a_read_only_folder_is_found_before_training(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    result = invoke("fit", sine_csv, "--target", "y", "--out", folder / "m.safetensors")
+    assert result.exit_code == Exit.FAILURE
+    assert_one_line_error(result.stderr, f"the folder '{folder}' is not writable")
+
+
+def test_a_figure_path_that_is_a_folder_leaves_the_old_model(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.safetensors"
+    out.write_bytes(GOOD)
+    (tmp_path / "m.loss.png").mkdir()
+    result = invoke("fit", sine_csv, "--target", "y", "--out", out, "--epochs", 3)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, f"cannot write the loss figure to '{tmp_path}/m.loss.png'")
+    assert out.read_bytes() == GOOD
+
+
+def test_a_figure_that_fails_to_draw_writes_nothing(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradfit import plotting
+
+    def disk_full(*args: object, path: Path, **kwargs: object) -> None:
+        Path(path).write_bytes(b"half a")
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(plotting, "plot_fit", disk_full)
+    out = tmp_path / "m.safetensors"
+    out.write_bytes(GOOD)
+    result = invoke("fit", sine_csv, "--target", "y", "--out", out, "--epochs", 3)
+    assert result.exit_code == Exit.FAILURE
+    assert_one_line_error(
+        without_warnings(result.stderr), "No space left on device", f"'{tmp_path}/m.fit.png'"
+    )
+    # All or nothing: the old model stays, no new history, no figure, no temporary file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors", "sine.csv"]
+    assert out.read_bytes() == GOOD
+
+
+def test_an_existing_diverged_file_is_named_when_replaced(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.safetensors"
+    args = ["fit", sine_csv, "--target", "y", "--out", out, "--lr", 1, "--solver", "sgd"]
+    first = invoke(*args, "--no-plots")
+    assert first.exit_code == Exit.DIVERGED, first.output
+    assert_one_line_error(first.stderr, "written to", "m.diverged.safetensors'; ")
+    second = invoke(*args, "--no-plots")
+    assert second.exit_code == Exit.DIVERGED
+    assert_one_line_error(second.stderr, "m.diverged.safetensors' (replacing the one an earlier")
+    assert not out.exists()
+
+
+def test_a_finite_explosion_exits_as_divergence(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    """Issue 13, group 4: 1.5 → 6e24 → 5e12 with exit 0 and a constant prediction."""
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", "--lr", "1e6", "--epochs", 50, "--out", out)
+    assert result.exit_code == Exit.DIVERGED
+    assert_one_line_error(result.stderr, "over 1e+06 times its first value", "No model was written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sine.csv"]
+
+
+def test_a_wide_file_is_summarised_in_one_short_line(invoke: Invoke, tmp_path: Path) -> None:
+    data = tmp_path / "wide.csv"
+    names = [f"c{j}" for j in range(999)]
+    rows = [",".join(str((i * 7 + j) % 11) for j in range(1000)) for i in range(5)]
+    data.write_text(",".join([*names, "y"]) + "\n" + "\n".join(rows) + "\n")
+    result = invoke(
+        "fit", data, "--target", "y", "--out", tmp_path / "m.safetensors", "--epochs", 2,
+        "--no-plots", "--hidden", 4,
+    )  # fmt: skip
+    assert result.exit_code == Exit.OK, result.output
+    assert "(c0, c1, c2, c3, c4, … (999 columns) -> y)" in result.stdout
+    assert "c998" not in result.stdout

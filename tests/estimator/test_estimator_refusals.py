@@ -1,0 +1,90 @@
+"""The estimator refuses what it cannot do honestly (issue 13, groups 5, 7 and 19)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradfit.errors import DataError
+from gradfit.estimator import MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def data(n: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 2))
+    return X, X @ np.array([1.0, -2.0]) + 0.1 * rng.normal(size=n)
+
+
+def fitted(**params: object) -> MLPRegressor:
+    X, y = data()
+    base = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0, "warm_start": True}
+    return MLPRegressor(**(base | params)).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"hidden_layer_sizes": (8,)}, "hidden_layer_sizes is [8] but the fitted network has [4]"),
+        ({"activation": "tanh"}, "activation is 'tanh' but the fitted network has 'relu'"),
+        ({"dtype": "float32"}, "dtype is 'float32' but the fitted network has 'float64'"),
+        ({"solver": "sgd"}, "solver is 'sgd' but the fitted network has 'adam'"),
+    ],
+)
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_warm_start_refuses_a_network_its_parameters_no_longer_describe(
+    change: dict[str, object], fragment: str, how: str
+) -> None:
+    model = fitted()
+    before = [W.copy() for W in model.coefs_]
+    model.set_params(**change)
+    with pytest.raises(ValueError, match="cannot continue the fitted network") as info:
+        getattr(model, how)(*data())
+    assert fragment in str(info.value) and "warm_start=False" in str(info.value)
+    for W, kept in zip(model.coefs_, before, strict=True):
+        np.testing.assert_array_equal(W, kept)
+
+
+def test_without_warm_start_a_changed_network_is_simply_rebuilt() -> None:
+    model = fitted(warm_start=False)
+    model.set_params(hidden_layer_sizes=(8,), activation="tanh")
+    model.fit(*data())
+    assert model.net_.spec["sizes"] == [2, 8, 1] and model.net_.spec["activation"] == "tanh"
+
+
+def test_warm_start_continues_when_only_epochs_and_rate_change() -> None:
+    model = fitted()
+    model.set_params(max_iter=2, learning_rate_init=0.01, backend="numpy")
+    model.fit(*data())
+    assert model.n_iter_ == 5
+
+
+@pytest.mark.parametrize(("column", "scale"), [("X", 1e160), ("y", 1e300)])
+def test_values_whose_squares_overflow_are_refused_before_training(
+    column: str, scale: float
+) -> None:
+    X, y = data()
+    if column == "X":
+        X = X * scale
+    else:
+        y = y * scale
+    model = MLPRegressor(max_iter=2)
+    with pytest.raises(DataError, match=f"{column} column 0 holds values too large to standardise"):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
+
+
+def test_sparse_input_is_a_data_error() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y = data()
+    with pytest.raises(DataError, match="Sparse data was passed"):
+        MLPRegressor(max_iter=2).fit(scipy_sparse.csr_matrix(X), y)
+
+
+def test_column_names_of_mixed_types_are_a_data_error() -> None:
+    pd = pytest.importorskip("pandas")
+    X, y = data()
+    frame = pd.DataFrame(X, columns=["a", 0])
+    with pytest.raises(DataError, match="Feature names are only supported if all input"):
+        MLPRegressor(max_iter=2).fit(frame, y)
