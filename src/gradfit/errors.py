@@ -14,6 +14,13 @@ class DataError(GradfitError, ValueError):
     """Input data that cannot be trained on: wrong shape, non-numeric, NaN/inf, empty."""
 
 
+class DataTypeError(DataError, TypeError):
+    """Input of a kind that cannot be data: sparse matrices, objects, mixed column names.
+
+    Also a ``TypeError``, as scikit-learn raises for such input.
+    """
+
+
 class ModelFileError(GradfitError, ValueError):
     """A model or checkpoint file that is missing, corrupt, or not a gradfit model."""
 

@@ -119,7 +119,7 @@ def test_divergence_keeps_the_good_model_and_writes_the_last_finite_one(
 ) -> None:
     good = model.read_bytes()
     result = invoke(
-        "fit", sine_csv, "--target", "y", "--solver", "sgd", "--lr", 50, "--epochs", 100,
+        "fit", sine_csv, "--target", "y", "--solver", "sgd", "--lr", 1, "--epochs", 100,
         "--no-plots", "--out", model,
     )  # fmt: skip
     diverged = model.with_name("model.diverged.safetensors")

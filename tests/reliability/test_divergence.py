@@ -154,3 +154,36 @@ def test_a_loss_that_recovers_within_the_patience_is_not_divergence(spike: int) 
     # to the initial parameters (taken before any step, calls == 0).
     assert info.value.epoch == 0 and trainer.history.loss == [] and trainer.epoch == 0
     assert stepper.restored == 0.0
+
+
+def test_a_non_finite_loss_before_any_explosion_keeps_the_last_finite_epoch() -> None:
+    class Fails:
+        """A stepper whose loss is 1, 2, 3 and then NaN; parameters count the steps."""
+
+        from gradfit.engine.losses import MSE as loss
+
+        n_samples = 1
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def step(self, rows: Any) -> float:
+            self.calls += 1
+            return float(self.calls) if self.calls < 4 else float("nan")
+
+        def get_parameters(self, out: Any = None) -> list[np.ndarray]:
+            return [np.full(1, float(self.calls))]
+
+        def parameters_finite(self) -> bool:
+            return True
+
+        def set_parameters(self, params: Any) -> None:
+            self.restored = params[0].item()
+
+    stepper = Fails()
+    trainer = Trainer(stepper, rng=np.random.default_rng(0))  # type: ignore[arg-type]
+    with pytest.raises(DivergenceError, match="the loss after its update became NaN") as info:
+        trainer.fit(10)
+    # The NaN is the loss at the parameters epoch 3 made: back to those of epoch 2.
+    assert info.value.epoch == 2 and trainer.history.loss == [1.0, 2.0]
+    assert stepper.restored == 2.0

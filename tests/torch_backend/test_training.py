@@ -126,7 +126,8 @@ def test_divergence_keeps_the_last_finite_parameters() -> None:
     with pytest.raises(DivergenceError) as caught:
         train(net, x * 1e3, y, optimizer="sgd", lr=10.0, epochs=500, loss="sse")
     assert all(np.isfinite(p).all() for p in net.parameters())
-    assert caught.value.epoch > 0
+    # Caught while the loss explodes, finite (issue 13): possibly before any epoch is kept.
+    assert caught.value.epoch >= 0
 
 
 @pytest.mark.parametrize(

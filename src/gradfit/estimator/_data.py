@@ -9,7 +9,7 @@ from sklearn.utils.validation import validate_data
 
 from gradfit.datasets import Standardizer
 from gradfit.engine.types import Array
-from gradfit.errors import DataError
+from gradfit.errors import DataError, DataTypeError
 
 
 def validated(est: Any, X: Any, y: Any = "no_validation", *, dtype: Any, reset: bool) -> Any:
@@ -23,9 +23,11 @@ def validated(est: Any, X: Any, y: Any = "no_validation", *, dtype: Any, reset: 
     kw = {} if no_y else {"multi_output": True, "y_numeric": True}
     try:
         return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
-    except (TypeError, ValueError) as exc:
-        # TypeError: sparse input, or column names of mixed types.
-        raise DataError(" ".join(str(exc).split())) from None
+    except TypeError as exc:
+        # Sparse input, objects, or column names of mixed types.
+        raise DataTypeError(" ".join(str(exc).split())) from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
 
 def fit_standardizer(A: Array, name: str = "X") -> Standardizer:
