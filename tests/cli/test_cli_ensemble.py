@@ -89,7 +89,7 @@ def test_interval_outside_zero_one_is_a_usage_error(
     out = sine_csv.parent / "p.csv"
     result = invoke("predict", ensemble_model, sine_csv, "--interval", bad, "--out", out)
     assert result.exit_code == Exit.USAGE
-    assert_one_line_error(result.stderr, "--interval", f"{bad} is not in the range 0<x<1")
+    assert_one_line_error(result.stderr, "--interval", "is not in the range 0<x<1")
     assert not out.exists()
 
 
