@@ -33,6 +33,7 @@ test: lint typecheck pytest
 
 bench: $(BIN)/activate-gradfit
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/realdata.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

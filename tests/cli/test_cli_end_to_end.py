@@ -78,7 +78,9 @@ def test_fit_then_predict_reproduces_the_python_api(tmp_path: Path) -> None:
     options += ["--lr", 0.01, "--batch-size", 16, "--seed", 7]
     fitted = run_gradfit("fit", data, "--target", "y", *options, "--out", model_path)
     assert fitted.returncode == 0, fitted.stderr
-    assert "trained 40 epochs on 60 rows (x1, x2 -> y)" in fitted.stdout
+    assert fitted.stdout.startswith(
+        "MLP 2 → 8 → 8 → 1 (tanh, 105 parameters): x1, x2 -> y\ntrained 40 epochs on 60 rows\n"
+    )
     predicted = run_gradfit("predict", model_path, data, "--out", tmp_path / "pred.csv")
     assert predicted.returncode == 0, predicted.stderr
 
@@ -96,7 +98,7 @@ def test_fit_then_predict_reproduces_the_python_api(tmp_path: Path) -> None:
     assert_allclose(predictions[:, 0], model.predict(X), rtol=1e-12, atol=0)
 
     header, history = read_columns(tmp_path / "model.history.csv")
-    assert header == ["epoch", "loss", "val_loss"]
+    assert header == ["epoch", "loss", "val_loss", "restored"]
     assert_array_equal(history[:, 0], np.arange(1, 41))
     assert_allclose(history[:, 1], model.loss_curve_, rtol=1e-12)
     assert np.isnan(history[:, 2]).all(), "no validation split: val_loss cells are empty"

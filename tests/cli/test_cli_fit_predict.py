@@ -34,8 +34,12 @@ def test_fit_writes_model_history_and_figures(invoke: Invoke, sine_csv: Path) ->
     assert result.stdout.splitlines()[-1] == "wrote " + ", ".join(
         str(out.parent / n) for n in names
     )
-    assert "trained 12 epochs on 40 rows (x -> y)" in result.stdout
-    assert "mean squared error, on standardised data" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "MLP 1 → 8 → 1 (relu, 25 parameters): x -> y"
+    assert lines[1] == "trained 12 epochs on 40 rows"
+    assert lines[2] == "reached --epochs 12 (too few rows to hold out 30 for early stopping)"
+    assert lines[3].split() == ["target", "data", "rows", "R²", "RMSE", "MAE"]
+    assert lines[4].split()[:3] == ["y", "training", "40"]
     history = pd.read_csv(out.parent / "sine.history.csv")
     loaded = gradfit.load(out)
     assert_array_equal(history["epoch"], np.arange(1, 13))

@@ -202,7 +202,19 @@ def test_export_and_import_state_round_trip(data):
     assert list(est.feature_names_in_) == ["a", "b", "c"]
     meta, arrays = est._export_state()
     meta = json.loads(json.dumps(meta))  # must survive JSON
-    assert sorted(arrays) == ["W1", "W2", "b1", "b2", "x_center", "x_scale", "y_center", "y_scale"]
+    expected = [
+        "W1",
+        "W2",
+        "b1",
+        "b2",
+        "x_center",
+        "x_max",
+        "x_min",
+        "x_scale",
+        "y_center",
+        "y_scale",
+    ]
+    assert sorted(arrays) == expected
     back = MLPRegressor._import_state(meta, arrays)
     assert_array_equal(back.predict(frame), est.predict(frame))
     assert back.get_params() == est.get_params()

@@ -17,6 +17,7 @@ import click
 from gradfit.cli.exits import CommandError, Exit
 from gradfit.cli.paths import beside
 from gradfit.cli.progress import EpochBar
+from gradfit.defaults import AUTO_BATCH, DEFAULTS
 
 # fit's options that need the whole data set in memory, or the estimator.
 UNSUPPORTED = ("alpha", "early_stopping", "validation_fraction", "tol", "n_iter_no_change")
@@ -41,27 +42,27 @@ def fit_distributed(
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise CommandError(f"--distributed does not take {flags}", Exit.USAGE)
     source = open_rows(data, target=targets, features=features or None)
-    batch = options["batch_size"]
-    if batch in (None, "auto"):
-        batch = min(200, source.n_rows)
-    solver = options["solver"] or "adam"
-    hyper: dict[str, Any] = {"lr": options["lr"] or 0.003}
+    batch: int | str | None = options["batch_size"] or DEFAULTS.batch_size
+    if batch == "auto":
+        batch = min(AUTO_BATCH, source.n_rows)
+    solver = options["solver"] or DEFAULTS.solver
+    hyper: dict[str, Any] = {"lr": options["lr"] or DEFAULTS.learning_rate_init}
     if solver == "sgd":
         hyper |= {"momentum": 0.9, "nesterov": True}
-    epochs = options["epochs"] or 500
+    epochs = options["epochs"] or DEFAULTS.max_iter
     lead = int(os.environ.get("RANK", "0")) == 0
     history_path = beside(out_path, ".history.csv")
     with EpochBar(epochs, enabled=None if lead else False) as bar:
         _, history = fit(
             source,
-            hidden=options["hidden"] or (100,),
-            activation=options["activation"] or "relu",
-            dtype=options["dtype"] or "float64",
+            hidden=options["hidden"] or DEFAULTS.hidden_layer_sizes,
+            activation=options["activation"] or DEFAULTS.activation,
+            dtype=options["dtype"] or DEFAULTS.dtype,
             optimizer=solver,
             epochs=epochs,
-            batch_size=None if batch == "full" else batch,
+            batch_size=None if batch in (None, "full") else int(batch),
             seed=options["seed"],
-            loss=options["loss"] or "mse",
+            loss=options["loss"] or DEFAULTS.loss,
             device=options["device"],
             checkpoint=checkpoint_path,
             checkpoint_every=options["checkpoint_every"] or 2**62,

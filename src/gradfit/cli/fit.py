@@ -24,6 +24,7 @@ from gradfit.cli.outputs import frame, plot, summary, warnings_as_lines, write_h
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import check_same_run, run_identity
+from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.errors import DataError, DivergenceError
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 
 # Each option maps to the MLPRegressor parameter of the same meaning; an option not
-# given is not passed, so the estimator's own default applies.
+# given is not passed, so the estimator's own default applies (gradfit.defaults, which
+# the help texts quote).
 ESTIMATOR_OPTIONS = {
     "hidden": "hidden_layer_sizes",
     "activation": "activation",
@@ -82,19 +84,37 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
     "--hidden",
     type=UNITS,
     multiple=True,
-    help="Units of a hidden layer; repeat for depth: --hidden 64 --hidden 64.",
+    help="Units of a hidden layer; repeat for depth: --hidden 64 --hidden 64 "
+    f"(default: {' '.join(map(str, DEFAULTS.hidden_layer_sizes))}).",
 )
-@click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), help="Hidden activation.")
-@click.option("--solver", type=click.Choice(["sgd", "adam"]), help="Optimizer.")
-@click.option("--lr", type=POSITIVE, help="Learning rate.")
-@click.option("--epochs", type=EPOCHS, help="Number of epochs (max_iter).")
+@click.option(
+    "--activation",
+    type=click.Choice(sorted(ACTIVATIONS)),
+    help=f"Hidden activation (default: {DEFAULTS.activation}).",
+)
+@click.option(
+    "--solver", type=click.Choice(["sgd", "adam"]), help=f"Optimizer (default: {DEFAULTS.solver})."
+)
+@click.option(
+    "--lr",
+    type=POSITIVE,
+    help=f"Learning rate (default: {DEFAULTS.learning_rate_init:g}).",
+)
+@click.option(
+    "--epochs",
+    type=EPOCHS,
+    help=f"Most epochs (max_iter; default: {DEFAULTS.max_iter}).",
+)
 @click.option(
     "--batch-size",
     type=BatchSize(),
     metavar="N|auto|full",
-    help="Rows per update: an integer, 'auto' or 'full' (full-batch gradient descent).",
+    help="Rows per update: an integer, 'auto' (min(200, rows)) or 'full' (full-batch gradient "
+    f"descent); default: {DEFAULTS.batch_size}.",
 )
-@click.option("--alpha", type=NON_NEGATIVE, help="L2 penalty.")
+@click.option(
+    "--alpha", type=NON_NEGATIVE, help=f"L2 penalty (default: {DEFAULTS.alpha:g})."
+)
 @click.option(
     "--loss",
     type=click.Choice(REGRESSION_LOSSES),
@@ -117,12 +137,14 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 @click.option(
     "--early-stopping/--no-early-stopping",
     default=None,
-    help="Stop when the validation loss stops improving.",
+    help="Hold out a validation split, stop when its loss stops improving and keep the best "
+    f"epoch; default: on from {MIN_VALIDATION_ROWS / HOLD_OUT:.0f} rows, off below.",
 )
 @click.option(
     "--validation-fraction",
     type=FRACTION,
-    help="Share of rows held out for the validation loss.",
+    help=f"Share of rows held out for the validation loss (default: {HOLD_OUT:g} when "
+    "stopping early, else none).",
 )
 @click.option(
     "--checkpoint",
@@ -144,9 +166,14 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 @click.option(
     "--tol",
     type=NON_NEGATIVE,
-    help="Stop when the loss has not fallen by this much for --n-iter-no-change epochs.",
+    help="Stop when the loss has not fallen by this much for --n-iter-no-change epochs "
+    f"(default: {DEFAULTS.tol:g}).",
 )
-@click.option("--n-iter-no-change", type=EPOCHS, help="Patience, in epochs.")
+@click.option(
+    "--n-iter-no-change",
+    type=EPOCHS,
+    help=f"Patience, in epochs (default: {DEFAULTS.n_iter_no_change}).",
+)
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
 @click.option(
     "--distributed",
@@ -234,7 +261,7 @@ def fit(
             written += plot(model, X, Y, features, targets, out_path, files.write)
     if checkpoint_every:
         written.append(checkpoint_path)
-    click.echo(summary(model, table, features, targets))
+    click.echo(summary(model, X, Y, features, targets))
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 

@@ -8,6 +8,7 @@ import click
 
 from gradfit import __version__
 from gradfit.cli.commands import demo, gradcheck, report
+from gradfit.cli.evaluate import evaluate
 from gradfit.cli.exits import EPILOG, CommandError, Exit, as_command_error
 from gradfit.cli.fit import fit
 from gradfit.cli.predict import predict
@@ -42,7 +43,7 @@ def cli() -> None:
     """Fit functions with neural networks: a NumPy engine and PyTorch, side by side."""
 
 
-for command in (fit, predict, demo, gradcheck, report):
+for command in (fit, predict, evaluate, demo, gradcheck, report):
     cli.add_command(command)
 
 

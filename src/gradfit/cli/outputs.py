@@ -13,10 +13,12 @@ import click
 import numpy as np
 
 from gradfit.cli.paths import beside
+from gradfit.cli.scores import score, table
+from gradfit.defaults import MIN_VALIDATION_ROWS
 from gradfit.engine.training import LOSS_LABELS
 from gradfit.engine.types import Array
 from gradfit.errors import MissingDependencyError, require
-from gradfit.io.tabular import Table, write_csv
+from gradfit.io.tabular import write_csv
 
 if TYPE_CHECKING:
     from gradfit.estimator import MLPRegressor
@@ -52,10 +54,17 @@ def warnings_as_lines(options: dict[str, str]) -> Iterator[None]:
 
 
 def write_history(model: MLPRegressor, path: Path) -> Path:
-    """The loss per epoch as CSV ``epoch, loss, val_loss`` (empty cells without validation)."""
-    loss, val = model.loss_curve_, model.validation_loss_curve_
-    rows = ([i + 1, v, val[i] if i < len(val) else None] for i, v in enumerate(loss))
-    write_csv(path, ["epoch", "loss", "val_loss"], rows)
+    """The loss per epoch as CSV ``epoch, loss, val_loss, restored``.
+
+    ``val_loss`` is empty without a validation split; ``restored`` is 1 on the epoch
+    whose parameters early stopping kept (the model's), empty elsewhere.
+    """
+    loss, val, best = model.loss_curve_, model.validation_loss_curve_, model.best_epoch_
+    rows = (
+        [i + 1, v, val[i] if i < len(val) else None, 1 if i + 1 == best else None]
+        for i, v in enumerate(loss)
+    )
+    write_csv(path, ["epoch", "loss", "val_loss", "restored"], rows)
     return path
 
 
@@ -83,11 +92,10 @@ def plot(
     from gradfit import plotting
 
     title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
-    written = [
-        write(
-            beside(out_path, ".loss.png"), to_file(plotting.plot_loss, model.history_, title=title)
-        )
-    ]
+    draw = to_file(
+        plotting.plot_loss, model.history_, title=title, restored_epoch=model.best_epoch_
+    )
+    written = [write(beside(out_path, ".loss.png"), draw)]
     if len(features) == 1:
         grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 400)
         inputs = frame(grid[:, None], features)
@@ -122,24 +130,51 @@ def listed(names: tuple[str, ...] | list[str], most: int = 5) -> str:
 
 
 def summary(
-    model: MLPRegressor, table: Table, features: tuple[str, ...], targets: tuple[str, ...]
+    model: MLPRegressor, X: Array, Y: Array, features: tuple[str, ...], targets: tuple[str, ...]
 ) -> str:
-    """One line: epochs, rows, columns, and the last losses with what they measure."""
-    history = model.history_
-    label = LOSS_LABELS.get(history.loss_name, history.loss_name)
-    if model.standardize:
-        label += ", on standardised data"
-    line = (
-        f"trained {model.n_iter_} epochs on {table.n_rows} rows "
-        f"({listed(features)} -> {listed(targets)}): "
-        f"final loss {model.loss_curve_[-1]:.6g}"
-    )
-    if history.val_loss:
-        line += f", validation loss {history.val_loss[-1]:.6g}"
-    line += f" ({label})"
-    if model.n_iter_ < model.max_iter:
-        line += (
-            f"; stopped before --epochs {model.max_iter}: the loss stopped falling by "
-            f"--tol {model.tol:g} (patience {model.n_iter_no_change} epochs)"
+    """What was trained, why it stopped, and R², RMSE and MAE on the training and the
+    held-out rows, in the targets' units."""
+    held = model.validation_rows_
+    trained = np.ones(X.shape[0], dtype=bool)
+    rows = f"trained {model.n_iter_} epochs on {X.shape[0]} rows"
+    if held is not None:
+        trained[held] = False
+        rows += f": {trained.sum()} to train on, {held.size} held out for validation"
+    columns = f"{listed(features)} -> {listed(targets)}"
+    lines = [f"{architecture(model)}: {columns}", rows, stopping(model)]
+    Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
+    sets = [("training", trained)] + ([] if held is None else [("validation", ~trained)])
+    scored = [(name, score(Y[mask], Y_hat[mask], targets)) for name, mask in sets]
+    pairs = [(name, s[j]) for j in range(len(targets)) for name, s in scored]
+    return "\n".join([*lines, table(pairs)])
+
+
+def architecture(model: MLPRegressor) -> str:
+    """``MLP 10 → 100 → 1 (relu, 1,201 parameters, mean squared error)``, or for an
+    ensemble ``5 MLPs 10 → 100 → 1 (relu, 6,005 parameters, …)``."""
+    net = model.net_
+    members = getattr(net, "n_members", 1)
+    kind = "MLP" if members == 1 else f"{members} MLPs"
+    sizes = " → ".join(map(str, net.sizes))
+    n = sum(p.size for p in net.parameters())
+    loss = LOSS_LABELS.get(model.history_.loss_name, model.history_.loss_name)
+    return f"{kind} {sizes} ({net.activation}, {n:,} parameters, {loss})"
+
+
+def stopping(model: MLPRegressor) -> str:
+    """Why the fit ended, and which epoch's parameters the model holds."""
+    patience = f"by --tol {model.tol:g} for {model.n_iter_no_change} epochs"
+    restored = f"restored epoch {model.best_epoch_}, the one with the lowest validation loss"
+    if model.stop_reason_ == "early_stopping":
+        stop = f"early stop at epoch {model.n_iter_}"
+        return f"{stop}: the validation loss had not fallen {patience}; {restored}"
+    if model.early_stopping_:
+        return f"reached --epochs {model.max_iter}; {restored}"
+    why = "--no-early-stopping"
+    if model.early_stopping == "auto":
+        why = f"too few rows to hold out {MIN_VALIDATION_ROWS} for early stopping"
+    if model.stop_reason_ == "no_improvement":
+        return (
+            f"stopped at epoch {model.n_iter_}: the training loss had not fallen {patience} ({why})"
         )
-    return line
+    return f"reached --epochs {model.max_iter} ({why})"

@@ -12,6 +12,7 @@ from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION
 from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
+from gradfit.engine.types import Array
 from gradfit.errors import DataError, ModelFileError
 from gradfit.io.tabular import Table, read_table, write_array
 
@@ -50,38 +51,50 @@ def predict(model_path: Path, data: Path, out_path: Path, interval: float | None
             Exit.USAGE,
         )
     table = read_table(data, purpose="predict")
-    features = _features(model, table)
-    X = table.floats(features, role="feature")
-    # Overflow is reported below, as one error, rather than as NumPy warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
-        if isinstance(model, MLP):
-            Y = model.forward(X.astype(model.dtype))
-        else:
-            inputs: Any = X
-            if getattr(model, "feature_names_in_", None) is not None:
-                import pandas as pd
-
-                # Fitted on a DataFrame, the model checks the names of the one it is given.
-                inputs = pd.DataFrame(X, columns=features)
-            Y = np.asarray(model.predict(inputs))
-            if interval is not None:
-                lower, upper = model.predict_interval(inputs, coverage=interval)
-    Y = Y.reshape(table.n_rows, -1)
-    bad = np.flatnonzero(~np.isfinite(Y).all(axis=1))
-    if bad.size:
-        raise ModelFileError(
-            f"{model_path} gives NaN or infinite predictions for {bad.size} row(s) of {data}, "
-            f"the first at row {bad[0] + 1}; the model is unusable there (did its training "
-            "diverge?). Nothing was written."
-        )
-    names = _targets(model, Y.shape[1])
+    inputs = model_inputs(model, table)
+    Y = predictions(model, inputs, table, model_path)
+    names = target_names(model, Y.shape[1])
     if interval is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            lower, upper = model.predict_interval(inputs, coverage=interval)
         bounds = [np.reshape(b, Y.shape) for b in (lower, upper)]
         Y = np.stack([Y, *bounds], axis=2).reshape(table.n_rows, -1)
         names = [f"{name}{end}" for name in names for end in ("", "_lower", "_upper")]
     write_array(out_path, names, Y)
     what = f" with {interval:.0%} intervals" if interval is not None else ""
     click.echo(f"wrote {table.n_rows} predictions{what} to {out_path}")
+
+
+def model_inputs(model: Any, table: Table) -> Any:
+    """The model's input columns of ``table``: an array, or a DataFrame when the model
+    was fitted on one (it then checks the names)."""
+    features = _features(model, table)
+    X = table.floats(features, role="feature")
+    if isinstance(model, MLP) or getattr(model, "feature_names_in_", None) is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=features)
+
+
+def predictions(model: Any, inputs: Any, table: Table, model_path: Path) -> Array:
+    """``model``'s predictions ``(n_rows, n_outputs)`` for ``inputs`` (from
+    :func:`model_inputs`); :class:`ModelFileError` when one is not finite."""
+    # Overflow is reported below, as one error, rather than as NumPy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(model, MLP):
+            Y = model.forward(inputs.astype(model.dtype))
+        else:
+            Y = np.asarray(model.predict(inputs))
+    Y = Y.reshape(table.n_rows, -1)
+    bad = np.flatnonzero(~np.isfinite(Y).all(axis=1))
+    if bad.size:
+        raise ModelFileError(
+            f"{model_path} gives NaN or infinite predictions for {bad.size} row(s) of "
+            f"{table.path}, the first at row {bad[0] + 1}; the model is unusable there (did "
+            "its training diverge?). Nothing was written."
+        )
+    return Y
 
 
 def _has_spread(model: Any) -> bool:
@@ -103,7 +116,8 @@ def _features(model: Any, table: Table) -> list[str]:
     return table.columns
 
 
-def _targets(model: Any, n_outputs: int) -> list[str]:
+def target_names(model: Any, n_outputs: int) -> list[str]:
+    """The names the model was trained with, else ``prediction`` or ``prediction_j``."""
     names = list(getattr(model, "target_names_", None) or [])
     if len(names) == n_outputs:
         return names

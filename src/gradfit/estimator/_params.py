@@ -12,14 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.defaults import AUTO_BATCH, HOLD_OUT, holds_out
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.network import DTYPES
 
 SOLVERS = ("sgd", "adam")
 BACKENDS = ("numpy", "torch")
-AUTO_BATCH = 200
-"""``batch_size="auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,7 @@ class Settings:
     dtype: np.dtype[Any]
     backend: str
     validation_fraction: float | None
+    """As given: ``None`` holds out :data:`HOLD_OUT` when stopping early, else nothing."""
     log_every: int | None
     n_members: int
 
@@ -82,8 +82,10 @@ def resolve(p: dict[str, Any]) -> Settings:
     fraction = p["validation_fraction"]
     if fraction is not None:
         fraction = _number("validation_fraction", fraction, 0, 1, closed="neither")
-    elif p["early_stopping"]:
-        fraction = 0.1
+    if p["early_stopping"] not in (True, False, "auto"):
+        raise ValueError(
+            f"early_stopping must be True, False or 'auto'; got {p['early_stopping']!r}"
+        )
     verbose = int(p["verbose"])
     if verbose < 0:
         raise ValueError(f"verbose must be >= 0; got {p['verbose']!r}")
@@ -124,6 +126,17 @@ def check_continuable(spec: dict[str, Any], solver: str | None, s: Settings) -> 
             f"cannot continue the fitted network: {'; '.join(changed)}. Set "
             "warm_start=False (or call fit) to train a new network with these parameters"
         )
+
+def held_out_fraction(s: Settings, early_stopping: bool | str, n_samples: int) -> float | None:
+    """The share of ``n_samples`` rows to hold out, or ``None`` for no validation split.
+
+    A given ``validation_fraction`` always holds out (without early stopping, only to
+    record ``validation_loss_curve_``); unset, :data:`HOLD_OUT` when the fit stops early
+    (see :func:`~gradfit.defaults.holds_out`).
+    """
+    if s.validation_fraction is not None:
+        return s.validation_fraction
+    return HOLD_OUT if holds_out(early_stopping, n_samples, None) else None
 
 
 def batch_rows(batch_size: int | str | None, n_samples: int) -> int:

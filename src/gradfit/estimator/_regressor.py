@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from gradfit.defaults import DEFAULTS, holds_out
 from gradfit.engine.ensemble import Ensemble, mixture
 from gradfit.engine.losses import GaussianNLL, get_loss, head_width
 from gradfit.engine.network import MLP
@@ -20,11 +21,17 @@ from gradfit.errors import DataError
 from gradfit.estimator import _state
 from gradfit.estimator._data import fit_standardizer, split_validation, validated
 from gradfit.estimator._early_stopping import EarlyStopping
-from gradfit.estimator._fitting import EstimatorTrainer, layers_from, make_stepper
+from gradfit.estimator._fitting import (
+    EstimatorTrainer,
+    blas_threads,
+    layers_from,
+    make_stepper,
+)
 from gradfit.estimator._params import (
     Settings,
     batch_rows,
     check_continuable,
+    held_out_fraction,
     optimizer_hyper,
     resolve,
 )
@@ -35,12 +42,18 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """A multilayer perceptron for regression, trained by gradfit's NumPy or torch backend.
 
     scikit-learn's parameter names and behaviour where they exist; what differs is
-    said below. By default the data is **standardised inside the estimator**: every
-    column of ``X`` and of ``y`` is shifted and scaled to mean 0 and standard
-    deviation 1 (population sd; constant columns are only centred) with statistics
-    from the first ``fit``/``partial_fit``; the network trains on those, and
-    ``predict`` maps its outputs back to ``y``'s units. So a user need not scale
-    anything. ``loss_curve_`` is then in standardised units.
+    said below. The defaults are chosen to generalise on small tabular data (they are
+    defined, with the reasons, in :mod:`gradfit.defaults`): from 150 rows on, 20% of
+    the rows are held out, training stops when their loss has not improved for 50
+    epochs, and the best epoch's parameters are restored; below that, every row trains
+    and the training loss decides when to stop.
+
+    The data is **standardised inside the estimator**: every column of ``X`` and of
+    ``y`` is shifted and scaled to mean 0 and standard deviation 1 (population sd;
+    constant columns are only centred) with statistics from the first
+    ``fit``/``partial_fit``; the network trains on those, and ``predict`` maps its
+    outputs back to ``y``'s units. So a user need not scale anything.
+    ``loss_curve_`` is then in standardised units.
 
     Parameters
     ----------
@@ -60,31 +73,33 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     learning_rate_init : float, default=0.003
         The (constant) step size ``lr``. Higher than scikit-learn's 0.001, which on
         small standardised data (the walk-through's sine) needs about 1000 epochs.
-    max_iter : int, default=500
-        Epochs per ``fit`` (scikit-learn: 200).
+    max_iter : int, default=1000
+        Most epochs per ``fit`` (scikit-learn: 200); with early stopping, a ceiling.
     shuffle : bool, default=True
         Reshuffle the rows every epoch (minibatches only).
     random_state : int, numpy Generator or None, default=None
         Seeds the one ``numpy.random.Generator`` made in ``fit`` that draws the
         initial weights, the validation split and the shuffling — the same on both
         backends, so they see the same batches.
-    tol, n_iter_no_change : float, int, default=1e-4, 30
-        Stop when the watched loss (validation loss with ``early_stopping``, else the
+    tol, n_iter_no_change : float, int, default=1e-4, 50
+        Stop when the watched loss (validation loss when stopping early, else the
         training loss) has not fallen by ``tol`` for more than ``n_iter_no_change``
         epochs in a row. scikit-learn waits 10 epochs, which on small data often
-        stops in the plateau a network crosses early on.
+        stops in the plateau a network crosses early on, or on a noisy validation loss.
     verbose : int, default=0
         Print the engine's log line (``Epoch:   10  Loss: …``) every ``verbose`` epochs.
     warm_start : bool, default=False
         ``fit`` continues from the last fit's parameters, optimizer state and scalers.
     momentum, nesterovs_momentum : float, bool, default=0.9, True
         SGD's momentum, as ``torch.optim.SGD`` computes it.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` (0.1 when unset), stop on its loss, and end
-        with the parameters of the epoch with the lowest validation loss.
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``validation_fraction`` (0.2 when unset), stop on its loss, and end
+        with the parameters of the epoch with the lowest validation loss. ``"auto"``
+        does so when the held-out part has at least 30 rows (150 rows in all at 0.2),
+        and otherwise trains on every row and stops on the training loss.
     validation_fraction : float or None, default=None
         Fraction of rows held out (at random) to compute ``validation_loss_curve_``
-        each epoch; unlike scikit-learn, it works without ``early_stopping``.
+        each epoch; unlike scikit-learn, it works without early stopping.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's ``betas`` and ``eps``.
     backend : {"numpy", "torch"}, default="numpy"
@@ -106,6 +121,12 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         by the engine on the CPU.
     standardize : bool, default=True
         Standardise ``X`` and ``y`` inside the estimator, as described above.
+    clip_inputs : bool, default=True
+        ``predict`` first clips each column of ``X`` to the range seen in training
+        (``x_min_``, ``x_max_``): beyond it a ReLU network only continues its last
+        linear piece, which the data did not support (one outlying row of a test set
+        can then dominate its error); clipped, it holds its prediction at the edge, as
+        tree ensembles do.
     record_parameters : bool, default=False
         Keep every epoch's parameters in ``history_.parameters``.
 
@@ -122,6 +143,18 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         with full batches) and validation loss after each epoch (empty without one).
     best_loss_ : float
         Lowest validation loss when there is validation data, else lowest training loss.
+    early_stopping_ : bool
+        Whether the last ``fit`` stopped on a held-out split (``early_stopping``
+        resolved for the data's size).
+    best_epoch_ : int or None
+        The epoch whose parameters the estimator holds after early stopping restored
+        them (counted over all fits since the last reset); ``None`` without.
+    stop_reason_ : str
+        Why the last fit ended: ``"early_stopping"`` (the validation loss stopped
+        improving), ``"no_improvement"`` (the training loss did), ``"max_iter"``, or
+        ``"interrupted"``.
+    validation_rows_ : array of int or None
+        Indices of the rows of the last ``fit``'s ``X`` held out for validation.
     n_iter_ : int
         Epochs run, over all ``fit``/``partial_fit`` calls since the last reset.
     coefs_, intercepts_ : lists of arrays
@@ -129,36 +162,40 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         with a leading member axis ``K`` for an ensemble.
     n_features_in_, feature_names_in_, n_outputs_ : as in scikit-learn
     x_scaler_, y_scaler_ : gradfit.datasets.Standardizer or None
+    x_min_, x_max_ : array of shape (n_features,)
+        Each column's range over every row ``fit``/``partial_fit`` saw since the last
+        reset; ``predict`` clips to it when ``clip_inputs``.
     """
 
     def __init__(
         self,
-        hidden_layer_sizes: int | Sequence[int] = (100,),
-        activation: str = "relu",
+        hidden_layer_sizes: int | Sequence[int] = DEFAULTS.hidden_layer_sizes,
+        activation: str = DEFAULTS.activation,
         *,
-        solver: str = "adam",
-        alpha: float = 1e-4,
-        batch_size: int | str | None = "auto",
-        learning_rate_init: float = 0.003,
-        max_iter: int = 500,
+        solver: str = DEFAULTS.solver,
+        alpha: float = DEFAULTS.alpha,
+        batch_size: int | str | None = DEFAULTS.batch_size,
+        learning_rate_init: float = DEFAULTS.learning_rate_init,
+        max_iter: int = DEFAULTS.max_iter,
         shuffle: bool = True,
         random_state: int | np.random.Generator | None = None,
-        tol: float = 1e-4,
+        tol: float = DEFAULTS.tol,
         verbose: int = 0,
         warm_start: bool = False,
         momentum: float = 0.9,
         nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float | None = None,
+        early_stopping: bool | str = DEFAULTS.early_stopping,
+        validation_fraction: float | None = DEFAULTS.validation_fraction,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int = 30,
-        backend: str = "numpy",
-        loss: str = "mse",
-        dtype: str = "float64",
+        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
+        backend: str = DEFAULTS.backend,
+        loss: str = DEFAULTS.loss,
+        dtype: str = DEFAULTS.dtype,
         device: str | None = None,
         standardize: bool = True,
+        clip_inputs: bool = DEFAULTS.clip_inputs,
         record_parameters: bool = False,
         n_members: int = 1,
     ) -> None:
@@ -187,6 +224,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.dtype = dtype
         self.device = device
         self.standardize = standardize
+        self.clip_inputs = clip_inputs
         self.record_parameters = record_parameters
         self.n_members = n_members
 
@@ -264,15 +302,21 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         else:
             self._start(X, Y, s)
             net, history = self._new_network(s), None
+        self._widen_range(X, incremental)
         X, Y = self._scaled(X, Y, s.dtype)
-        validation = None
-        if s.validation_fraction is not None and not partial:
+        stop_early = not partial and holds_out(
+            self.early_stopping, X.shape[0], s.validation_fraction
+        )
+        fraction = None if partial else held_out_fraction(s, self.early_stopping, X.shape[0])
+        validation, self.validation_rows_ = None, None
+        if fraction is not None:
             if X.shape[0] < 2:
                 raise DataError(
                     f"a validation split needs n_samples >= 2; got n_samples = {X.shape[0]}"
                 )
-            rows, held = split_validation(X.shape[0], s.validation_fraction, self._rng)
+            rows, held = split_validation(X.shape[0], fraction, self._rng)
             X, Y, validation = X[rows], Y[rows], (X[held], Y[held])
+            self.validation_rows_ = held
         stepper = make_stepper(
             s.backend, net, X, Y, loss=get_loss(s.loss), solver=s.solver, device=self.device,
             hyper=optimizer_hyper(
@@ -285,7 +329,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self._fitted_solver = s.solver
         stopping = None
         if not partial:
-            monitor = "val_loss" if self.early_stopping else "loss"
+            monitor = "val_loss" if stop_early else "loss"
             stopping = EarlyStopping(patience=self.n_iter_no_change, tol=self.tol, monitor=monitor)
         trainer = EstimatorTrainer(
             stepper,
@@ -304,14 +348,24 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if resume is not None:
             trainer.load_state_dict(resume)
             epochs = max(0, epochs - trainer.epoch)
+        self.early_stopping_ = stop_early
+        n_members = net.n_members if isinstance(net, Ensemble) else 1
         try:
-            trainer.fit(epochs)
+            with blas_threads(trainer.batch_size, net.sizes, n_members):
+                trainer.fit(epochs)
         finally:
-            self._finish(trainer, net, stopping if self.early_stopping else None)
-        if stopping is not None and not stopping.stopped and epochs > 0:
+            self._finish(trainer, net, stopping, restore=stop_early)
+        if (
+            stopping is not None
+            and not stopping.stopped
+            and epochs > 0
+            and stopping.bad_epochs == 0
+        ):
+            watched = "validation loss" if stop_early else "loss"
             warnings.warn(
-                f"MLPRegressor reached max_iter={self.max_iter} epochs before the loss "
-                f"stopped improving by tol={self.tol}; raise max_iter or learning_rate_init",
+                f"MLPRegressor reached max_iter={self.max_iter} epochs while the {watched} "
+                f"was still falling by more than tol={self.tol}; raise max_iter or "
+                "learning_rate_init",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -335,6 +389,15 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.y_scaler_ = fit_standardizer(Y, "y") if self.standardize else None
         self._optimizer_state: dict[str, Any] | None = None
 
+    def _widen_range(self, X: Array, incremental: bool) -> None:
+        """``x_min_``/``x_max_``: each column's range over ``X`` and, when
+        ``incremental``, over the rows seen before."""
+        low, high = X.min(axis=0), X.max(axis=0)
+        if incremental:
+            low, high = np.fmin(self.x_min_, low), np.fmax(self.x_max_, high)
+        self.x_min_: Array = low
+        self.x_max_: Array = high
+
     def _new_network(self, s: Settings) -> MLP:
         sizes = [self.n_features_in_, *s.hidden, head_width(get_loss(s.loss), self.n_outputs_)]
         if s.n_members > 1:
@@ -348,10 +411,15 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             Y = self.y_scaler_.transform(Y).astype(dtype)
         return X, Y
 
-    def _finish(self, trainer: EstimatorTrainer, net: MLP, best: EarlyStopping | None) -> None:
-        """Copy the trained state out of ``trainer`` into the fitted attributes."""
-        if best is not None:
-            best.restore_best(trainer)
+    def _finish(
+        self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
+    ) -> None:
+        """Copy the trained state out of ``trainer`` into the fitted attributes; with
+        ``restore``, the parameters of ``stopping``'s best epoch."""
+        if stopping is not None and restore:
+            stopping.restore_best(trainer)
+        self.best_epoch_ = stopping.best_epoch if stopping is not None and restore else None
+        self.stop_reason_ = _stop_reason(stopping, trainer.epoch, int(self.max_iter))
         params = trainer.stepper.get_parameters()
         self.net_ = type(net).from_parameters(net.sizes, net.activation, params)
         self._optimizer_state = trainer.stepper.optimizer_state()
@@ -421,6 +489,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
         dtype = self.net_.dtype
         X = validated(self, X, dtype=dtype, reset=False)
+        if self.clip_inputs:
+            X = np.clip(X, self.x_min_, self.x_max_).astype(dtype, copy=False)
         if self.x_scaler_ is not None:
             X = self.x_scaler_.transform(X).astype(dtype)
         # A copy, so that predicting keeps no reference to X in the fitted network.
@@ -451,3 +521,12 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> MLPRegressor:
         """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
         return _state.import_state(cls, meta, arrays)
+
+
+def _stop_reason(stopping: EarlyStopping | None, epochs: int, max_iter: int) -> str:
+    """Why a fit ended: ``"early_stopping"`` (the validation loss stopped improving),
+    ``"no_improvement"`` (the training loss did), ``"max_iter"``, or ``"interrupted"``
+    (an exception or a callback's ``trainer.stop``)."""
+    if stopping is not None and stopping.stopped:
+        return "early_stopping" if stopping.monitor == "val_loss" else "no_improvement"
+    return "max_iter" if epochs >= max_iter else "interrupted"

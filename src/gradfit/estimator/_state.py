@@ -14,8 +14,9 @@ This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
     n_iter_, loss_curve_, validation_loss_curve_, best_loss_, loss_name
 
 ``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``; an ensemble's
-``W: (K, n_out, n_in)``, ``b: (K, n_out)``) and, when
-standardised, ``x_center, x_scale: (n_features,)``, ``y_center, y_scale: (n_outputs,)``.
+``W: (K, n_out, n_in)``, ``b: (K, n_out)``), ``x_min, x_max: (n_features,)`` (the training
+range) and, when standardised, ``x_center, x_scale: (n_features,)``, ``y_center, y_scale:
+(n_outputs,)``.
 The optimizer's state and a recorded trajectory are not kept.
 """
 
@@ -61,6 +62,8 @@ def export_state(est: MLPRegressor) -> tuple[dict[str, Any], dict[str, Array]]:
     check_is_fitted(est)
     params = est.net_.parameters()
     arrays = {f"{'Wb'[i % 2]}{i // 2 + 1}": p.copy() for i, p in enumerate(params)}
+    arrays["x_min"] = np.asarray(est.x_min_, dtype=np.float64)
+    arrays["x_max"] = np.asarray(est.x_max_, dtype=np.float64)
     for name, scaler in (("x", est.x_scaler_), ("y", est.y_scaler_)):
         if scaler is not None:
             arrays[f"{name}_center"] = np.asarray(scaler.center, dtype=np.float64)
@@ -130,6 +133,9 @@ def _build(cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Arra
     if spec["sizes"][0] != est.n_features_in_ or spec["sizes"][-1] != n_out:
         raise ValueError(f"network sizes {spec['sizes']} do not match the features and outputs")
     est._y_is_1d = bool(meta["y_is_1d"])
+    # Files written before clip_inputs existed have no ranges: nothing is clipped.
+    est.x_min_ = arrays.get("x_min", np.full(est.n_features_in_, -np.inf))
+    est.x_max_ = arrays.get("x_max", np.full(est.n_features_in_, np.inf))
     est.x_scaler_ = est.y_scaler_ = None
     if meta["standardized"]:
         est.x_scaler_ = Standardizer(arrays["x_center"], arrays["x_scale"])

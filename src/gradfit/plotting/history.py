@@ -62,6 +62,7 @@ def plot_loss(
     *,
     log_scale: bool = False,
     title: str = "Loss per epoch",
+    restored_epoch: int | None = None,
     path: PathLike | None = None,
 ) -> Figure:
     """Training (and validation, when recorded) loss against the epoch.
@@ -75,6 +76,9 @@ def plot_loss(
         One run, or several runs to overlay (they should share a loss).
     log_scale : bool
         Draw the loss on a logarithmic axis.
+    restored_epoch : int, optional
+        The epoch whose parameters early stopping kept: marked by a vertical line and,
+        for one run with a validation curve, a dot on it.
     path : str or path, optional
         Where to save the figure as PNG.
     """
@@ -97,6 +101,13 @@ def plot_loss(
                 linewidth=1.6,
                 label=f"{prefix}validation",
             )
+    if restored_epoch is not None:
+        label = f"restored epoch {restored_epoch}"
+        ax.axvline(restored_epoch, color="0.45", linestyle=":", linewidth=1.2, label=label)
+        if len(histories) == 1:
+            (h,) = histories.values()
+            if len(h.val_loss) >= restored_epoch:
+                ax.plot(restored_epoch, h.val_loss[restored_epoch - 1], "o", color=VALIDATION)
     names = {h.loss_name for h in histories.values()}
     if log_scale:
         log_y(ax)

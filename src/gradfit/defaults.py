@@ -1,0 +1,83 @@
+"""gradfit's defaults, in one place: the estimators' signatures and the CLI read them here.
+
+They are chosen for what most users fit: a small table of numbers (a hundred to ten
+thousand rows, a few dozen columns), where a network's danger is to learn the noise.
+What the literature on small tabular data finds robust, and what they do here:
+
+- **Hold out a validation split and keep the best epoch** (early stopping; Prechelt,
+  "Early stopping — but when?", 1998; the baseline MLPs of Gorishniy et al., "Revisiting
+  deep learning models for tabular data", 2021, and Kadra et al., "Well-tuned simple nets
+  excel on tabular datasets", 2021). ``validation_fraction=0.2`` of the rows are held out;
+  training stops when their loss has not improved for ``n_iter_no_change=50`` epochs, and
+  the parameters of the epoch with the lowest validation loss are put back. A patience of
+  50 epochs rides out the noise of a small validation set; ``max_iter=1000`` is then only
+  a ceiling. When the held-out part would have fewer than :data:`MIN_VALIDATION_ROWS`
+  rows (under 150 rows in all) it is too small to judge epochs by, and costly to give
+  up, so ``early_stopping="auto"`` switches it off: the network trains on every row
+  and stops when the training loss stops improving.
+- **Standardise inputs and targets** inside the estimator, so that one learning rate and
+  one initialisation suit every table whatever its units.
+- **Robust to outlying inputs at prediction**: ``clip_inputs=True`` clips each input to
+  the range seen in training before predicting. Beyond that range a ReLU network
+  extends its last linear piece, which nothing in the data supports; one far row in
+  new data (quantreg's ``engel``: an income twice the training maximum) can then
+  outweigh all others. Held at the edge, the prediction behaves as a tree ensemble's.
+- **A moderate network**: one hidden layer of 100 ReLU units, Adam at
+  ``learning_rate_init=0.003`` in minibatches of up to 200 rows. Deeper or wider networks
+  gained nothing on the benchmark's data sets (``benchmarks/realdata.py``).
+
+Measured on the benchmark's suite (mean held-out R² over eight data sets, five random
+80/20 splits each), early stopping with the best epoch restored is what lifts the
+network from overfitting to above scikit-learn's ``MLPRegressor`` and ``RidgeCV``; see
+the README's "Real data" section for the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AUTO_BATCH = 200
+"""``batch_size="auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
+
+HOLD_OUT = 0.2
+"""The share of rows held out for early stopping when ``validation_fraction`` is unset."""
+
+MIN_VALIDATION_ROWS = 30
+"""``early_stopping="auto"`` holds out a split only when it would have this many rows (150
+rows in all at :data:`HOLD_OUT`): the usual rule of thumb for a mean — here the validation
+loss — to be a steady enough estimate to pick an epoch by."""
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The default value of each estimator parameter that the CLI also exposes."""
+
+    hidden_layer_sizes: tuple[int, ...] = (100,)
+    activation: str = "relu"
+    solver: str = "adam"
+    alpha: float = 1e-4
+    batch_size: int | str | None = "auto"
+    learning_rate_init: float = 0.003
+    max_iter: int = 1000
+    tol: float = 1e-4
+    n_iter_no_change: int = 50
+    early_stopping: bool | str = "auto"
+    validation_fraction: float | None = None
+    clip_inputs: bool = True
+    backend: str = "numpy"
+    loss: str = "mse"
+    dtype: str = "float64"
+
+
+DEFAULTS = Defaults()
+
+
+def holds_out(early_stopping: bool | str, n_samples: int, fraction: float | None) -> bool:
+    """Whether a fit on ``n_samples`` rows stops early on a held-out split.
+
+    ``True``/``False`` as given; ``"auto"`` when the split, ``fraction`` of the rows
+    (:data:`HOLD_OUT` when ``None``), has at least :data:`MIN_VALIDATION_ROWS` rows.
+    """
+    if early_stopping == "auto":
+        return (fraction or HOLD_OUT) * n_samples >= MIN_VALIDATION_ROWS
+    return bool(early_stopping)
