@@ -49,7 +49,9 @@ def test_every_set_has_every_model_with_finite_scores(quick: tuple[dict, str]) -
 def test_gradfit_ran_through_its_command_line(quick: tuple[dict, str]) -> None:
     result, _ = quick
     logs = {s["key"]: s["gradfit_log"] for s in result["sets"]}
-    assert logs["diabetes"][0].startswith("MLP 10 → 100 → 1 (relu, 1,201 parameters): ")
+    assert logs["diabetes"][0].startswith(
+        "MLP 10 → 100 → 1 (relu, 1,201 parameters, mean squared error): "
+    )
     assert logs["mcycle"][1] == "trained " + logs["mcycle"][1].split()[1] + " epochs on 106 rows"
 
 

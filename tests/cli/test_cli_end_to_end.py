@@ -79,7 +79,8 @@ def test_fit_then_predict_reproduces_the_python_api(tmp_path: Path) -> None:
     fitted = run_gradfit("fit", data, "--target", "y", *options, "--out", model_path)
     assert fitted.returncode == 0, fitted.stderr
     assert fitted.stdout.startswith(
-        "MLP 2 → 8 → 8 → 1 (tanh, 105 parameters): x1, x2 -> y\ntrained 40 epochs on 60 rows\n"
+        "MLP 2 → 8 → 8 → 1 (tanh, 105 parameters, mean squared error): x1, x2 -> y\n"
+        "trained 40 epochs on 60 rows\n"
     )
     predicted = run_gradfit("predict", model_path, data, "--out", tmp_path / "pred.csv")
     assert predicted.returncode == 0, predicted.stderr

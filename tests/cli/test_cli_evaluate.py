@@ -47,7 +47,7 @@ def test_fit_reports_held_out_and_training_scores_in_the_targets_units(
     twin = MLPRegressor(random_state=0).fit(X, y)  # --seed defaults to 0: the same fit
     held = twin.validation_rows_
     trained = np.setdiff1d(np.arange(200), held)
-    assert lines[0] == "MLP 2 → 100 → 1 (relu, 401 parameters): a, b -> y"
+    assert lines[0] == "MLP 2 → 100 → 1 (relu, 401 parameters, mean squared error): a, b -> y"
     assert lines[1] == (
         f"trained {twin.n_iter_} epochs on 200 rows: 160 to train on, 40 held out for validation"
     )

@@ -35,7 +35,7 @@ def test_fit_writes_model_history_and_figures(invoke: Invoke, sine_csv: Path) ->
         str(out.parent / n) for n in names
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "MLP 1 → 8 → 1 (relu, 25 parameters): x -> y"
+    assert lines[0] == "MLP 1 → 8 → 1 (relu, 25 parameters, mean squared error): x -> y"
     assert lines[1] == "trained 12 epochs on 40 rows"
     assert lines[2] == "reached --epochs 12 (too few rows to hold out 30 for early stopping)"
     assert lines[3].split() == ["target", "data", "rows", "R²", "RMSE", "MAE"]

@@ -112,9 +112,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
     help="Rows per update: an integer, 'auto' (min(200, rows)) or 'full' (full-batch gradient "
     f"descent); default: {DEFAULTS.batch_size}.",
 )
-@click.option(
-    "--alpha", type=NON_NEGATIVE, help=f"L2 penalty (default: {DEFAULTS.alpha:g})."
-)
+@click.option("--alpha", type=NON_NEGATIVE, help=f"L2 penalty (default: {DEFAULTS.alpha:g}).")
 @click.option(
     "--loss",
     type=click.Choice(REGRESSION_LOSSES),

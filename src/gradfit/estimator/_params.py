@@ -127,6 +127,7 @@ def check_continuable(spec: dict[str, Any], solver: str | None, s: Settings) -> 
             "warm_start=False (or call fit) to train a new network with these parameters"
         )
 
+
 def held_out_fraction(s: Settings, early_stopping: bool | str, n_samples: int) -> float | None:
     """The share of ``n_samples`` rows to hold out, or ``None`` for no validation split.
 
