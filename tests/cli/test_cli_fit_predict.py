@@ -74,7 +74,7 @@ def test_two_targets_give_two_named_prediction_columns(invoke: Invoke, tmp_path:
     out = tmp_path / "two.safetensors"
     fitted = invoke("fit", data, "--target", "sum", "--target", "diff", *FAST, "--out", out)
     assert fitted.exit_code == 0, fitted.stderr
-    assert "(a, b -> sum, diff)" in fitted.stdout
+    assert "): a, b -> sum, diff\n" in fitted.stdout
     assert invoke("predict", out, data, "--out", tmp_path / "p.csv").exit_code == 0
     predictions = pd.read_csv(tmp_path / "p.csv")
     assert list(predictions.columns) == ["sum", "diff"]

@@ -219,5 +219,5 @@ def test_a_wide_file_is_summarised_in_one_short_line(invoke: Invoke, tmp_path: P
         "--no-plots", "--hidden", 4,
     )  # fmt: skip
     assert result.exit_code == Exit.OK, result.output
-    assert "(c0, c1, c2, c3, c4, … (999 columns) -> y)" in result.stdout
+    assert "): c0, c1, c2, c3, c4, … (999 columns) -> y\n" in result.stdout
     assert "c998" not in result.stdout
