@@ -50,7 +50,7 @@ def test_a_bad_cell_is_named_by_column_and_row(
         ("", "the file is empty"),
         ("x,y\n", "a header but no data rows"),
         ("x,x\n1,2\n", "duplicate column name(s) 'x'"),
-        ("x,y\n1,2\n3,4,5\n", "Expected 2 fields in line 3, saw 3"),
+        ("x,y\n1,2\n3,4,5\n", "line 3 has 3 fields but the header names 2 columns"),
     ],
 )
 def test_a_file_that_is_no_table_is_refused(tmp_path: Path, text: str, fragment: str) -> None:

@@ -138,7 +138,7 @@ def test_bad_paths_and_columns_are_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"\.npy or Parquet"):
         open_rows(tmp_path / "data.csv", target=["y"])
     (tmp_path / "junk.npy").write_bytes(b"not an array")
-    with pytest.raises(DataError, match=r"not a readable \.npy"):
+    with pytest.raises(DataError, match=r"not a \.npy file"):
         open_rows(tmp_path / "junk.npy", target=["0"])
     np.save(tmp_path / "data.npy", table())
     with pytest.raises(DataError, match="'7' not found"):

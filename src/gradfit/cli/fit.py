@@ -172,6 +172,11 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
     type=EPOCHS,
     help=f"Patience, in epochs (default: {DEFAULTS.n_iter_no_change}).",
 )
+@click.option(
+    "--drop-missing",
+    is_flag=True,
+    help="Leave out the rows with an empty or NaN cell in a column used (and say how many).",
+)
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
 @click.option(
     "--distributed",
@@ -187,10 +192,15 @@ def fit(
     checkpoint_path: Path | None,
     checkpoint_every: int | None,
     resume: bool,
+    drop_missing: bool,
     plots: bool,
     **options: Any,
 ) -> None:
-    """Train a network on DATA (CSV, or Parquet by suffix) and write the model to --out.
+    """Train a network on DATA (CSV; Parquet or .npy by suffix) and write the model to --out.
+
+    Text columns with few distinct values are one-hot encoded (their values are kept
+    in the model, for predict); lines starting with # before the header are skipped;
+    a leading unnamed index column is left out.
 
     Beside the model it writes NAME.history.csv (epoch, loss, val_loss) and, with
     matplotlib, NAME.loss.png and, for one input column, NAME.fit.png. Ctrl-C stops
@@ -211,9 +221,14 @@ def fit(
         return fit_distributed(data, targets, features, out_path, checkpoint_path, options)
     model = _estimator(options)
     table = read_table(data, min_rows=2, purpose="fit a model")
+    for note in table.notes:
+        click.echo(f"gradfit: note: {note}", err=True)
     chosen = _feature_columns(table, targets, features)
+    if drop_missing:
+        table = _without_missing(table, [*chosen, *targets])
+    table.check_missing([*chosen, *targets])
     try:
-        X = table.floats(chosen, role="feature")
+        X, encoded, categories = table.features(chosen)
     except DataError as exc:
         if features:
             raise
@@ -221,7 +236,7 @@ def fit(
             f"{exc} (without --features every column but the targets is an input; "
             "name the inputs with --features to leave this one out)"
         ) from None
-    features = chosen
+    features = tuple(encoded)
     Y = table.floats(targets, role="target")
 
     identity = run_identity(model.get_params(), features, targets, X, Y)
@@ -245,14 +260,16 @@ def fit(
         try:
             model.fit(frame(X, features), y, callbacks=[bar, checkpoint], resume_from=state)
         except DivergenceError as exc:
-            raise _diverged(model, exc, outputs["diverged model"], out_path, targets) from None
+            raise _diverged(
+                model, exc, outputs["diverged model"], out_path, targets, categories
+            ) from None
         except KeyboardInterrupt:
             raise _interrupted(checkpoint, checkpoint_path) from None
 
     # The model, its history and its figures replace the old ones together, or not at all.
     with atomic_files() as files:
         written = [
-            files.write(out_path, lambda path: _save(model, path, targets)),
+            files.write(out_path, lambda path: _save(model, path, targets, categories)),
             files.write(outputs["history"], lambda path: write_history(model, path)),
         ]
         if plots:
@@ -304,6 +321,7 @@ def _feature_columns(
 ) -> tuple[str, ...]:
     table.require(targets, role="target")
     if features:
+        table.require(features, role="feature")
         return features
     rest = tuple(c for c in table.columns if c not in targets)
     if not rest:
@@ -342,10 +360,34 @@ def _as_options(message: str) -> str:
     return f"{CLI_NAMES.get(name, name)} {rest}"
 
 
-def _save(model: MLPRegressor, path: Path, targets: tuple[str, ...]) -> None:
+def _save(
+    model: MLPRegressor,
+    path: Path,
+    targets: tuple[str, ...],
+    categories: dict[str, list[str]] | None = None,
+) -> None:
     from gradfit.io.model import save
 
-    save(model, path, target_names=list(targets))
+    save(model, path, target_names=list(targets), categories=categories or None)
+
+
+def _without_missing(table: Table, columns: list[str]) -> Table:
+    """``table`` without its rows that miss a cell of ``columns``, saying how many went."""
+    counts = table.missing(columns)
+    kept, dropped = table.drop_missing(columns)
+    if dropped:
+        where = ", ".join(f"column {name!r}: {k}" for name, k in counts.items())
+        click.echo(
+            f"gradfit: note: dropped {dropped} of {table.n_rows} rows with missing cells "
+            f"({where}); {kept.n_rows} rows remain",
+            err=True,
+        )
+    if kept.n_rows < 2:
+        raise DataError(
+            f"{table.path}: only {kept.n_rows} row(s) have no missing cell; at least 2 are "
+            "needed to fit a model"
+        )
+    return kept
 
 
 def _diverged(
@@ -354,12 +396,13 @@ def _diverged(
     path: Path,
     out_path: Path,
     targets: tuple[str, ...],
+    categories: dict[str, list[str]],
 ) -> CommandError:
     message = " ".join(str(exc).split())
     if not hasattr(model, "net_") or not model.loss_curve_:
         return CommandError(f"{message} No model was written.", Exit.DIVERGED)
     replaced = " (replacing the one an earlier run left there)" if path.exists() else ""
-    _save(model, path, targets)
+    _save(model, path, targets, categories)
     return CommandError(
         f"{message} The last finite model was written to '{path}'{replaced}; "
         f"'{out_path}' is untouched.",

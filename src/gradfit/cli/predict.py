@@ -14,6 +14,7 @@ from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, ModelFileError
+from gradfit.io.categories import UNSEEN, input_columns
 from gradfit.io.tabular import Table, read_table, write_array
 
 
@@ -35,7 +36,17 @@ from gradfit.io.tabular import Table, read_table, write_array
     "distribution (e.g. 0.9): columns y, y_lower, y_upper per target y. Needs a model "
     "with a spread (fit --ensemble K, or --loss gaussian_nll).",
 )
-def predict(model_path: Path, data: Path, out_path: Path, interval: float | None) -> None:
+@click.option(
+    "--unseen-categories",
+    type=click.Choice(UNSEEN),
+    default="error",
+    show_default=True,
+    help="A category the model did not see in training: refuse it, or encode it as none "
+    "of the known ones (other).",
+)
+def predict(
+    model_path: Path, data: Path, out_path: Path, interval: float | None, unseen_categories: str
+) -> None:
     """Predict with MODEL (written by `gradfit fit`) for every row of DATA.
 
     DATA must hold the columns the model was trained on; other columns are ignored.
@@ -51,7 +62,9 @@ def predict(model_path: Path, data: Path, out_path: Path, interval: float | None
             Exit.USAGE,
         )
     table = read_table(data, purpose="predict")
-    inputs = model_inputs(model, table)
+    for note in table.notes:
+        click.echo(f"gradfit: note: {note}", err=True)
+    inputs = model_inputs(model, table, unseen=unseen_categories)
     Y = predictions(model, inputs, table, model_path)
     names = target_names(model, Y.shape[1])
     if interval is not None:
@@ -65,16 +78,25 @@ def predict(model_path: Path, data: Path, out_path: Path, interval: float | None
     click.echo(f"wrote {table.n_rows} predictions{what} to {out_path}")
 
 
-def model_inputs(model: Any, table: Table) -> Any:
-    """The model's input columns of ``table``: an array, or a DataFrame when the model
-    was fitted on one (it then checks the names)."""
-    features = _features(model, table)
-    X = table.floats(features, role="feature")
-    if isinstance(model, MLP) or getattr(model, "feature_names_in_", None) is None:
-        return X
+def model_inputs(model: Any, table: Table, *, unseen: str = "error") -> Any:
+    """The model's inputs from ``table``: a DataFrame of its features by name when it
+    knows them (category columns one-hot encoded with the values it was trained on;
+    ``unseen`` says what a new value becomes), else an array of every column, in order."""
+    names = getattr(model, "feature_names_in_", None)
+    if isinstance(model, MLP) or names is None:
+        n_in = model.sizes[0] if isinstance(model, MLP) else model.n_features_in_
+        if len(table.columns) != n_in:
+            raise DataError(
+                f"{table.path}: the model has no feature names and takes {n_in} input(s); "
+                f"the file has {len(table.columns)} column(s), so which to use is unclear"
+            )
+        return table.floats(table.columns, role="feature")
     import pandas as pd
 
-    return pd.DataFrame(X, columns=features)
+    categories = getattr(model, "categories_", None) or {}
+    columns = input_columns([str(n) for n in names], categories)
+    X, encoded, _ = table.features(columns, categories, unseen=unseen)
+    return pd.DataFrame(X, columns=encoded)
 
 
 def predictions(model: Any, inputs: Any, table: Table, model_path: Path) -> Array:
@@ -100,20 +122,6 @@ def predictions(model: Any, inputs: Any, table: Table, model_path: Path) -> Arra
 def _has_spread(model: Any) -> bool:
     """Whether ``model`` is an estimator whose predictions have a spread."""
     return not isinstance(model, MLP) and (model.n_members > 1 or model.loss == "gaussian_nll")
-
-
-def _features(model: Any, table: Table) -> list[str]:
-    """The columns the model takes: by name when it knows them, else all, in order."""
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        return [str(n) for n in names]
-    n_in = model.sizes[0] if isinstance(model, MLP) else model.n_features_in_
-    if len(table.columns) != n_in:
-        raise DataError(
-            f"{table.path}: the model has no feature names and takes {n_in} input(s); "
-            f"the file has {len(table.columns)} column(s), so which to use is unclear"
-        )
-    return table.columns
 
 
 def target_names(model: Any, n_outputs: int) -> list[str]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, require
+from gradfit.io.datafile import load_npy, regular_file
 
 Rows = slice | Array
 """Rows to read: a slice, or an array of row indices (in the order wanted)."""
@@ -174,12 +175,7 @@ class NpyRows:
         self.bounds = chunk_bounds(self.n_rows, chunk_rows)
 
     def _open(self) -> np.memmap[Any, Any]:
-        try:
-            return np.load(self.path, mmap_mode="r", allow_pickle=False)
-        except FileNotFoundError:
-            raise DataError(f"data file {str(self.path)!r} does not exist") from None
-        except (ValueError, OSError) as exc:
-            raise DataError(f"{self.path}: not a readable .npy array: {exc}") from None
+        return load_npy(regular_file(self.path), mmap=True)
 
     def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
         # A fresh map per read: once it is dropped, the pages it touched leave this
@@ -215,9 +211,7 @@ class ParquetRows:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self.path = Path(path)
-        if not self.path.exists():
-            raise DataError(f"data file {str(self.path)!r} does not exist")
+        self.path = regular_file(path)
         try:
             self._file = pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:

@@ -26,6 +26,7 @@ from gradfit.engine.network import DTYPES, MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 from gradfit.io import safetensors_file
+from gradfit.io.categories import check_categories
 
 FORMAT = "gradfit.model"
 VERSION = 1
@@ -33,7 +34,11 @@ KINDS = ("mlp", "regressor")
 
 
 def save(
-    model: Any, path: str | os.PathLike[str], *, target_names: list[str] | None = None
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    target_names: list[str] | None = None,
+    categories: dict[str, list[str]] | None = None,
 ) -> None:
     """Write ``model`` to ``path`` (atomically: an old file there is replaced only whole).
 
@@ -47,6 +52,10 @@ def save(
     target_names : list of str, optional
         Names of the outputs, kept for whoever predicts with the model (the CLI's
         column headers); a loaded estimator has them as ``target_names_``.
+    categories : dict, optional
+        The values of each one-hot encoded text column (see
+        :mod:`gradfit.io.categories`), for predicting from a table; a loaded
+        estimator has them as ``categories_``.
     """
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     torch = sys.modules.get("torch")
@@ -64,6 +73,8 @@ def save(
         raise TypeError(f"save takes an MLP, a torch module or an MLPRegressor, not {model!r}")
     if target_names is not None:
         doc["target_names"] = [str(name) for name in target_names]
+    if categories:
+        doc["categories"] = {str(c): [str(v) for v in values] for c, values in categories.items()}
     safetensors_file.write(path, doc, tensors)
 
 
@@ -103,7 +114,14 @@ def load(path: str | os.PathLike[str]) -> Any:
         except ModelFileError as exc:
             raise fail(str(exc)) from None
     if kind == "regressor":
-        return _regressor_from(doc.get("estimator"), tensors, names, fail)
+        model = _regressor_from(doc.get("estimator"), tensors, names, fail)
+        if "categories" in doc:
+            try:
+                names_in = getattr(model, "feature_names_in_", None)
+                model.categories_ = check_categories(doc["categories"], names_in)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        return model
     raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
 
 

@@ -1,0 +1,73 @@
+"""Data files as they are found on disk: what is a file gradfit may read, and ``.npy``.
+
+Every reader of data goes through :func:`regular_file` first, so that a folder, a
+pipe (``<(cat data.csv)``, which can be read only once), a FIFO that never ends, or a
+device such as ``/dev/zero`` (endless) is refused in one line before a byte is read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradfit.errors import DataError
+
+NPY_MAGIC = b"\x93NUMPY"
+"""The first bytes of every ``.npy`` file."""
+
+FORMATS = "CSV, Parquet (.parquet, .pq) or NumPy (.npy)"
+"""The kinds of data file ``gradfit fit`` and ``predict`` read, for messages."""
+
+
+def regular_file(path: str | os.PathLike[str]) -> Path:
+    """``path``, if it names an existing regular file (through symbolic links).
+
+    Raises :class:`DataError` for a missing path, a folder, or anything else that is
+    not a regular file: a pipe, a FIFO, a socket or a device.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError(f"data file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise DataError(f"data file {str(path)!r} cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{path} is a folder, not a data file")
+    if not stat.S_ISREG(mode):
+        raise DataError(
+            f"{path} is not a regular file (a pipe, FIFO or device such as /dev/zero); "
+            f"save the data to a file ({FORMATS}) and give its path"
+        )
+    return path
+
+
+def load_npy(path: Path, *, mmap: bool = False) -> Any:
+    """The array in the ``.npy`` file at ``path`` (a regular file), memory-mapped when
+    ``mmap``; never unpickled.
+
+    Raises :class:`DataError` when the file is not a ``.npy`` file, holds Python
+    objects, or is damaged.
+    """
+    with open(path, "rb") as f:
+        magic = f.read(len(NPY_MAGIC))
+    if magic != NPY_MAGIC:
+        raise DataError(
+            f"{path}: not a .npy file (it does not begin with NumPy's signature); "
+            f"gradfit reads {FORMATS} by the file's suffix"
+        )
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise DataError(
+                f"{path}: the array holds Python objects, not numbers; gradfit reads "
+                "numeric .npy arrays only (and never unpickles)"
+            ) from None
+        raise DataError(f"{path}: a damaged .npy file: {' '.join(str(exc).split())}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: a damaged .npy file: {exc.strerror or exc}") from None

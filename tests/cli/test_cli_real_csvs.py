@@ -1,0 +1,346 @@
+"""Real data files as they come (issue 12, part 3; issue 13, groups 3, 12, 15-17, 19).
+
+Each case: the exact one-line message and exit code, and the good model file the
+user already has left as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+
+import gradfit
+from gradfit.cli.exits import Exit
+
+GOOD = b"a good model file the user wants to keep"
+FAST = ["--epochs", "3", "--no-plots", "--hidden", "4"]
+
+
+@pytest.fixture
+def kept(tmp_path: Path) -> Path:
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(GOOD)
+    return path
+
+
+def fit_fails(invoke: Invoke, data: Path, kept: Path, *args: object) -> str:
+    """Run ``fit`` that must fail with bad data; return its one stderr line."""
+    result = invoke("fit", data, "--target", "y", "--out", kept, *FAST, *args)
+    assert result.exit_code == Exit.BAD_DATA, result.output
+    assert kept.read_bytes() == GOOD
+    assert result.stdout == ""
+    return result.stderr
+
+
+def sine_rows(n: int = 30) -> list[tuple[float, float]]:
+    x = np.linspace(-3, 3, n)
+    return list(zip(x.tolist(), (4 * np.sin(x)).tolist(), strict=True))
+
+
+# --- ragged rows, line numbers, byte-order marks (issue 13, groups 3, 15, 16) ---------
+
+
+def test_rows_with_one_more_field_than_the_header_are_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{i + 1},{i + 2}\n" for i in range(10)))
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(
+        stderr, f"{data}: line 2 has 3 fields but the header names 2 columns; fix that row"
+    )
+
+
+def test_line_numbers_count_blank_lines_and_comments(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("# made by a logger\nx,y\n1,2\n\n\n3,oops\n4,5\n")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(stderr, "column 'y', row 2 (line 6): 'oops' is not a number")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(invoke: Invoke, tmp_path: Path) -> None:
+    text = "x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in sine_rows())
+    with_bom, without = tmp_path / "bom.csv", tmp_path / "plain.csv"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    without.write_text(text)
+    out = tmp_path / "m.safetensors"
+    assert invoke("fit", with_bom, "--target", "y", "--out", out, *FAST).exit_code == 0
+    assert list(gradfit.load(out).feature_names_in_) == ["x"]
+    result = invoke("predict", out, without, "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+
+
+# --- what is not a regular file, and .npy (issue 13, groups 12, 17) ------------------
+
+
+def test_a_fifo_is_refused_without_waiting(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    stderr = fit_fails(invoke, fifo, kept)
+    assert_one_line_error(stderr, f"{fifo} is not a regular file (a pipe, FIFO or device")
+
+
+def test_a_pipe_from_process_substitution_is_refused(invoke: Invoke, kept: Path) -> None:
+    read, write = os.pipe()
+    try:
+        stderr = fit_fails(invoke, Path(f"/dev/fd/{read}"), kept)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert_one_line_error(stderr, "is not a regular file", "save the data to a file")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy"])
+def test_a_link_to_dev_zero_is_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path, suffix: str
+) -> None:
+    link = tmp_path / f"zero{suffix}"
+    link.symlink_to("/dev/zero")
+    stderr = fit_fails(invoke, link, kept)
+    assert_one_line_error(stderr, f"{link} is not a regular file")
+
+
+def test_garbage_named_npy_is_not_a_npy_file(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    data = tmp_path / "data.npy"
+    data.write_bytes(b"\x00" * 64 + b"not numpy at all")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(stderr, f"{data}: not a .npy file (it does not begin with NumPy")
+    assert "allow_pickle" not in stderr and "unsafe" not in stderr
+
+
+def test_a_npy_of_python_objects_is_refused(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    data = tmp_path / "data.npy"
+    np.save(data, np.array([[1, "a"], [2, "b"]], dtype=object), allow_pickle=True)
+    stderr = fit_fails(invoke, data, kept, "--target", "1")
+    assert_one_line_error(stderr, "the array holds Python objects", "never unpickles")
+    assert "allow_pickle" not in stderr
+
+
+def test_fit_trains_on_a_npy_file(invoke: Invoke, tmp_path: Path) -> None:
+    data = tmp_path / "data.npy"
+    np.save(data, np.array(sine_rows()))
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "1", "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "(0 -> 1)" in result.stdout
+    predictions = tmp_path / "p.csv"
+    assert invoke("predict", out, data, "--out", predictions).exit_code == 0
+    expected = gradfit.load(out).predict(pd.DataFrame({"0": np.load(data)[:, 0]}))
+    np.testing.assert_allclose(pd.read_csv(predictions)["1"], expected, rtol=1e-12)
+
+
+def test_a_binary_file_names_the_formats_read(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    data = tmp_path / "data.xlsx"
+    data.write_bytes(b"PK\x03\x04\xff\xfe\x00garbage")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(
+        stderr, "not a UTF-8 text file, so not a CSV; gradfit reads CSV, Parquet (.parquet, .pq)"
+    )
+
+
+# --- names: duplicates, index columns, comments (issue 12; issue 13, group 19) -------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--target", "y"], "--target names 'y' more than once"),
+        (["--features", "x", "--features", "x"], "--features names 'x' more than once"),
+    ],
+)
+def test_a_column_named_twice_on_the_command_line_is_refused(
+    invoke: Invoke, sine_csv: Path, kept: Path, args: list[str], fragment: str
+) -> None:
+    result = invoke("fit", sine_csv, "--target", "y", "--out", kept, *args)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, fragment, "name each column once")
+    assert kept.read_bytes() == GOOD
+
+
+def test_duplicate_column_names_in_the_file_are_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x,x,y\n1,2,3\n4,5,6\n")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(stderr, "duplicate column name(s) 'x'; give every column its own name")
+
+
+def test_a_leading_unnamed_index_column_is_left_out_with_a_note(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    pd.DataFrame(sine_rows(), columns=["x", "y"]).to_csv(data)  # writes ",x,y" and an index
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "y", "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"gradfit: note: {data}: the first column has no name: it is taken as a row index "
+        "(as DataFrame.to_csv() writes one) and left out"
+    )
+    assert "(x -> y)" in result.stdout
+    assert list(gradfit.load(out).feature_names_in_) == ["x"]
+
+
+def test_an_unnamed_column_elsewhere_is_refused(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x,,y\n1,2,3\n4,5,6\n")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(stderr, "column 2 of the header has no name; name every column")
+
+
+def test_comment_lines_before_the_header_are_skipped(invoke: Invoke, tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    rows = "".join(f"{a!r},{b!r}\n" for a, b in sine_rows())
+    data.write_text("# exported 2026-12-02\n#units: m, s\n\nx,y\n" + rows)
+    result = invoke("fit", data, "--target", "y", "--out", tmp_path / "m.safetensors", *FAST)
+    assert result.exit_code == 0, result.output
+    assert "on 30 rows (x -> y)" in result.stdout
+
+
+# --- missing cells (issue 12) ---------------------------------------------------------
+
+
+def missing_csv(tmp_path: Path) -> Path:
+    data = tmp_path / "data.csv"
+    rows = [f"{a!r},{b!r}" for a, b in sine_rows()]
+    rows[2], rows[5], rows[9] = ",1.0", "2.0,", "NaN,3.0"
+    data.write_text("x,y\n" + "\n".join(rows) + "\n")
+    return data
+
+
+def test_missing_cells_are_counted_by_column(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    stderr = fit_fails(invoke, missing_csv(tmp_path), kept)
+    assert_one_line_error(
+        stderr,
+        "3 missing cell(s) (empty or NaN): column 'x' 2 (the first at row 3 (line 4)); "
+        "column 'y' 1 (the first at row 6 (line 7)); fill them, or leave those rows out "
+        "(fit --drop-missing)",
+    )
+
+
+def test_drop_missing_drops_those_rows_and_says_how_many(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", missing_csv(tmp_path), "--target", "y", "--out", out, *FAST,
+                    "--drop-missing")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "gradfit: note: dropped 3 of 30 rows with missing cells (column 'x': 2, column 'y': 1); "
+        "27 rows remain"
+    ) in result.stderr
+    assert "on 27 rows" in result.stdout
+
+
+# --- text columns as categories (issue 12) --------------------------------------------
+
+
+def colours_csv(path: Path, colours: list[str]) -> Path:
+    x = np.linspace(-3, 3, 36).tolist()
+    shift = {"red": 0.0, "green": 2.0, "blue": -2.0}
+    lines = [
+        f"{a!r},{c},{4 * math.sin(a) + shift.get(c, 0.0)!r}"
+        for a, c in zip(x, colours, strict=True)
+    ]
+    path.write_text("x,colour,y\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def test_a_text_column_is_one_hot_encoded_and_predict_applies_it(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = colours_csv(tmp_path / "train.csv", ["red", "green", "blue"] * 12)
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "y", "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "(x, colour=blue, colour=green, colour=red -> y)" in result.stdout
+    model = gradfit.load(out)
+    assert model.categories_ == {"colour": ["blue", "green", "red"]}
+    new = tmp_path / "new.csv"
+    new.write_text("colour,x\n green ,0.5\nred,-1\n")
+    predicted = invoke("predict", out, new, "--out", tmp_path / "p.csv")
+    assert predicted.exit_code == 0, predicted.output
+    expected = model.predict(
+        pd.DataFrame([[0.5, 0, 1, 0], [-1, 0, 0, 1]], columns=list(model.feature_names_in_))
+    )
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv")["y"], expected, rtol=1e-12)
+
+
+def test_an_unseen_category_is_one_line_or_none_of_the_known_on_request(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.safetensors"
+    data = colours_csv(tmp_path / "train.csv", ["red", "green", "blue"] * 12)
+    assert invoke("fit", data, "--target", "y", "--out", out, *FAST).exit_code == 0
+    new = tmp_path / "new.csv"
+    new.write_text("x,colour\n0.5,red\n1.0,purple\n")
+    predictions = tmp_path / "p.csv"
+    refused = invoke("predict", out, new, "--out", predictions)
+    assert refused.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        refused.stderr,
+        f"{new}: column 'colour', row 2 (line 3): the category 'purple' was not seen in "
+        "training (known: 'blue', 'green', 'red'; 1 such cell(s)); predict with "
+        "--unseen-categories other",
+    )
+    assert not predictions.exists()
+    other = invoke("predict", out, new, "--unseen-categories", "other", "--out", predictions)
+    assert other.exit_code == 0, other.output
+    model = gradfit.load(out)
+    expected = model.predict(
+        pd.DataFrame([[0.5, 0, 0, 1], [1.0, 0, 0, 0]], columns=list(model.feature_names_in_))
+    )
+    np.testing.assert_allclose(pd.read_csv(predictions)["y"], expected, rtol=1e-12)
+
+
+def test_a_text_column_with_many_values_is_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("name,x,y\n" + "".join(f"n{i},{i},{i}\n" for i in range(40)))
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(
+        stderr,
+        "column 'name' holds text with 40 distinct values (such as 'n0'); only text "
+        "columns with at most 32 distinct values are encoded as categories",
+    )
+
+
+def test_numbers_with_a_typo_are_not_taken_for_categories(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,2\n2,3\nthree,4\n")
+    stderr = fit_fails(invoke, data, kept, "--features", "x")
+    assert_one_line_error(stderr, "column 'x', row 3 (line 4): 'three' is not a number")
+
+
+def test_a_text_target_is_refused(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,a\n2,b\n")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(stderr, "column 'y', row 1 (line 2): 'a' is not a number")
+
+
+# --- Parquet dates (issue 13, group 19) -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["datetime", "timedelta"])
+def test_parquet_dates_and_durations_are_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path, kind: str
+) -> None:
+    pytest.importorskip("pyarrow")
+    n = 10
+    when = pd.date_range("2026-01-01", periods=n, freq="D")
+    column = when if kind == "datetime" else when - when[0]
+    data = tmp_path / "data.parquet"
+    pd.DataFrame({"t": column, "y": np.arange(n, dtype=float)}).to_parquet(data)
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(stderr, "feature column 't' holds dates or times", "convert them")
