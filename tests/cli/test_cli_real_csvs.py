@@ -130,7 +130,7 @@ def test_fit_trains_on_a_npy_file(invoke: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "m.safetensors"
     result = invoke("fit", data, "--target", "1", "--out", out, *FAST)
     assert result.exit_code == 0, result.output
-    assert "(0 -> 1)" in result.stdout
+    assert "): 0 -> 1\n" in result.stdout
     predictions = tmp_path / "p.csv"
     assert invoke("predict", out, data, "--out", predictions).exit_code == 0
     expected = gradfit.load(out).predict(pd.DataFrame({"0": np.load(data)[:, 0]}))
@@ -186,7 +186,7 @@ def test_a_leading_unnamed_index_column_is_left_out_with_a_note(
         f"gradfit: note: {data}: the first column has no name: it is taken as a row index "
         "(as DataFrame.to_csv() writes one) and left out"
     )
-    assert "(x -> y)" in result.stdout
+    assert "): x -> y\n" in result.stdout
     assert list(gradfit.load(out).feature_names_in_) == ["x"]
 
 
@@ -203,7 +203,7 @@ def test_comment_lines_before_the_header_are_skipped(invoke: Invoke, tmp_path: P
     data.write_text("# exported 2026-12-02\n#units: m, s\n\nx,y\n" + rows)
     result = invoke("fit", data, "--target", "y", "--out", tmp_path / "m.safetensors", *FAST)
     assert result.exit_code == 0, result.output
-    assert "on 30 rows (x -> y)" in result.stdout
+    assert "): x -> y\ntrained 3 epochs on 30 rows\n" in result.stdout
 
 
 # --- missing cells (issue 12) ---------------------------------------------------------
@@ -260,7 +260,7 @@ def test_a_text_column_is_one_hot_encoded_and_predict_applies_it(
     out = tmp_path / "m.safetensors"
     result = invoke("fit", data, "--target", "y", "--out", out, *FAST)
     assert result.exit_code == 0, result.output
-    assert "(x, colour=blue, colour=green, colour=red -> y)" in result.stdout
+    assert "): x, colour=blue, colour=green, colour=red -> y\n" in result.stdout
     model = gradfit.load(out)
     assert model.categories_ == {"colour": ["blue", "green", "red"]}
     new = tmp_path / "new.csv"
