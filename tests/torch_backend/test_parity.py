@@ -24,7 +24,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gradfit.engine import MLP, SGD, Adam, Loss, NumpyStepper, Trainer, get_loss
-from gradfit.engine.training import Rows
+from gradfit.engine.training import EngineStepper, Rows
 
 torch = pytest.importorskip("torch")
 from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch  # noqa: E402
@@ -59,6 +59,15 @@ CASES = [
     )
     for batch in ["full" if (i + j) % 2 == 0 else "minibatch"]
 ]
+KERNEL_CASES = [c for c in CASES if c.values[1] in ("identity", "relu")]
+"""The cases the compiled kernel covers (identity and ReLU), run again with it."""
+
+
+def kernel_stepper(*args: Any) -> EngineStepper:
+    pytest.importorskip("numba")
+    from gradfit.engine.kernel.stepper import KernelStepper
+
+    return KernelStepper(*args)
 
 
 class Recorder:
@@ -78,6 +87,8 @@ class Recorder:
         return loss
 
     def __getattr__(self, name: str) -> Any:
+        if name == "run_epochs":  # every step goes through step(), to be recorded
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 
@@ -95,6 +106,7 @@ def run_both(
     optimizer: tuple[str, dict[str, Any]],
     batch: str,
     loss: str | Loss = "mse",
+    engine_stepper: Any = NumpyStepper,
 ) -> tuple[Recorder, Recorder]:
     kind, hyper = optimizer
     module = to_torch(net.copy())
@@ -102,7 +114,7 @@ def run_both(
     engine_optimizer = ENGINE_OPTIMIZERS[kind](engine_net.parameters(), **hyper)
     torch_optimizer = make_optimizer(kind, module.parameters(), **hyper)
     steppers = (
-        NumpyStepper(engine_net, X, Y, get_loss(loss), engine_optimizer),
+        engine_stepper(engine_net, X, Y, get_loss(loss), engine_optimizer),
         TorchStepper(module, X, Y, loss=get_loss(loss), optimizer=torch_optimizer),
     )
     batch_size, epochs = (
@@ -127,9 +139,20 @@ def assert_same_trajectory(ours: Recorder, theirs: Recorder) -> None:
 def test_engine_and_torch_agree_at_every_step(
     sizes: list[int], activation: str, opt: str, batch: str
 ) -> None:
+    check_agreement(sizes, activation, opt, batch, NumpyStepper)
+
+
+@pytest.mark.parametrize(("sizes", "activation", "opt", "batch"), KERNEL_CASES)
+def test_compiled_kernel_and_torch_agree_at_every_step(
+    sizes: list[int], activation: str, opt: str, batch: str
+) -> None:
+    check_agreement(sizes, activation, opt, batch, kernel_stepper)
+
+
+def check_agreement(sizes: list[int], activation: str, opt: str, batch: str, stepper: Any) -> None:
     X, Y = data()
     net = MLP(sizes, activation, rng=np.random.default_rng(42))
-    engine, torch_run = run_both(net, X, Y, OPTIMIZERS[opt], batch)
+    engine, torch_run = run_both(net, X, Y, OPTIMIZERS[opt], batch, engine_stepper=stepper)
     assert len(engine.params) == STEPS
     for a, b in zip(engine.rows, torch_run.rows, strict=True):
         assert (a is None and b is None) or np.array_equal(a, b)
@@ -145,6 +168,32 @@ def test_sum_of_squares_loss_agrees_too() -> None:
     sgd = ("sgd", {"lr": 1e-3, "momentum": 0.5})
     engine, torch_run = run_both(net, X, Y, sgd, "minibatch", loss="sse")
     assert_same_trajectory(engine, torch_run)
+
+
+@pytest.mark.parametrize("sizes", [[1, 64, 1], [2, 6, 1], [2, 6, 6, 2]])
+def test_compiled_training_runs_agree_with_torch(sizes: list[int]) -> None:
+    """``engine.train`` with the kernel on runs its full-batch epochs many to a call; the
+    1000 epochs end where torch's do (and where the NumPy engine's do)."""
+    pytest.importorskip("numba")
+    from gradfit.engine import train
+    from gradfit.torch_backend import train as torch_train
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(40, sizes[0]))
+    Y = np.sin(X @ np.ones((sizes[0], sizes[-1])))
+    start = MLP(sizes, "relu", rng=np.random.default_rng(42))
+    ends = {}
+    for kernel in ("on", "off"):
+        net = start.copy()
+        adam = Adam(net.parameters(), lr=0.005)
+        history = train(net, X, Y, optimizer=adam, epochs=STEPS, kernel=kernel)
+        ends[kernel] = (history.loss, net.flat.copy())
+    theirs = start.copy()
+    torch_history = torch_train(theirs, X, Y, optimizer="adam", lr=0.005, epochs=STEPS)
+    for losses, flat in ends.values():
+        assert_allclose(losses, torch_history.loss, rtol=1e-10)
+        assert_allclose(flat, theirs.flat, rtol=1e-10, atol=1e-12)
+    assert torch_history.loss[-1] < 0.5 * torch_history.loss[0]
 
 
 class AdamWithoutBiasCorrection(Adam):

@@ -78,6 +78,11 @@ class Optimizer:
     def _states(self) -> list[dict[str, Array]]:
         raise NotImplementedError
 
+    def flat_buffers(self) -> dict[str, Array]:
+        """The state buffers by name (``m``, ``v``; ``b``), each over all parameters laid
+        end to end: the arrays the optimizer updates, for a kernel that updates them too."""
+        return self._flat_state
+
     def _step(self, p: Array, g: Array, tmp: Array, state: dict[str, Array]) -> None:
         """Update the flat parameters ``p`` from the flat gradient ``g`` (which it leaves
         as it is), with the scratch buffer ``tmp`` and the flat ``state`` buffers."""

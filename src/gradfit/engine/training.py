@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -68,6 +69,36 @@ class Stepper(Protocol):
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`optimizer_state` returned."""
+        ...
+
+
+@dataclass
+class EpochsRun:
+    """What :meth:`EpochRunner.run_epochs` did.
+
+    Attributes
+    ----------
+    losses : list of float
+        The loss of each epoch that ended with a finite loss and finite parameters.
+    failure : {None, "loss", "parameter"}
+        What stopped the run early: the next epoch's loss, or its update, was not finite.
+    previous, last : lists of arrays, or None
+        ``[W1, b1, …]`` at the start and at the end of the last epoch in ``losses``
+        (``previous`` is ``None`` when ``losses`` is empty).
+    """
+
+    losses: list[float]
+    failure: str | None
+    previous: list[Array] | None
+    last: list[Array]
+
+
+@runtime_checkable
+class EpochRunner(Protocol):
+    """A :class:`Stepper` that can also run many full-batch epochs in one call."""
+
+    def run_epochs(self, epochs: int) -> EpochsRun:
+        """Up to ``epochs`` full-batch epochs, stopping after one that diverged."""
         ...
 
 
@@ -301,6 +332,9 @@ class Trainer:
         # warnings on the way there would only be noise (or errors under -W error).
         quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         with _deferred_sigint() as interrupted, quiet:
+            if self._unobserved() and isinstance(self.stepper, EpochRunner):
+                self._fit_in_runs(self.stepper, epochs, interrupted)
+                return self.history
             for _ in range(epochs):
                 self.run_epoch()
                 for callback in self.callbacks:
@@ -310,6 +344,48 @@ class Trainer:
                 if self.stop:
                     break
         return self.history
+
+    def _unobserved(self) -> bool:
+        """Full batch, and nothing looks at an epoch's end but the log: no callbacks,
+        validation or recorded parameters. Epochs may then run many to a call."""
+        return (
+            self.full_batch
+            and not self.callbacks
+            and self.validation is None
+            and self.history.parameters is None
+        )
+
+    def _fit_in_runs(
+        self, runner: EpochRunner, epochs: int, interrupted: Callable[[], bool]
+    ) -> None:
+        """:meth:`fit`'s loop with the epochs run by ``runner`` in batches of them: each
+        run ends at a log line, and is sized to take about 50 ms (so Ctrl-C is still
+        answered at once); the history, the log, divergence and the parameters kept
+        for it are what running them one at a time gives."""
+        h, left, size = self.history, epochs, 1
+        while left:
+            n = min(left, size)
+            if self.log_every:
+                n = min(n, self.log_every - self.epoch % self.log_every)
+            start = time.perf_counter()
+            run = runner.run_epochs(n)
+            if run.losses:
+                h.loss += run.losses
+                self.epoch += len(run.losses)
+                left -= len(run.losses)
+                assert run.previous is not None
+                self._previous, self._good = run.previous, run.last
+            if run.failure == "loss":
+                what = "the loss after its update" if self.epoch else "the loss"
+                self._diverged(what, last_epoch_too=True)
+            elif run.failure == "parameter":
+                self._diverged("a parameter")
+            if self.log_every and self.epoch % self.log_every == 0:
+                self.log(log_line(self.epoch, h.loss[-1], h.loss_name))
+            if interrupted():
+                raise KeyboardInterrupt
+            if time.perf_counter() - start < 0.05:
+                size *= 2
 
     def state_dict(self) -> dict[str, Any]:
         """Everything an exact resume needs, taken between epochs (copies).
@@ -513,12 +589,15 @@ def train(
     log_every: int | None = None,
     log: Callable[[str], None] = print,
     callbacks: Sequence[Callback] = (),
+    kernel: str | None = None,
 ) -> History:
     """Train ``net`` on ``(X, Y)`` in place and return its :class:`History`.
 
     ``X: (n_samples, n_in)``, ``Y: (n_samples, n_out)``, both of the network's dtype.
     ``optimizer`` must have been built over ``net.parameters()``. See :class:`Trainer`
     for the other arguments; ``rng`` is needed only to shuffle minibatches.
+    ``kernel`` is ``"auto"``, ``"on"`` or ``"off"``: whether to step with the compiled
+    kernel (:mod:`gradfit.engine.kernel`); by default ``$GRADFIT_KERNEL``, else ``auto``.
 
     Raises
     ------
@@ -539,7 +618,10 @@ def train(
         )
     if rng is None:
         rng = np.random.default_rng()
-    stepper = NumpyStepper(net, X, Y, get_loss(loss), optimizer)
+    from gradfit.engine.kernel import make_stepper
+
+    rows = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
+    stepper = make_stepper(net, X, Y, get_loss(loss), optimizer, batch_rows=rows, kernel=kernel)
     trainer = Trainer(
         stepper,
         batch_size=batch_size,

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradfit.engine.ensemble import Ensemble, EnsembleStepper
+from gradfit.engine.kernel import make_stepper as engine_stepper
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import OPTIMIZERS
-from gradfit.engine.training import NumpyStepper, Stepper, Trainer
+from gradfit.engine.training import Stepper, Trainer
 from gradfit.engine.types import Array
 
 
@@ -37,21 +38,24 @@ def make_stepper(
     loss: Loss,
     solver: str,
     hyper: dict[str, Any],
+    batch_rows: int,
     device: Any = None,
 ) -> Stepper:
     """A :class:`~gradfit.engine.Stepper` training a copy of ``net`` on ``(X, Y)``.
 
     ``backend="numpy"`` steps the engine's own network with the engine's
-    :mod:`~gradfit.engine.optim`; ``"torch"`` converts ``net`` to ``torch.nn`` on
-    ``device`` and steps it with ``torch.optim``. ``hyper`` uses torch's names. An
-    :class:`~gradfit.engine.Ensemble` trains all its members in one batched step.
+    :mod:`~gradfit.engine.optim`, compiled where :mod:`gradfit.engine.kernel` is faster
+    for ``batch_rows`` rows a step (``$GRADFIT_KERNEL`` decides); ``"torch"`` converts
+    ``net`` to ``torch.nn`` on ``device`` and steps it with ``torch.optim``. ``hyper``
+    uses torch's names. An :class:`~gradfit.engine.Ensemble` trains all its members in one
+    batched step.
     """
     if backend == "numpy":
         net = net.copy()
         engine_optimizer = OPTIMIZERS[solver](net.parameters(), **hyper)
         if isinstance(net, Ensemble):
             return EnsembleStepper(net, X, Y, loss, engine_optimizer)
-        return NumpyStepper(net, X, Y, loss, engine_optimizer)
+        return engine_stepper(net, X, Y, loss, engine_optimizer, batch_rows=batch_rows)
     from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch
 
     module = to_torch(net, device)

@@ -317,12 +317,11 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             rows, held = split_validation(X.shape[0], fraction, self._rng)
             X, Y, validation = X[rows], Y[rows], (X[held], Y[held])
             self.validation_rows_ = held
+        batch = batch_rows(self.batch_size, X.shape[0])
         stepper = make_stepper(
             s.backend, net, X, Y, loss=get_loss(s.loss), solver=s.solver, device=self.device,
-            hyper=optimizer_hyper(
-                self.get_params(), s, batch=batch_rows(self.batch_size, X.shape[0]),
-                n_outputs=Y.shape[1],
-            ),
+            hyper=optimizer_hyper(self.get_params(), s, batch=batch, n_outputs=Y.shape[1]),
+            batch_rows=batch,
         )  # fmt: skip
         if incremental and self._optimizer_state is not None:
             stepper.load_optimizer_state(self._optimizer_state)
@@ -334,7 +333,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         trainer = EstimatorTrainer(
             stepper,
             owner=self,
-            batch_size=batch_rows(self.batch_size, X.shape[0]),
+            batch_size=batch,
             shuffle=bool(self.shuffle),
             rng=self._rng,
             validation=validation,

@@ -1,0 +1,107 @@
+"""A compiled kernel for small networks: the engine's own step, compiled with numba.
+
+For a network as small as the walk-through's 1-64-1, a NumPy step is dozens of calls on
+arrays of a few thousand numbers, and the calls cost more than the arithmetic. The kernel
+runs the same forward, backward and update (see :mod:`gradfit.engine.kernel.loops`) as
+loops compiled to machine code, and runs many full-batch epochs per call.
+
+Why numba: it compiles the NumPy-style loops this engine already reads like, in the same
+process, with no C compiler or build step; it is a wheel on PyPI for every platform NumPy
+supports; its compiled code is cached on disk (only a machine's first run pays the
+compilation); and it is maintained by Anaconda and NVIDIA with NumPy's release cadence.
+(JAX and torch.compile trace a graph and bring a large runtime; Cython and C++ need a
+compiler at install time.)
+
+The kernel is optional: without numba installed, or switched off, the engine steps with
+NumPy (:class:`~gradfit.engine.NumpyStepper`). ``GRADFIT_KERNEL`` chooses, as does the
+``kernel`` argument of :func:`gradfit.engine.train`:
+
+- ``auto`` (default): the kernel where it covers the model and is faster (:func:`faster`);
+- ``on``: the kernel wherever it covers the model;
+- ``off``: never.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from gradfit.engine.flat import flat_of
+from gradfit.engine.losses import MSE, SSE, Loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import SGD, Adam, Optimizer
+from gradfit.engine.types import Array
+
+if TYPE_CHECKING:
+    from gradfit.engine.training import Stepper
+
+KERNEL_ENV = "GRADFIT_KERNEL"
+MODES = ("auto", "on", "off")
+MAX_PRODUCT_WORK = 200_000
+"""Multiply-adds of the matrix products per step (rows × Σ n_in·n_out) up to which the
+kernel beats NumPy's BLAS (measured with ``benchmarks/kernel_crossover.py``)."""
+
+
+def mode(kernel: str | None = None) -> str:
+    """``kernel``, else ``$GRADFIT_KERNEL``, else ``"auto"``; checked."""
+    chosen = kernel if kernel is not None else os.environ.get(KERNEL_ENV, "auto")
+    chosen = chosen.strip().lower()
+    if chosen not in MODES:
+        where = "kernel" if kernel is not None else KERNEL_ENV
+        raise ValueError(f"{where} must be one of {', '.join(MODES)}; got {chosen!r}")
+    return chosen
+
+
+def available() -> bool:
+    """Whether numba can be imported (imports it: about 0.4 s the first time)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def covers(net: MLP, loss: Loss, optimizer: Optimizer) -> bool:
+    """Whether the kernel computes this model's step: ``identity`` or ``relu``
+    activations, the ``MSE`` or ``SSE`` loss, and an engine ``SGD`` or ``Adam`` over the
+    network's own flat parameters. Anything else (other activations and losses) steps
+    with NumPy."""
+    return (
+        net.activation in ("identity", "relu")
+        and type(loss) in (MSE, SSE)
+        and type(optimizer) in (SGD, Adam)
+        and flat_of(optimizer.params) is net.flat
+    )
+
+
+def faster(net: MLP, batch_rows: int) -> bool:
+    """Whether the kernel is expected to beat NumPy: few multiply-adds per step, where
+    NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several)."""
+    per_row = sum(a * b for a, b in zip(net.sizes[:-1], net.sizes[1:], strict=True))
+    return batch_rows * per_row <= MAX_PRODUCT_WORK
+
+
+def make_stepper(
+    net: MLP,
+    X: Array,
+    Y: Array,
+    loss: Loss,
+    optimizer: Optimizer,
+    *,
+    batch_rows: int,
+    kernel: str | None = None,
+) -> Stepper:
+    """The engine's stepper for this model: :class:`KernelStepper` or
+    :class:`~gradfit.engine.NumpyStepper`, as :func:`mode` and the model decide.
+
+    ``batch_rows`` is the rows per step, by which :func:`faster` decides.
+    """
+    from gradfit.engine.training import NumpyStepper
+
+    chosen = mode(kernel)
+    wanted = chosen == "on" or (chosen == "auto" and faster(net, batch_rows))
+    if wanted and covers(net, loss, optimizer) and available():
+        from gradfit.engine.kernel.stepper import KernelStepper
+
+        return KernelStepper(net, X, Y, loss, optimizer)
+    return NumpyStepper(net, X, Y, loss, optimizer)

@@ -1,0 +1,377 @@
+"""The compiled loops: the engine's forward, backward and update, written out element by
+element for numba.
+
+Each function below is the element-wise form of one piece of the engine, named in its
+docstring, with the same formula; only the order of the sums differs. Arrays are the
+engine's own: ``flat`` and ``grad`` are an :class:`~gradfit.engine.MLP`'s ``flat`` and
+``flat_grad`` (``W: (n_out, n_in)`` then ``b: (n_out,)``, layer after layer), and the
+optimizer's state is its flat buffers, so checkpoints and ``state_dict`` see no
+difference. ``rows`` are the batch's row numbers into ``X: (n_samples, n_in)`` and
+``Y: (n_samples, n_out)``.
+
+The matrix products take their inner loop along the longer side (a dot product when
+``n_in`` is the longer, an ``axpy`` over a transposed copy otherwise), so that the
+compiler vectorises it; ``fastmath`` allows only reassociation (the vectorised sums),
+never an assumption about NaN or infinity, which divergence detection relies on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from gradfit.engine.kernel.cache import jit
+
+SUMS = {"reassoc", "nsz"}
+"""Reassociation lets sums vectorise; the results differ from NumPy's in the last bits."""
+
+IDENTITY, RELU = 0, 1
+"""Activation codes; the engine's :class:`~gradfit.engine.Identity` and ``ReLU``."""
+
+MSE, SSE = 0, 1
+"""Loss codes; the engine's :class:`~gradfit.engine.MSE` and ``SSE``."""
+
+SGD, ADAM = 0, 1
+"""Optimizer codes; the engine's :class:`~gradfit.engine.SGD` and ``Adam``."""
+
+
+@jit(inline="always")
+def activate(code: int, z: Any) -> Any:
+    """``ReLU.forward``: ``f(z) = z · 1[z > 0]`` (so NaN and -∞ give NaN, as NumPy);
+    ``Identity``: ``f(z) = z``."""
+    if code == RELU:
+        return z if z > 0 else z * 0
+    return z
+
+
+@jit(inline="always")
+def derivative(code: int, a: Any) -> Any:
+    """``ReLU.derivative``: ``f'(z) = 1[z > 0]``, read from ``a = f(z)`` (``a > 0`` exactly
+    when ``z > 0``); ``Identity``: 1."""
+    if code == RELU:
+        return 1 if a > 0 else 0
+    return 1
+
+
+@jit(fastmath=SUMS)
+def dense_forward(
+    A: Any, rows: Any, W: Any, WT: Any, b: Any, Z: Any, code: int
+) -> None:  # pragma: no cover - compiled
+    """``Dense.forward`` then the activation: ``Z = f(A[rows] Wᵀ + b)``, ``(n, n_out)``."""
+    n_out, n_in = W.shape
+    if n_in >= n_out:
+        for i in range(rows.size):
+            r = rows[i]
+            for j in range(n_out):
+                s = b[j]
+                for k in range(n_in):
+                    s += A[r, k] * W[j, k]
+                Z[i, j] = activate(code, s)
+        return
+    for k in range(n_in):
+        for j in range(n_out):
+            WT[k, j] = W[j, k]
+    for i in range(rows.size):
+        r = rows[i]
+        for j in range(n_out):
+            Z[i, j] = b[j]
+        for k in range(n_in):
+            x = A[r, k]
+            for j in range(n_out):
+                Z[i, j] += x * WT[k, j]
+        for j in range(n_out):
+            Z[i, j] = activate(code, Z[i, j])
+
+
+@jit(fastmath=SUMS)
+def dense_parameter_gradients(
+    G: Any, A: Any, rows: Any, dW: Any, dWT: Any, db: Any
+) -> None:  # pragma: no cover - compiled
+    """``Dense.parameter_gradients``: ``dW = Gᵀ A[rows]``, ``db = Gᵀ 1``."""
+    n_out, n_in = dW.shape
+    db[:] = 0
+    if n_in >= n_out:
+        dW[:] = 0
+        for i in range(rows.size):
+            r = rows[i]
+            for j in range(n_out):
+                g = G[i, j]
+                db[j] += g
+                for k in range(n_in):
+                    dW[j, k] += g * A[r, k]
+        return
+    dWT[:] = 0
+    for i in range(rows.size):
+        r = rows[i]
+        for j in range(n_out):
+            db[j] += G[i, j]
+        for k in range(n_in):
+            x = A[r, k]
+            for j in range(n_out):
+                dWT[k, j] += x * G[i, j]
+    for k in range(n_in):
+        for j in range(n_out):
+            dW[j, k] = dWT[k, j]
+
+
+@jit(fastmath=SUMS)
+def dense_input_gradient(
+    G: Any, W: Any, WT: Any, A: Any, code: int, out: Any
+) -> None:  # pragma: no cover - compiled
+    """``Dense.backward``'s ``dL/dX = G W``, then the activation's backward:
+    ``out = (G W) ⊙ f'(Z)`` with ``A = f(Z)`` the layer's input, ``(n, n_in)``."""
+    n_out, n_in = W.shape
+    if n_out >= n_in:
+        for k in range(n_in):
+            for j in range(n_out):
+                WT[k, j] = W[j, k]
+        for i in range(G.shape[0]):
+            for k in range(n_in):
+                s = G[i, 0] * WT[k, 0]
+                for j in range(1, n_out):
+                    s += G[i, j] * WT[k, j]
+                out[i, k] = s * derivative(code, A[i, k])
+        return
+    for i in range(G.shape[0]):
+        for k in range(n_in):
+            out[i, k] = G[i, 0] * W[0, k]
+        for j in range(1, n_out):
+            g = G[i, j]
+            for k in range(n_in):
+                out[i, k] += g * W[j, k]
+        for k in range(n_in):
+            out[i, k] *= derivative(code, A[i, k])
+
+
+@jit(fastmath=SUMS)
+def loss_gradient(Y_hat: Any, Y: Any, rows: Any, loss: int) -> float:  # pragma: no cover
+    """``MSE``/``SSE.value_and_gradient``: returns ``L`` and overwrites ``Y_hat`` with
+    ``dL/dŶ = 2 (Ŷ - Y) / N`` (``N`` the number of elements; 1 for SSE)."""
+    total = 0.0
+    scale = 2 / Y_hat.size if loss == MSE else 2.0
+    for i in range(rows.size):
+        r = rows[i]
+        for j in range(Y_hat.shape[1]):
+            e = Y_hat[i, j] - Y[r, j]
+            total += e * e
+            Y_hat[i, j] = e * scale
+    return total / Y_hat.size if loss == MSE else total
+
+
+@jit(fastmath=SUMS)
+def rank_one_step(
+    X: Any, Y: Any, rows: Any, flat: Any, grad: Any, work: Any, code: int, loss: int
+) -> float:  # pragma: no cover - compiled
+    """One hidden layer and one output (``NumpyStepper``'s rank-one case), fused row by row.
+
+    ``ŷ = w₂ᵀ f(W₁ x + b₁) + b₂`` and, with ``g = dL/dŷ``,
+    ``dW₂ = Σ g f(z)ᵀ``, ``db₂ = Σ g``, ``dz = g w₂ ⊙ f'(z)``, ``dW₁ = Σ dz xᵀ``,
+    ``db₁ = Σ dz``: the layers' backward, one row at a time, summed over the batch.
+    ``work`` holds ``(n_in + 2, hidden)``: ``W₁ᵀ``, ``dW₁ᵀ`` for ``n_in > 1``, and a row.
+    Returns the loss before the update.
+    """
+    n_in = X.shape[1]
+    hidden = (flat.size - 1) // (n_in + 2)
+    W1, b1 = flat[: hidden * n_in], flat[hidden * n_in : hidden * (n_in + 1)]
+    w2, b2 = flat[hidden * (n_in + 1) : hidden * (n_in + 2)], flat[-1]
+    dW1, db1 = grad[: hidden * n_in], grad[hidden * n_in : hidden * (n_in + 1)]
+    dw2 = grad[hidden * (n_in + 1) : hidden * (n_in + 2)]
+    # W₁ᵀ (n_in, hidden) is W₁ itself with one input.
+    W1T = W1.reshape(1, hidden) if n_in == 1 else work[: n_in * hidden].reshape(n_in, hidden)
+    dW1T = (
+        dW1.reshape(1, hidden)
+        if n_in == 1
+        else work[n_in * hidden : 2 * n_in * hidden].reshape(n_in, hidden)
+    )
+    a = work[2 * n_in * hidden : (2 * n_in + 1) * hidden]
+    if n_in > 1:
+        for k in range(n_in):
+            for j in range(hidden):
+                W1T[k, j] = W1[j * n_in + k]
+    grad[:] = 0
+    dW1T[:] = 0
+    scale = 2 / rows.size if loss == MSE else 2.0
+    total, db2 = 0.0, 0.0
+    for i in range(rows.size):
+        r = rows[i]
+        y_hat = b2
+        if n_in == 1:
+            x = X[r, 0]
+            for j in range(hidden):
+                a[j] = activate(code, b1[j] + x * W1T[0, j])
+                y_hat += a[j] * w2[j]
+        else:
+            a[:] = b1
+            for k in range(n_in):
+                x = X[r, k]
+                for j in range(hidden):
+                    a[j] += x * W1T[k, j]
+            for j in range(hidden):
+                a[j] = activate(code, a[j])
+                y_hat += a[j] * w2[j]
+        e = y_hat - Y[r, 0]
+        total += e * e
+        g = e * scale
+        db2 += g
+        # dz = g w₂ ⊙ f'(z): w₂ ⊙ f'(z) is w₂ where the unit is active, else 0.
+        for j in range(hidden):
+            dw2[j] += g * a[j]
+            a[j] = g * (w2[j] if a[j] > 0 or code != RELU else 0.0)
+            db1[j] += a[j]
+        for k in range(n_in):
+            x = X[r, k]
+            for j in range(hidden):
+                dW1T[k, j] += a[j] * x
+    grad[-1] = db2
+    if n_in > 1:
+        for k in range(n_in):
+            for j in range(hidden):
+                dW1[j * n_in + k] = dW1T[k, j]
+    return total / rows.size if loss == MSE else total
+
+
+@jit(fastmath=SUMS)
+def layered_step(
+    X: Any, Y: Any, rows: Any, flat: Any, grad: Any, sizes: Any, work: Any, code: int, loss: int
+) -> float:  # pragma: no cover - compiled
+    """``MLP.forward`` and ``MLP.backward`` layer by layer over the batch; returns the loss.
+
+    ``work`` holds each layer's output ``(n, n_out)`` (its gradient, once backward reaches
+    it), then a gradient buffer and a transposed-weights buffer.
+    """
+    n, depth = rows.size, sizes.size - 1
+    width = 0
+    for l in range(depth):
+        width = max(width, sizes[l] * sizes[l + 1])
+    outputs = 0
+    for l in range(depth):
+        outputs += n * sizes[l + 1]
+    spare = work[outputs : outputs + n * sizes.max()]
+    scratch = work[outputs + n * sizes.max() : outputs + n * sizes.max() + width]
+    all_rows = np.arange(n)
+    p = o = 0
+    A, A_rows = X, rows
+    for l in range(depth):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        W = flat[p : p + n_out * n_in].reshape(n_out, n_in)
+        b = flat[p + n_out * n_in : p + n_out * (n_in + 1)]
+        Z = work[o : o + n * n_out].reshape(n, n_out)
+        f = code if l < depth - 1 else IDENTITY
+        dense_forward(A, A_rows, W, scratch[: n_in * n_out].reshape(n_in, n_out), b, Z, f)
+        p, o = p + n_out * (n_in + 1), o + n * n_out
+        A, A_rows = Z, all_rows
+    value = loss_gradient(A, Y, rows, loss)
+    G = A
+    for l in range(depth - 1, -1, -1):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        p, o = p - n_out * (n_in + 1), o - n * n_out
+        W = flat[p : p + n_out * n_in].reshape(n_out, n_in)
+        dW = grad[p : p + n_out * n_in].reshape(n_out, n_in)
+        db = grad[p + n_out * n_in : p + n_out * (n_in + 1)]
+        WT = scratch[: n_in * n_out].reshape(n_in, n_out)
+        if l == 0:
+            dense_parameter_gradients(G, X, rows, dW, WT, db)
+            break
+        A = work[o - n * n_in : o].reshape(n, n_in)
+        dense_parameter_gradients(G, A, all_rows, dW, WT, db)
+        G_in = spare[: n * n_in].reshape(n, n_in)
+        dense_input_gradient(G, W, WT, A, code, G_in)
+        A[:] = G_in
+        G = A
+    return value
+
+
+@jit
+def update(
+    p: Any, g: Any, m: Any, v: Any, t: int, optimizer: int, hyper: Any
+) -> None:  # pragma: no cover - compiled
+    """``SGD._step`` / ``Adam._step`` at step ``t``, element by element, operation for
+    operation (so the update itself rounds as NumPy's does).
+
+    ``m`` and ``v`` are Adam's flat moment buffers; SGD's momentum buffer ``b`` is ``m``.
+    ``hyper``: SGD ``(lr, momentum, dampening, weight_decay, nesterov)``; Adam
+    ``(lr, beta1, beta2, eps, weight_decay)``.
+    """
+    if optimizer == ADAM:
+        lr, beta1, beta2, eps, decay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+        # A float exponent: the same pow as Python's, so the same step size to the bit.
+        step_size = lr / (1 - beta1 ** float(t))
+        correction = math.sqrt(1 - beta2 ** float(t))
+        for k in range(p.size):
+            gk = g[k] + p[k] * decay if decay else g[k]
+            m[k] += (gk - m[k]) * (1 - beta1)
+            v[k] = v[k] * beta2 + gk * gk * (1 - beta2)
+            p[k] += m[k] / (math.sqrt(v[k]) / correction + eps) * -step_size
+        return
+    lr, mu, tau, decay, nesterov = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+    b = m
+    for k in range(p.size):
+        gk = g[k] + p[k] * decay if decay else g[k]
+        if mu:
+            b[k] = gk if t == 1 else b[k] * mu + (1 - tau) * gk
+            gk = gk + mu * b[k] if nesterov else b[k]
+        p[k] += gk * -lr
+
+
+@jit(fastmath=SUMS)
+def finite(p: Any) -> bool:  # pragma: no cover - compiled
+    """Whether every element is finite: ``Σ 0·p`` is 0 unless one is NaN or infinite."""
+    total = 0.0
+    for k in range(p.size):
+        total += p[k] * 0
+    return total == 0
+
+
+@jit
+def run(
+    X: Any,
+    Y: Any,
+    rows: Any,
+    n_steps: int,
+    flat: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    t: int,
+    optimizer: int,
+    hyper: Any,
+    sizes: Any,
+    work: Any,
+    code: int,
+    loss: int,
+    losses: Any,
+    snapshots: Any,
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """``n_steps`` steps on the rows ``rows`` of ``(X, Y)`` (full-batch epochs, or one
+    minibatch), the first at optimizer step ``t + 1``; the loss of each into ``losses``,
+    the parameters before each update into ``snapshots[step % 2]``.
+
+    Every step updates, as ``NumpyStepper.step`` does; the run stops after a step whose
+    loss was not finite (returns ``(step, 1)``) or that left a parameter non-finite
+    (``(step, 2)``), and otherwise returns ``(n_steps, 0)``.
+    """
+    rank_one = sizes.size == 3 and sizes[2] == 1
+    for s in range(n_steps):
+        snapshots[s % 2] = flat
+        if rank_one:
+            value = rank_one_step(X, Y, rows, flat, grad, work, code, loss)
+        else:
+            value = layered_step(X, Y, rows, flat, grad, sizes, work, code, loss)
+        losses[s] = value
+        update(flat, grad, m, v, t + s + 1, optimizer, hyper)
+        if not math.isfinite(value):
+            return s, 1
+        if not finite(flat):
+            return s, 2
+    return n_steps, 0
+
+
+def work_size(sizes: tuple[int, ...], n: int) -> int:
+    """Elements of ``work`` that :func:`run` needs for batches of ``n`` rows."""
+    if len(sizes) == 3 and sizes[2] == 1:
+        return (2 * sizes[0] + 1) * sizes[1]
+    widest = max(a * b for a, b in itertools.pairwise(sizes))
+    return n * (sum(sizes[1:]) + max(sizes)) + widest

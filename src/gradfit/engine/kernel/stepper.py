@@ -1,0 +1,98 @@
+"""The compiled :class:`~gradfit.engine.Stepper`: the engine's network, loss and optimizer,
+stepped by :mod:`gradfit.engine.kernel.loops`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.engine.flat import split_flat
+from gradfit.engine.kernel import loops
+from gradfit.engine.losses import Loss
+from gradfit.engine.network import MLP
+from gradfit.engine.optim import SGD, Adam, Optimizer
+from gradfit.engine.training import EngineStepper, EpochsRun, Rows
+from gradfit.engine.types import Array
+
+ACTIVATIONS = {"identity": loops.IDENTITY, "relu": loops.RELU}
+LOSSES = {"mse": loops.MSE, "sse": loops.SSE}
+
+
+class KernelStepper(EngineStepper):
+    """:class:`~gradfit.engine.NumpyStepper`'s job, compiled: one call runs a step, or
+    many full-batch epochs (:meth:`run_epochs`), in the network's and the optimizer's own
+    flat buffers.
+
+    Parameters
+    ----------
+    net : MLP
+        With ``identity`` or ``relu`` activations (see :func:`~gradfit.engine.kernel.covers`).
+    X : (n_samples, n_in) array
+    Y : (n_samples, n_out) array
+    loss : Loss
+        ``MSE`` or ``SSE``.
+    optimizer : SGD or Adam
+        Built over ``net.parameters()``.
+    """
+
+    def __init__(self, net: MLP, X: Array, Y: Array, loss: Loss, optimizer: Optimizer) -> None:
+        self.net, self.loss, self.optimizer = net, loss, optimizer
+        self.X, self.Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+        self.n_samples = X.shape[0]
+        self._sizes = np.asarray(net.sizes, np.int64)
+        self._activation = ACTIVATIONS[net.activation]
+        self._loss = LOSSES[loss.name]
+        self._all_rows = np.arange(self.n_samples)
+        self._snapshots = np.empty((2, net.flat.size), net.dtype)
+        self._work = np.empty(0, net.dtype)
+        self._losses = np.empty(1)
+
+    def _optimizer(self) -> tuple[int, Array, Array, Array]:
+        """The optimizer's code, hyperparameters and flat state buffers, read afresh (a
+        ``load_state_dict`` or a change of ``lr`` applies at the next step)."""
+        opt, buffers = self.optimizer, self.optimizer.flat_buffers()
+        empty = np.empty(0, self.net.dtype)
+        if isinstance(opt, Adam):
+            hyper = [opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weight_decay]
+            return loops.ADAM, np.array(hyper, float), buffers["m"], buffers["v"]
+        assert isinstance(opt, SGD)
+        hyper = [opt.lr, opt.momentum, opt.dampening, opt.weight_decay, float(opt.nesterov)]
+        return loops.SGD, np.array(hyper, float), buffers.get("b", empty), empty
+
+    def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
+        """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run`."""
+        size = loops.work_size(tuple(self.net.sizes), rows.size)
+        if self._work.size < size:
+            self._work = np.empty(size, self.net.dtype)
+        if self._losses.size < n_steps:
+            self._losses = np.empty(n_steps)
+        code, hyper, m, v = self._optimizer()
+        opt = self.optimizer
+        done, failure = loops.run(
+            self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
+            code, hyper, self._sizes, self._work, self._activation, self._loss,
+            self._losses, self._snapshots,
+        )  # fmt: skip
+        opt.t += done + (failure != 0)
+        return int(done), int(failure)
+
+    def step(self, rows: Rows) -> float:
+        if rows is None:
+            index = self._all_rows
+        elif isinstance(rows, slice):
+            index = self._all_rows[rows]
+        else:
+            index = np.asarray(rows, np.int64)
+        self._run(index, 1)
+        return float(self._losses[0])
+
+    def run_epochs(self, epochs: int) -> EpochsRun:
+        """Up to ``epochs`` full-batch epochs in one call, stopping at divergence."""
+        done, failure = self._run(self._all_rows, epochs)
+        like = self.net.parameters()
+        last = self._snapshots[done % 2] if failure else self.net.flat
+        return EpochsRun(
+            losses=self._losses[:done].tolist(),
+            failure=(None, "loss", "parameter")[failure],
+            previous=split_flat(self._snapshots[(done - 1) % 2].copy(), like) if done else None,
+            last=split_flat(last.copy(), like),
+        )

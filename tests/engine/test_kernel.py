@@ -1,0 +1,224 @@
+"""The compiled kernel: the engine's gradients and updates, chosen where it covers the
+model, and training runs that end where NumPy's do (torch parity is in
+``tests/torch_backend/test_parity.py``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from gradfit import DivergenceError
+from gradfit.engine import MLP, MSE, SGD, SSE, Adam, NumpyStepper, Trainer, get_loss, train
+from gradfit.engine import kernel as engine_kernel
+
+numba = pytest.importorskip("numba")
+from gradfit.engine.kernel.stepper import KernelStepper  # noqa: E402
+
+SHAPES = [[1, 64, 1], [3, 5, 1], [2, 6, 2], [1, 7, 3, 1], [4, 3, 9, 2], [2, 2]]
+"""Rank-one (one and several inputs) and layered networks; each product's loop order
+(``n_in`` ≥ or < ``n_out``) occurs forward, for ``dW`` and for ``dL/dX``."""
+
+
+def problem(sizes: list[int], n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, sizes[0]))
+    Y = np.sin(X @ rng.normal(size=(sizes[0], sizes[-1])))
+    return X, Y
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+class OneAtATime:
+    """A stepper without ``run_epochs``: the trainer steps it epoch by epoch."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "run_epochs":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("sizes", SHAPES)
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+@pytest.mark.parametrize("loss", ["mse", "sse"])
+def test_a_kernel_step_is_backprop_then_the_engines_update(
+    sizes: list[int], activation: str, loss: str
+) -> None:
+    X, Y = problem(sizes)
+    net = MLP(sizes, activation, rng=np.random.default_rng(1))
+    reference = net.copy()
+    for rows in (None, slice(3, 11), np.array([5, 0, 19, 7, 7])):
+        ours = KernelStepper(net, X, Y, get_loss(loss), Adam(net.parameters(), lr=0.01))
+        theirs = Adam(reference.parameters(), lr=0.01)
+        Xb, Yb = (X, Y) if rows is None else (X[rows], Y[rows])
+        value = ours.step(rows)
+        Y_hat = reference.forward(Xb)
+        assert_allclose(value, get_loss(loss).value(Y_hat, Yb), rtol=1e-13)
+        reference.backward(get_loss(loss).gradient(Y_hat, Yb))
+        assert_allclose(net.flat_grad, reference.flat_grad, rtol=1e-12, atol=1e-15)
+        theirs.step(reference.gradients())
+        assert_allclose(net.flat, reference.flat, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda p: SGD(p, lr=0.02),
+        lambda p: SGD(p, lr=0.02, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+        lambda p: SGD(p, lr=0.02, momentum=0.9, nesterov=True),
+        lambda p: Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-7, weight_decay=1e-2),
+    ],
+    ids=["sgd", "momentum", "nesterov", "adam-decay"],
+)
+def test_updates_and_optimizer_state_match_numpys(optimizer: Any) -> None:
+    X, Y = problem([2, 6, 2])
+    nets = [MLP([2, 6, 2], "relu", rng=np.random.default_rng(2)) for _ in range(2)]
+    opts = [optimizer(n.parameters()) for n in nets]
+    for stepper in (NumpyStepper, KernelStepper):
+        i = stepper is KernelStepper
+        Trainer(stepper(nets[i], X, Y, MSE(), opts[i]), rng=np.random.default_rng(0)).fit(50)
+    assert_allclose(nets[1].flat, nets[0].flat, rtol=1e-12, atol=1e-14)
+    ours, theirs = opts[1].state_dict(), opts[0].state_dict()
+    assert ours["t"] == theirs["t"] == 50
+    for a, b in zip(ours["state"], theirs["state"], strict=True):
+        for k in b:
+            assert_allclose(a[k], b[k], rtol=1e-11, atol=1e-15)
+
+
+def test_many_epochs_per_call_are_bit_for_bit_one_per_call() -> None:
+    X, Y = problem([1, 64, 1], n=100)
+    runs = []
+    for wrap in (lambda s: s, OneAtATime):
+        net = MLP([1, 64, 1], "relu", rng=np.random.default_rng(3))
+        stepper = KernelStepper(net, X, Y, MSE(), Adam(net.parameters(), lr=0.01))
+        trainer = Trainer(wrap(stepper), rng=np.random.default_rng(0), log_every=7, log=quiet)
+        runs.append((trainer.fit(300).loss, net.flat.copy(), trainer.epoch))
+    assert_array_equal(runs[0][0], runs[1][0])
+    assert_array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2] == runs[1][2] == 300
+
+
+def test_log_lines_and_a_resume_are_those_of_numpy() -> None:
+    X, Y = problem([2, 6, 1])
+    logs: dict[str, list[str]] = {"on": [], "off": []}
+    flats = {}
+    for kernel in logs:
+        net = MLP([2, 6, 1], "relu", rng=np.random.default_rng(4))
+        opt = Adam(net.parameters(), lr=0.01)
+        train(net, X, Y, optimizer=opt, epochs=30, log_every=10, log=logs[kernel].append,
+              kernel=kernel)  # fmt: skip
+        train(net, X, Y, optimizer=opt, epochs=30, kernel=kernel)  # continues: t = 31…60
+        flats[kernel] = net.flat.copy()
+    assert [line[:20] for line in logs["on"]] == [line[:20] for line in logs["off"]]
+    assert len(logs["on"]) == 3
+    assert_allclose(flats["on"], flats["off"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 3], ids=["full-batch", "minibatch"])
+def test_divergence_is_reported_and_recovered_as_with_numpy(batch_size: int | None) -> None:
+    X, Y = problem([2, 6, 2], n=10)
+    outcome = {}
+    for kernel in ("on", "off"):
+        net = MLP([2, 6, 2], "relu", rng=np.random.default_rng(0))
+        with pytest.raises(DivergenceError) as e:
+            train(net, X, Y * 1e3, optimizer=SGD(net.parameters(), lr=1e4), epochs=200,
+                  loss="sse", batch_size=batch_size, rng=np.random.default_rng(0), log=quiet,
+                  kernel=kernel)  # fmt: skip
+        outcome[kernel] = (str(e.value), e.value.epoch, net.flat.copy())
+        assert np.isfinite(net.flat).all()
+    assert outcome["on"][:2] == outcome["off"][:2]
+    assert_allclose(outcome["on"][2], outcome["off"][2], rtol=1e-12)
+
+
+def test_float32_training_stays_float32_and_near_numpy() -> None:
+    X, Y = (a.astype(np.float32) for a in problem([1, 16, 1], n=50))
+    flats = []
+    for kernel in ("on", "off"):
+        net = MLP([1, 16, 1], "relu", rng=np.random.default_rng(5), dtype=np.float32)
+        h = train(net, X, Y, optimizer=Adam(net.parameters(), lr=0.01), epochs=100,
+                  kernel=kernel)  # fmt: skip
+        assert net.flat.dtype == np.float32
+        assert h.loss[-1] < 0.5 * h.loss[0]
+        flats.append(net.flat.copy())
+    assert_allclose(flats[0], flats[1], rtol=1e-4, atol=1e-5)
+
+
+def test_mode_takes_the_argument_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(engine_kernel.KERNEL_ENV, raising=False)
+    assert engine_kernel.mode() == "auto"
+    monkeypatch.setenv(engine_kernel.KERNEL_ENV, " OFF ")
+    assert engine_kernel.mode() == "off"
+    assert engine_kernel.mode("on") == "on"
+    monkeypatch.setenv(engine_kernel.KERNEL_ENV, "fast")
+    with pytest.raises(ValueError, match="GRADFIT_KERNEL must be one of auto, on, off; got 'fast'"):
+        engine_kernel.mode()
+
+
+def test_the_stepper_is_chosen_by_mode_coverage_and_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(engine_kernel.KERNEL_ENV, raising=False)
+
+    def chosen(sizes: list[int], activation: str = "relu", loss: Any = None, **kw: Any) -> str:
+        net = MLP(sizes, activation, rng=np.random.default_rng(0))
+        X, Y = problem(sizes)
+        stepper = engine_kernel.make_stepper(
+            net, X, Y, loss or MSE(), Adam(net.parameters()), batch_rows=kw.pop("rows", 20), **kw
+        )
+        return type(stepper).__name__
+
+    assert chosen([1, 64, 1]) == "KernelStepper"
+    assert chosen([1, 64, 1], kernel="off") == "NumpyStepper"
+    assert chosen([1, 64, 1], "tanh", kernel="on") == "NumpyStepper"  # not covered
+    assert chosen([8, 256, 256, 1], rows=1024) == "NumpyStepper"  # BLAS is faster
+    assert chosen([8, 256, 256, 1], rows=1024, kernel="on") == "KernelStepper"
+    monkeypatch.setenv(engine_kernel.KERNEL_ENV, "off")
+    assert chosen([1, 64, 1]) == "NumpyStepper"
+
+    class Huber(MSE):
+        """A loss the kernel does not know (as a classifier's cross-entropy)."""
+
+    monkeypatch.setenv(engine_kernel.KERNEL_ENV, "on")
+    assert chosen([1, 64, 1], loss=Huber()) == "NumpyStepper"
+    assert chosen([1, 64, 1], loss=SSE()) == "KernelStepper"
+
+
+def test_without_a_writable_cache_the_kernel_compiles_anyway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from numba.core import caching
+
+    from gradfit.engine.kernel.cache import jit
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    with pytest.warns(UserWarning, match="cannot be cached on disk.*NUMBA_CACHE_DIR"):
+
+        @jit
+        def twice(x: float) -> float:
+            return 2 * x
+
+    assert twice(21.0) == 42.0
+
+
+def test_the_engine_trains_without_numba() -> None:
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import numpy as np\n"
+        "from gradfit.engine import MLP, Adam, train, kernel\n"
+        "net = MLP([1, 8, 1], 'relu', rng=np.random.default_rng(0))\n"
+        "X = np.linspace(-1, 1, 20).reshape(-1, 1)\n"
+        "h = train(net, X, X**2, optimizer=Adam(net.parameters(), lr=0.01), epochs=50,"
+        " kernel='on')\n"
+        "assert not kernel.available() and h.loss[-1] < h.loss[0]\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "ok\n"
