@@ -13,7 +13,7 @@ $(BIN)/activate-gradfit: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of PyTorch that lies on the machines' disk; a plain `torch` pulls a CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[torch,plot,parquet,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[torch,plot,parquet,fast,dev]'
 	touch $@
 
 demo: $(BIN)/activate-gradfit
@@ -32,7 +32,8 @@ pytest: $(BIN)/activate-gradfit
 test: lint typecheck pytest
 
 bench: $(BIN)/activate-gradfit
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m pip install --quiet -e '.[torch,fast,bench,dev]'
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/realdata.py
 
 clean:

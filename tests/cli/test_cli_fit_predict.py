@@ -230,3 +230,21 @@ def test_parquet_in_parquet_out_equals_csv(invoke: Invoke, sine_csv: Path, model
     assert invoke("predict", model, sine_csv, "--out", sine_csv.parent / "b.csv").exit_code == 0
     a, b = (pd.read_csv(sine_csv.parent / name) for name in ("a.csv", "b.csv"))
     assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+def test_bf16_mixed_precision_needs_torch_and_float32(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "m.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", "--precision", "bf16-mixed", "--out", model)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "--precision bf16-mixed needs --backend torch")
+    assert not model.exists()
+    pytest.importorskip("torch")
+    args = ("--backend", "torch", "--dtype", "float32", "--epochs", 20, "--hidden", 16)
+    result = invoke("fit", sine_csv, "--target", "y", "--precision", "bf16-mixed", *args,
+                    "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    from gradfit.io.model import load
+
+    assert load(model).get_params()["precision"] == "bf16-mixed"

@@ -20,7 +20,14 @@ from gradfit.cli.progress import EpochBar
 from gradfit.defaults import AUTO_BATCH, DEFAULTS
 
 # fit's options that need the whole data set in memory, or the estimator.
-UNSUPPORTED = ("alpha", "early_stopping", "validation_fraction", "tol", "n_iter_no_change")
+UNSUPPORTED = (
+    "alpha",
+    "early_stopping",
+    "validation_fraction",
+    "tol",
+    "n_iter_no_change",
+    "precision",
+)
 
 
 def fit_distributed(

@@ -49,6 +49,7 @@ ESTIMATOR_OPTIONS = {
     "alpha": "alpha",
     "backend": "backend",
     "device": "device",
+    "precision": "precision",
     "dtype": "dtype",
     "seed": "random_state",
     "early_stopping": "early_stopping",
@@ -129,6 +130,12 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on.")
 @click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only).")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type.")
+@click.option(
+    "--precision",
+    type=click.Choice(["full", "bf16-mixed"]),
+    help="bf16-mixed: products in bfloat16, weights and loss float32 (--backend torch "
+    "--dtype float32).",
+)
 @click.option(
     "--seed", type=SEED, default=0, show_default=True, help="Seed of every random source."
 )
@@ -335,6 +342,12 @@ def _estimator(options: dict[str, Any]) -> MLPRegressor:
 
     if options["device"] is not None and options["backend"] != "torch":
         raise CommandError("--device needs --backend torch (numpy runs on the CPU)", Exit.USAGE)
+    if options["precision"] == "bf16-mixed" and (
+        options["backend"] != "torch" or options["dtype"] != "float32"
+    ):
+        raise CommandError(
+            "--precision bf16-mixed needs --backend torch --dtype float32", Exit.USAGE
+        )
     params = {ESTIMATOR_OPTIONS[k]: v for k, v in options.items() if v not in (None, ())}
     if "hidden_layer_sizes" in params:
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])

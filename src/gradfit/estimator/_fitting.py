@@ -40,15 +40,16 @@ def make_stepper(
     hyper: dict[str, Any],
     batch_rows: int,
     device: Any = None,
+    precision: str = "full",
 ) -> Stepper:
     """A :class:`~gradfit.engine.Stepper` training a copy of ``net`` on ``(X, Y)``.
 
     ``backend="numpy"`` steps the engine's own network with the engine's
     :mod:`~gradfit.engine.optim`, compiled where :mod:`gradfit.engine.kernel` is faster
     for ``batch_rows`` rows a step (``$GRADFIT_KERNEL`` decides); ``"torch"`` converts
-    ``net`` to ``torch.nn`` on ``device`` and steps it with ``torch.optim``. ``hyper``
-    uses torch's names. An :class:`~gradfit.engine.Ensemble` trains all its members in one
-    batched step.
+    ``net`` to ``torch.nn`` on ``device`` and steps it with ``torch.optim``, in
+    ``precision``. ``hyper`` uses torch's names. An :class:`~gradfit.engine.Ensemble`
+    trains all its members in one batched step.
     """
     if backend == "numpy":
         net = net.copy()
@@ -60,7 +61,7 @@ def make_stepper(
 
     module = to_torch(net, device)
     optimizer = make_optimizer(solver, module.parameters(), **hyper)
-    return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer)
+    return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer, precision=precision)
 
 
 def layers_from(params: Sequence[Array]) -> tuple[list[Array], list[Array]]:

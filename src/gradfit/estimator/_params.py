@@ -19,6 +19,7 @@ from gradfit.engine.network import DTYPES
 
 SOLVERS = ("sgd", "adam")
 BACKENDS = ("numpy", "torch")
+PRECISIONS = ("full", "bf16-mixed")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Settings:
     loss: str
     dtype: np.dtype[Any]
     backend: str
+    precision: str
     validation_fraction: float | None
     """As given: ``None`` holds out :data:`HOLD_OUT` when stopping early, else nothing."""
     log_every: int | None
@@ -93,6 +95,11 @@ def resolve(p: dict[str, Any]) -> Settings:
     backend = _choice("backend", p["backend"], BACKENDS)
     if backend == "numpy" and p["device"] not in (None, "cpu"):
         raise ValueError(f"device={p['device']!r} needs backend='torch'; numpy runs on the CPU")
+    precision = _choice("precision", p["precision"], PRECISIONS)
+    if precision == "bf16-mixed" and backend != "torch":
+        raise ValueError("precision='bf16-mixed' needs backend='torch'")
+    if precision == "bf16-mixed" and dtype_name != "float32":
+        raise ValueError(f"precision='bf16-mixed' needs dtype='float32'; got {dtype_name!r}")
     return Settings(
         hidden=hidden,
         activation=_choice("activation", p["activation"], tuple(ACTIVATIONS)),
@@ -100,6 +107,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         loss=_choice("loss", p["loss"], REGRESSION_LOSSES),
         dtype=np.dtype(DTYPES[_choice("dtype", dtype_name, tuple(DTYPES))]),
         backend=backend,
+        precision=precision,
         validation_fraction=fraction,
         log_every=verbose or None,
         n_members=n_members,

@@ -119,6 +119,10 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     device : str or None, default=None
         torch device for ``backend="torch"`` (``"cuda"``); predictions are computed
         by the engine on the CPU.
+    precision : {"full", "bf16-mixed"}, default="full"
+        ``"bf16-mixed"`` (``backend="torch"``, ``dtype="float32"``): matrix products in
+        bfloat16 under ``torch.autocast``, parameters, optimizer and loss in float32.
+        Predictions use the float32 parameters.
     standardize : bool, default=True
         Standardise ``X`` and ``y`` inside the estimator, as described above.
     clip_inputs : bool, default=True
@@ -194,6 +198,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         loss: str = DEFAULTS.loss,
         dtype: str = DEFAULTS.dtype,
         device: str | None = None,
+        precision: str = "full",
         standardize: bool = True,
         clip_inputs: bool = DEFAULTS.clip_inputs,
         record_parameters: bool = False,
@@ -223,6 +228,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.loss = loss
         self.dtype = dtype
         self.device = device
+        self.precision = precision
         self.standardize = standardize
         self.clip_inputs = clip_inputs
         self.record_parameters = record_parameters
@@ -321,7 +327,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         stepper = make_stepper(
             s.backend, net, X, Y, loss=get_loss(s.loss), solver=s.solver, device=self.device,
             hyper=optimizer_hyper(self.get_params(), s, batch=batch, n_outputs=Y.shape[1]),
-            batch_rows=batch,
+            batch_rows=batch, precision=s.precision,
         )  # fmt: skip
         if incremental and self._optimizer_state is not None:
             stepper.load_optimizer_state(self._optimizer_state)

@@ -15,6 +15,26 @@ from gradfit.errors import DataError
 from gradfit.torch_backend.losses import torch_loss
 from gradfit.torch_backend.optim import load_numpy_state, state_to_numpy, steps_taken
 
+PRECISIONS = ("full", "bf16-mixed")
+"""``full``: every operation in the parameters' dtype. ``bf16-mixed`` (PyTorch Lightning's
+name): the forward runs under ``torch.autocast(dtype=torch.bfloat16)``, so the matrix
+products take bfloat16 inputs (8 bits of mantissa) and the element-wise operations
+follow them; the parameters, their gradients, the optimizer's state and the loss stay
+float32. The backward of each product runs in bfloat16 too, its results accumulated into
+float32 gradients."""
+
+
+def check_precision(precision: str, dtype: torch.dtype) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS` and fits parameters of ``dtype``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if precision == "bf16-mixed" and dtype != torch.float32:
+        raise ValueError(
+            f"precision='bf16-mixed' keeps float32 master weights; the parameters are "
+            f"{str(dtype).removeprefix('torch.')}: use dtype float32"
+        )
+    return precision
+
 
 class TorchParameters:
     """What the torch steppers share: ``params`` (the module's parameters, in the
@@ -104,6 +124,8 @@ class TorchStepper(TorchParameters):
         Built over ``module.parameters()``, e.g. by :func:`make_optimizer`.
     device : str or torch.device, optional
         Move ``module`` there first; by default it stays where it is.
+    precision : {"full", "bf16-mixed"}
+        See :data:`PRECISIONS`; ``bf16-mixed`` needs float32 parameters.
     """
 
     def __init__(
@@ -115,6 +137,7 @@ class TorchStepper(TorchParameters):
         loss: Loss,
         optimizer: torch.optim.Optimizer,
         device: Any = None,
+        precision: str = "full",
     ) -> None:
         from gradfit.torch_backend.convert import resolve_device
 
@@ -125,6 +148,7 @@ class TorchStepper(TorchParameters):
         if not self.params:
             raise ValueError(f"{type(module).__name__} has no parameters to train")
         self.dtype, self.device = self.params[0].dtype, self.params[0].device
+        self.precision = check_precision(precision, self.dtype)
         self.X, self.Y = self._tensor(X), self._tensor(Y)
         self.n_samples = int(self.X.shape[0])
         self.t = steps_taken(optimizer)
@@ -136,7 +160,12 @@ class TorchStepper(TorchParameters):
     def _loss(self, X: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(objective, reported loss)``: for ``K`` stacked members the sum and the mean
         of their losses; for one network, its loss twice."""
-        Y_hat = self.module(X)
+        if self.precision == "bf16-mixed":
+            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                Y_hat = self.module(X)
+            Y_hat = Y_hat.float()  # the loss in float32
+        else:
+            Y_hat = self.module(X)
         width = head_width(self.loss, Y.shape[-1])
         if Y_hat.shape[-2:] != (Y.shape[0], width) or Y_hat.ndim > 3:
             raise DataError(

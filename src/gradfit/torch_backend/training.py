@@ -41,6 +41,7 @@ def train(
     log: Callable[[str], None] = print,
     callbacks: Sequence[Callback] = (),
     device: Any = None,
+    precision: str = "full",
     **hyper: Any,
 ) -> History:
     """Train with autograd, as :func:`gradfit.engine.train` trains with backprop.
@@ -62,6 +63,10 @@ callbacks
         As :func:`gradfit.engine.train`.
     device : str or torch.device, optional
         Where to train; CPU by default (an ``MLP``), or the module's own device.
+    precision : {"full", "bf16-mixed"}
+        ``bf16-mixed`` computes the forward and backward in bfloat16 under
+        ``torch.autocast``, on the CPU or CUDA, with float32 parameters, optimizer and
+        loss (see :data:`~gradfit.torch_backend.stepper.PRECISIONS`).
     **hyper
         The optimizer's hyperparameters when ``optimizer`` is a name, e.g. ``lr=0.1``.
 
@@ -93,7 +98,12 @@ callbacks
     if validation is not None:
         validation = check_training_data(*validation, dtype=dtype, n_features=_n_inputs(module))
     stepper = TorchStepper(
-        module, X, Y, loss=get_loss(loss), optimizer=_optimizer(optimizer, params, hyper)
+        module,
+        X,
+        Y,
+        loss=get_loss(loss),
+        optimizer=_optimizer(optimizer, params, hyper),
+        precision=precision,
     )
     trainer = Trainer(
         stepper,

@@ -23,6 +23,7 @@ NumPy (:class:`~gradfit.engine.NumpyStepper`). ``GRADFIT_KERNEL`` chooses, as do
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import TYPE_CHECKING
 
@@ -37,9 +38,10 @@ if TYPE_CHECKING:
 
 KERNEL_ENV = "GRADFIT_KERNEL"
 MODES = ("auto", "on", "off")
-MAX_PRODUCT_WORK = 200_000
+MAX_PRODUCT_WORK = {"rank-one": 500_000, "layered": 50_000}
 """Multiply-adds of the matrix products per step (rows × Σ n_in·n_out) up to which the
-kernel beats NumPy's BLAS (measured with ``benchmarks/kernel_crossover.py``)."""
+kernel beats NumPy's BLAS, for one hidden layer and one output (fused row by row) and for
+other networks (layer by layer); measured with ``benchmarks/kernel_crossover.py``."""
 
 
 def mode(kernel: str | None = None) -> str:
@@ -77,8 +79,9 @@ def covers(net: MLP, loss: Loss, optimizer: Optimizer) -> bool:
 def faster(net: MLP, batch_rows: int) -> bool:
     """Whether the kernel is expected to beat NumPy: few multiply-adds per step, where
     NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several)."""
-    per_row = sum(a * b for a, b in zip(net.sizes[:-1], net.sizes[1:], strict=True))
-    return batch_rows * per_row <= MAX_PRODUCT_WORK
+    per_row = sum(a * b for a, b in itertools.pairwise(net.sizes))
+    kind = "rank-one" if len(net.sizes) == 3 and net.sizes[-1] == 1 else "layered"
+    return batch_rows * per_row <= MAX_PRODUCT_WORK[kind]
 
 
 def make_stepper(
