@@ -11,6 +11,7 @@ which :data:`gradfit.engine.kernel.MAX_PRODUCT_WORK` bounds for ``kernel="auto"`
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import numpy as np
@@ -48,7 +49,7 @@ def main() -> None:
     print("| network | rows | kernel (µs/step) | NumPy (µs/step) | kernel / NumPy | work |")
     print("|---|--:|--:|--:|--:|--:|")
     for sizes, n in CASES:
-        work = n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        work = n * sum(a * b for a, b in itertools.pairwise(sizes))
         epochs = max(3, min(args.epochs, int(args.epochs * 20_000 / work)))
         for kernel in ("on", "off"):
             seconds_per_step(sizes, n, 2, kernel)

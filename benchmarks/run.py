@@ -1,4 +1,4 @@
-"""gradfit against hand-written NumPy and PyTorch loops and scikit-learn's MLPRegressor.
+"""gradfit against hand-written NumPy and PyTorch loops, torch.compile, JAX and scikit-learn.
 
     python benchmarks/run.py [--quick] [--repeats N] [--workloads linear,sine,large] [--out DIR]
 
@@ -7,6 +7,9 @@ order rotates every repeat); the table gives the median, the min–max, the medi
 multiple of gradfit NumPy's, and the final training loss, scored the same way for all.
 The large workload runs every contender in a fresh process, for its own peak memory
 (except under ``--quick``, a smoke test, where the process start-ups would dominate).
+Contenders that compile (JAX, torch.compile) do so before the timing and report the
+seconds apart; the compiled kernel's first-run cost is measured in fresh processes at
+the end (``firstrun.py``; ``--no-first-run`` skips it).
 
 OpenBLAS worker threads spin for a while after a NumPy matrix product (and OpenMP's,
 torch's, after a torch call), stealing a core from whatever runs next. Rather than
@@ -30,32 +33,40 @@ from typing import Any
 
 import numpy as np
 
+import firstrun
 import report
 import workloads as wl
-from contenders import CONTENDERS, load
+from contenders import CONTENDERS, load, skipped
 from measure import time_once, warm_up
 
 HERE = Path(__file__).resolve().parent
 
 
 def matmul_peak(n: int = 2048, repeats: int = 7) -> dict[str, float]:
-    """The best GFLOP/s of an ``n × n`` float32 matrix product, in NumPy and in torch."""
+    """The best GFLOP/s of an ``n × n`` matrix product: float32 in NumPy and torch, and
+    bfloat16 in torch (what ``bf16-mixed`` computes with)."""
     rng = np.random.default_rng(0)
     A, B = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
     flops = 2.0 * n**3
     peaks = {}
-    runners: dict[str, Any] = {"numpy": lambda: A @ B}
+    runners: dict[str, Any] = {"numpy float32": lambda: A @ B}
     if load("torch-loop").missing() is None:
         import torch
 
         At, Bt = torch.from_numpy(A), torch.from_numpy(B)
-        runners["torch"] = lambda: At @ Bt
+        Ah, Bh = At.bfloat16(), Bt.bfloat16()
+        runners["torch float32"] = lambda: At @ Bt
+        runners["torch bfloat16"] = lambda: Ah @ Bh
     for name, product in runners.items():
         time.sleep(0.3)
         product()
         best = min(_seconds(product) for _ in range(repeats))
         peaks[name] = flops / best / 1e9
     return peaks
+
+
+def float32_peak(peaks: dict[str, float]) -> float:
+    return max(v for k, v in peaks.items() if k.endswith("float32"))
 
 
 def _seconds(f: Any) -> float:
@@ -105,6 +116,9 @@ def summarise(w: wl.Workload, name: str, runs: list[dict[str, Any]], loss: float
     }
     if w.isolated:
         row["gflops"] = w.matmul_flops() / median / 1e9
+    compiles = [r["compile_seconds"] for r in runs if r.get("compile_seconds") is not None]
+    if compiles:
+        row["compile_s"] = statistics.median(compiles)
     if "peak_rss_mb" in runs[0]:
         row["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in runs)
         row["import_rss_mb"] = statistics.median(r["import_rss_mb"] for r in runs)
@@ -127,10 +141,15 @@ def in_process(w: wl.Workload, names: list[str], repeats: int, pause: float) -> 
         for name in names[r % len(names) :] + names[: r % len(names)]:
             time.sleep(pause)
             t = time_once(name, w, X, Y, init)
-            runs[name].append({"seconds": t.seconds})
+            runs[name].append({"seconds": t.seconds, "compile_seconds": t.compile_seconds})
             _progress(w, name, r, t.seconds)
             final[name] = t.params
-    return [summarise(w, n, runs[n], wl.final_loss(w, final[n], X, Y)) for n in names]
+    rows = [summarise(w, n, runs[n], wl.final_loss(w, final[n], X, Y)) for n in names]
+    held = wl.held_out(w)
+    if held is not None:
+        for row in rows:
+            row["held_out_mse"] = wl.final_loss(w, final[row["contender"]], *held, mean=True)
+    return rows
 
 
 def isolated(w: wl.Workload, names: list[str], repeats: int, pause: float) -> list[report.Row]:
@@ -148,11 +167,14 @@ def isolated(w: wl.Workload, names: list[str], repeats: int, pause: float) -> li
                 runs[name].append(json.loads(done.stdout))
                 _progress(w, name, r, runs[name][-1]["seconds"])
         X, Y = wl.data(w)
+        held = wl.held_out(w)
         rows = []
         for name in names:
             with np.load(Path(tmp) / f"{name}.npz") as f:
                 params = [f[f"arr_{i}"] for i in range(len(f.files))]
             rows.append(summarise(w, name, runs[name], wl.final_loss(w, params, X, Y)))
+            if held is not None:
+                rows[-1]["held_out_mse"] = wl.final_loss(w, params, *held, mean=True)
     return rows
 
 
@@ -166,12 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--pause", type=float, help="seconds idle before each timed run")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--no-first-run", action="store_true", help="skip timing first runs in fresh processes"
+    )
     args = parser.parse_args(argv)
     pause = args.pause if args.pause is not None else (0.05 if args.quick else 0.3)
     meta = environment()
     meta["command"] = " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])])
     meta["matmul_peak_gflops"] = matmul_peak(n=512 if args.quick else 2048)
-    peak = max(meta["matmul_peak_gflops"].values())
+    peak = float32_peak(meta["matmul_peak_gflops"])
     print(f"# gradfit benchmarks — {meta['cpus']} CPUs, {meta['cpu']}")
     print(f"versions: {meta['versions']}")
     for pool in meta["threadpools"]:
@@ -179,7 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     if "OPENBLAS_CORETYPE" in os.environ:
         print("note: OPENBLAS_CORETYPE is set and may slow NumPy; see the README")
     peaks = ", ".join(f"{k} {v:.0f}" for k, v in meta["matmul_peak_gflops"].items())
-    print(f"float32 matrix-product peak (GFLOP/s): {peaks}\n")
+    print(f"matrix-product peaks (GFLOP/s): {peaks}")
+    print(
+        "no GPU is used: every contender runs on the CPU (CUDA paths exist for the torch "
+        "backend and JAX but are not measured here)\n"
+    )
 
     names = args.contenders.split(",")
     rows: list[report.Row] = []
@@ -187,14 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     for key in args.workloads.split(","):
         w = wl.quick(wl.WORKLOADS[key]) if args.quick else wl.WORKLOADS[key]
         repeats = args.repeats or (1 if args.quick else (5 if w.isolated else 7))
-        ready = [n for n in names if load(n).missing() is None]
-        skipped = [
-            {
-                "workload": w.key,
-                "contender": n,
-                "label": load(n).LABEL,
-                "skipped": load(n).missing(),
-            }
+        why = {n: skipped(n, w) for n in names}
+        ready = [n for n in names if why[n] is None]
+        left_out = [
+            {"workload": w.key, "contender": n, "label": load(n).LABEL, "skipped": why[n]}
             for n in names
             if n not in ready
         ]
@@ -205,20 +230,25 @@ def main(argv: list[str] | None = None) -> int:
         if w.isolated:
             # Measured again beside the workload: another process on a core lowers it.
             again = matmul_peak(n=512 if args.quick else 2048)
-            meta["matmul_peak_gflops"] = {k: max(v, again[k]) for k, v in again.items()}
-            peak = max(meta["matmul_peak_gflops"].values())
+            meta["matmul_peak_gflops"] = {
+                k: max(v, meta["matmul_peak_gflops"][k]) for k, v in again.items()
+            }
+            peak = float32_peak(meta["matmul_peak_gflops"])
         reference = next((r["median"] for r in got if r["contender"] == "gradfit-numpy"), None)
         for r in got:
             r["ratio"] = r["median"] / reference if reference else None
             if "gflops" in r:
                 r["peak_fraction"] = r["gflops"] / peak
         data_mb[w.key] = w.n_rows * (w.sizes[0] + w.sizes[-1]) * np.dtype(w.dtype).itemsize / 2**20
-        rows += got + skipped
-        print(report.table(w.title, w.unit, got + skipped) + "\n", flush=True)
+        rows += got + left_out
+        print(report.table(w.title, w.unit, got + left_out) + "\n", flush=True)
 
-    checks = report.targets(rows, data_mb)
+    checks = report.targets(rows, data_mb, peak)
     if checks:
         print(report.targets_table(checks) + "\n")
+    if not args.quick and not args.no_first_run:
+        meta["first_run"] = firstrun.measure()
+        print(firstrun.table(meta["first_run"]) + "\n")
     meta["load_average_after"] = os.getloadavg()
     for path in report.write(args.out, rows, meta, checks):
         print(f"wrote {path}")

@@ -176,12 +176,29 @@ def initial_parameters(w: Workload) -> list[Array]:
     return [p.copy() for p in net.parameters()]
 
 
-def final_loss(w: Workload, params: list[Array], X: Array, Y: Array) -> float:
-    """The workload's loss at ``params`` on all of ``(X, Y)``, in float64, in chunks."""
+def held_out(w: Workload) -> tuple[Array, Array] | None:
+    """For the large workload, 100,000 rows more from the same distribution (another seed
+    for ``X``, the same function), on which the trained models are scored."""
+    if w.key != "large":
+        return None
+    dtype = np.dtype(w.dtype)
+    X, _ = data(replace(w, seed=w.seed + 1, n_rows=100_000))
+    rng = np.random.default_rng(w.seed)  # replayed to the training data's direction a
+    rng.standard_normal((w.n_rows, w.sizes[0]), dtype=dtype)
+    a = rng.standard_normal(w.sizes[0], dtype=dtype) / np.sqrt(w.sizes[0], dtype=dtype)
+    Y = np.sin(2 * (X @ a)) + np.abs(X[:, 0]) - 0.8
+    return X, Y.reshape(-1, 1).astype(dtype, copy=False)
+
+
+def final_loss(
+    w: Workload, params: list[Array], X: Array, Y: Array, *, mean: bool = False
+) -> float:
+    """The workload's loss at ``params`` on all of ``(X, Y)``, in float64, in chunks
+    (with ``mean``, the mean squared error whatever the workload's loss)."""
     net = MLP.from_parameters(w.sizes, w.activation, [np.asarray(p, np.float64) for p in params])
     loss = get_loss("sse")
     total = 0.0
     for start in range(0, X.shape[0], 65_536):
         rows = slice(start, start + 65_536)
         total += loss.value(net.forward(X[rows].astype(np.float64)), Y[rows].astype(np.float64))
-    return total / Y.size if w.loss == "mse" else total
+    return total / Y.size if w.loss == "mse" or mean else total

@@ -1,4 +1,4 @@
-"""gradfit's NumPy engine through its public ``gradfit.engine.train``."""
+"""gradfit's NumPy engine through its public ``gradfit.engine.train``, compiled kernel off."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import numpy as np
 from gradfit.engine import MLP, SGD, Adam, train
 from workloads import Array, Workload
 
-LABEL = "gradfit NumPy"
+LABEL = "gradfit NumPy (kernel off)"
 
 
 def missing() -> str | None:
     return None
 
 
-def prepare(w: Workload, X: Array, Y: Array, init: list[Array]) -> Callable[[], list[Array]]:
+def prepare(
+    w: Workload, X: Array, Y: Array, init: list[Array], *, kernel: str = "off"
+) -> Callable[[], list[Array]]:
     net = MLP.from_parameters(w.sizes, w.activation, init)
     opt: Any = (
         SGD(net.parameters(), lr=w.lr) if w.optimizer == "sgd" else Adam(net.parameters(), lr=w.lr)
@@ -33,6 +35,7 @@ def prepare(w: Workload, X: Array, Y: Array, init: list[Array]) -> Callable[[], 
             loss=w.loss,
             batch_size=w.batch_size,
             rng=np.random.default_rng(w.seed),
+            kernel=kernel,
         )
         return net.parameters()
 

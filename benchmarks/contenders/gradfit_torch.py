@@ -19,7 +19,9 @@ def missing() -> str | None:
     return None
 
 
-def prepare(w: Workload, X: Array, Y: Array, init: list[Array]) -> Callable[[], list[Array]]:
+def prepare(
+    w: Workload, X: Array, Y: Array, init: list[Array], *, precision: str = "full"
+) -> Callable[[], list[Array]]:
     from gradfit.torch_backend import to_torch, train
 
     module = to_torch(MLP.from_parameters(w.sizes, w.activation, init))
@@ -37,6 +39,7 @@ def prepare(w: Workload, X: Array, Y: Array, init: list[Array]) -> Callable[[], 
             loss=w.loss,
             batch_size=w.batch_size,
             rng=np.random.default_rng(w.seed),
+            precision=precision,
         )
         return [p.detach().numpy() for p in module.parameters()]
 
