@@ -24,9 +24,9 @@ MEASURE = ROOT / "benchmarks" / "measure.py"
 ALWAYS = {"gradfit", "gradfit-numpy", "numpy-loop", "sklearn"}
 WITH_TORCH = {"gradfit-torch", "torch-loop"}
 WITH_JAX = {"jax", "jax-scan"}
-SMOKE = ",".join(
-    ["gradfit", "gradfit-numpy", "gradfit-torch", "gradfit-torch-bf16", "numpy-loop"]
-    + ["torch-loop", "sklearn", "jax", "jax-scan"]
+SMOKE = (
+    "gradfit,gradfit-numpy,gradfit-torch,gradfit-torch-bf16,numpy-loop,torch-loop,sklearn,"
+    "jax,jax-scan"
 )
 
 
