@@ -80,7 +80,8 @@ def environment() -> dict[str, Any]:
     from threadpoolctl import threadpool_info
 
     versions = {"python": platform.python_version(), "numpy": np.__version__}
-    for name, module in (("torch", "torch"), ("scikit-learn", "sklearn")):
+    for name in ("torch", "scikit-learn", "numba", "jax", "optax"):
+        module = "sklearn" if name == "scikit-learn" else name
         try:
             versions[name] = __import__(module).__version__
         except ImportError:
