@@ -190,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pause", type=float, help="seconds idle before each timed run")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument(
+        "--large-rows",
+        type=int,
+        help="rows of the large workload, run in this process (no memory figures): a shorter "
+        "run for a busy machine, whose ratios are indicative only",
+    )
+    parser.add_argument(
         "--no-first-run", action="store_true", help="skip timing first runs in fresh processes"
     )
     args = parser.parse_args(argv)
@@ -216,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     data_mb: dict[str, float] = {}
     for key in args.workloads.split(","):
         w = wl.quick(wl.WORKLOADS[key]) if args.quick else wl.WORKLOADS[key]
+        if args.large_rows and w.key == "large":
+            title = w.title.replace("1,000,000", f"{args.large_rows:,}")
+            w = wl.replace(w, n_rows=args.large_rows, title=title)
         repeats = args.repeats or (1 if args.quick else (5 if w.isolated else 7))
         why = {n: skipped(n, w) for n in names}
         ready = [n for n in names if why[n] is None]
@@ -224,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in names
             if n not in ready
         ]
-        if w.isolated and not args.quick:
+        if w.isolated and not args.quick and not args.large_rows:
             got = isolated(w, ready, repeats, pause)
         else:
             got = in_process(w, ready, repeats, pause)

@@ -621,7 +621,7 @@ def train(
     from gradfit.engine.kernel import make_stepper
 
     rows = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
-    stepper = make_stepper(net, X, Y, get_loss(loss), optimizer, batch_rows=rows, kernel=kernel)
+    stepper = make_stepper(net, X, Y, loss, optimizer, batch_rows=rows, kernel=kernel)
     trainer = Trainer(
         stepper,
         batch_size=batch_size,
