@@ -13,7 +13,7 @@ $(BIN)/activate-gradfit: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of PyTorch that lies on the machines' disk; a plain `torch` pulls a CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[torch,plot,parquet,fast,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[torch,plot,parquet,fast,playground,dev]'
 	touch $@
 
 demo: $(BIN)/activate-gradfit

@@ -15,9 +15,10 @@ from gradfit.cli.options import (
     MAX_MEMBERS,
     NON_NEGATIVE,
     POSITIVE,
+    MAX_UNITS,
     SEED,
-    UNITS,
     BatchSize,
+    Finite,
     count,
 )
 from gradfit.cli.outputs import frame, plot, summary, warnings_as_lines, write_history
@@ -43,6 +44,7 @@ ESTIMATOR_OPTIONS = {
     "hidden": "hidden_layer_sizes",
     "activation": "activation",
     "solver": "solver",
+    "momentum": "momentum",
     "lr": "learning_rate_init",
     "epochs": "max_iter",
     "batch_size": "batch_size",
@@ -83,10 +85,11 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--hidden",
-    type=UNITS,
+    type=count(0, MAX_UNITS),
     multiple=True,
     help="Units of a hidden layer; repeat for depth: --hidden 64 --hidden 64 "
-    f"(default: {' '.join(map(str, DEFAULTS.hidden_layer_sizes))}).",
+    f"(default: {' '.join(map(str, DEFAULTS.hidden_layer_sizes))}); "
+    "--hidden 0 alone: no hidden layer (a linear model).",
 )
 @click.option(
     "--activation",
@@ -95,6 +98,12 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option(
     "--solver", type=click.Choice(["sgd", "adam"]), help=f"Optimizer (default: {DEFAULTS.solver})."
+)
+@click.option(
+    "--momentum",
+    type=Finite(min=0, max=1),
+    help="SGD's momentum, Nesterov when above 0 (default: "
+    f"{DEFAULTS.momentum:g}); with --solver sgd.",
 )
 @click.option(
     "--lr",
@@ -350,7 +359,13 @@ def _estimator(options: dict[str, Any]) -> MLPRegressor:
         )
     params = {ESTIMATOR_OPTIONS[k]: v for k, v in options.items() if v not in (None, ())}
     if "hidden_layer_sizes" in params:
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        hidden = tuple(params["hidden_layer_sizes"])
+        if 0 in hidden and hidden != (0,):
+            raise CommandError(
+                "--hidden 0 (no hidden layer) cannot be combined with other --hidden sizes",
+                Exit.USAGE,
+            )
+        params["hidden_layer_sizes"] = () if hidden == (0,) else hidden
     if params.get("batch_size") == "full":
         params["batch_size"] = None
     model = MLPRegressor(**params)

@@ -11,6 +11,7 @@ from gradfit.cli.commands import demo, gradcheck, report
 from gradfit.cli.evaluate import evaluate
 from gradfit.cli.exits import EPILOG, CommandError, Exit, as_command_error
 from gradfit.cli.fit import fit
+from gradfit.cli.playground import playground
 from gradfit.cli.predict import predict
 
 
@@ -43,7 +44,7 @@ def cli() -> None:
     """Fit functions with neural networks: a NumPy engine and PyTorch, side by side."""
 
 
-for command in (fit, predict, evaluate, demo, gradcheck, report):
+for command in (fit, predict, evaluate, demo, gradcheck, report, playground):
     cli.add_command(command)
 
 
