@@ -23,6 +23,8 @@ class Limits:
         Size of an uploaded CSV file.
     max_chunk_bytes : int
         Size of one binary WebSocket frame of an upload.
+    max_columns : int
+        Columns of an uploaded CSV file.
     max_layers : int
         Hidden layers.
     max_units : int
@@ -46,6 +48,7 @@ class Limits:
     max_points: int = 10_000
     max_upload_bytes: int = 5 * 2**20
     max_chunk_bytes: int = 2**20
+    max_columns: int = 1000
     max_layers: int = 8
     max_units: int = 512
     max_work: int = 100_000_000

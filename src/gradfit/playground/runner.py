@@ -29,8 +29,12 @@ from gradfit.playground.views import Views, loss_surface
 
 Publish = Callable[[dict[str, Any]], None]
 
-# A live run ends when the page stops it, never by reaching max_iter.
-warnings.filterwarnings("ignore", message="MLPRegressor reached max_iter")
+
+def _quiet() -> None:
+    """Silence the estimator's warning that ``max_iter`` was reached: a live run ends when
+    the page stops it (and its one-epoch probe by design). Set where it is needed, since
+    a test runner restores the warning filters between tests."""
+    warnings.filterwarnings("ignore", message="MLPRegressor reached max_iter")
 
 
 def as_frame(X: np.ndarray[Any, Any], names: tuple[str, ...]) -> Any:
@@ -61,6 +65,7 @@ class Run:
         self.settings, self.problem, self.publish, self.limits = settings, problem, publish, limits
         self.speed = 10
         self._X = as_frame(problem.X_train, problem.features)
+        _quiet()
         # One epoch with the parameters recorded gives the run's initial network and
         # scalers exactly as the live fit (same seed) will start from them.
         probe = MLPRegressor(**estimator_params(settings, 1), record_parameters=True)
@@ -192,6 +197,7 @@ class Run:
         from gradfit.estimator import MLPRegressor
 
         model = MLPRegressor(**estimator_params(self.settings))
+        _quiet()
         self._cpu_start = time.thread_time()
         try:
             model.fit(self._X, self.problem.y_train, callbacks=[self._after_epoch])
@@ -228,20 +234,34 @@ class Run:
                     f"this run used its {self.limits.max_cpu_seconds:g} s of CPU time and "
                     "paused; reset to start a new one"
                 )
-            park = not (self._playing or self._steps) or self._stopping
-        if park or self.epoch - self._published >= self.speed:
+            going = self._playing or self._steps
+        if going and self.epoch - self._published >= self.speed:
             self._pace()
             self._send_update(trainer)
-        if park and not self._stopping:
+        self._wait_while_paused(trainer, note)
+
+    def _wait_while_paused(self, trainer: Trainer, note: str | None) -> None:
+        """Return when the run is to go on; while paused, show the last epoch, say so
+        once, and wait without using the CPU. Stopping ends the fit."""
+        announced = False
+        while True:
+            with self._cond:
+                if self._stopping:
+                    trainer.stop = True
+                    return
+                if self._playing or self._steps:
+                    self._parked = False
+                    return
+                if announced:
+                    self._parked = True
+                    self._cond.notify_all()
+                    self._cond.wait()
+                    continue
+            # Outside the lock: sending may wait for the page.
+            if self._published < self.epoch:
+                self._send_update(trainer)
             self.publish(self.status("paused", note))
-        with self._cond:
-            while not (self._stopping or self._playing or self._steps):
-                self._parked = True
-                self._cond.notify_all()
-                self._cond.wait()
-            self._parked = False
-            if self._stopping:
-                trainer.stop = True
+            announced = True
 
     def _pace(self) -> None:
         """Wait (idle) until the next update is due; stopping or pausing cuts it short."""

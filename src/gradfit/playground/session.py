@@ -37,6 +37,8 @@ from gradfit.playground.runner import Run
 
 log = logging.getLogger("gradfit.playground")
 
+STOP_WAIT = 2.0
+"""Seconds a closed session waits for its run to end (an epoch is capped far below)."""
 IN_FLIGHT = 8
 """Messages from the training thread queued for sending before it waits for the page."""
 
@@ -116,6 +118,8 @@ class Session:
         finally:
             self.close()
             sender.cancel()
+            if self.run is not None and self.run.thread is not None:
+                await asyncio.to_thread(self.run.thread.join, STOP_WAIT)
 
     def close(self) -> None:
         """Stop the run (it ends with its current epoch) and refuse further work."""
@@ -187,8 +191,10 @@ class Session:
 
     async def _on_pause(self, message: dict[str, Any]) -> None:
         run = self._need_run()
+        running = run.running
         run.pause()
-        await self.send(run.status("paused"))
+        if not running:  # else the run says so itself, after its last update
+            await self.send(run.status("paused"))
 
     async def _on_step(self, message: dict[str, Any]) -> None:
         epochs = integer(message.get("epochs", 1), "epochs", 1, self.limits.max_epochs_per_update)
@@ -223,6 +229,12 @@ class Session:
         upload = self.upload
         if upload is None:
             raise ProtocolError("a binary frame arrived without an 'upload' message before it")
+        if len(chunk) > self.limits.max_chunk_bytes:
+            self.upload = None
+            raise ProtocolError(
+                f"a binary frame of {_bytes(len(chunk))} is over the "
+                f"{_bytes(self.limits.max_chunk_bytes)} a frame may carry; the upload was dropped"
+            )
         if len(upload.content) + len(chunk) > min(upload.size, self.limits.max_upload_bytes):
             self.upload = None
             raise ProtocolError(
@@ -233,6 +245,12 @@ class Session:
         if len(upload.content) < upload.size:
             return
         self.upload = None
+        columns = upload.content.split(b"\n", 1)[0].count(b",") + 1
+        if columns > self.limits.max_columns:
+            raise ProtocolError(
+                f"{upload.name} has {columns} columns; the playground reads files of up to "
+                f"{self.limits.max_columns}"
+            )
         table = await asyncio.to_thread(read_upload, upload.name, bytes(upload.content))
         if table.n_rows > self.limits.max_points:
             raise ProtocolError(
