@@ -8,7 +8,7 @@ const state = {
   epoch: 0, running: false, train: [], test: [], path: [], goal: 0, connected: false,
 };
 // What the browser test reads: every update's arrival time and epochs, and every error.
-const record = window.gradfitPlayground = { updates: [], errors: [], exports: [] };
+const record = window.gradfitPlayground = { updates: [], errors: [], exports: [], state };
 let ws = null;
 
 function send(message) {
