@@ -13,9 +13,9 @@ from gradfit.cli.options import (
     EPOCHS,
     FRACTION,
     MAX_MEMBERS,
+    MAX_UNITS,
     NON_NEGATIVE,
     POSITIVE,
-    MAX_UNITS,
     SEED,
     BatchSize,
     Finite,
@@ -102,8 +102,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 @click.option(
     "--momentum",
     type=Finite(min=0, max=1),
-    help="SGD's momentum, Nesterov when above 0 (default: "
-    f"{DEFAULTS.momentum:g}); with --solver sgd.",
+    help="SGD's momentum, Nesterov when above 0 (default: 0.9); with --solver sgd.",
 )
 @click.option(
     "--lr",

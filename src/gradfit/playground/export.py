@@ -28,8 +28,8 @@ TRAIN_CSV, TEST_CSV, MODEL_FILE = "playground-train.csv", "playground-test.csv",
 def estimator_params(settings: Settings, epochs: int = FOREVER) -> dict[str, Any]:
     """``MLPRegressor`` parameters of a run of ``epochs`` epochs with ``settings``.
 
-    No early stopping (``tol=0`` and a patience as long as the run); the
-    estimator's own defaults for everything the page does not set.
+    No early stopping (no held-out rows, ``tol=0`` and a patience as long as the
+    run); the estimator's own defaults for everything the page does not set.
     """
     params: dict[str, Any] = {
         "hidden_layer_sizes": tuple(settings.hidden),
@@ -41,6 +41,7 @@ def estimator_params(settings: Settings, epochs: int = FOREVER) -> dict[str, Any
         "loss": settings.loss,
         "backend": settings.backend,
         "max_iter": epochs,
+        "early_stopping": False,
         "tol": 0.0,
         "n_iter_no_change": epochs,
         "random_state": settings.seed,
@@ -64,7 +65,8 @@ def command(settings: Settings, problem: Problem, epochs: int) -> str:
     args += ["--lr", repr(p["learning_rate_init"]), "--epochs", str(epochs)]
     args += ["--batch-size", "full" if p["batch_size"] is None else str(p["batch_size"])]
     args += ["--alpha", repr(p["alpha"]), "--loss", p["loss"], "--backend", p["backend"]]
-    args += ["--tol", "0", "--n-iter-no-change", str(epochs), "--seed", str(p["random_state"])]
+    args += ["--no-early-stopping", "--tol", "0", "--n-iter-no-change", str(epochs)]
+    args += ["--seed", str(p["random_state"])]
     args += ["--out", MODEL_FILE]
     return " ".join(shlex.quote(a) for a in args)
 
