@@ -21,10 +21,12 @@ BASE = {
     "demo": [],
     "report": [],
     "gradcheck": [],
+    "playground": ["--no-browser"],
 }
 TEXT_NUMBERS = {("gradcheck", "--sizes")}
 """Options whose value is parsed from text by gradfit rather than by a click type."""
-ZERO_OK = {"--alpha", "--tol", "--seed"}
+ZERO_OK = {"--alpha", "--tol", "--seed", "--momentum", "--hidden"}
+"""Plain SGD is momentum 0; ``--hidden 0`` alone is a network without hidden layers."""
 
 
 def numeric_options() -> list[tuple[str, str]]:
@@ -44,7 +46,8 @@ OPTIONS = numeric_options()
 
 
 def test_every_command_with_numbers_is_covered() -> None:
-    assert {name for name, _ in OPTIONS} == {"fit", "predict", "demo", "report", "gradcheck"}
+    commands = {"fit", "predict", "demo", "report", "gradcheck", "playground"}
+    assert {name for name, _ in OPTIONS} == commands
     assert len(OPTIONS) >= 13, OPTIONS
 
 
@@ -93,7 +96,7 @@ def test_zero_is_refused_where_it_means_nothing(invoke: Invoke, option: tuple[st
         (["--alpha", "nan"], ["--alpha", "'nan' is not a finite number"]),
         (["--tol", "nan"], ["--tol", "'nan' is not a finite number"]),
         (["--validation-fraction", "nan"], ["--validation-fraction", "not a finite number"]),
-        (["--hidden", "99999999999"], ["--hidden", "not in the range 1<=x<=100000"]),
+        (["--hidden", "99999999999"], ["--hidden", "not in the range 0<=x<=100000"]),
         (["--backend", "torch", "--device", "meta"], ["--device 'meta' cannot train here"]),
         (["--backend", "torch", "--device", "nonsense"], ["'nonsense' is not a torch device"]),
     ],

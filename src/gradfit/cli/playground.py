@@ -15,7 +15,7 @@ from gradfit.errors import require
     show_default=True,
     help="Address to listen on; anything but 127.0.0.1 lets other machines in.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Do not open the page in a web browser.")
 def playground(host: str, port: int, no_browser: bool) -> None:
     """Watch a network learn, live in the browser, and export the command that repeats it."""
