@@ -143,20 +143,43 @@ def split(n: int, n_train: int, rng: np.random.Generator) -> tuple[Array, Array]
     return np.sort(order[:n_train]), np.sort(order[n_train:])
 
 
-def read_upload(name: str, content: bytes) -> Table:
-    """An uploaded CSV read by ``gradfit fit``'s reader; errors name the upload, not a
-    temporary file."""
-    with tempfile.TemporaryDirectory(prefix="gradfit-playground-") as folder:
-        path = Path(folder) / "upload.csv"
-        path.write_bytes(content)
+@dataclass
+class Upload:
+    """A CSV file the page uploaded, read by ``gradfit fit``'s reader.
+
+    The file stays in a temporary folder while the session lives (the reader goes back
+    to it to name the line of a bad cell); :meth:`close` removes it. Errors name the
+    upload, not the temporary file.
+    """
+
+    name: str
+    table: Table
+    folder: tempfile.TemporaryDirectory[str]
+
+    def floats(self, names: list[str], role: str) -> Array:
         try:
-            table = read_table(path, min_rows=3, purpose="split it into training and test rows")
+            return self.table.floats(names, role=role)
         except DataError as exc:
-            raise DataError(str(exc).replace(str(path), name)) from None
-    return Table(Path(name), table.frame)
+            raise DataError(str(exc).replace(str(self.table.path), self.name)) from None
+
+    def close(self) -> None:
+        self.folder.cleanup()
 
 
-def table_problem(settings: Settings, table: Table | None) -> Problem:
+def read_upload(name: str, content: bytes) -> Upload:
+    """Read the uploaded ``content`` of the file ``name`` as a CSV table."""
+    folder = tempfile.TemporaryDirectory(prefix="gradfit-playground-")
+    path = Path(folder.name) / "upload.csv"
+    path.write_bytes(content)
+    try:
+        table = read_table(path, min_rows=3, purpose="split it into training and test rows")
+    except DataError as exc:
+        folder.cleanup()
+        raise DataError(str(exc).replace(str(path), name)) from None
+    return Upload(name, table, folder)
+
+
+def table_problem(settings: Settings, table: Upload | None) -> Problem:
     """The uploaded table's chosen columns, split into training and test rows by the seed."""
     if table is None:
         raise ProtocolError("upload a CSV file before choosing data 'csv'", "data")
@@ -190,7 +213,7 @@ def table_problem(settings: Settings, table: Table | None) -> Problem:
     )
 
 
-def make_problem(settings: Settings, table: Table | None) -> Problem:
+def make_problem(settings: Settings, table: Upload | None) -> Problem:
     """The :class:`Problem` the settings describe (``table``: the session's upload)."""
     if settings.data in ("line", "sine"):
         return walkthrough_problem(settings)

@@ -20,9 +20,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gradfit import __version__
 from gradfit.errors import GradfitError
-from gradfit.io.tabular import Table
 from gradfit.playground import export
-from gradfit.playground.data import make_problem, n_train_of, read_upload
+from gradfit.playground.data import Upload, make_problem, n_train_of, read_upload
 from gradfit.playground.limits import Limits
 from gradfit.playground.protocol import (
     ProtocolError,
@@ -58,7 +57,7 @@ class Session:
         self.id = secrets.token_urlsafe(16)
         self.settings = Settings()
         self.speed = 10
-        self.table: Table | None = None
+        self.table: Upload | None = None
         self.upload: PendingUpload | None = None
         self.run: Run | None = None
         self.downloads: dict[str, bytes] = {}
@@ -126,6 +125,8 @@ class Session:
         self.closed = True
         if self.run is not None:
             self.run.stop()
+        if self.table is not None:
+            self.table.close()
 
     async def _handle(self, text: str) -> None:
         kind = None
@@ -251,13 +252,17 @@ class Session:
                 f"{upload.name} has {columns} columns; the playground reads files of up to "
                 f"{self.limits.max_columns}"
             )
-        table = await asyncio.to_thread(read_upload, upload.name, bytes(upload.content))
+        uploaded = await asyncio.to_thread(read_upload, upload.name, bytes(upload.content))
+        table = uploaded.table
         if table.n_rows > self.limits.max_points:
+            uploaded.close()
             raise ProtocolError(
                 f"{upload.name} has {table.n_rows} rows; a session takes at most "
                 f"{self.limits.max_points}"
             )
-        self.table = table
+        if self.table is not None:
+            self.table.close()
+        self.table = uploaded
         numeric = [c for c in table.columns if table.frame[c].dtype.kind in "biuf"]
         await self.send(
             {
