@@ -37,9 +37,15 @@ def test_fit_writes_model_history_and_figures(invoke: Invoke, sine_csv: Path) ->
     lines = result.stdout.splitlines()
     assert lines[0] == "MLP 1 → 8 → 1 (relu, 25 parameters, mean squared error): x -> y"
     assert lines[1] == "trained 12 epochs on 40 rows"
-    assert lines[2] == "reached --epochs 12 (too few rows to hold out 30 for early stopping)"
+    assert lines[2] == (
+        "reached --epochs 12 (no early stopping: a held-out part would have fewer than 30 rows)"
+    )
     assert lines[3].split() == ["target", "data", "rows", "R²", "RMSE", "MAE"]
     assert lines[4].split()[:3] == ["y", "training", "40"]
+    assert lines[5] == (
+        "no rows were held out, so these scores flatter the model; "
+        "score new data with `gradfit evaluate`"
+    )
     history = pd.read_csv(out.parent / "sine.history.csv")
     loaded = gradfit.load(out)
     assert_array_equal(history["epoch"], np.arange(1, 13))

@@ -146,7 +146,13 @@ def summary(
     sets = [("training", trained)] + ([] if held is None else [("validation", ~trained)])
     scored = [(name, score(Y[mask], Y_hat[mask], targets)) for name, mask in sets]
     pairs = [(name, s[j]) for j in range(len(targets)) for name, s in scored]
-    return "\n".join([*lines, table(pairs)])
+    lines.append(table(pairs))
+    if held is None:
+        lines.append(
+            "no rows were held out, so these scores flatter the model; "
+            "score new data with `gradfit evaluate`"
+        )
+    return "\n".join(lines)
 
 
 def architecture(model: MLPRegressor) -> str:
@@ -172,7 +178,7 @@ def stopping(model: MLPRegressor) -> str:
         return f"reached --epochs {model.max_iter}; {restored}"
     why = "--no-early-stopping"
     if model.early_stopping == "auto":
-        why = f"too few rows to hold out {MIN_VALIDATION_ROWS} for early stopping"
+        why = f"no early stopping: a held-out part would have fewer than {MIN_VALIDATION_ROWS} rows"
     if model.stop_reason_ == "no_improvement":
         return (
             f"stopped at epoch {model.n_iter_}: the training loss had not fallen {patience} ({why})"
