@@ -8,13 +8,14 @@ What the literature on small tabular data finds robust, and what they do here:
   "Early stopping — but when?", 1998; the baseline MLPs of Gorishniy et al., "Revisiting
   deep learning models for tabular data", 2021, and Kadra et al., "Well-tuned simple nets
   excel on tabular datasets", 2021). A random :data:`HOLD_OUT` (a fifth) of the rows is
-  held out (``validation_fraction`` unset); training stops when their loss has not improved for ``n_iter_no_change=50`` epochs, and
-  the parameters of the epoch with the lowest validation loss are put back. A patience of
-  50 epochs rides out the noise of a small validation set; ``max_iter=1000`` is then only
-  a ceiling. When the held-out part would have fewer than :data:`MIN_VALIDATION_ROWS`
-  rows (under 150 rows in all) it is too small to judge epochs by, and costly to give
-  up, so ``early_stopping="auto"`` switches it off: the network trains on every row
-  and stops when the training loss stops improving.
+  held out (``validation_fraction`` unset); training stops when their loss has not
+  improved for ``n_iter_no_change=50`` epochs, and the parameters of the epoch with the
+  lowest validation loss are put back. A patience of 50 epochs rides out the noise of a
+  small validation set; ``max_iter=1000`` is then only a ceiling. When the held-out part
+  would have fewer than :data:`MIN_VALIDATION_ROWS` rows (under 150 rows in all) it is
+  too small to judge epochs by, and costly to give up, so ``early_stopping="auto"``
+  switches it off: the network trains on every row and stops when the training loss
+  stops improving.
 - **Standardise inputs and targets** inside the estimator, so that one learning rate and
   one initialisation suit every table whatever its units.
 - **Robust to outlying inputs at prediction**: ``clip_inputs=True`` clips each input to
