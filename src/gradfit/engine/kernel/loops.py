@@ -326,7 +326,7 @@ def finite(p: Any) -> bool:  # pragma: no cover - compiled
 
 
 @jit
-def run(
+def run_rank_one(
     X: Any,
     Y: Any,
     rows: Any,
@@ -345,21 +345,19 @@ def run(
     losses: Any,
     snapshots: Any,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
-    """``n_steps`` steps on the rows ``rows`` of ``(X, Y)`` (full-batch epochs, or one
-    minibatch), the first at optimizer step ``t + 1``; the loss of each into ``losses``,
-    the parameters before each update into ``snapshots[step % 2]``.
+    """``n_steps`` steps of :func:`rank_one_step` on the rows ``rows`` of ``(X, Y)``
+    (full-batch epochs, or one minibatch), the first at optimizer step ``t + 1``; the loss
+    of each into ``losses``, the parameters before each update into ``snapshots[step % 2]``.
 
     Every step updates, as ``NumpyStepper.step`` does; the run stops after a step whose
     loss was not finite (returns ``(step, 1)``) or that left a parameter non-finite
-    (``(step, 2)``), and otherwise returns ``(n_steps, 0)``.
+    (``(step, 2)``), and otherwise returns ``(n_steps, 0)``. :func:`run_layered` is the
+    same loop over :func:`layered_step`: two functions rather than one with a branch, so
+    that a network compiles only the step it takes (half the first run's compilation).
     """
-    rank_one = sizes.size == 3 and sizes[2] == 1
     for s in range(n_steps):
         snapshots[s % 2] = flat
-        if rank_one:
-            value = rank_one_step(X, Y, rows, flat, grad, work, code, loss)
-        else:
-            value = layered_step(X, Y, rows, flat, grad, sizes, work, code, loss)
+        value = rank_one_step(X, Y, rows, flat, grad, work, code, loss)
         losses[s] = value
         update(flat, grad, m, v, t + s + 1, optimizer, hyper)
         if not math.isfinite(value):
@@ -369,9 +367,47 @@ def run(
     return n_steps, 0
 
 
+@jit
+def run_layered(
+    X: Any,
+    Y: Any,
+    rows: Any,
+    n_steps: int,
+    flat: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    t: int,
+    optimizer: int,
+    hyper: Any,
+    sizes: Any,
+    work: Any,
+    code: int,
+    loss: int,
+    losses: Any,
+    snapshots: Any,
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """:func:`run_rank_one` over :func:`layered_step`."""
+    for s in range(n_steps):
+        snapshots[s % 2] = flat
+        value = layered_step(X, Y, rows, flat, grad, sizes, work, code, loss)
+        losses[s] = value
+        update(flat, grad, m, v, t + s + 1, optimizer, hyper)
+        if not math.isfinite(value):
+            return s, 1
+        if not finite(flat):
+            return s, 2
+    return n_steps, 0
+
+
+def is_rank_one(sizes: tuple[int, ...]) -> bool:
+    """One hidden layer and one output: :func:`run_rank_one`'s networks."""
+    return len(sizes) == 3 and sizes[2] == 1
+
+
 def work_size(sizes: tuple[int, ...], n: int) -> int:
     """Elements of ``work`` that :func:`run` needs for batches of ``n`` rows."""
-    if len(sizes) == 3 and sizes[2] == 1:
+    if is_rank_one(sizes):
         return (2 * sizes[0] + 1) * sizes[1]
     widest = max(a * b for a, b in itertools.pairwise(sizes))
     return n * (sum(sizes[1:]) + max(sizes)) + widest

@@ -45,6 +45,8 @@ class KernelStepper(EngineStepper):
         self._snapshots = np.empty((2, net.flat.size), net.dtype)
         self._work = np.empty(0, net.dtype)
         self._losses = np.empty(1)
+        rank_one = loops.is_rank_one(tuple(net.sizes))
+        self._run_steps = loops.run_rank_one if rank_one else loops.run_layered
 
     def _optimizer(self) -> tuple[int, Array, Array, Array]:
         """The optimizer's code, hyperparameters and flat state buffers, read afresh (a
@@ -59,7 +61,7 @@ class KernelStepper(EngineStepper):
         return loops.SGD, np.array(hyper, float), buffers.get("b", empty), empty
 
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
-        """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run`."""
+        """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
         size = loops.work_size(tuple(self.net.sizes), rows.size)
         if self._work.size < size:
             self._work = np.empty(size, self.net.dtype)
@@ -67,7 +69,7 @@ class KernelStepper(EngineStepper):
             self._losses = np.empty(n_steps)
         code, hyper, m, v = self._optimizer()
         opt = self.optimizer
-        done, failure = loops.run(
+        done, failure = self._run_steps(
             self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
             code, hyper, self._sizes, self._work, self._activation, self._loss,
             self._losses, self._snapshots,
