@@ -99,7 +99,7 @@ class Views:
 
 
 def loss_surface(
-    X: Array, y: Array, loss: str, center: tuple[float, float], half_width: float, n: int = 61
+    X: Array, y: Array, loss: str, center: tuple[float, float], half_width: float, n: int = 121
 ) -> dict[str, Any]:
     """The loss of the line ``ŷ = w x + b`` on standardised ``X: (m, 1)``, ``y: (m,)``
     over a ``n × n`` grid of ``(w, b)`` around ``center`` (rows: ``b``; columns: ``w``)."""

@@ -81,6 +81,7 @@ function handle(m) {
       syncControls(); buildLayerControls(); drawDatasetTiles();
       $("counts").textContent = `${m.train.y.length} training and ${m.test.y.length} test points`;
       $("descent-box").hidden = !m.contours;
+      $("export-box").hidden = true; $("export-status").textContent = "";
       writeHash();
       if (state.goal > 0) { send({ type: "play", until: state.goal }); state.goal = 0; }
       break;

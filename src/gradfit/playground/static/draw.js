@@ -127,7 +127,7 @@ const Draw = (() => {
   function lossChart(canvas, train, test) {
     const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
     ctx.clearRect(0, 0, W, H);
-    const box = { x: 40, y: 6, w: W - 48, h: H - 22 };
+    const box = { x: 50, y: 6, w: W - 64, h: H - 22 };
     const all = [...sample(train, 400), ...sample(test, 400)].filter(v => v > 0 && Number.isFinite(v));
     if (!all.length) { axes(ctx, box, [0, 1], [0, 1], "epoch", ""); return; }
     const lr = extent(all.map(Math.log10)), n = Math.max(train.length, test.length, 1);
@@ -172,7 +172,7 @@ const Draw = (() => {
   // Column positions of the network drawing: inputs, hidden layers, output.
   function layout(canvas, sizes, drawn) {
     const W = canvas.width, H = canvas.height, cols = sizes.length;
-    const xs = sizes.map((_, i) => 40 + i * (W - 80) / Math.max(1, cols - 1));
+    const xs = sizes.map((_, i) => 70 + i * (W - 130) / Math.max(1, cols - 1));
     const maxRows = Math.max(...sizes.map(n => Math.min(n, drawn)));
     const s = Math.max(14, Math.min(34, (H - 30) / maxRows - 6));
     const nodes = sizes.map((n, i) => {
@@ -252,17 +252,20 @@ const Draw = (() => {
     ctx.clearRect(0, 0, W, H);
     const s = Math.min(W - 52, H - 36), box = { x: 40, y: 10, w: s, h: s };
     const n = contours.w.length, logs = contours.loss.flat().map(v => Math.log(v + 1e-12));
-    const [lo, hi] = extent(logs), bands = 14;
+    const [lo, hi] = extent(logs), bands = 12;
     const img = ctx.createImageData(n, n);
+    // Bands of equal log-loss, from pale (low) to deep blue (high), edged by a darker line.
+    const bandOf = (r, c) => Math.min(bands - 1, Math.floor((logs[r * n + c] - lo) / (hi - lo || 1) * bands));
     for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
-      const band = Math.floor((logs[r * n + c] - lo) / (hi - lo) * bands);
-      const shade = 250 - band * 9 - (band % 2) * 6;
-      const k = ((n - 1 - r) * n + c) * 4;
-      img.data[k] = shade - 20; img.data[k + 1] = shade - 8; img.data[k + 2] = shade; img.data[k + 3] = 255;
+      const band = bandOf(r, c), t = band / (bands - 1);
+      const edge = (c + 1 < n && bandOf(r, c + 1) !== band) || (r + 1 < n && bandOf(r + 1, c) !== band);
+      const k = ((n - 1 - r) * n + c) * 4, dim = edge ? 0.88 : 1;
+      img.data[k] = (248 - 90 * t) * dim; img.data[k + 1] = (250 - 60 * t) * dim;
+      img.data[k + 2] = (252 - 30 * t) * dim; img.data[k + 3] = 255;
     }
     const tmp = document.createElement("canvas"); tmp.width = n; tmp.height = n;
     tmp.getContext("2d").putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = false; ctx.drawImage(tmp, box.x, box.y, box.w, box.h);
+    ctx.imageSmoothingEnabled = true; ctx.drawImage(tmp, box.x, box.y, box.w, box.h);
     const wr = [contours.w[0], contours.w[n - 1]], br = [contours.b[0], contours.b[n - 1]];
     axes(ctx, box, wr, br, "slope w", "intercept b");
     const X = v => box.x + (v - wr[0]) / (wr[1] - wr[0]) * box.w;
@@ -270,7 +273,12 @@ const Draw = (() => {
     ctx.save(); ctx.beginPath(); ctx.rect(box.x, box.y, box.w, box.h); ctx.clip();
     ctx.strokeStyle = "#c62828"; ctx.lineWidth = 1.5;
     polyline(ctx, path.map(p => X(p[0])), path.map(p => Y(p[1])));
-    path.forEach((p, i) => { if (i === 0 || i === path.length - 1) dot(ctx, X(p[0]), Y(p[1]), 3.5, i ? "#c62828" : "#fff", "#c62828"); });
+    path.forEach(p => dot(ctx, X(p[0]), Y(p[1]), 1.6, "#c62828", null));
+    if (path.length) {
+      dot(ctx, X(path[0][0]), Y(path[0][1]), 4, "#fff", "#c62828");
+      const last = path[path.length - 1];
+      dot(ctx, X(last[0]), Y(last[1]), 4, "#c62828", "#fff");
+    }
     ctx.restore();
   }
 
