@@ -28,7 +28,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 LOSSES = ("mse", "sse")
 BACKENDS = ("numpy", "torch")
 
-# Fields each message type may carry besides "type" (None: the message has none).
+# The fields each message type may carry besides "type".
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "configure": ("settings",),
     "play": ("until",),

@@ -128,14 +128,14 @@ class Run:
     def initial_update(self) -> dict[str, Any]:
         """The view of the network before training (epoch 0)."""
         view = self.views.snapshot(self._initial, self._x_scaler, self._y_scaler)
-        net_loss = self._test_loss_at(self._initial)
+        test_loss = self._test_loss_at(self._initial)
         return {
             "type": "update",
             "epoch": 0,
             "first": 1,
             "loss": [],
             "test_loss": [],
-            "initial_test_loss": net_loss,
+            "initial_test_loss": test_loss,
             "view": view,
         }
 

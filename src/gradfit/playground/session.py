@@ -9,6 +9,7 @@ worker thread, so the server's event loop keeps serving every other tab.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import secrets
@@ -166,7 +167,7 @@ class Session:
             len(problem.y_train), len(problem.y_test), problem.n_in, settings.hidden, self.limits
         )
         if settings.batch_size is not None and settings.batch_size > len(problem.y_train):
-            settings = _replace(settings, batch_size=None)
+            settings = dataclasses.replace(settings, batch_size=None)
         if self.run is not None:
             self.run.stop()
         self.run = None
@@ -296,12 +297,6 @@ class Session:
                 "files": {name: f"/download/{self.id}/{name}" for name in self.downloads},
             }
         )
-
-
-def _replace(settings: Settings, **changes: Any) -> Settings:
-    import dataclasses
-
-    return dataclasses.replace(settings, **changes)
 
 
 def _bytes(n: int) -> str:
