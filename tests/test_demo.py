@@ -110,6 +110,7 @@ def test_torch_part(tmp_path):
         "11-torch-linear-fit.png",
         "12-torch-network-loss.png",
         "13-torch-network-fit.png",
+        "14-torch-ensemble-band.png",
     ]
     assert all(p.read_bytes()[:8] == PNG_MAGIC and p.stat().st_size > 15_000 for p in paths)
 
@@ -134,4 +135,7 @@ def test_torch_part(tmp_path):
     assert h.epochs == 100 and h.loss_name == "mse"
     final = torch_part.final_loss(part.network, part.sine.x_train, part.sine.y_train, "mse")
     assert final < h.loss[0] / 5
+    # The ensemble's 90% interval: narrow among the points, wider away from them.
+    assert part.ensemble.n_members == 5 and part.ensemble.backend == "torch"
+    assert 1.5 * torch_part._mean_width(part) < torch_part._mean_width(part, gaps=True)
     assert f"{h.loss[9]:.6g}" in mse[0]

@@ -15,7 +15,7 @@ from gradfit.report import html, walkthrough
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Part 1: 9 figures, part 2: 4; parity: 2 pairs of runs, the two fits, the parameter paths.
-N_FIGURES = 9 + 4 + 4
+N_FIGURES = 9 + 5 + 4
 
 
 @pytest.fixture(scope="module")

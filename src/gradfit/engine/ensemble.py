@@ -141,11 +141,13 @@ class EnsembleStepper(EngineStepper):
         self.loss, self.optimizer = loss, optimizer
         self.n_samples = X.shape[0]
         self._grads = net.gradients()
+        self._Y_all = np.broadcast_to(Y, (net.n_members, *Y.shape))
 
     def _objective(self, A: Array, Y: Array) -> tuple[float, Array]:
-        """The members' mean loss, and the gradient of their summed loss (into ``A``)."""
+        """The members' mean loss, and the gradient of their summed loss (into ``A``);
+        ``Y`` is the targets broadcast to ``(K, n, m)``."""
         K = self.net.n_members
-        value, G = self.loss.value_and_gradient(A, np.broadcast_to(Y, (K, *Y.shape)), out=A)
+        value, G = self.loss.value_and_gradient(A, Y, out=A)
         if self.loss.reduction == "mean":
             G *= K
         else:
@@ -158,7 +160,11 @@ class EnsembleStepper(EngineStepper):
         return value if self.loss.reduction == "mean" else value / K
 
     def step(self, rows: Rows) -> float:
-        X, Y = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
+        if rows is None:
+            X, Y = self.X, self._Y_all
+        else:
+            X, Y = self.X[rows], self.Y[rows]
+            Y = np.broadcast_to(Y, (self.net.n_members, *Y.shape))
         net = self.net
         value, G = self._objective(net.forward(X), Y)
         G = net.activations[-1].backward(G)

@@ -11,12 +11,13 @@ from gradfit.engine.types import Array
 
 
 def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
-    """``A @ B``; with one shared index, as the broadcast product ``A * B``.
+    """``A @ B`` (or a stack of such products); with one shared index, as the broadcast
+    product ``A * B``.
 
     That outer product is the same number either way (one product per entry, no sum),
     and broadcasting computes it several times faster than a BLAS call does.
     """
-    if A.shape[1] == 1 and B.shape[0] == 1:
+    if A.shape[-1] == 1 and B.shape[-2] == 1:
         return np.multiply(A, B, out=out)
     return np.matmul(A, B, out=out)
 
@@ -116,7 +117,7 @@ class StackedDense(Dense):
         """``X: (n_samples, n_in)``, shared by the members, or ``(K, n_samples, n_in)`` →
         ``Z: (K, n_samples, n_out)``; keeps ``X`` for backward."""
         self._X = X
-        Z = np.matmul(X, self.W.transpose(0, 2, 1), out=out)
+        Z = matmul(X, self.W.transpose(0, 2, 1), out)
         Z += self.b[:, None, :]
         return Z
 
@@ -129,7 +130,7 @@ class StackedDense(Dense):
     def parameter_gradients(self, G: Array) -> None:
         """:meth:`backward` without ``dL/dX``: for a first layer, whose input is data."""
         np.matmul(G.transpose(0, 2, 1), self._X, out=self.dW)
-        np.sum(G, axis=1, out=self.db)
+        np.add.reduce(G, axis=1, out=self.db)
 
     def __repr__(self) -> str:
         K, n_out, n_in = self.W.shape

@@ -120,7 +120,7 @@ def gradient_check(seed: int) -> list[str]:
 def part_two(seed: int) -> list[str]:
     part = torch_part.run(seed, log=lambda _: None)
     figs = torch_part.figures(part)
-    linear_summary, network_summary = torch_part.summary(part)
+    linear_summary, network_summary, ensemble_summary = torch_part.summary(part)
     return [
         html.heading("Part 2: the same with PyTorch autograd"),
         html.paragraph(
@@ -148,6 +148,19 @@ def part_two(seed: int) -> list[str]:
         html.figure(
             figs["13-torch-network-fit"],
             "Truth, fit and observed points: a ReLU network is piecewise linear.",
+        ),
+        html.heading("How sure is the fit? A deep ensemble", 3),
+        html.paragraph(
+            f"{torch_part.ENSEMBLE_MEMBERS} such networks from different random starts, each "
+            "with a second output for its variance (through softplus), trained together on "
+            "the Gaussian negative log-likelihood (Lakshminarayanan, Pritzel & Blundell, "
+            "2017), on standardised data. The prediction is the mixture of the members' "
+            "Gaussians: its mean, and an interval from its variance."
+        ),
+        html.paragraph(ensemble_summary + "."),
+        html.figure(
+            figs["14-torch-ensemble-band"],
+            "The 90% interval: narrow among the points, wide in the gaps and beyond them.",
         ),
     ]
 

