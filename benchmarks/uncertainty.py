@@ -237,7 +237,7 @@ def motorcycle(path: Path) -> str:
     lower, upper = model.predict_interval(grid[:, None], coverage=0.9)
     plot_band(
         grid, model.predict(grid[:, None]), lower, upper, observed=(x, y),
-        title="Motorcycle crash (MASS/mcycle): deep ensemble of 5, 90% interval",
+        title="MASS/mcycle: deep ensemble of 5, 90% interval",
         xlabel="time after impact (ms)", ylabel="head acceleration (g)", path=path,
     )  # fmt: skip
     inside = metrics(y, *model.predict(x[:, None], return_std=True))["coverage"]
