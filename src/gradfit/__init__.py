@@ -25,7 +25,7 @@ from gradfit.walkthrough import (
 )
 
 if TYPE_CHECKING:
-    from gradfit.estimator import MLPRegressor
+    from gradfit.estimator import MLPClassifier, MLPRegressor
     from gradfit.gradcheck import GradientReport, check_gradients
     from gradfit.io.model import load, save
 
@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 # Loaded on first use: the estimator brings scikit-learn (and save/load the estimator),
 # torch_backend brings PyTorch; `import gradfit` itself needs NumPy only.
 _LAZY = {
+    "MLPClassifier": "gradfit.estimator",
     "MLPRegressor": "gradfit.estimator",
     "GradientReport": "gradfit.gradcheck",
     "check_gradients": "gradfit.gradcheck",
@@ -46,6 +47,7 @@ __all__ = [
     "DivergenceError",
     "GradfitError",
     "GradientReport",
+    "MLPClassifier",
     "MLPRegressor",
     "MissingDependencyError",
     "ModelFileError",

@@ -12,15 +12,17 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError, DataTypeError
 
 
-def validated(est: Any, X: Any, y: Any = "no_validation", *, dtype: Any, reset: bool) -> Any:
+def validated(
+    est: Any, X: Any, y: Any = "no_validation", *, dtype: Any, reset: bool, numeric_y: bool = True
+) -> Any:
     """scikit-learn's ``validate_data`` (which also sets ``n_features_in_`` and
     ``feature_names_in_`` when ``reset``), its ``ValueError`` raised as :class:`DataError`.
 
-    Returns ``X`` of ``dtype``, or ``(X, y)`` when ``y`` is passed (1-D or 2-D,
-    numeric; ``None`` is refused with scikit-learn's message).
+    Returns ``X`` of ``dtype``, or ``(X, y)`` when ``y`` is passed (1-D or 2-D, numeric
+    unless ``numeric_y=False``, as labels; ``None`` is refused with scikit-learn's message).
     """
     no_y = isinstance(y, str) and y == "no_validation"
-    kw = {} if no_y else {"multi_output": True, "y_numeric": True}
+    kw = {} if no_y else {"multi_output": True, "y_numeric": numeric_y}
     try:
         return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
     except TypeError as exc:
@@ -51,9 +53,18 @@ def fit_standardizer(A: Array, name: str = "X") -> Standardizer:
 
 
 def split_validation(
-    n_samples: int, fraction: float, rng: np.random.Generator
+    n_samples: int, fraction: float, rng: np.random.Generator, *, strata: Array | None = None
 ) -> tuple[Array, Array]:
-    """Random ``(train_rows, validation_rows)``; at least one row on each side."""
+    """Random ``(train_rows, validation_rows)``; at least one row on each side.
+
+    With ``strata: (n_samples,)`` (class labels), each stratum is held out in proportion:
+    the rows, shuffled, are grouped by stratum and every ``n / n_val``-th is taken.
+    """
     n_val = min(max(1, round(fraction * n_samples)), n_samples - 1)
     order = rng.permutation(n_samples)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    if strata is None:
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+    grouped = order[np.argsort(strata[order], kind="stable")]
+    picked = np.zeros(n_samples, dtype=bool)
+    picked[((np.arange(n_val) + 0.5) * n_samples / n_val).astype(np.int64)] = True
+    return np.sort(grouped[~picked]), np.sort(grouped[picked])

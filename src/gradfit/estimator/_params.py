@@ -29,7 +29,8 @@ class Settings:
     hidden: tuple[int, ...]
     activation: str
     solver: str
-    loss: str
+    loss: str | None
+    """The ``loss`` parameter; ``None`` for an estimator without one (the classifier)."""
     dtype: np.dtype[Any]
     backend: str
     precision: str
@@ -78,7 +79,7 @@ def resolve(p: dict[str, Any]) -> Settings:
     _positive_int("max_iter", p["max_iter"])
     _positive_int("n_iter_no_change", p["n_iter_no_change"])
     n_members = _positive_int("n_members (networks in the ensemble, 1 for one network)",
-                              p["n_members"])  # fmt: skip
+                              p.get("n_members", 1))  # fmt: skip
     if p["batch_size"] not in (None, "auto"):
         _positive_int("batch_size (an integer, 'auto' or None)", p["batch_size"])
     fraction = p["validation_fraction"]
@@ -104,7 +105,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         hidden=hidden,
         activation=_choice("activation", p["activation"], tuple(ACTIVATIONS)),
         solver=_choice("solver", p["solver"], SOLVERS),
-        loss=_choice("loss", p["loss"], REGRESSION_LOSSES),
+        loss=_choice("loss", p["loss"], REGRESSION_LOSSES) if "loss" in p else None,
         dtype=np.dtype(DTYPES[_choice("dtype", dtype_name, tuple(DTYPES))]),
         backend=backend,
         precision=precision,
@@ -167,6 +168,7 @@ def optimizer_hyper(
     scikit-learn's ``½·MSE + alpha/(2·batch)·‖W‖²`` — for either loss: λ = 2·alpha/batch
     with ``mse``, λ = 2·alpha·n_outputs with ``sse`` (``SSE = batch·n_outputs·MSE``).
     ``gaussian_nll``, a mean over the targets as ``mse`` is, takes ``mse``'s λ.
+    The classifier's cross-entropies are means, as ``mse``: λ = 2·alpha/batch.
     Unlike scikit-learn, the biases are penalised too, as ``weight_decay`` does.
     """
     alpha = float(p["alpha"])

@@ -2,43 +2,28 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from gradfit.defaults import DEFAULTS, holds_out
+from gradfit.datasets import Standardizer
+from gradfit.defaults import DEFAULTS
 from gradfit.engine.ensemble import Ensemble, mixture
-from gradfit.engine.losses import GaussianNLL, get_loss, head_width
+from gradfit.engine.losses import GaussianNLL, Loss, get_loss, head_width
 from gradfit.engine.network import MLP
-from gradfit.engine.training import Callback, History
+from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
-from gradfit.errors import DataError
 from gradfit.estimator import _state
-from gradfit.estimator._data import fit_standardizer, split_validation, validated
-from gradfit.estimator._early_stopping import EarlyStopping
-from gradfit.estimator._fitting import (
-    EstimatorTrainer,
-    blas_threads,
-    layers_from,
-    make_stepper,
-)
-from gradfit.estimator._params import (
-    Settings,
-    batch_rows,
-    check_continuable,
-    held_out_fraction,
-    optimizer_hyper,
-    resolve,
-)
+from gradfit.estimator._base import MLPBase
+from gradfit.estimator._data import fit_standardizer, validated
+from gradfit.estimator._params import Settings
 from gradfit.validation import as_2d_float
 
 
-class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
     """A multilayer perceptron for regression, trained by gradfit's NumPy or torch backend.
 
     scikit-learn's parameter names and behaviour where they exist; what differs is
@@ -240,205 +225,38 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags.target_tags.single_output = True
         return tags
 
-    def __sklearn_is_fitted__(self) -> bool:
-        # Scalers are set before training starts; only a network means a fit happened.
-        return hasattr(self, "net_")
-
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        callbacks: Sequence[Callback] = (),
-        resume_from: dict[str, Any] | None = None,
-    ) -> MLPRegressor:
-        """Train for up to ``max_iter`` epochs (from scratch unless ``warm_start``).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame, (n_samples, n_features)
-        y : array-like, (n_samples,) or (n_samples, n_outputs)
-        callbacks : sequence of callables
-            ``callback(trainer)`` after every epoch, after the estimator's own
-            early stopping; ``trainer.owner`` is this estimator, ``trainer.stepper``
-            the model in training, and setting ``trainer.stop`` ends the fit.
-        resume_from : dict, optional
-            A ``trainer.state_dict()`` saved by a callback during an earlier ``fit``
-            with the same data and parameters: the fit continues from there
-            (parameters, optimizer, epoch, history, random state, callbacks' state)
-            until ``n_iter_`` reaches ``max_iter``.
-
-        Raises
-        ------
-        DataError
-            For input scikit-learn's checks reject (also a ``ValueError``).
-        DivergenceError
-            When the loss or a parameter becomes non-finite; the estimator keeps the
-            parameters of the last finite epoch (as it does on Ctrl-C), or with
-            ``early_stopping`` those of the best epoch so far.
-        """
-        incremental = bool(self.warm_start) and hasattr(self, "net_") and resume_from is None
-        return self._fit(X, y, incremental, partial=False, callbacks=callbacks, resume=resume_from)
-
     def partial_fit(self, X: Any, y: Any, *, callbacks: Sequence[Callback] = ()) -> MLPRegressor:
         """Train one epoch on ``(X, y)``; ``k`` calls on the same data equal ``fit`` with
         ``max_iter=k``. Neither validation nor early stopping applies here."""
         return self._fit(X, y, hasattr(self, "net_"), partial=True, callbacks=callbacks)
 
-    def _fit(
-        self,
-        X: Any,
-        y: Any,
-        incremental: bool,
-        *,
-        partial: bool,
-        callbacks: Sequence[Callback],
-        resume: dict[str, Any] | None = None,
-    ) -> MLPRegressor:
-        s = resolve(self.get_params())
-        X, Y = self._validate(X, y, s, reset=not incremental)
-        if incremental:
-            if Y.shape[1] != self.n_outputs_:
-                raise DataError(
-                    f"y has {Y.shape[1]} column(s) but the estimator was fitted with "
-                    f"{self.n_outputs_}; pass the same outputs, or refit without warm_start"
-                )
-            check_continuable(self.net_.spec, getattr(self, "_fitted_solver", None), s)
-            net, history = self.net_, self.history_
-        else:
-            self._start(X, Y, s)
-            net, history = self._new_network(s), None
-        self._widen_range(X, incremental)
-        X, Y = self._scaled(X, Y, s.dtype)
-        stop_early = not partial and holds_out(
-            self.early_stopping, X.shape[0], s.validation_fraction
-        )
-        fraction = None if partial else held_out_fraction(s, self.early_stopping, X.shape[0])
-        validation, self.validation_rows_ = None, None
-        if fraction is not None:
-            if X.shape[0] < 2:
-                raise DataError(
-                    f"a validation split needs n_samples >= 2; got n_samples = {X.shape[0]}"
-                )
-            rows, held = split_validation(X.shape[0], fraction, self._rng)
-            X, Y, validation = X[rows], Y[rows], (X[held], Y[held])
-            self.validation_rows_ = held
-        batch = batch_rows(self.batch_size, X.shape[0])
-        stepper = make_stepper(
-            s.backend, net, X, Y, loss=get_loss(s.loss), solver=s.solver, device=self.device,
-            hyper=optimizer_hyper(self.get_params(), s, batch=batch, n_outputs=Y.shape[1]),
-            batch_rows=batch, precision=s.precision,
-        )  # fmt: skip
-        if incremental and self._optimizer_state is not None:
-            stepper.load_optimizer_state(self._optimizer_state)
-        self._fitted_solver = s.solver
-        stopping = None
-        if not partial:
-            monitor = "val_loss" if stop_early else "loss"
-            stopping = EarlyStopping(patience=self.n_iter_no_change, tol=self.tol, monitor=monitor)
-        trainer = EstimatorTrainer(
-            stepper,
-            owner=self,
-            batch_size=batch,
-            shuffle=bool(self.shuffle),
-            rng=self._rng,
-            validation=validation,
-            record_parameters=bool(self.record_parameters),
-            log_every=s.log_every,
-            callbacks=[*([stopping] if stopping else []), *callbacks],
-        )
-        if history is not None:
-            trainer.history, trainer.epoch = history, history.epochs
-        epochs = 1 if partial else int(self.max_iter)
-        if resume is not None:
-            trainer.load_state_dict(resume)
-            epochs = max(0, epochs - trainer.epoch)
-        self.early_stopping_ = stop_early
-        n_members = net.n_members if isinstance(net, Ensemble) else 1
-        try:
-            with blas_threads(trainer.batch_size, net.sizes, n_members):
-                trainer.fit(epochs)
-        finally:
-            self._finish(trainer, net, stopping, restore=stop_early)
-        if (
-            stopping is not None
-            and not stopping.stopped
-            and epochs > 0
-            and stopping.bad_epochs == 0
-        ):
-            watched = "validation loss" if stop_early else "loss"
-            warnings.warn(
-                f"MLPRegressor reached max_iter={self.max_iter} epochs while the {watched} "
-                f"was still falling by more than tol={self.tol}; raise max_iter or "
-                "learning_rate_init",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
-
-    def _validate(self, X: Any, y: Any, s: Settings, *, reset: bool) -> tuple[Array, Array]:
+    def _validate(
+        self, X: Any, y: Any, s: Settings, *, reset: bool, **kwargs: Any
+    ) -> tuple[Array, Array]:
         """Checked ``X`` and ``y`` of ``s.dtype``; ``y`` becomes 2-D."""
         X, y = validated(self, X, y, dtype=s.dtype, reset=reset)
         if reset:
             self._y_is_1d = y.ndim == 1
         return X, as_2d_float(y, "y", dtype=s.dtype)
 
-    def _start(self, X: Array, Y: Array, s: Settings) -> None:
-        """Reset: a new random stream, new scalers, no optimizer state."""
-        seed = self.random_state
-        if isinstance(seed, np.random.RandomState):
-            seed = seed.randint(np.iinfo(np.int32).max)
-        self._rng = np.random.default_rng(seed)
-        self.n_outputs_ = Y.shape[1]
-        self.x_scaler_ = fit_standardizer(X, "X") if self.standardize else None
-        self.y_scaler_ = fit_standardizer(Y, "y") if self.standardize else None
-        self._optimizer_state: dict[str, Any] | None = None
+    def _loss(self, s: Settings) -> Loss:
+        return get_loss(s.loss or "mse")
 
-    def _widen_range(self, X: Array, incremental: bool) -> None:
-        """``x_min_``/``x_max_``: each column's range over ``X`` and, when
-        ``incremental``, over the rows seen before."""
-        low, high = X.min(axis=0), X.max(axis=0)
-        if incremental:
-            low, high = np.fmin(self.x_min_, low), np.fmax(self.x_max_, high)
-        self.x_min_: Array = low
-        self.x_max_: Array = high
+    def _start(self, X: Array, Y: Array, s: Settings) -> None:
+        super()._start(X, Y, s)
+        self.y_scaler_ = fit_standardizer(Y, "y") if self.standardize else None
 
     def _new_network(self, s: Settings) -> MLP:
-        sizes = [self.n_features_in_, *s.hidden, head_width(get_loss(s.loss), self.n_outputs_)]
+        sizes = [self.n_features_in_, *s.hidden, head_width(self._loss(s), self.n_outputs_)]
         if s.n_members > 1:
             return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
 
     def _scaled(self, X: Array, Y: Array, dtype: Any) -> tuple[Array, Array]:
-        if self.x_scaler_ is not None:
-            X = self.x_scaler_.transform(X).astype(dtype)
+        X, Y = super()._scaled(X, Y, dtype)
         if self.y_scaler_ is not None:
             Y = self.y_scaler_.transform(Y).astype(dtype)
         return X, Y
-
-    def _finish(
-        self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
-    ) -> None:
-        """Copy the trained state out of ``trainer`` into the fitted attributes; with
-        ``restore``, the parameters of ``stopping``'s best epoch."""
-        if stopping is not None and restore:
-            stopping.restore_best(trainer)
-        self.best_epoch_ = stopping.best_epoch if stopping is not None and restore else None
-        self.stop_reason_ = _stop_reason(stopping, trainer.epoch, int(self.max_iter))
-        params = trainer.stepper.get_parameters()
-        self.net_ = type(net).from_parameters(net.sizes, net.activation, params)
-        self._optimizer_state = trainer.stepper.optimizer_state()
-        self.history_: History = trainer.history
-        self._set_curves()
-
-    def _set_curves(self) -> None:
-        h = self.history_
-        self.n_iter_ = h.epochs
-        self.loss_curve_ = list(h.loss)
-        self.validation_loss_curve_ = list(h.val_loss)
-        watched = h.val_loss or h.loss
-        self.best_loss_ = min(watched) if watched else float("inf")
-        self.coefs_, self.intercepts_ = layers_from(self.net_.parameters())
 
     def predict(self, X: Any, return_std: bool = False) -> Array | tuple[Array, Array]:
         """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` when ``y`` was 2-D.
@@ -515,23 +333,12 @@ class MLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def _shaped(self, Y: Array) -> Array:
         return Y[:, 0] if self._y_is_1d else Y
 
-    def _export_state(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        """Everything ``predict`` needs, as ``(JSON-serialisable meta, named arrays)``.
+    def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """``y_is_1d`` and the scaler of ``y``, for the model file."""
+        return {"y_is_1d": bool(self._y_is_1d)}, _state.scaler_arrays("y", self.y_scaler_)
 
-        See :func:`gradfit.estimator._state.export_state` for the layout; no pickle.
-        """
-        return _state.export_state(self)
-
-    @classmethod
-    def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> MLPRegressor:
-        """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
-        return _state.import_state(cls, meta, arrays)
-
-
-def _stop_reason(stopping: EarlyStopping | None, epochs: int, max_iter: int) -> str:
-    """Why a fit ended: ``"early_stopping"`` (the validation loss stopped improving),
-    ``"no_improvement"`` (the training loss did), ``"max_iter"``, or ``"interrupted"``
-    (an exception or a callback's ``trainer.stop``)."""
-    if stopping is not None and stopping.stopped:
-        return "early_stopping" if stopping.monitor == "val_loss" else "no_improvement"
-    return "max_iter" if epochs >= max_iter else "interrupted"
+    def _import_targets(self, meta: dict[str, Any], arrays: dict[str, Array]) -> None:
+        self._y_is_1d = bool(meta["y_is_1d"])
+        self.y_scaler_ = None
+        if meta["standardized"]:
+            self.y_scaler_ = Standardizer(arrays["y_center"], arrays["y_scale"])

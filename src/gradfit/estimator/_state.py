@@ -1,23 +1,25 @@
-"""A fitted ``MLPRegressor`` as plain data — JSON metadata and named arrays — and back.
+"""A fitted estimator as plain data — JSON metadata and named arrays — and back.
 
 This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
 
 ``meta`` (JSON-serialisable)::
 
-    estimator              "MLPRegressor"
+    estimator              "MLPRegressor" or "MLPClassifier"
     params                 get_params(); tuples as lists, a Generator random_state as null
     spec                   {"sizes": [n_in, *hidden, n_out], "activation": …, "dtype": …}
                            and "n_members": K for an ensemble (n_out is 2·n_outputs_
                            for loss="gaussian_nll": means, then raw variances)
-    n_features_in_, n_outputs_, y_is_1d, standardized
+    n_features_in_, n_outputs_, standardized
     feature_names_in_      list of str, or null
     n_iter_, loss_curve_, validation_loss_curve_, best_loss_, loss_name
+    …                      the estimator's targets (``_export_targets``): the
+                           regressor's ``y_is_1d``, the classifier's label set
 
 ``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``; an ensemble's
 ``W: (K, n_out, n_in)``, ``b: (K, n_out)``), ``x_min, x_max: (n_features,)`` (the training
-range) and, when standardised, ``x_center, x_scale: (n_features,)``, ``y_center, y_scale:
-(n_outputs,)``.
-The optimizer's state and a recorded trajectory are not kept.
+range) and, when standardised, ``x_center, x_scale: (n_features,)`` (and the regressor's
+``y_center, y_scale: (n_outputs,)``). The optimizer's state and a recorded trajectory are
+not kept.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 
 if TYPE_CHECKING:
-    from gradfit.estimator._regressor import MLPRegressor
+    from gradfit.estimator._base import MLPBase
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,7 +57,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)  # e.g. a torch.device or numpy dtype
 
 
-def export_state(est: MLPRegressor) -> tuple[dict[str, Any], dict[str, Array]]:
+def export_state(est: MLPBase) -> tuple[dict[str, Any], dict[str, Array]]:
     """``(meta, arrays)`` of a fitted ``est`` (see the module docstring)."""
     from sklearn.utils.validation import check_is_fitted
 
@@ -64,19 +66,15 @@ def export_state(est: MLPRegressor) -> tuple[dict[str, Any], dict[str, Array]]:
     arrays = {f"{'Wb'[i % 2]}{i // 2 + 1}": p.copy() for i, p in enumerate(params)}
     arrays["x_min"] = np.asarray(est.x_min_, dtype=np.float64)
     arrays["x_max"] = np.asarray(est.x_max_, dtype=np.float64)
-    for name, scaler in (("x", est.x_scaler_), ("y", est.y_scaler_)):
-        if scaler is not None:
-            arrays[f"{name}_center"] = np.asarray(scaler.center, dtype=np.float64)
-            arrays[f"{name}_scale"] = np.asarray(scaler.scale, dtype=np.float64)
+    arrays |= scaler_arrays("x", est.x_scaler_)
     names = getattr(est, "feature_names_in_", None)
     meta = {
-        "estimator": "MLPRegressor",
+        "estimator": type(est).__name__,
         "params": {k: _jsonable(v) for k, v in est.get_params().items()},
         "spec": est.net_.spec,
         "n_features_in_": int(est.n_features_in_),
         "feature_names_in_": None if names is None else [str(n) for n in names],
         "n_outputs_": int(est.n_outputs_),
-        "y_is_1d": bool(est._y_is_1d),
         "standardized": est.x_scaler_ is not None,
         "n_iter_": int(est.n_iter_),
         "loss_curve_": [float(v) for v in est.loss_curve_],
@@ -84,12 +82,21 @@ def export_state(est: MLPRegressor) -> tuple[dict[str, Any], dict[str, Array]]:
         "best_loss_": float(est.best_loss_),
         "loss_name": est.history_.loss_name,
     }
-    return meta, arrays
+    targets, target_arrays = est._export_targets()
+    return meta | targets, arrays | target_arrays
 
 
-def import_state(
-    cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Array]
-) -> MLPRegressor:
+def scaler_arrays(name: str, scaler: Standardizer | None) -> dict[str, Array]:
+    """``{name_center, name_scale}`` of ``scaler`` in float64, or nothing without one."""
+    if scaler is None:
+        return {}
+    return {
+        f"{name}_center": np.asarray(scaler.center, dtype=np.float64),
+        f"{name}_scale": np.asarray(scaler.scale, dtype=np.float64),
+    }
+
+
+def import_state(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
     """A fitted estimator from :func:`export_state`'s output; its ``predict`` works.
 
     Raises
@@ -101,13 +108,13 @@ def import_state(
         return _build(cls, meta, arrays)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(
-            f"the saved MLPRegressor state is incomplete or inconsistent: {exc!r}"
+            f"the saved {cls.__name__} state is incomplete or inconsistent: {exc!r}"
         ) from None
 
 
-def _build(cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
-    if meta.get("estimator") != "MLPRegressor":
-        raise ValueError(f"not an MLPRegressor state: estimator={meta.get('estimator')!r}")
+def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
+    if meta.get("estimator") != cls.__name__:
+        raise ValueError(f"not an {cls.__name__} state: estimator={meta.get('estimator')!r}")
     params = dict(meta["params"])
     if isinstance(params["hidden_layer_sizes"], list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
@@ -132,14 +139,13 @@ def _build(cls: type[MLPRegressor], meta: dict[str, Any], arrays: dict[str, Arra
     n_out = head_width(get_loss(params.get("loss", "mse")), est.n_outputs_)
     if spec["sizes"][0] != est.n_features_in_ or spec["sizes"][-1] != n_out:
         raise ValueError(f"network sizes {spec['sizes']} do not match the features and outputs")
-    est._y_is_1d = bool(meta["y_is_1d"])
     # Files written before clip_inputs existed have no ranges: nothing is clipped.
     est.x_min_ = arrays.get("x_min", np.full(est.n_features_in_, -np.inf))
     est.x_max_ = arrays.get("x_max", np.full(est.n_features_in_, np.inf))
-    est.x_scaler_ = est.y_scaler_ = None
+    est.x_scaler_ = None
     if meta["standardized"]:
         est.x_scaler_ = Standardizer(arrays["x_center"], arrays["x_scale"])
-        est.y_scaler_ = Standardizer(arrays["y_center"], arrays["y_scale"])
+    est._import_targets(meta, arrays)
     est.history_ = History(
         loss=list(meta["loss_curve_"]),
         val_loss=list(meta["validation_loss_curve_"]),

@@ -8,7 +8,8 @@ The header's metadata holds a JSON document::
     {"format": "gradfit.model", "version": 1, "kind": "mlp",
      "network": {"sizes": [1, 16, 1], "activation": "relu", "dtype": "float64"}}
 
-A fitted :class:`~gradfit.MLPRegressor` is ``"kind": "regressor"`` with the
+A fitted :class:`~gradfit.MLPRegressor` is ``"kind": "regressor"`` (an
+:class:`~gradfit.MLPClassifier` ``"classifier"``, its label set included) with the
 estimator's own document under ``"estimator"`` and the arrays it needs. Nothing is
 pickled; :func:`load` checks every field before building anything.
 """
@@ -30,7 +31,8 @@ from gradfit.io.categories import check_categories
 
 FORMAT = "gradfit.model"
 VERSION = 1
-KINDS = ("mlp", "regressor")
+KINDS = ("mlp", "regressor", "classifier")
+ESTIMATOR_KINDS = {"MLPRegressor": "regressor", "MLPClassifier": "classifier"}
 
 
 def save(
@@ -44,7 +46,7 @@ def save(
 
     Parameters
     ----------
-    model : MLP, torch.nn.Module or fitted MLPRegressor
+    model : MLP, torch.nn.Module, fitted MLPRegressor or MLPClassifier
         An engine network; a torch ``Sequential`` of ``Linear`` layers and one kind
         of activation (saved as the equivalent :class:`MLP`); or a fitted estimator.
     path : str or path-like
@@ -66,11 +68,13 @@ def save(
     if isinstance(model, MLP):
         doc |= {"kind": "mlp", "network": model.spec}
         tensors = network_tensors(model)
-    elif hasattr(model, "_export_state"):
+    elif type(model).__name__ in ESTIMATOR_KINDS and hasattr(model, "_export_state"):
         meta, tensors = model._export_state()
-        doc |= {"kind": "regressor", "estimator": meta}
+        doc |= {"kind": ESTIMATOR_KINDS[type(model).__name__], "estimator": meta}
     else:
-        raise TypeError(f"save takes an MLP, a torch module or an MLPRegressor, not {model!r}")
+        raise TypeError(
+            f"save takes an MLP, a torch module, an MLPRegressor or an MLPClassifier, not {model!r}"
+        )
     if target_names is not None:
         doc["target_names"] = [str(name) for name in target_names]
     if categories:
@@ -79,7 +83,7 @@ def save(
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """The network (:class:`MLP`) or fitted :class:`~gradfit.MLPRegressor` saved at ``path``.
+    """The network (:class:`MLP`) or fitted estimator saved at ``path``.
 
     Raises
     ------
@@ -113,8 +117,8 @@ def load(path: str | os.PathLike[str]) -> Any:
             return network_from(doc.get("network"), tensors)
         except ModelFileError as exc:
             raise fail(str(exc)) from None
-    if kind == "regressor":
-        model = _regressor_from(doc.get("estimator"), tensors, names, fail)
+    if kind in ("regressor", "classifier"):
+        model = _estimator_from(kind, doc.get("estimator"), tensors, names, fail)
         if "categories" in doc:
             try:
                 names_in = getattr(model, "feature_names_in_", None)
@@ -189,15 +193,16 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
     return kind.from_parameters(sizes, activation, [tensors[name] for name in expected])
 
 
-def _regressor_from(
-    meta: Any, tensors: dict[str, Array], target_names: list[str] | None, fail: Any
+def _estimator_from(
+    kind: str, meta: Any, tensors: dict[str, Array], target_names: list[str] | None, fail: Any
 ) -> Any:
-    from gradfit.estimator import MLPRegressor
+    from gradfit.estimator import MLPClassifier, MLPRegressor
 
     if not isinstance(meta, dict):
         raise fail("the estimator's description is not a JSON object")
+    cls = MLPClassifier if kind == "classifier" else MLPRegressor
     try:
-        model = MLPRegressor._import_state(meta, tensors)
+        model = cls._import_state(meta, tensors)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         # The estimator checks its own document; whatever it rejects is a bad file here.
         raise fail(f"the estimator's state is inconsistent: {exc}") from None

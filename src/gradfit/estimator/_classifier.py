@@ -1,0 +1,244 @@
+"""``MLPClassifier``: class labels, by the regressor's training on either backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from gradfit.defaults import DEFAULTS
+from gradfit.engine.losses import Loss
+from gradfit.engine.network import MLP
+from gradfit.engine.training import Callback
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+from gradfit.estimator._accuracy import AccuracyCurve
+from gradfit.estimator._base import MLPBase
+from gradfit.estimator._data import validated
+from gradfit.estimator._labels import Labels, target_kind
+from gradfit.estimator._params import Settings
+
+
+class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
+    """A multilayer perceptron for classification, trained by gradfit's NumPy or torch backend.
+
+    The network's outputs are logits: for two classes one, with a sigmoid and binary
+    cross-entropy; for more, one per class, with a softmax and cross-entropy; for
+    multilabel ``y`` (a 0/1 matrix) one per label, each a sigmoid with binary
+    cross-entropy. Labels may be strings, integers or booleans.
+
+    The parameters are :class:`~gradfit.MLPRegressor`'s (without ``loss`` and
+    ``n_members``), with the same defaults (:mod:`gradfit.defaults`: from 150 rows on, a
+    fifth held out, stratified, to stop early and restore the best epoch) and meaning;
+    ``standardize`` scales ``X`` only. What differs:
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict, default=None
+        Weights of each class's term in the loss, as in scikit-learn's linear models
+        (``"balanced"``: ``n_samples / (n_classes · count)``); not for multilabel ``y``.
+
+    Attributes
+    ----------
+    classes_ : array, (n_classes,)
+        The labels, sorted (for multilabel ``y``, ``0 … n_labels - 1``).
+    accuracy_curve_, validation_accuracy_curve_ : list of float
+        Accuracy after each epoch on the training rows and the validation rows (the
+        share of rows predicted right; for multilabel ``y``, every label right).
+    loss_curve_, validation_loss_curve_, best_loss_, n_iter_, history_, net_, coefs_,
+    intercepts_, n_features_in_, feature_names_in_, x_scaler_
+        As :class:`~gradfit.MLPRegressor`'s; the losses are cross-entropies.
+    n_outputs_ : int
+        Outputs of the network: 1 for two classes, else one per class or label.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = DEFAULTS.hidden_layer_sizes,
+        activation: str = "tanh",
+        *,
+        solver: str = DEFAULTS.solver,
+        alpha: float = DEFAULTS.alpha,
+        batch_size: int | str | None = DEFAULTS.batch_size,
+        learning_rate_init: float = DEFAULTS.learning_rate_init,
+        max_iter: int = DEFAULTS.max_iter,
+        shuffle: bool = True,
+        random_state: int | np.random.Generator | None = None,
+        tol: float = DEFAULTS.tol,
+        verbose: int = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool | str = DEFAULTS.early_stopping,
+        validation_fraction: float | None = DEFAULTS.validation_fraction,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
+        backend: str = DEFAULTS.backend,
+        dtype: str = DEFAULTS.dtype,
+        device: str | None = None,
+        precision: str = "full",
+        standardize: bool = True,
+        clip_inputs: bool = DEFAULTS.clip_inputs,
+        record_parameters: bool = False,
+        class_weight: str | dict[Any, float] | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.backend = backend
+        self.dtype = dtype
+        self.device = device
+        self.precision = precision
+        self.standardize = standardize
+        self.clip_inputs = clip_inputs
+        self.record_parameters = record_parameters
+        self.class_weight = class_weight
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any,
+        classes: Any = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+    ) -> MLPClassifier:
+        """Train one epoch on ``(X, y)``; ``k`` calls on the same data equal ``fit`` with
+        ``max_iter=k``.
+
+        Parameters
+        ----------
+        classes : array-like, optional
+            Every class any call will see; needed on the first call (not for
+            multilabel ``y``), ignored after.
+        """
+        first = not hasattr(self, "net_")
+        if first and classes is None and target_kind(y) != "multilabel-indicator":
+            raise DataError(
+                "the first partial_fit needs classes=…, every class any call will see "
+                "(e.g. classes=np.unique(y_all)); later calls may hold only some of them"
+            )
+        if (
+            not first
+            and classes is not None
+            and not np.array_equal(np.unique(np.asarray(classes)), self.classes_)
+        ):
+            raise DataError(
+                f"classes={list(np.unique(classes))} differs from the first partial_fit's "
+                f"{self.classes_.tolist()}; refit to change the label set"
+            )
+        return self._fit(X, y, not first, partial=True, callbacks=callbacks, classes=classes)
+
+    def _validate(
+        self, X: Any, y: Any, s: Settings, *, reset: bool, classes: Any = None, **kwargs: Any
+    ) -> tuple[Array, Array]:
+        """Checked ``X`` and ``y`` encoded as targets; on ``reset`` the label set."""
+        X, y = validated(self, X, y, dtype=s.dtype, reset=reset, numeric_y=False)
+        kind = target_kind(y)
+        if kind != "multilabel-indicator":
+            y = column_or_1d(y, warn=True)
+        if reset:
+            multilabel = kind == "multilabel-indicator"
+            if multilabel:
+                found = np.arange(np.shape(y)[1])
+            else:
+                found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            self._labels = Labels(found, multilabel=multilabel)
+            self.classes_ = self._labels.classes
+        elif (kind == "multilabel-indicator") != self._labels.multilabel:
+            raise DataError(
+                f"y is {kind} but the classifier was fitted on "
+                f"{'multilabel' if self._labels.multilabel else 'one label per row'} targets"
+            )
+        Y = self._labels.encode(y, s.dtype)
+        self._fit_loss = self._labels.loss(self.class_weight, y)
+        return X, Y
+
+    def _loss(self, s: Settings) -> Loss:
+        return self._fit_loss
+
+    def _strata(self, Y: Array) -> Array | None:
+        if self._labels.multilabel:
+            return None
+        return np.argmax(Y, axis=1) if self._labels.softmax else Y[:, 0]
+
+    def _epoch_callbacks(
+        self,
+        net: MLP,
+        X: Array,
+        Y: Array,
+        validation: tuple[Array, Array] | None,
+        incremental: bool,
+    ) -> list[Callback]:
+        if not incremental:
+            self.accuracy_curve_: list[float] = []
+            self.validation_accuracy_curve_: list[float] = []
+        curves = {"accuracy": self.accuracy_curve_, "val_accuracy": self.validation_accuracy_curve_}
+        return [AccuracyCurve(net.copy(), X, Y, validation, self._labels, **curves)]
+
+    def predict_proba(self, X: Any) -> Array:
+        """Probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order; float64."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """``log predict_proba(X)``, computed from the logits (no ``log 0``); float64."""
+        Z = self._logits(X)
+        return self._labels.log_proba(Z).astype(np.float64, copy=False)
+
+    def predict(self, X: Any) -> Array:
+        """Labels ``(n_samples,)`` from ``classes_``, or a 0/1 matrix for multilabel ``y``."""
+        Z = self._logits(X)
+        return self._labels.decide(Z)
+
+    def decision_function(self, X: Any) -> Array:
+        """The logits: ``(n_samples,)`` for two classes, else ``(n_samples, n_outputs)``."""
+        Z = self._logits(X).astype(np.float64, copy=False)
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def _logits(self, X: Any) -> Array:
+        """The network's outputs in float64, also for a float32 network: a float32 product
+        varies in its last bits with the number of rows, and so would the probabilities."""
+        check_is_fitted(self)
+        return self._outputs(validated(self, X, dtype=np.float64, reset=False), np.float64)
+
+    def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """The label set, for the model file."""
+        curves = {
+            "accuracy_curve_": [float(v) for v in self.accuracy_curve_],
+            "validation_accuracy_curve_": [float(v) for v in self.validation_accuracy_curve_],
+        }
+        return {"labels": self._labels.state(), **curves}, {}
+
+    def _import_targets(self, meta: dict[str, Any], arrays: dict[str, Array]) -> None:
+        self._labels = Labels.from_state(meta["labels"])
+        self.classes_ = self._labels.classes
+        self.accuracy_curve_ = [float(v) for v in meta["accuracy_curve_"]]
+        self.validation_accuracy_curve_ = [float(v) for v in meta["validation_accuracy_curve_"]]
+        if self._labels.n_outputs != self.n_outputs_:
+            raise ValueError(f"{len(self.classes_)} classes do not fit {self.n_outputs_} outputs")

@@ -1,0 +1,162 @@
+"""Class labels as the network's targets, and back: scikit-learn's conventions.
+
+Three kinds of target, as scikit-learn's ``type_of_target`` names them:
+
+- ``"binary"``: two classes; one output, a sigmoid, binary cross-entropy;
+- ``"multiclass"``: three or more; one output per class, softmax cross-entropy;
+- ``"multilabel-indicator"``: a 0/1 matrix, one column per label; one sigmoid output
+  per label, binary cross-entropy.
+
+Labels may be strings, integers or booleans; :class:`Labels` maps them to the columns
+of ``Y`` with scikit-learn's ``LabelBinarizer`` (``classes_`` sorted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import type_of_target
+
+from gradfit.engine.losses import BinaryCrossEntropy, CrossEntropy, Loss, log_softmax, softplus
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+
+KINDS = ("binary", "multiclass", "multilabel-indicator")
+
+
+def target_kind(y: Any) -> str:
+    """``"binary"``, ``"multiclass"`` or ``"multilabel-indicator"``; :class:`DataError`
+    for anything else (continuous numbers, several columns of several classes)."""
+    kind = type_of_target(y, input_name="y")
+    if kind in ("continuous", "continuous-multioutput"):
+        raise DataError(
+            f"Unknown label type: {kind}: y holds non-integer numbers, not class labels; "
+            "fit MLPRegressor (or --task regression) to predict a number"
+        )
+    if kind == "multiclass-multioutput":
+        raise DataError(
+            "y has several columns of several classes each (multiclass-multioutput), "
+            "which MLPClassifier does not fit; fit one classifier per column"
+        )
+    if kind == "unknown":
+        raise DataError("Unknown label type: y is neither labels nor a 0/1 label matrix")
+    return kind
+
+
+class Labels:
+    """The label set of a fitted classifier and its encoding.
+
+    Parameters
+    ----------
+    classes : array of labels, (n_classes,)
+        Every class (the columns of a multilabel ``y``: ``0 … n_labels - 1``).
+    multilabel : bool
+        Whether ``y`` is a 0/1 matrix of labels rather than one label per row.
+    """
+
+    def __init__(self, classes: Array, *, multilabel: bool) -> None:
+        classes = np.asarray(classes)
+        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+            raise DataError(f"classes must be distinct labels, got {classes!r}")
+        if len(classes) < 2:
+            raise DataError(
+                f"y has only one class ({', '.join(map(repr, classes.tolist()))}); a "
+                "classifier needs at least two, with examples of each"
+            )
+        self.multilabel = multilabel
+        self._binarizer = LabelBinarizer()
+        self._binarizer.fit(np.eye(len(classes), dtype=int) if multilabel else classes)
+        self.classes = classes if multilabel else self._binarizer.classes_
+
+    @property
+    def n_outputs(self) -> int:
+        """Columns of ``Y``: 1 for two classes, else one per class or label."""
+        return 1 if len(self.classes) == 2 and not self.multilabel else len(self.classes)
+
+    @property
+    def softmax(self) -> bool:
+        """Whether the outputs are a softmax over classes (multiclass)."""
+        return self.n_outputs > 1 and not self.multilabel
+
+    def encode(self, y: Any, dtype: Any) -> Array:
+        """``y`` as targets ``Y: (n_samples, n_outputs)`` of ``dtype``: one-hot rows, a 0/1
+        column, or the label matrix; :class:`DataError` naming a label not in the set."""
+        if not self.multilabel:
+            unseen = np.setdiff1d(np.unique(y), self.classes)
+            if unseen.size:
+                raise DataError(
+                    f"y holds label(s) {', '.join(map(repr, unseen.tolist()))} not among the "
+                    f"classes {self.classes.tolist()}; pass every class to the first "
+                    "partial_fit (classes=…), or refit"
+                )
+        elif np.shape(y)[1] != len(self.classes):
+            raise DataError(
+                f"y has {np.shape(y)[1]} label columns but the classifier was fitted with "
+                f"{len(self.classes)}"
+            )
+        return np.ascontiguousarray(self._binarizer.transform(y), dtype=dtype)
+
+    def loss(self, class_weight: Any, y: Any) -> Loss:
+        """The loss on the network's logits, weighted by scikit-learn's ``class_weight``
+        (``None``, ``"balanced"`` or ``{label: weight}``) computed from ``y``."""
+        weight = None
+        if class_weight is not None:
+            if self.multilabel:
+                raise ValueError("class_weight is not supported for multilabel targets")
+            from sklearn.utils.class_weight import compute_class_weight
+
+            present = np.unique(y)
+            w = dict(
+                zip(
+                    present.tolist(),
+                    compute_class_weight(class_weight, classes=present, y=np.asarray(y)),
+                    strict=True,
+                )
+            )
+            weight = [float(w.get(c, 1.0)) for c in self.classes.tolist()]
+        return CrossEntropy(weight) if self.softmax else BinaryCrossEntropy(weight)
+
+    def log_proba(self, Z: Array) -> Array:
+        """``log P(class | x)`` from logits ``Z: (n, n_outputs)``: ``(n, n_classes)``.
+
+        Softmax over classes; for two classes ``[log(1 - σ(z)), log σ(z)]``; for labels
+        ``log σ(z)`` of each (the columns then do not sum to one)."""
+        if self.softmax:
+            return log_softmax(Z)
+        if self.multilabel:
+            return -softplus(-Z)
+        return np.hstack([-softplus(Z), -softplus(-Z)])
+
+    def decide(self, Z: Array) -> Array:
+        """Labels from logits: the largest softmax class, or each sigmoid above 1/2."""
+        if self.softmax:
+            return self.classes[np.argmax(Z, axis=1)]
+        positive = (Z > 0).astype(int)
+        return positive if self.multilabel else self.classes[positive[:, 0]]
+
+    def state(self) -> dict[str, Any]:
+        """The label set as JSON: ``{"classes": [...], "label_dtype": ..., "multilabel": ...}``."""
+        return {
+            "classes": self.classes.tolist(),
+            "label_dtype": self.classes.dtype.str,
+            "multilabel": self.multilabel,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Labels:
+        """The inverse of :meth:`state`; ``ValueError`` for a malformed one."""
+        dtype = np.dtype(state["label_dtype"])
+        if dtype.kind not in "biuUf":
+            raise ValueError(f"label dtype {dtype} is not one of bool, int, float or str")
+        if not isinstance(state["classes"], list) or not isinstance(state["multilabel"], bool):
+            raise ValueError("classes must be a list and multilabel a boolean")
+        return cls(np.asarray(state["classes"], dtype=dtype), multilabel=state["multilabel"])
+
+
+def accuracy(Z: Array, Y: Array, labels: Labels) -> float:
+    """The share of rows whose every output is decided right (logits ``Z`` vs targets ``Y``)."""
+    if labels.softmax:
+        return float(np.mean(np.argmax(Z, axis=1) == np.argmax(Y, axis=1)))
+    return float(np.mean(((Z > 0) == (Y > 0.5)).all(axis=1)))
