@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
+from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import (
     EPOCHS,
@@ -25,6 +26,7 @@ from gradfit.cli.outputs import frame, plot, summary, warnings_as_lines, write_h
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import check_same_run, run_identity
+from gradfit.cli.task import TASKS, decide
 from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
@@ -33,7 +35,7 @@ from gradfit.io.atomic import atomic_files
 from gradfit.io.tabular import Table, read_table
 
 if TYPE_CHECKING:
-    from gradfit.estimator import MLPRegressor
+    from gradfit.estimator import MLPClassifier, MLPRegressor
     from gradfit.io.checkpoint import Checkpoint
 
 
@@ -194,6 +196,12 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
 @click.option(
+    "--task",
+    type=click.Choice(TASKS),
+    help="Classify labels or regress numbers; default: decided from the target column "
+    "(text, or integers with few distinct values, are labels).",
+)
+@click.option(
     "--distributed",
     is_flag=True,
     help="Data-parallel over the processes torchrun starts (with --backend torch); "
@@ -209,6 +217,7 @@ def fit(
     resume: bool,
     drop_missing: bool,
     plots: bool,
+    task: str | None,
     **options: Any,
 ) -> None:
     """Train a network on DATA (CSV; Parquet or .npy by suffix) and write the model to --out.
@@ -218,7 +227,10 @@ def fit(
     a leading unnamed index column is left out.
 
     Beside the model it writes NAME.history.csv (epoch, loss, val_loss) and, with
-    matplotlib, NAME.loss.png and, for one input column, NAME.fit.png. Ctrl-C stops
+    matplotlib, NAME.loss.png and, for one input column, NAME.fit.png. A target of
+    labels trains a classifier: the history adds accuracy and val_accuracy, and the
+    figures are NAME.training.png (loss and accuracy), NAME.confusion.png and, with two
+    or more inputs, NAME.regions.png (the first two; the others at their medians). Ctrl-C stops
     at the end of the current batch, saves a checkpoint, and exits with 130; the same
     command with --resume continues exactly where it stopped.
     """
@@ -232,9 +244,11 @@ def fit(
     if distributed:
         from gradfit.cli.distributed import fit_distributed
 
+        if task == "classification":
+            raise CommandError("--distributed trains regressors only", Exit.USAGE)
         options |= {"checkpoint_every": checkpoint_every, "resume": resume}
         return fit_distributed(data, targets, features, out_path, checkpoint_path, options)
-    model = _estimator(options)
+    model = _estimator(options, classify=task == "classification")
     table = read_table(data, min_rows=2, purpose="fit a model")
     for note in table.notes:
         click.echo(f"gradfit: note: {note}", err=True)
@@ -252,7 +266,18 @@ def fit(
             "name the inputs with --features to leave this one out)"
         ) from None
     features = tuple(encoded)
-    Y = table.floats(targets, role="target")
+    decided = decide(table, targets, task)
+    if decided.y is None:
+        Y = table.floats(targets, role="target")
+        y = Y[:, 0] if len(targets) == 1 else Y
+    else:
+        click.echo(decided.describe(targets))
+        y = decided.y
+        Y = np.unique(y, return_inverse=True)[1].reshape(len(y), -1).astype(np.float64)
+        model = _estimator(options, classify=True)
+        if plots:
+            figures = {what: beside(out_path, end) for what, end in FIGURES.items()}
+            check_paths({"data": data}, figures)
 
     identity = run_identity(model.get_params(), features, targets, X, Y)
     state = None
@@ -269,7 +294,6 @@ def fit(
     # trainer at hand for the save on Ctrl-C.
     every = checkpoint_every or 2**62
     checkpoint = Checkpoint(checkpoint_path, every, {"cli": identity})
-    y = Y[:, 0] if len(targets) == 1 else Y
     # A run that overflows ends in a DivergenceError, reported once, not as NumPy warnings.
     with EpochBar(model.max_iter) as bar, warnings_as_lines(CLI_NAMES), np.errstate(all="ignore"):
         try:
@@ -288,10 +312,10 @@ def fit(
             files.write(outputs["history"], lambda path: write_history(model, path)),
         ]
         if plots:
-            written += plot(model, X, Y, features, targets, out_path, files.write)
+            written += plot(model, X, y, features, targets, out_path, files.write)
     if checkpoint_every:
         written.append(checkpoint_path)
-    click.echo(summary(model, X, Y, features, targets))
+    click.echo(summary(model, X, y, features, targets))
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -344,8 +368,8 @@ def _feature_columns(
     return rest
 
 
-def _estimator(options: dict[str, Any]) -> MLPRegressor:
-    from gradfit.estimator import MLPRegressor
+def _estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLPClassifier:
+    from gradfit.estimator import MLPClassifier, MLPRegressor
     from gradfit.estimator._params import resolve
 
     if options["device"] is not None and options["backend"] != "torch":
@@ -356,6 +380,12 @@ def _estimator(options: dict[str, Any]) -> MLPRegressor:
         raise CommandError(
             "--precision bf16-mixed needs --backend torch --dtype float32", Exit.USAGE
         )
+    if classify and options["loss"] is not None:
+        raise CommandError(
+            "--loss is for regression; a classifier trains on cross-entropy", Exit.USAGE
+        )
+    if classify and options["ensemble"] is not None:
+        raise CommandError("--ensemble is for regression; a classifier is one network", Exit.USAGE)
     params = {ESTIMATOR_OPTIONS[k]: v for k, v in options.items() if v not in (None, ())}
     if "hidden_layer_sizes" in params:
         hidden = tuple(params["hidden_layer_sizes"])
@@ -367,7 +397,7 @@ def _estimator(options: dict[str, Any]) -> MLPRegressor:
         params["hidden_layer_sizes"] = () if hidden == (0,) else hidden
     if params.get("batch_size") == "full":
         params["batch_size"] = None
-    model = MLPRegressor(**params)
+    model = MLPClassifier(**params) if classify else MLPRegressor(**params)
     try:
         # The estimator's own checks, made now rather than after the data is read.
         resolve(model.get_params())
@@ -388,7 +418,7 @@ def _as_options(message: str) -> str:
 
 
 def _save(
-    model: MLPRegressor,
+    model: MLPRegressor | MLPClassifier,
     path: Path,
     targets: tuple[str, ...],
     categories: dict[str, list[str]] | None = None,
@@ -418,7 +448,7 @@ def _without_missing(table: Table, columns: list[str]) -> Table:
 
 
 def _diverged(
-    model: MLPRegressor,
+    model: MLPRegressor | MLPClassifier,
     exc: DivergenceError,
     path: Path,
     out_path: Path,

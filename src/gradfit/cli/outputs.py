@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import numpy as np
@@ -19,9 +19,6 @@ from gradfit.engine.training import LOSS_LABELS
 from gradfit.engine.types import Array
 from gradfit.errors import MissingDependencyError, require
 from gradfit.io.tabular import write_csv
-
-if TYPE_CHECKING:
-    from gradfit.estimator import MLPRegressor
 
 
 def frame(X: Array, features: tuple[str, ...]) -> Any:
@@ -53,23 +50,35 @@ def warnings_as_lines(options: dict[str, str]) -> Iterator[None]:
                 click.echo(f"gradfit: warning: {text}", err=True)
 
 
-def write_history(model: MLPRegressor, path: Path) -> Path:
+def write_history(model: Any, path: Path) -> Path:
     """The loss per epoch as CSV ``epoch, loss, val_loss, restored``.
 
     ``val_loss`` is empty without a validation split; ``restored`` is 1 on the epoch
     whose parameters early stopping kept (the model's), empty elsewhere.
+    A classifier's adds ``accuracy, val_accuracy``.
     """
-    loss, val, best = model.loss_curve_, model.validation_loss_curve_, model.best_epoch_
+    best = model.best_epoch_
+    curves = [model.loss_curve_, model.validation_loss_curve_]
+    header = ["epoch", "loss", "val_loss", "restored"]
+    if is_classifier(model):
+        curves += [model.accuracy_curve_, model.validation_accuracy_curve_]
+        header += ["accuracy", "val_accuracy"]
     rows = (
-        [i + 1, v, val[i] if i < len(val) else None, 1 if i + 1 == best else None]
-        for i, v in enumerate(loss)
+        [i + 1, *(c[i] if i < len(c) else None for c in curves[:2]), 1 if i + 1 == best else None]
+        + [c[i] if i < len(c) else None for c in curves[2:]]
+        for i in range(len(model.loss_curve_))
     )
-    write_csv(path, ["epoch", "loss", "val_loss", "restored"], rows)
+    write_csv(path, header, rows)
     return path
 
 
+def is_classifier(model: Any) -> bool:
+    """Whether ``model`` is a fitted :class:`~gradfit.MLPClassifier`."""
+    return hasattr(model, "classes_")
+
+
 def plot(
-    model: MLPRegressor,
+    model: Any,
     X: Array,
     Y: Array,
     features: tuple[str, ...],
@@ -91,6 +100,10 @@ def plot(
         return []
     from gradfit import plotting
 
+    if is_classifier(model):
+        from gradfit.cli.class_outputs import plot_classifier
+
+        return plot_classifier(model, X, Y, features, targets, out_path, write)
     title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
     draw = to_file(
         plotting.plot_loss, model.history_, title=title, restored_epoch=model.best_epoch_
@@ -130,7 +143,7 @@ def listed(names: tuple[str, ...] | list[str], most: int = 5) -> str:
 
 
 def summary(
-    model: MLPRegressor, X: Array, Y: Array, features: tuple[str, ...], targets: tuple[str, ...]
+    model: Any, X: Array, Y: Array, features: tuple[str, ...], targets: tuple[str, ...]
 ) -> str:
     """What was trained, why it stopped, and R², RMSE and MAE on the training and the
     held-out rows, in the targets' units."""
@@ -142,6 +155,10 @@ def summary(
         rows += f": {trained.sum()} to train on, {held.size} held out for validation"
     columns = f"{listed(features)} -> {listed(targets)}"
     lines = [f"{architecture(model)}: {columns}", rows, stopping(model)]
+    if is_classifier(model):
+        from gradfit.cli.class_outputs import accuracies
+
+        return "\n".join([*lines, accuracies(model, frame(X, features), Y, trained)])
     Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
     sets = [("training", trained)] + ([] if held is None else [("validation", ~trained)])
     scored = [(name, score(Y[mask], Y_hat[mask], targets)) for name, mask in sets]
@@ -155,7 +172,7 @@ def summary(
     return "\n".join(lines)
 
 
-def architecture(model: MLPRegressor) -> str:
+def architecture(model: Any) -> str:
     """``MLP 10 → 100 → 1 (relu, 1,201 parameters, mean squared error)``, or for an
     ensemble ``5 MLPs 10 → 100 → 1 (relu, 6,005 parameters, …)``."""
     net = model.net_
@@ -167,7 +184,7 @@ def architecture(model: MLPRegressor) -> str:
     return f"{kind} {sizes} ({net.activation}, {n:,} parameters, {loss})"
 
 
-def stopping(model: MLPRegressor) -> str:
+def stopping(model: Any) -> str:
     """Why the fit ended, and which epoch's parameters the model holds."""
     patience = f"by --tol {model.tol:g} for {model.n_iter_no_change} epochs"
     restored = f"restored epoch {model.best_epoch_}, the one with the lowest validation loss"

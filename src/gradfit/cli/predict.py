@@ -8,14 +8,16 @@ from typing import Any
 import click
 import numpy as np
 
+from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION
+from gradfit.cli.outputs import is_classifier
 from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, ModelFileError
 from gradfit.io.categories import UNSEEN, input_columns
-from gradfit.io.tabular import Table, read_table, write_array
+from gradfit.io.tabular import Table, read_table, write_array, write_csv
 
 
 @click.command(epilog=EPILOG)
@@ -26,7 +28,8 @@ from gradfit.io.tabular import Table, read_table, write_array
     "out_path",
     type=click.Path(path_type=Path),
     required=True,
-    help="The CSV file of predictions to write, one column per target.",
+    help="The CSV file of predictions to write: one column per target; for a "
+    "classifier the label, then P(class) for each class.",
 )
 @click.option(
     "--interval",
@@ -65,6 +68,11 @@ def predict(
     for note in table.notes:
         click.echo(f"gradfit: note: {note}", err=True)
     inputs = model_inputs(model, table, unseen=unseen_categories)
+    if is_classifier(model):
+        header, rows = prediction_columns(model, target_names(model, 1), inputs)
+        write_csv(out_path, header, rows)
+        click.echo(f"wrote {table.n_rows} predictions to {out_path}")
+        return
     Y = predictions(model, inputs, table, model_path)
     names = target_names(model, Y.shape[1])
     if interval is not None:
@@ -121,12 +129,14 @@ def predictions(model: Any, inputs: Any, table: Table, model_path: Path) -> Arra
 
 def _has_spread(model: Any) -> bool:
     """Whether ``model`` is an estimator whose predictions have a spread."""
-    return not isinstance(model, MLP) and (model.n_members > 1 or model.loss == "gaussian_nll")
+    if isinstance(model, MLP) or is_classifier(model):
+        return False
+    return bool(model.n_members > 1 or model.loss == "gaussian_nll")
 
 
 def target_names(model: Any, n_outputs: int) -> list[str]:
     """The names the model was trained with, else ``prediction`` or ``prediction_j``."""
     names = list(getattr(model, "target_names_", None) or [])
-    if len(names) == n_outputs:
+    if len(names) == n_outputs or is_classifier(model):
         return names
     return ["prediction"] if n_outputs == 1 else [f"prediction_{j}" for j in range(n_outputs)]

@@ -6,6 +6,11 @@ and, given ``path=``, saves it as PNG. matplotlib is imported only when a figure
 """
 
 from gradfit.plotting._canvas import png_bytes, save
+from gradfit.plotting.classification import (
+    plot_confusion_matrix,
+    plot_decision_regions,
+    plot_training,
+)
 from gradfit.plotting.data import plot_data, plot_fit
 from gradfit.plotting.history import as_history, plot_loss, plot_parameters
 from gradfit.plotting.parity import max_parameter_difference, plot_parity
@@ -19,12 +24,15 @@ __all__ = [
     "max_parameter_difference",
     "plot_band",
     "plot_calibration",
+    "plot_confusion_matrix",
     "plot_data",
+    "plot_decision_regions",
     "plot_descent",
     "plot_fit",
     "plot_loss",
     "plot_parameters",
     "plot_parity",
+    "plot_training",
     "png_bytes",
     "save",
 ]

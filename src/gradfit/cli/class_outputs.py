@@ -1,0 +1,134 @@
+"""What the CLI shows of a classifier: its figures, its predictions as columns, its scores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradfit.cli.paths import beside
+from gradfit.engine.types import Array
+
+
+def plot_classifier(
+    model: Any,
+    X: Array,
+    y: Array,
+    features: tuple[str, ...],
+    targets: tuple[str, ...],
+    out_path: Path,
+    write: Callable[[Path, Callable[[Path], object]], Path],
+) -> list[Path]:
+    """NAME.training.png (loss and accuracy per epoch), NAME.confusion.png (on the rows
+    given) and, with two or more features and one label per row, NAME.regions.png over
+    the first two features (the others held at their medians); each drawn by
+    ``write(path, draw)``. Returns the paths."""
+    from gradfit import plotting
+    from gradfit.cli.outputs import frame, to_file
+
+    draw = to_file(
+        plotting.plot_training,
+        model.history_,
+        model.accuracy_curve_,
+        model.validation_accuracy_curve_,
+        title=f"Training a classifier of {', '.join(targets)}",
+    )
+    written = [write(beside(out_path, ".training.png"), draw)]
+    if y.ndim == 1:
+        from sklearn.metrics import confusion_matrix
+
+        matrix = confusion_matrix(y, model.predict(frame(X, features)), labels=model.classes_)
+        title = f"{targets[0]}: the {len(y)} rows of the data"
+        draw = to_file(plotting.plot_confusion_matrix, matrix, model.classes_, title=title)
+        written.append(write(beside(out_path, ".confusion.png"), draw))
+    if y.ndim == 1 and len(features) >= 2:
+        medians = np.median(X, axis=0)
+
+        def classify(points: Array) -> Array:
+            full = np.tile(medians, (len(points), 1))
+            full[:, :2] = points
+            return np.asarray(model.predict(frame(full, features)))
+
+        held = "" if len(features) == 2 else " (other inputs at their medians)"
+        draw = to_file(
+            plotting.plot_decision_regions, classify, X[:, :2], y,
+            classes=list(model.classes_), xlabel=features[0], ylabel=features[1],
+            title=f"Decision regions of {targets[0]}{held}",
+        )  # fmt: skip
+        written.append(write(beside(out_path, ".regions.png"), draw))
+    return written
+
+
+FIGURES = {
+    "training figure": ".training.png",
+    "confusion matrix figure": ".confusion.png",
+    "decision regions figure": ".regions.png",
+}
+"""The suffixes of a classifier's figures, by what they show."""
+
+
+def accuracies(model: Any, X: Any, y: Array, trained: Array) -> str:
+    """``accuracy 0.98 on the training rows, 0.96 on the held-out rows`` (and log loss)."""
+    from sklearn.metrics import accuracy_score, log_loss
+
+    predicted, P = np.asarray(model.predict(X)), model.predict_proba(X)
+    parts = []
+    for name, mask in (("training", trained), ("held-out", ~trained)):
+        if mask.any():
+            acc = accuracy_score(y[mask], predicted[mask])
+            if y.ndim == 1:
+                loss = log_loss(y[mask], P[mask], labels=model.classes_)
+                parts.append(f"{acc:.4f} (log loss {loss:.4f}) on the {mask.sum()} {name} rows")
+            else:
+                parts.append(f"{acc:.4f} on the {mask.sum()} {name} rows")
+    return "accuracy " + ", ".join(parts)
+
+
+def prediction_columns(model: Any, targets: list[str], X: Any) -> tuple[list[str], list[list[Any]]]:
+    """The header and rows ``predict`` writes: the label (one column per label when
+    multilabel), then ``P(class)`` for each class in ``classes_`` order."""
+    labels = np.asarray(model.predict(X))
+    P = model.predict_proba(X)
+    names = [str(c) for c in model.classes_]
+    if labels.ndim == 1:
+        head = [targets[0] if targets else "label"]
+        label_rows = [[v] for v in labels.tolist()]
+    else:
+        head = targets if len(targets) == labels.shape[1] else [f"label_{n}" for n in names]
+        label_rows = labels.tolist()
+    header = head + [f"P({n})" for n in names]
+    return header, [a + b for a, b in zip(label_rows, P.tolist(), strict=True)]
+
+
+def scores(model: Any, X: Any, y: Array) -> str:
+    """Accuracy, balanced accuracy, log loss and the confusion matrix, as lines of text."""
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        confusion_matrix,
+        log_loss,
+    )
+
+    predicted = np.asarray(model.predict(X))
+    P = model.predict_proba(X)
+    lines = [
+        f"rows               {len(y)}",
+        f"accuracy           {accuracy_score(y, predicted):.4f}",
+    ]
+    if y.ndim == 1:
+        lines.append(f"balanced accuracy  {balanced_accuracy_score(y, predicted):.4f}")
+        lines.append(f"log loss           {log_loss(y, P, labels=model.classes_):.4f}")
+        matrix = confusion_matrix(y, predicted, labels=model.classes_)
+        names = [str(c) for c in model.classes_]
+        width = max(6, *(len(n) for n in names), len(str(matrix.max())))
+        lines.append("confusion matrix (rows: true, columns: predicted):")
+        lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
+        for name, row in zip(names, matrix, strict=True):
+            lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
+    else:
+        lines.append(
+            f"log loss           {log_loss(y.ravel(), P.ravel(), labels=[0, 1]):.4f} (per label)"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""Which task a target column asks for: classification (labels) or regression (numbers).
+
+``gradfit fit`` decides from the column unless ``--task`` says: a column with text is
+labels; so is one of integers with few distinct values (at most :data:`MAX_CLASSES`,
+and at most half as many as rows); anything else is a number to regress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+from gradfit.io.tabular import Table
+
+TASKS = ("classification", "regression")
+MAX_CLASSES = 20
+
+
+@dataclass(frozen=True)
+class Task:
+    """What to fit: ``name`` (one of :data:`TASKS`), why (``reason``), and for
+    classification the labels ``y``: ``(n_rows,)``, or ``(n_rows, n_targets)`` of 0/1."""
+
+    name: str
+    reason: str
+    y: Array | None = None
+
+    def describe(self, targets: tuple[str, ...]) -> str:
+        """One line saying what was decided and how to choose otherwise."""
+        other = "regression" if self.name == "classification" else "classification"
+        columns = ", ".join(repr(t) for t in targets)
+        return f"task: {self.name} of {columns} ({self.reason}); --task {other} to choose otherwise"
+
+
+def decide(table: Table, targets: tuple[str, ...], task: str | None) -> Task:
+    """The task for ``targets`` of ``table``; ``task`` (``--task``) overrides the guess.
+
+    Raises
+    ------
+    DataError
+        For ``--task classification`` on a column of non-integer numbers, or several
+        target columns that are not all 0/1; for empty label cells.
+    """
+    table.require(targets, role="target")
+    columns = [_labels(table, t, task) for t in targets]
+    if task == "regression":
+        return Task("regression", "as --task says")
+    if len(targets) > 1:
+        binary = all(c.dtype.kind in "iu" and set(np.unique(c)) <= {0, 1} for c in columns)
+        if binary:
+            return Task(
+                "classification", "every target column is 0/1: multilabel", np.column_stack(columns)
+            )
+        if task == "classification":
+            raise DataError(
+                f"{table.path}: several target columns make a multilabel classification "
+                "only when each holds 0/1; give one column of labels, or --task regression"
+            )
+        return Task("regression", "several numeric target columns")
+    y = columns[0]
+    n_classes = len(np.unique(y))
+    if y.dtype.kind in "OUS":
+        return Task("classification", f"text labels, {n_classes} classes", y)
+    if y.dtype.kind == "f":
+        if task == "classification":
+            row = int(np.flatnonzero(y != np.round(y))[0])
+            raise DataError(
+                f"{table.path}: column {targets[0]!r} holds non-integer numbers (row {row + 1}: "
+                f"{y[row]!r}), not class labels; use --task regression to fit them"
+            )
+        return Task("regression", "non-integer numbers")
+    if task == "classification":
+        return Task("classification", f"as --task says, {n_classes} classes", y)
+    few = min(MAX_CLASSES, table.n_rows // 2)
+    if n_classes <= few:
+        return Task("classification", f"integers with {n_classes} distinct values", y)
+    return Task("regression", f"integers with {n_classes} distinct values, more than {few}")
+
+
+def _labels(table: Table, name: str, task: str | None) -> Array:
+    """The column as labels: integers when every number is whole, text as ``str``, else
+    floats. A column of mostly numbers with some text is taken for numbers with a bad
+    cell (unless ``task`` is classification), and the bad cell is reported."""
+    import pandas as pd
+
+    col = table.frame[name]
+    if col.dtype.kind not in "biuf":
+        numeric = pd.to_numeric(col, errors="coerce").notna().mean()
+        if task == "regression" or (numeric >= 0.5 and task != "classification"):
+            table.floats([name], role="target")  # raises, naming the first bad cell
+        empty = np.flatnonzero(col.isna().to_numpy())
+        if empty.size:
+            raise DataError(
+                f"{table.path}: column {name!r}, row {empty[0] + 1}: the label is empty "
+                f"({empty.size} such cell(s)); drop or fill them first"
+            )
+        return col.astype(str).str.strip().to_numpy(dtype=str)
+    values = table.floats([name], role="target")[:, 0]
+    whole = np.array_equal(values, np.round(values)) and np.abs(values).max() < 2**53
+    return values.astype(np.int64) if whole else values

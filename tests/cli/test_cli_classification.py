@@ -1,0 +1,127 @@
+"""``gradfit fit`` on labels: the task it decides, the classifier's files, predict, evaluate."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import Invoke, assert_one_line_error
+from numpy.testing import assert_allclose
+
+import gradfit
+from gradfit.cli.exits import Exit
+
+
+def write_labels_csv(path: Path, labels: str = "text", n: int = 60, seed: int = 0) -> Path:
+    """``a, b, c, kind``: three classes by the angle of (a, b), with noise; c is noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    codes = np.digitize(np.arctan2(X[:, 1], X[:, 0]) + 0.3 * rng.normal(size=n), [-1.2, 1.6])
+    names = {"text": ["cat", "dog", "eel"], "int": ["0", "1", "2"], "float": ["0.5", "1", "2"]}
+    rows = [
+        f"{a!r},{b!r},{c!r},{names[labels][k]}"
+        for (a, b, c), k in zip(X.tolist(), codes, strict=True)
+    ]
+    path.write_text("a,b,c,kind\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_text_labels_train_a_classifier_and_say_so(invoke: Invoke, tmp_path: Path) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    model = tmp_path / "kinds.safetensors"
+    result = invoke("fit", data, "--target", "kind", "--epochs", 60, "--out", model)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "task: classification of 'kind' (text labels, 3 classes); "
+        "--task regression to choose otherwise"
+    )
+    assert "(cross-entropy), training accuracy 0." in lines[1]
+    for suffix in (".history.csv", ".training.png", ".confusion.png", ".regions.png"):
+        assert (tmp_path / f"kinds{suffix}").stat().st_size > 0
+    history = read_rows(tmp_path / "kinds.history.csv")
+    assert list(history[0]) == ["epoch", "loss", "val_loss", "accuracy", "val_accuracy"]
+    loaded = gradfit.load(model)
+    assert list(loaded.classes_) == ["cat", "dog", "eel"]
+    assert float(history[-1]["accuracy"]) == pytest.approx(loaded.accuracy_curve_[-1])
+
+    out = tmp_path / "pred.csv"
+    assert invoke("predict", model, data, "--out", out).exit_code == 0
+    rows = read_rows(out)
+    assert list(rows[0]) == ["kind", "P(cat)", "P(dog)", "P(eel)"]
+    P = np.array([[float(r[f"P({c})"]) for c in ("cat", "dog", "eel")] for r in rows])
+    assert_allclose(P.sum(axis=1), 1.0, rtol=1e-12)
+    assert [r["kind"] for r in rows] == [("cat", "dog", "eel")[k] for k in P.argmax(axis=1)]
+
+    result = invoke("evaluate", model, data)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    truth = [r["kind"] for r in read_rows(data)]
+    accuracy = np.mean([t == r["kind"] for t, r in zip(truth, rows, strict=True)])
+    assert f"accuracy           {accuracy:.4f}" in text
+    assert "balanced accuracy" in text and "log loss" in text
+    assert "confusion matrix (rows: true, columns: predicted):" in text
+
+
+def test_a_few_integers_are_labels_and_task_regression_overrides(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = write_labels_csv(tmp_path / "ints.csv", labels="int")
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", out)
+    assert result.stdout.startswith(
+        "task: classification of 'kind' (integers with 3 distinct values)"
+    )
+    assert list(gradfit.load(out).classes_) == [0, 1, 2]
+    result = invoke(
+        "fit", data, "--target", "kind", "--task", "regression", "--epochs", 5, "--no-plots",
+        "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert type(gradfit.load(out)).__name__ == "MLPRegressor"
+
+
+def test_a_regression_target_with_task_classification_is_refused(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = write_labels_csv(tmp_path / "floats.csv", labels="float")
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "kind", "--task", "classification", "--out", out)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr, "column 'kind' holds non-integer numbers", "use --task regression"
+    )
+    assert not out.exists()
+
+
+def test_a_single_class_is_refused(invoke: Invoke, tmp_path: Path) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("x,kind\n" + "".join(f"{i},same\n" for i in range(10)))
+    result = invoke("fit", data, "--target", "kind", "--out", tmp_path / "m.safetensors")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "only one class ('same')", "at least two")
+
+
+def test_loss_is_refused_for_a_classifier(invoke: Invoke, tmp_path: Path) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    result = invoke(
+        "fit", data, "--target", "kind", "--loss", "mse", "--out", tmp_path / "m.safetensors"
+    )
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "--loss is for regression")
+
+
+def test_evaluate_refuses_a_regressor(invoke: Invoke, tmp_path: Path) -> None:
+    data = write_labels_csv(tmp_path / "floats.csv", labels="float")
+    out = tmp_path / "m.safetensors"
+    invoke("fit", data, "--target", "kind", "--epochs", 2, "--no-plots", "--out", out)
+    result = invoke("evaluate", out, data)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "is not a classifier")
