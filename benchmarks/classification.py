@@ -35,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from gradfit import MLPClassifier  # noqa: E402
+from gradfit import MLPClassifier
 
 DATASETS = {
     "iris": datasets.load_iris,
