@@ -125,3 +125,35 @@ def test_evaluate_refuses_a_regressor(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("evaluate", out, data)
     assert result.exit_code == Exit.USAGE
     assert_one_line_error(result.stderr, "is not a classifier")
+
+
+def test_resume_continues_a_classifier_exactly(invoke: Invoke, tmp_path: Path) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    common = ("--target", "kind", "--tol", 0, "--batch-size", 16, "--no-plots")
+    first, whole = tmp_path / "first.safetensors", tmp_path / "whole.safetensors"
+    invoke("fit", data, *common, "--epochs", 6, "--checkpoint-every", 3, "--out", first)
+    resumed = tmp_path / "resumed.safetensors"
+    checkpoint = tmp_path / "first.checkpoint.safetensors"
+    result = invoke(
+        "fit", data, *common, "--epochs", 12, "--resume", "--checkpoint", checkpoint,
+        "--out", resumed,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    invoke("fit", data, *common, "--epochs", 12, "--out", whole)
+    a, b = gradfit.load(resumed), gradfit.load(whole)
+    assert a.n_iter_ == 12 and a.accuracy_curve_ == b.accuracy_curve_
+    for p, q in zip(a.net_.parameters(), b.net_.parameters(), strict=True):
+        assert np.array_equal(p, q)
+
+
+def test_a_diverging_classifier_exits_5_and_keeps_the_last_finite_model(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    out = tmp_path / "m.safetensors"
+    result = invoke(
+        "fit", data, "--target", "kind", "--solver", "sgd", "--lr", 1e6, "--no-plots", "--out", out
+    )
+    assert result.exit_code == Exit.DIVERGED
+    assert "training diverged" in result.stderr and not out.exists()
+    assert list(gradfit.load(tmp_path / "m.diverged.safetensors").classes_) == ["cat", "dog", "eel"]
