@@ -10,7 +10,8 @@ random stratified 80/20 splits (seeds 0, 1, …); on each, every contender is fi
 - HGB: ``HistGradientBoostingClassifier(random_state=seed)``.
 
 Prints a table of mean ± sd over the splits (the README's) and writes it as JSON with
-``--out``. ``python benchmarks/classification.py [--splits 5] [--out results.json]``.
+``--out``. ``python benchmarks/classification.py [--splits 5] [--datasets …] [--out F.json]``;
+``--tables A.json B.json`` prints the table of earlier runs merged (to run sets in parallel).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def run(splits: int, names: list[str]) -> dict[str, dict[str, dict[str, list[flo
                 P = model.predict_proba(X_te)
                 record["log_loss"].append(log_loss(y_te, P, labels=np.unique(y)))
                 record["seconds"].append(seconds)
+            accuracies = {c: round(r["accuracy"][-1], 4) for c, r in results[name].items()}
+            print(f"{name} split {seed}: {accuracies}", file=sys.stderr, flush=True)
     return results
 
 
@@ -122,8 +125,14 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--tables", type=Path, nargs="+", help="Print the table of earlier --out files, merged."
+    )
     args = parser.parse_args()
-    results = run(args.splits, args.datasets)
+    if args.tables:
+        results = {k: v for path in args.tables for k, v in json.loads(path.read_text()).items()}
+    else:
+        results = run(args.splits, args.datasets)
     print(table(results))
     print()
     print("\n".join(verdict(results)))

@@ -157,3 +157,30 @@ def test_a_diverging_classifier_exits_5_and_keeps_the_last_finite_model(
     assert result.exit_code == Exit.DIVERGED
     assert "training diverged" in result.stderr and not out.exists()
     assert list(gradfit.load(tmp_path / "m.diverged.safetensors").classes_) == ["cat", "dog", "eel"]
+
+
+def test_the_readme_shell_example_prints_what_the_readme_shows(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from sklearn.datasets import load_iris
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Classification\n", 1)[1]
+    block = re.findall(r"```console\n(.*?)```", section, flags=re.DOTALL)[0]
+    shown = [chunk.splitlines() for chunk in block.split("$ ")[1:]]
+    iris = load_iris(as_frame=True)
+    frame = iris.frame.drop(columns="target")
+    frame.columns = [c.replace(" (cm)", "").replace(" ", "_") for c in frame.columns]
+    frame["species"] = iris.target_names[iris.target]
+    monkeypatch.chdir(tmp_path)
+    frame.to_csv("iris.csv", index=False)
+    for command, *expected in shown:
+        if command.startswith("head -3 "):
+            printed = Path(command.split()[-1]).read_text().splitlines()[:3]
+        else:
+            result = invoke(*command.split()[1:])
+            assert result.exit_code == 0, result.output
+            printed = result.stdout.splitlines()
+        assert printed == expected, command

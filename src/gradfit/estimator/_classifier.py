@@ -37,6 +37,10 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
 
     Parameters
     ----------
+    activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
+        tanh, not relu: on scikit-learn's iris, wine, breast_cancer and digits (5
+        stratified splits each, ``benchmarks/classification.py``) it was as accurate or
+        more on every set, and relu fell behind logistic regression on breast_cancer.
     class_weight : None, "balanced" or dict, default=None
         Weights of each class's term in the loss, as in scikit-learn's linear models
         (``"balanced"``: ``n_samples / (n_classes · count)``); not for multilabel ``y``.
