@@ -43,11 +43,14 @@ def test_text_labels_train_a_classifier_and_say_so(invoke: Invoke, tmp_path: Pat
         "task: classification of 'kind' (text labels, 3 classes); "
         "--task regression to choose otherwise"
     )
-    assert "(cross-entropy), training accuracy 0." in lines[1]
+    assert lines[1].startswith("MLP 3 → 100 → 3 (tanh, 703 parameters, cross-entropy)")
+    assert lines[4].startswith("accuracy 0.") and "on the 60 training rows" in lines[4]
     for suffix in (".history.csv", ".training.png", ".confusion.png", ".regions.png"):
         assert (tmp_path / f"kinds{suffix}").stat().st_size > 0
     history = read_rows(tmp_path / "kinds.history.csv")
-    assert list(history[0]) == ["epoch", "loss", "val_loss", "accuracy", "val_accuracy"]
+    assert list(history[0]) == [
+        "epoch", "loss", "val_loss", "restored", "accuracy", "val_accuracy"
+    ]  # fmt: skip
     loaded = gradfit.load(model)
     assert list(loaded.classes_) == ["cat", "dog", "eel"]
     assert float(history[-1]["accuracy"]) == pytest.approx(loaded.accuracy_curve_[-1])
@@ -116,15 +119,6 @@ def test_loss_is_refused_for_a_classifier(invoke: Invoke, tmp_path: Path) -> Non
     )
     assert result.exit_code == Exit.USAGE
     assert_one_line_error(result.stderr, "--loss is for regression")
-
-
-def test_evaluate_refuses_a_regressor(invoke: Invoke, tmp_path: Path) -> None:
-    data = write_labels_csv(tmp_path / "floats.csv", labels="float")
-    out = tmp_path / "m.safetensors"
-    invoke("fit", data, "--target", "kind", "--epochs", 2, "--no-plots", "--out", out)
-    result = invoke("evaluate", out, data)
-    assert result.exit_code == Exit.USAGE
-    assert_one_line_error(result.stderr, "is not a classifier")
 
 
 def test_resume_continues_a_classifier_exactly(invoke: Invoke, tmp_path: Path) -> None:

@@ -104,6 +104,7 @@ def plot(
         from gradfit.cli.class_outputs import plot_classifier
 
         return plot_classifier(model, X, Y, features, targets, out_path, write)
+    Y = Y.reshape(X.shape[0], -1)
     title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
     draw = to_file(
         plotting.plot_loss, model.history_, title=title, restored_epoch=model.best_epoch_
@@ -159,6 +160,7 @@ def summary(
         from gradfit.cli.class_outputs import accuracies
 
         return "\n".join([*lines, accuracies(model, frame(X, features), Y, trained)])
+    Y = Y.reshape(X.shape[0], -1)
     Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
     sets = [("training", trained)] + ([] if held is None else [("validation", ~trained)])
     scored = [(name, score(Y[mask], Y_hat[mask], targets)) for name, mask in sets]
