@@ -146,7 +146,7 @@ def test_a_diverging_classifier_exits_5_and_keeps_the_last_finite_model(
     data = write_labels_csv(tmp_path / "kinds.csv")
     out = tmp_path / "m.safetensors"
     result = invoke(
-        "fit", data, "--target", "kind", "--activation", "relu", "--solver", "sgd", "--lr", 1e6,
+        "fit", data, "--target", "kind", "--activation", "relu", "--solver", "sgd", "--lr", 100,
         "--no-plots", "--out", out,
     )  # fmt: skip
     assert result.exit_code == Exit.DIVERGED
