@@ -322,10 +322,13 @@ def test_numbers_with_a_typo_are_not_taken_for_categories(
     assert_one_line_error(stderr, "column 'x', row 3 (line 4): 'three' is not a number")
 
 
-def test_a_text_target_is_refused(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
+def test_a_text_target_is_refused_for_regression(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    # Without --task a text target is labels, and fit trains a classifier (issue 16).
     data = tmp_path / "data.csv"
     data.write_text("x,y\n1,a\n2,b\n")
-    stderr = fit_fails(invoke, data, kept)
+    stderr = fit_fails(invoke, data, kept, "--task", "regression")
     assert_one_line_error(stderr, "column 'y', row 1 (line 2): 'a' is not a number")
 
 
