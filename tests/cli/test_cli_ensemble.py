@@ -99,3 +99,39 @@ def test_an_ensemble_of_zero_is_a_usage_error(invoke: Invoke, sine_csv: Path) ->
     assert result.exit_code == Exit.USAGE
     assert "--ensemble" in result.stderr and "0" in result.stderr
     assert not out.exists()
+
+
+def test_evaluate_adds_the_uncertainty_metrics(
+    invoke: Invoke, sine_csv: Path, ensemble_model: Path
+) -> None:
+    import json
+
+    from gradfit.uncertainty import metrics
+
+    result = invoke("evaluate", ensemble_model, sine_csv, "--json")
+    assert result.exit_code == 0, result.stderr
+    scores = json.loads(result.stdout)["y"]
+    model, table = gradfit.load(ensemble_model), pd.read_csv(sine_csv)
+    mean, std = model.predict(table[["x"]], return_std=True)
+    expected = metrics(table["y"].to_numpy(), mean, std)
+    assert scores["nll"] == pytest.approx(expected["nll"], rel=1e-12)
+    assert scores["coverage_90"] == expected["coverage"]
+    assert scores["width_90"] == pytest.approx(expected["width"], rel=1e-12)
+    assert scores["miscalibration"] == pytest.approx(expected["miscalibration"], rel=1e-12)
+    text = invoke("evaluate", ensemble_model, sine_csv).stdout
+    assert "90% coverage" in text and f"{expected['coverage']:.3f}" in text
+
+
+def test_evaluate_of_a_model_without_spread_has_no_uncertainty_table(
+    invoke: Invoke, sine_csv: Path
+) -> None:
+    one = sine_csv.parent / "one.safetensors"
+    assert (
+        invoke("fit", sine_csv, "--target", "y", *FAST, "--no-plots", "--out", one).exit_code == 0
+    )
+    result = invoke("evaluate", one, sine_csv, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "nll" not in result.stdout
+        and "90% coverage" not in invoke("evaluate", one, sine_csv).stdout
+    )

@@ -58,7 +58,7 @@ def predict(
 
     check_paths({"model": model_path, "data": data}, {"predictions": out_path})
     model = load(model_path)
-    if interval is not None and not _has_spread(model):
+    if interval is not None and not has_spread(model):
         raise CommandError(
             f"--interval needs a model with a spread; {model_path} is one network with a "
             "mean-only head. Fit it with --ensemble K (K >= 2) or --loss gaussian_nll",
@@ -127,7 +127,7 @@ def predictions(model: Any, inputs: Any, table: Table, model_path: Path) -> Arra
     return Y
 
 
-def _has_spread(model: Any) -> bool:
+def has_spread(model: Any) -> bool:
     """Whether ``model`` is an estimator whose predictions have a spread."""
     if isinstance(model, MLP) or is_classifier(model):
         return False
