@@ -25,6 +25,11 @@ class ModelFileError(GradfitError, ValueError):
     """A model or checkpoint file that is missing, corrupt, or not a gradfit model."""
 
 
+class RunMismatchError(ModelFileError):
+    """A checkpoint written by another run (other data, columns or settings): resuming
+    from it would mix two runs into a model that neither describes."""
+
+
 class DivergenceError(GradfitError, ArithmeticError):
     """Training produced a non-finite loss or parameter.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gradfit.cli.exits import CommandError, Exit
+from gradfit.cli.exits import CommandError, Exit, as_command_error
 from gradfit.cli.paths import beside
 from gradfit.cli.progress import EpochBar
 from gradfit.defaults import AUTO_BATCH, DEFAULTS
@@ -38,7 +38,30 @@ def fit_distributed(
     checkpoint_path: Path,
     options: dict[str, Any],
 ) -> None:
-    """Train on ``data`` under torchrun; ``options`` are ``fit``'s, see the module docstring."""
+    """Train on ``data`` under torchrun; ``options`` are ``fit``'s, see the module docstring.
+
+    An error is said once, by rank 0; every rank exits with its code.
+    """
+    lead = int(os.environ.get("RANK", "0")) == 0
+    try:
+        _fit(data, targets, features, out_path, checkpoint_path, options, lead=lead)
+    except (Exception, KeyboardInterrupt) as exc:
+        error = as_command_error(exc)
+        if lead or error is None:
+            raise
+        raise SystemExit(error.exit_code) from None
+
+
+def _fit(
+    data: Path,
+    targets: tuple[str, ...],
+    features: tuple[str, ...],
+    out_path: Path,
+    checkpoint_path: Path,
+    options: dict[str, Any],
+    *,
+    lead: bool,
+) -> None:
     from gradfit.io.arrays import open_rows
     from gradfit.torch_backend.distributed import fit
 

@@ -11,7 +11,13 @@ from typing import IO, Any
 
 import click
 
-from gradfit.errors import DataError, DivergenceError, MissingDependencyError, ModelFileError
+from gradfit.errors import (
+    DataError,
+    DivergenceError,
+    MissingDependencyError,
+    ModelFileError,
+    RunMismatchError,
+)
 
 
 class Exit(enum.IntEnum):
@@ -56,6 +62,7 @@ class CommandError(click.ClickException):
 
 _CODES: tuple[tuple[type[BaseException], Exit], ...] = (
     (DataError, Exit.BAD_DATA),
+    (RunMismatchError, Exit.USAGE),
     (ModelFileError, Exit.BAD_MODEL),
     (DivergenceError, Exit.DIVERGED),
     (MissingDependencyError, Exit.MISSING_DEPENDENCY),

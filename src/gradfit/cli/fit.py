@@ -284,7 +284,9 @@ def fit(
     if resume:
         state = load_checkpoint(checkpoint_path)
         check_same_run(checkpoint_path, state["meta"].get("cli"), identity)
-        if state["epoch"] >= model.max_iter:
+        # Whether it fits this run at all is checked before training starts, by fit.
+        done = state["epoch"]
+        if isinstance(done, int) and done >= model.max_iter:
             click.echo(
                 f"gradfit: warning: {checkpoint_path} is at epoch {state['epoch']}, not before "
                 f"--epochs {model.max_iter}: nothing more is trained",

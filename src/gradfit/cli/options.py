@@ -19,7 +19,7 @@ MAX_UNITS = 100_000
 MAX_CHECKED = 20_000
 """The most parameters ``gradcheck`` checks (finite differences cost two passes each)."""
 
-MAX_EPOCHS = 10_000_000
+MAX_EPOCHS = 1_000_000
 """The most epochs, and the largest patience or checkpoint interval, in epochs."""
 
 MAX_MEMBERS = 1000

@@ -108,6 +108,9 @@ def check_resumable(trainer: Trainer, state: Any) -> None:
         raise fail(f"it holds the state of callbacks {kinds}, this run has {names}")
     for cb, entry in zip(mine, saved, strict=True):
         try:
+            # A callback that can check its state against the model does so first.
+            if hasattr(cb, "check_state"):
+                cb.check_state(entry.get("state"), own)
             # On a copy: the callback itself is loaded only once everything fits.
             copy.deepcopy(cb).load_state_dict(entry.get("state"))
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from gradfit.engine.training import Trainer
 from gradfit.engine.types import Array
 
@@ -79,6 +81,32 @@ class EarlyStopping:
             "stopped": self.stopped,
             "best_parameters": None if best is None else [p.copy() for p in best],
         }
+
+    def check_state(self, state: Any, parameters: list[Array]) -> None:
+        """Raise ``ValueError`` unless ``state`` is a :meth:`state_dict` for a model with
+        ``parameters``; called on a checkpoint before anything is restored."""
+        if not isinstance(state, dict) or set(state) != set(self.state_dict()):
+            raise ValueError(f"the state must hold exactly {sorted(self.state_dict())}")
+        best = state["best"]
+        if isinstance(best, bool) or not isinstance(best, int | float) or math.isnan(best):
+            raise ValueError(f"best {best!r} is not a number")
+        for key in ("best_epoch", "bad_epochs"):
+            value = state[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{key} {value!r} is not a non-negative integer")
+        if not isinstance(state["stopped"], bool):
+            raise ValueError(f"stopped {state['stopped']!r} is not true or false")
+        saved = state["best_parameters"]
+        if saved is None:
+            return
+        if not isinstance(saved, list) or len(saved) != len(parameters):
+            raise ValueError(f"best_parameters does not hold {len(parameters)} arrays")
+        for i, (A, B) in enumerate(zip(saved, parameters, strict=True)):
+            if not isinstance(A, np.ndarray) or A.shape != B.shape or A.dtype != B.dtype:
+                found = f"{A.dtype} {A.shape}" if isinstance(A, np.ndarray) else type(A).__name__
+                raise ValueError(
+                    f"best_parameters[{i}] is {found}, the model's is {B.dtype} {B.shape}"
+                )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""

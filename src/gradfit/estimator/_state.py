@@ -96,6 +96,37 @@ def scaler_arrays(name: str, scaler: Standardizer | None) -> dict[str, Array]:
     }
 
 
+def expected_arrays(meta: Any, kind: str) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """``{name: (safetensors dtype, shape)}`` of every array :func:`export_state` writes
+    for ``meta`` of a ``kind`` ("regressor", "classifier") model: the parameters, of the
+    network's dtype, and the float64 scalers and input range.
+
+    Raises ``KeyError``, ``TypeError`` or ``ValueError`` when ``meta`` is malformed.
+    """
+    spec = meta["spec"]
+    sizes, members = spec["sizes"], spec.get("n_members")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        raise ValueError(f"sizes {sizes!r} are not positive integers")
+    dtype = {"float32": "F32", "float64": "F64"}[spec["dtype"]]
+    stack = () if members is None else (int(members),)
+    arrays: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for i in range(1, len(sizes)):
+        arrays[f"W{i}"] = (dtype, (*stack, sizes[i], sizes[i - 1]))
+        arrays[f"b{i}"] = (dtype, (*stack, sizes[i]))
+    scaled = [("x", meta["n_features_in_"])] + (
+        [("y", meta["n_outputs_"])] if kind == "regressor" else []
+    )
+    if meta["standardized"]:
+        for name, n in scaled:
+            arrays[f"{name}_center"] = arrays[f"{name}_scale"] = ("F64", (int(n),))
+    arrays["x_min"] = arrays["x_max"] = ("F64", (int(meta["n_features_in_"]),))
+    return arrays
+
+
+OPTIONAL_ARRAYS = frozenset({"x_min", "x_max"})
+"""Arrays that files written before they existed lack (the training range of ``X``)."""
+
+
 def import_state(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
     """A fitted estimator from :func:`export_state`'s output; its ``predict`` works.
 
@@ -133,8 +164,15 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     if est.net_.dtype.name != spec["dtype"]:
         raise ValueError(f"parameters are {est.net_.dtype.name}, the spec says {spec['dtype']}")
     est.n_features_in_ = int(meta["n_features_in_"])
-    if meta["feature_names_in_"] is not None:
-        est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+    names = meta["feature_names_in_"]
+    if names is not None:
+        if not (
+            isinstance(names, list)
+            and len(names) == est.n_features_in_
+            and all(isinstance(n, str) for n in names)
+        ):
+            raise ValueError(f"feature_names_in_ is not a list of {est.n_features_in_} strings")
+        est.feature_names_in_ = np.asarray(names, dtype=object)
     est.n_outputs_ = int(meta["n_outputs_"])
     n_out = head_width(get_loss(params.get("loss", "mse")), est.n_outputs_)
     if spec["sizes"][0] != est.n_features_in_ or spec["sizes"][-1] != n_out:
@@ -143,6 +181,23 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     est.x_min_ = arrays.get("x_min", np.full(est.n_features_in_, -np.inf))
     est.x_max_ = arrays.get("x_max", np.full(est.n_features_in_, np.inf))
     est.x_scaler_ = None
+    kind = "classifier" if cls.__name__ == "MLPClassifier" else "regressor"
+    expected = expected_arrays(meta, kind)
+    if not set(expected) - OPTIONAL_ARRAYS <= set(arrays) <= set(expected):
+        raise ValueError(f"the arrays are {sorted(arrays)}, the state needs {sorted(expected)}")
+    for name, (dtype, shape) in expected.items():
+        if name not in arrays:
+            continue
+        if (
+            arrays[name].shape != shape
+            or arrays[name].dtype.str[1:] != {"F32": "f4", "F64": "f8"}[dtype]
+        ):
+            raise ValueError(
+                f"array {name} is {arrays[name].dtype} of shape {arrays[name].shape}; "
+                f"it must be {dtype} of shape {shape}"
+            )
+        if name.endswith("_scale") and not (arrays[name] > 0).all():
+            raise ValueError("a scaler's scale is zero or negative")
     if meta["standardized"]:
         est.x_scaler_ = Standardizer(arrays["x_center"], arrays["x_scale"])
     est._import_targets(meta, arrays)

@@ -62,8 +62,7 @@ def values_of(column: str, cells: Sequence[str], where: str) -> list[str]:
         raise DataError(
             f"{where}: column {column!r} holds text with {len(values)} distinct values "
             f"(such as {values[0]!r}); only text columns with at most {MAX_CATEGORIES} "
-            "distinct values are encoded as categories: leave it out (name the inputs "
-            "with --features) or convert it to numbers"
+            "distinct values are encoded as categories; leave it out or convert it to numbers"
         )
     return values
 

@@ -91,7 +91,7 @@ def load(path: str | os.PathLike[str]) -> Any:
         When the file is missing, corrupt, not a gradfit model, of a newer format
         version, or its tensors disagree with its specification or are not finite.
     """
-    doc, tensors = safetensors_file.read(path, what="model")
+    doc, tensors = safetensors_file.read(path, what="model", expect=_declared)
 
     def fail(problem: str) -> ModelFileError:
         return safetensors_file.file_error(path, "model", problem)
@@ -127,6 +127,52 @@ def load(path: str | os.PathLike[str]) -> Any:
                 raise fail(str(exc)) from None
         return model
     raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+
+
+def _declared(doc: dict[str, Any], found: dict[str, tuple[str, tuple[int, ...]]]) -> None:
+    """Raise :class:`ModelFileError` unless the file's tensors are exactly those its kind
+    and specification declare, with their dtypes and shapes (checked before any data
+    is read). A malformed specification is left to the checks that build the model."""
+    kind = doc.get("kind")
+    try:
+        optional: frozenset[str] = frozenset()
+        if kind == "mlp":
+            expected = network_shapes(doc.get("network"))
+        elif kind in ("regressor", "classifier"):
+            from gradfit.estimator._state import OPTIONAL_ARRAYS, expected_arrays
+
+            expected = expected_arrays(doc.get("estimator"), kind)
+            optional = OPTIONAL_ARRAYS
+        else:
+            return
+    except (KeyError, IndexError, TypeError, ValueError, ModelFileError):
+        return
+    missing = sorted(set(expected) - set(found) - optional)
+    extra = sorted(set(found) - set(expected))
+    if extra:
+        raise ModelFileError(
+            f"tensor(s) {', '.join(map(repr, extra[:5]))} are not part of a {kind} model"
+        )
+    if missing:
+        raise ModelFileError(f"tensor(s) {', '.join(map(repr, missing[:5]))} are missing")
+    for name, (dtype, shape) in expected.items():
+        if name in found and found[name] != (dtype, shape):
+            raise ModelFileError(
+                f"tensor {name!r} is {found[name][0]} of shape {list(found[name][1])}; "
+                f"the model needs {dtype} of shape {list(shape)}"
+            )
+
+
+SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
+
+
+def network_shapes(spec: Any) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """``{name: (safetensors dtype, shape)}`` of the parameters a network ``spec`` has."""
+    sizes, dtype = spec["sizes"], SAFETENSORS_DTYPES[spec["dtype"]]
+    shapes: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        shapes |= {f"{2 * i}.weight": (dtype, (n_out, n_in)), f"{2 * i}.bias": (dtype, (n_out,))}
+    return shapes
 
 
 def network_tensors(net: MLP) -> dict[str, Array]:
@@ -203,7 +249,9 @@ def _estimator_from(
     cls = MLPClassifier if kind == "classifier" else MLPRegressor
     try:
         model = cls._import_state(meta, tensors)
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+    except ModelFileError as exc:
+        raise fail(str(exc)) from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         # The estimator checks its own document; whatever it rejects is a bad file here.
         raise fail(f"the estimator's state is inconsistent: {exc}") from None
     if target_names is not None:

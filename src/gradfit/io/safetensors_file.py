@@ -32,8 +32,14 @@ from gradfit.io.atomic import atomic_write
 KEY = "gradfit"
 """The ``__metadata__`` entry that holds gradfit's JSON document."""
 
-MAX_HEADER = 100 * 2**20
-"""The largest header accepted (the safetensors library's own limit)."""
+MAX_HEADER = 64 * 2**20
+"""The largest header accepted, in bytes: 64 MiB (the safetensors library allows 100)."""
+
+MAX_TENSORS = 10_000
+"""The most tensors a file may hold (a network of 1,000 layers with Adam's state has 6,000)."""
+
+MAX_DIMS = 8
+"""The most dimensions a tensor may have (gradfit's have at most 3)."""
 
 MAX_PROBLEM = 300
 """The most characters of a message that describe the problem."""
@@ -58,11 +64,11 @@ _SIGNATURES = {
 }
 
 
-def _looks_like_safetensors(raw: bytes) -> bool:
+def _looks_like_safetensors(first: bytes, size: int) -> bool:
     # A valid header length can start with a signature's byte (0x80 when it is
     # 128 mod 256), so only a file whose header cannot be one is named by signature.
-    n = int.from_bytes(raw[:8], "little")
-    return len(raw) >= 8 and 0 < n <= len(raw) - 8 and raw[8:9] == b"{"
+    n = int.from_bytes(first[:8], "little")
+    return len(first) >= 9 and 0 < n <= size - 8 and first[8:9] == b"{"
 
 
 def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, Array]) -> None:
@@ -91,12 +97,17 @@ def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, 
 
 
 def read(
-    path: str | os.PathLike[str], *, what: str = "model"
+    path: str | os.PathLike[str],
+    *,
+    what: str = "model",
+    expect: Callable[[dict[str, Any], dict[str, tuple[str, tuple[int, ...]]]], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Array]]:
     """The JSON document and the tensors of the file at ``path``.
 
     Every float tensor must be finite. ``what`` ("model", "checkpoint") names the
-    file in messages.
+    file in messages. ``expect(doc, {name: (dtype, shape)})``, called after the
+    header is checked and before the data is read, may refuse tensors the document
+    does not declare by raising :class:`ModelFileError`.
 
     Raises
     ------
@@ -112,32 +123,50 @@ def read(
         if path.exists() and not path.is_file():
             # A device or pipe could be endless (/dev/zero): never read one.
             fail("it is not a regular file")
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            # The header is read and checked before the data, so that a file too big,
+            # or holding tensors it should not, costs no more than its header.
+            size = os.fstat(f.fileno()).st_size
+            first = f.read(9)
+            n = _header_length(first, size, fail)
+            header = _parse_json(first[8:] + f.read(n - 1), "the header", fail)
+            if not isinstance(header, dict):
+                fail("the header is not a JSON object")
+            meta = header.pop("__metadata__", None)
+            doc = _document(meta, fail)
+            entries = _entries(header, size - 8 - n, fail)
+            if expect is not None:
+                try:
+                    expect(doc, {name: (e["dtype"], tuple(e["shape"])) for name, e in entries})
+                except ModelFileError as exc:
+                    fail(str(exc))
+            data = f.read(size - 8 - n)
     except FileNotFoundError:
         fail("no such file")
     except OSError as exc:
         fail(f"it could not be read ({exc.strerror or exc})")
-    if not _looks_like_safetensors(raw):
+    return doc, _arrays(entries, memoryview(data), fail)
+
+
+def _header_length(first: bytes, size: int, fail: Fail) -> int:
+    """The header's length from the file's first bytes, checked against its size."""
+    if not _looks_like_safetensors(first, size):
         for magic, kind in _SIGNATURES.items():
-            if raw.startswith(magic):
+            if first.startswith(magic):
                 fail(f"it is {kind}, not a safetensors file")
-    if len(raw) < 8:
-        fail(f"it is {len(raw)} bytes long, too short for a safetensors header")
-    n = int.from_bytes(raw[:8], "little")
-    if n > len(raw) - 8:
+    if size < 8:
+        fail(f"it is {size} bytes long, too short for a safetensors header")
+    n = int.from_bytes(first[:8], "little")
+    if n > size - 8:
         fail(
-            f"the header claims {n} bytes but only {len(raw) - 8} follow "
+            f"the header claims {n} bytes but only {size - 8} follow "
             "(truncated, or not a safetensors file)"
         )
     if n > MAX_HEADER:
         fail(f"the header claims {n} bytes, more than the {MAX_HEADER} allowed")
-    header = _parse_json(raw[8 : 8 + n], "the header", fail)
-    if not isinstance(header, dict):
-        fail("the header is not a JSON object")
-    meta = header.pop("__metadata__", None)
-    doc = _document(meta, fail)
-    tensors = _tensors(header, memoryview(raw)[8 + n :], fail)
-    return doc, tensors
+    if n < 2:
+        fail(f"the header claims {n} bytes, too few for a JSON object")
+    return n
 
 
 def _failer(path: Path, what: str) -> Fail:
@@ -216,7 +245,10 @@ def _decode(x: Any, fail: Fail) -> Any:
     return x
 
 
-def _tensors(header: dict[str, Any], data: memoryview, fail: Fail) -> dict[str, Array]:
+def _entries(header: dict[str, Any], n_data: int, fail: Fail) -> list[tuple[str, Any]]:
+    """The header's tensor entries, each well formed, covering ``n_data`` bytes exactly."""
+    if len(header) > MAX_TENSORS:
+        fail(f"the header lists {len(header)} tensors, more than the {MAX_TENSORS} allowed")
     spans = []
     for name, entry in header.items():
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
@@ -224,8 +256,11 @@ def _tensors(header: dict[str, Any], data: memoryview, fail: Fail) -> dict[str, 
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
         if not isinstance(dtype, str) or dtype not in DTYPES:
             fail(f"tensor {name!r}: unsupported dtype {dtype!r} (expected one of {sorted(DTYPES)})")
-        if not _ints(shape):
-            fail(f"tensor {name!r}: shape {shape!r} is not a list of non-negative integers")
+        if not _ints(shape) or len(shape) > MAX_DIMS:
+            fail(
+                f"tensor {name!r}: shape {shape!r} is not a list of at most {MAX_DIMS} "
+                "non-negative integers"
+            )
         if not (_ints(offsets) and len(offsets) == 2 and offsets[0] <= offsets[1]):
             fail(f"tensor {name!r}: data_offsets {offsets!r} is not [begin, end] with begin <= end")
         nbytes = math.prod(shape) * DTYPES[dtype].itemsize
@@ -241,16 +276,23 @@ def _tensors(header: dict[str, Any], data: memoryview, fail: Fail) -> dict[str, 
             problem = "overlaps the previous one" if begin < end else f"leaves a gap at byte {end}"
             fail(f"tensor {name!r} {problem} in the data")
         end = stop
-    if end != len(data):
+    if end != n_data:
         fail(
-            f"the tensors cover {end} bytes of data but the file holds {len(data)}; "
-            + ("truncated" if end > len(data) else "extra bytes at the end")
+            f"the tensors cover {end} bytes of data but the file holds {n_data}; "
+            + ("truncated" if end > n_data else "extra bytes at the end")
         )
+    return list(header.items())
+
+
+def _arrays(entries: list[tuple[str, Any]], data: memoryview, fail: Fail) -> dict[str, Array]:
     tensors: dict[str, Array] = {}
-    for name, entry in header.items():
+    for name, entry in entries:
         begin, stop = entry["data_offsets"]
         dtype = DTYPES[entry["dtype"]]
-        A = np.frombuffer(data[begin:stop], dtype=dtype).reshape(entry["shape"])
+        try:
+            A = np.frombuffer(data[begin:stop], dtype=dtype).reshape(entry["shape"])
+        except ValueError:
+            fail(f"tensor {name!r}: shape {entry['shape']} cannot be an array here")
         if dtype.kind == "f" and not np.isfinite(A).all():
             fail(f"tensor {name!r} holds NaN or infinite values")
         tensors[name] = A.astype(dtype.newbyteorder("="), copy=True)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback, History, Rows, Trainer
 from gradfit.engine.types import Array
-from gradfit.errors import ModelFileError
+from gradfit.errors import RunMismatchError
 from gradfit.io.arrays import CHUNK_ROWS, RowSource, open_rows
 from gradfit.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gradfit.io.streaming import StreamingTrainer, count, pieces, share
@@ -160,14 +162,58 @@ class DistributedStepper(TorchParameters):
             return float(torch.nn.functional.mse_loss(Y_hat, T, reduction=reduction).item())
 
 
-def _resume(path: str | os.PathLike[str], trainer: Trainer, order: dict[str, int]) -> None:
-    """Load the checkpoint at ``path`` into ``trainer``, if it was written for this data."""
+def run_identity(
+    source: RowSource, data: str | os.PathLike[str] | RowSource, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """What makes a run this run: its settings, columns, and a digest of its data file.
+
+    Through JSON, so that it compares equal to what a checkpoint gives back.
+    """
+    digest = None
+    if isinstance(data, str | os.PathLike):
+        sha = hashlib.sha256()
+        with open(data, "rb") as f:
+            while block := f.read(2**20):
+                sha.update(block)
+        digest = f"sha256 {sha.hexdigest()}"
+    identity = {
+        "settings": settings,
+        "features": list(source.feature_names),
+        "targets": list(source.target_names),
+        "data": digest,
+    }
+    return json.loads(json.dumps(identity, default=str))
+
+
+def _resume(
+    path: str | os.PathLike[str],
+    trainer: Trainer,
+    order: dict[str, int],
+    run: dict[str, Any] | None,
+) -> None:
+    """Load the checkpoint at ``path`` into ``trainer``, if it was written by this run:
+    the same data, columns and settings (as plain ``fit --resume`` requires)."""
     state = load_checkpoint(path)
     saved = state["meta"].get("order")
     if saved != order:
-        raise ModelFileError(
+        raise RunMismatchError(
             f"cannot resume from {str(path)!r}: it was written for rows and chunks {saved}, "
             f"this run has {order}; resume with the same data and chunk_rows"
+        )
+    then = state["meta"].get("run")
+    if run is not None and then != run:
+        then = then if isinstance(then, dict) else {}
+        differences = []
+        for key in ("features", "targets", "data"):
+            if then.get(key) != run[key]:
+                differences.append(f"{key}: {then.get(key)} then, {run[key]} now")
+        old, new = then.get("settings") or {}, run["settings"]
+        for name in sorted(set(old) | set(new)):
+            if old.get(name) != new.get(name):
+                differences.append(f"{name}: {old.get(name)!r} then, {new.get(name)!r} now")
+        raise RunMismatchError(
+            f"{path} belongs to another run ({'; '.join(differences) or 'not this one'}); "
+            "rerun with the same data and options, or start afresh without --resume"
         )
     trainer.load_state_dict(state)
 
@@ -243,13 +289,15 @@ def fit(
         The trained network (the same on every rank).
     history : History
     """
+    # The data is opened (and refused, when bad) before the ranks join a group: every
+    # rank then fails alike, on its own, with no peer left waiting in a collective.
+    source = (
+        data
+        if not isinstance(data, str | os.PathLike)
+        else open_rows(data, target=target, features=features, chunk_rows=chunk_rows)
+    )
     ranks = setup(device)
     try:
-        source = (
-            data
-            if not isinstance(data, str | os.PathLike)
-            else open_rows(data, target=target, features=features, chunk_rows=chunk_rows)
-        )
         rng = np.random.default_rng(seed)
         sizes = [len(source.feature_names), *hidden, len(source.target_names)]
         net = MLP(sizes, activation, rng=rng, dtype=dtype)
@@ -269,10 +317,16 @@ def fit(
         lead = ranks.rank == 0
         # The order of the rows depends on them: a resume must see the same.
         order = {"n_rows": source.n_rows, "n_chunks": len(source.bounds) - 1}
+        run = None
+        if checkpoint is not None:
+            settings = {"hidden": list(hidden), "activation": activation, "dtype": dtype,
+                        "optimizer": optimizer, "batch_size": batch_size, "shuffle": shuffle,
+                        "seed": seed, "loss": loss, "chunk_rows": chunk_rows, **hyper}  # fmt: skip
+            run = run_identity(source, data, settings)
         saver = (
             None
             if checkpoint is None
-            else Checkpoint(checkpoint, checkpoint_every, {"order": order})
+            else Checkpoint(checkpoint, checkpoint_every, {"order": order, "run": run})
         )
         trainer = StreamingTrainer(
             stepper,
@@ -287,7 +341,7 @@ def fit(
         if resume:
             if checkpoint is None:
                 raise ValueError("resume=True needs the checkpoint path to resume from")
-            _resume(checkpoint, trainer, order)
+            _resume(checkpoint, trainer, order, run)
         try:
             trainer.fit(max(0, epochs - trainer.epoch))
         except KeyboardInterrupt:
