@@ -31,7 +31,7 @@ def test_a_checkpoint_resumes_only_the_run_it_was_written_for(
     fit(rows, checkpoint=path, **kwargs)
     saved = load_checkpoint(path)
     assert saved["epoch"] == 3 and len(saved["history"]["loss"]) == 3
-    with pytest.raises(ModelFileError, match="batch_size=5, this run has 4"):
+    with pytest.raises(ModelFileError, match=r"another run \(batch_size: 5 then, 4 now\)"):
         fit(rows, checkpoint=path, resume=True, **(kwargs | {"batch_size": 4}))
     with pytest.raises(ModelFileError, match=r"rows and chunks .* this run has"):
         fit(ArrayRows(rows.X, rows.Y, chunk_rows=7), checkpoint=path, resume=True, **kwargs)
