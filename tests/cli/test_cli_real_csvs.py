@@ -347,3 +347,24 @@ def test_parquet_dates_and_durations_are_refused(
     pd.DataFrame({"t": column, "y": np.arange(n, dtype=float)}).to_parquet(data)
     stderr = fit_fails(invoke, data, kept)
     assert_one_line_error(stderr, "feature column 't' holds dates or times", "convert them")
+
+
+def test_a_one_hot_name_that_clashes_with_a_column_is_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("colour,colour=red,y\nred,1,1\nblue,2,2\nred,3,3\n")
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(
+        stderr, "the one-hot column 'colour=red' of a text column has the name of another column"
+    )
+
+
+def test_a_model_file_given_as_data_is_not_a_csv(
+    invoke: Invoke, tmp_path: Path, sine_csv: Path
+) -> None:
+    model = tmp_path / "m.safetensors"
+    assert invoke("fit", sine_csv, "--target", "y", "--out", model, *FAST).exit_code == 0
+    result = invoke("predict", model, model, "--out", tmp_path / "p.csv")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "m.safetensors: not a UTF-8 text file, so not a CSV")

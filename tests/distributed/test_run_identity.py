@@ -94,7 +94,8 @@ def test_a_data_error_under_torchrun_is_one_line_and_exit_3_from_every_rank(
         f"gradfit: error: {data}: column(s) '9' not found; the file has '0', '1', '2', '3'"
     ]
     assert "gloo" not in done.stderr.lower() and "DistBackendError" not in done.stderr
-    # torchrun reports each failed rank's exit code; every rank exits 3 (bad data).
+    # torchrun reports the failed ranks' exit codes: 3 (bad data) from every rank that
+    # ends by itself; torchrun stops the others (SIGTERM, -15) once one has failed.
     codes = re.findall(r"exitcode\s*:\s*(-?\d+)", done.stderr)
-    assert codes and set(codes) == {"3"}, done.stderr[-2000:]
+    assert "3" in codes and set(codes) <= {"3", "-15"}, done.stderr[-2000:]
     assert not (tmp_path / "m.safetensors").exists()

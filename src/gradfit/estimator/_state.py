@@ -137,10 +137,10 @@ def import_state(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Arr
     """
     try:
         return _build(cls, meta, arrays)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(
-            f"the saved {cls.__name__} state is incomplete or inconsistent: {exc!r}"
-        ) from None
+    except KeyError as exc:
+        raise ModelFileError(f"the {cls.__name__} state is incomplete: it lacks {exc}") from None
+    except (IndexError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"the {cls.__name__} state is inconsistent: {exc}") from None
 
 
 def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:

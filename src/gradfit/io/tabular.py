@@ -118,7 +118,14 @@ class Table:
             else:
                 blocks.append(self._numbers(name, "feature")[:, None])
         X = np.hstack(blocks) if blocks else np.empty((self.n_rows, 0))
-        return X, cat.encoded_names(names, found), {k: list(v) for k, v in found.items()}
+        encoded = cat.encoded_names(names, found)
+        clash = sorted({n for n in encoded if encoded.count(n) > 1})
+        if clash:
+            raise DataError(
+                f"{self.path}: the one-hot column {clash[0]!r} of a text column has the name of "
+                "another column; rename that column"
+            )
+        return X, encoded, {k: list(v) for k, v in found.items()}
 
     def _one_hot(self, name: str, cells: list[str], values: Sequence[str], unseen: str) -> Array:
         try:
