@@ -130,49 +130,37 @@ def load(path: str | os.PathLike[str]) -> Any:
 
 
 def _declared(doc: dict[str, Any], found: dict[str, tuple[str, tuple[int, ...]]]) -> None:
-    """Raise :class:`ModelFileError` unless the file's tensors are exactly those its kind
-    and specification declare, with their dtypes and shapes (checked before any data
-    is read). A malformed specification is left to the checks that build the model."""
+    """Raise :class:`ModelFileError` unless the file's tensors (``{name: (safetensors
+    dtype, shape)}``) are exactly those its kind declares, with their dtypes and shapes:
+    checked from the header, before any data is read."""
     kind = doc.get("kind")
-    try:
-        optional: frozenset[str] = frozenset()
-        if kind == "mlp":
-            expected = network_shapes(doc.get("network"))
-        elif kind in ("regressor", "classifier"):
-            from gradfit.estimator._state import OPTIONAL_ARRAYS, expected_arrays
+    shapes = {name: (_NUMPY_NAMES[dtype], shape) for name, (dtype, shape) in found.items()}
+    if kind == "mlp":
+        check_network(doc.get("network"), shapes)
+    elif kind in ("regressor", "classifier"):
+        from gradfit.estimator._state import OPTIONAL_ARRAYS, expected_arrays
 
+        try:
             expected = expected_arrays(doc.get("estimator"), kind)
-            optional = OPTIONAL_ARRAYS
-        else:
-            return
-    except (KeyError, IndexError, TypeError, ValueError, ModelFileError):
-        return
-    missing = sorted(set(expected) - set(found) - optional)
-    extra = sorted(set(found) - set(expected))
-    if extra:
-        raise ModelFileError(
-            f"tensor(s) {', '.join(map(repr, extra[:5]))} are not part of a {kind} model"
-        )
-    if missing:
-        raise ModelFileError(f"tensor(s) {', '.join(map(repr, missing[:5]))} are missing")
-    for name, (dtype, shape) in expected.items():
-        if name in found and found[name] != (dtype, shape):
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            return  # a malformed description: the estimator's own checks name it
+        missing = sorted(set(expected) - set(found) - OPTIONAL_ARRAYS)
+        extra = sorted(set(found) - set(expected))
+        if extra:
             raise ModelFileError(
-                f"tensor {name!r} is {found[name][0]} of shape {list(found[name][1])}; "
-                f"the model needs {dtype} of shape {list(shape)}"
+                f"tensor(s) {', '.join(map(repr, extra[:5]))} are not part of a {kind} model"
             )
+        if missing:
+            raise ModelFileError(f"tensor(s) {', '.join(map(repr, missing[:5]))} are missing")
+        for name, (dtype, shape) in expected.items():
+            if name in found and found[name] != (dtype, shape):
+                raise ModelFileError(
+                    f"tensor {name!r} is {found[name][0]} of shape {list(found[name][1])}; "
+                    f"the model needs {dtype} of shape {list(shape)}"
+                )
 
 
-SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
-
-
-def network_shapes(spec: Any) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """``{name: (safetensors dtype, shape)}`` of the parameters a network ``spec`` has."""
-    sizes, dtype = spec["sizes"], SAFETENSORS_DTYPES[spec["dtype"]]
-    shapes: dict[str, tuple[str, tuple[int, ...]]] = {}
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        shapes |= {f"{2 * i}.weight": (dtype, (n_out, n_in)), f"{2 * i}.bias": (dtype, (n_out,))}
-    return shapes
+_NUMPY_NAMES = {name: dtype.name for name, dtype in safetensors_file.DTYPES.items()}
 
 
 def network_tensors(net: MLP) -> dict[str, Array]:
@@ -193,6 +181,17 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
     Raises :class:`ModelFileError` (naming the problem) unless ``spec`` is well formed
     and ``tensors`` are exactly its parameters, with its shapes and dtype.
     """
+    names = check_network(spec, {n: (A.dtype.name, A.shape) for n, A in tensors.items()})
+    kind = MLP if spec.get("n_members") is None else Ensemble
+    return kind.from_parameters(
+        spec["sizes"], spec["activation"], [tensors[name] for name in names]
+    )
+
+
+def check_network(spec: Any, found: dict[str, tuple[str, tuple[int, ...]]]) -> list[str]:
+    """Raise :class:`ModelFileError` unless ``spec`` is well formed and ``found``
+    (``{name: (dtype, shape)}`` of a file's tensors) are exactly its parameters, with
+    its shapes and dtype; return their names in :meth:`MLP.parameters` order."""
     keys = {"sizes", "activation", "dtype"}
     if not isinstance(spec, dict) or not keys <= set(spec) <= keys | {"n_members"}:
         raise ModelFileError(
@@ -219,7 +218,7 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
     expected: dict[str, tuple[int, ...]] = {}
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         expected |= {f"{2 * i}.weight": (*lead, n_out, n_in), f"{2 * i}.bias": (*lead, n_out)}
-    missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
     if missing or extra:
         raise ModelFileError(
             f"the tensors do not match sizes {sizes}: "
@@ -230,13 +229,14 @@ def network_from(spec: Any, tensors: dict[str, Array]) -> MLP:
             )
         )
     for name, shape in expected.items():
-        A = tensors[name]
-        if A.shape != shape:
-            raise ModelFileError(f"tensor {name!r} has shape {A.shape}, sizes {sizes} need {shape}")
-        if A.dtype.name != dtype:
-            raise ModelFileError(f"tensor {name!r} is {A.dtype.name}, the network is {dtype}")
-    kind = MLP if K is None else Ensemble
-    return kind.from_parameters(sizes, activation, [tensors[name] for name in expected])
+        kind, have = found[name]
+        if tuple(have) != shape:
+            raise ModelFileError(
+                f"tensor {name!r} has shape {tuple(have)}, sizes {sizes} need {shape}"
+            )
+        if kind != dtype:
+            raise ModelFileError(f"tensor {name!r} is {kind}, the network is {dtype}")
+    return list(expected)
 
 
 def _estimator_from(
