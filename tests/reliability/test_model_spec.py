@@ -109,7 +109,7 @@ def test_feature_names_of_the_wrong_type_are_a_model_file_error(
     ("shape", "fragment"),
     [
         ([0, 2**70], "tensor '0.bias' has shape (0, 1180591620717411303424), sizes [2, 3, 1]"),
-        ([1] * 70, "is not a list of at most 8 non-negative integers"),
+        ([1] * 70, "is not a list of non-negative integers (at most 8)"),
     ],
 )
 def test_impossible_shapes_are_a_model_file_error(
@@ -179,4 +179,4 @@ def test_predict_prints_one_line_for_a_model_file_error(
     )
     assert result.exit_code == 4
     assert "Traceback" not in result.output
-    assert result.stderr.count("\n") == 1 and "at most 8 non-negative integers" in result.stderr
+    assert result.stderr.count("\n") == 1 and "non-negative integers (at most 8)" in result.stderr

@@ -258,8 +258,8 @@ def _entries(header: dict[str, Any], n_data: int, fail: Fail) -> list[tuple[str,
             fail(f"tensor {name!r}: unsupported dtype {dtype!r} (expected one of {sorted(DTYPES)})")
         if not _ints(shape) or len(shape) > MAX_DIMS:
             fail(
-                f"tensor {name!r}: shape {shape!r} is not a list of at most {MAX_DIMS} "
-                "non-negative integers"
+                f"tensor {name!r}: shape {shape!r} is not a list of non-negative integers "
+                f"(at most {MAX_DIMS})"
             )
         if not (_ints(offsets) and len(offsets) == 2 and offsets[0] <= offsets[1]):
             fail(f"tensor {name!r}: data_offsets {offsets!r} is not [begin, end] with begin <= end")
