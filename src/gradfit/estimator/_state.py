@@ -181,8 +181,9 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     est.x_min_ = arrays.get("x_min", np.full(est.n_features_in_, -np.inf))
     est.x_max_ = arrays.get("x_max", np.full(est.n_features_in_, np.inf))
     est.x_scaler_ = None
-    kind = "classifier" if cls.__name__ == "MLPClassifier" else "regressor"
-    expected = expected_arrays(meta, kind)
+    expected = expected_arrays(
+        meta, "classifier" if cls.__name__ == "MLPClassifier" else "regressor"
+    )
     if not set(expected) - OPTIONAL_ARRAYS <= set(arrays) <= set(expected):
         raise ValueError(f"the arrays are {sorted(arrays)}, the state needs {sorted(expected)}")
     for name, (dtype, shape) in expected.items():
