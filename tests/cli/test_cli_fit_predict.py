@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import Invoke, assert_one_line_error
+from cli_helpers import ENV, Invoke, assert_one_line_error, gradfit_command
 from numpy.testing import assert_array_equal
 
 import gradfit
@@ -70,6 +71,34 @@ def test_predict_matches_the_loaded_model_and_ignores_extra_columns(
     assert list(predictions.columns) == ["y"]
     expected = gradfit.load(model).predict(pd.DataFrame({"x": x}))
     assert_array_equal(predictions["y"].to_numpy(), expected)
+
+
+def test_predict_to_standard_output_writes_the_csv_there_and_no_file(
+    invoke: Invoke, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    x = np.linspace(-4, 4, 5)
+    data = tmp_path / "new.csv"
+    pd.DataFrame({"x": x}).to_csv(data, index=False)
+    result = invoke("predict", model, data, "--out", "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "wrote 5 predictions to -\n"
+    lines = result.stdout.splitlines()
+    assert lines[0] == "y"
+    expected = gradfit.load(model).predict(pd.DataFrame({"x": x}))
+    assert_array_equal([float(v) for v in lines[1:]], expected)
+    assert not (tmp_path / "-").exists()
+
+
+def test_predict_into_a_closed_pipe_stops_quietly(model: Path, tmp_path: Path) -> None:
+    data = tmp_path / "many.csv"
+    pd.DataFrame({"x": np.linspace(-4, 4, 20000)}).to_csv(data, index=False)
+    command = " ".join(f"'{a}'" for a in gradfit_command("predict", model, data, "--out", "-"))
+    done = subprocess.run(
+        f"{command} | head -n 1", shell=True, capture_output=True, text=True, env=ENV, timeout=120
+    )
+    assert done.stdout == "y\n"
+    assert done.stderr == ""
 
 
 def test_two_targets_give_two_named_prediction_columns(invoke: Invoke, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
@@ -29,6 +31,11 @@ class _Group(click.Group):
             ) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of standard output went away (`gradfit predict … --out - | head`):
+            # stop quietly, as other Unix tools do, and keep Python's flush at exit quiet too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None
         except (Exception, KeyboardInterrupt) as exc:
             error = as_command_error(exc)
             if error is None:

@@ -17,7 +17,7 @@ from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, ModelFileError
 from gradfit.io.categories import UNSEEN, input_columns
-from gradfit.io.tabular import Table, read_table, write_array, write_csv
+from gradfit.io.tabular import Table, read_table, write_csv, write_rows
 
 
 @click.command(epilog=EPILOG)
@@ -28,8 +28,8 @@ from gradfit.io.tabular import Table, read_table, write_array, write_csv
     "out_path",
     type=click.Path(path_type=Path),
     required=True,
-    help="The CSV file of predictions to write: one column per target; for a "
-    "classifier the label, then P(class) for each class.",
+    help="The CSV file of predictions to write ('-' for standard output): one column "
+    "per target; for a classifier the label, then P(class) for each class.",
 )
 @click.option(
     "--interval",
@@ -56,7 +56,9 @@ def predict(
     """
     from gradfit.io.model import load
 
-    check_paths({"model": model_path, "data": data}, {"predictions": out_path})
+    to_stdout = str(out_path) == "-"
+    outputs = {} if to_stdout else {"predictions": out_path}
+    check_paths({"model": model_path, "data": data}, outputs)
     model = load(model_path)
     if interval is not None and not has_spread(model):
         raise CommandError(
@@ -70,8 +72,8 @@ def predict(
     inputs = model_inputs(model, table, unseen=unseen_categories)
     if is_classifier(model):
         header, rows = prediction_columns(model, target_names(model, 1), inputs)
-        write_csv(out_path, header, rows)
-        click.echo(f"wrote {table.n_rows} predictions to {out_path}")
+        _write(out_path, header, rows)
+        click.echo(f"wrote {table.n_rows} predictions to {out_path}", err=to_stdout)
         return
     Y = predictions(model, inputs, table, model_path)
     names = target_names(model, Y.shape[1])
@@ -81,9 +83,17 @@ def predict(
         bounds = [np.reshape(b, Y.shape) for b in (lower, upper)]
         Y = np.stack([Y, *bounds], axis=2).reshape(table.n_rows, -1)
         names = [f"{name}{end}" for name in names for end in ("", "_lower", "_upper")]
-    write_array(out_path, names, Y)
+    _write(out_path, names, Y.astype(np.float64).tolist())
     what = f" with {interval:.0%} intervals" if interval is not None else ""
-    click.echo(f"wrote {table.n_rows} predictions{what} to {out_path}")
+    click.echo(f"wrote {table.n_rows} predictions{what} to {out_path}", err=to_stdout)
+
+
+def _write(out_path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """The predictions as CSV to ``out_path``, atomically, or to standard output for ``-``."""
+    if str(out_path) == "-":
+        write_rows(click.get_text_stream("stdout"), header, rows)
+    else:
+        write_csv(out_path, header, rows)
 
 
 def model_inputs(model: Any, table: Table, *, unseen: str = "error") -> Any:

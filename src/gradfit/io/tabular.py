@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -353,9 +353,14 @@ def write_csv(
     the whole file is written. Floats are written with ``repr`` (they read back
     exactly); ``None`` becomes an empty cell."""
     with atomic_write(path, "w") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(["" if c is None else c for c in row] for row in rows)
+        write_rows(f, header, rows)
+
+
+def write_rows(f: TextIO, header: Sequence[str], rows: Iterable[Iterable[Cell]]) -> None:
+    """Write ``header`` and ``rows`` as CSV to the open text stream ``f``."""
+    writer = csv.writer(f, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if c is None else c for c in row] for row in rows)
 
 
 def write_array(path: str | os.PathLike[str], header: Sequence[str], values: Array) -> None:
