@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def predict(
 def _write(out_path: Path, header: list[str], rows: list[list[Any]]) -> None:
     """The predictions as CSV to ``out_path``, atomically, or to standard output for ``-``."""
     if str(out_path) == "-":
-        write_rows(click.get_text_stream("stdout"), header, rows)
+        write_rows(sys.stdout, header, rows)
     else:
         write_csv(out_path, header, rows)
 

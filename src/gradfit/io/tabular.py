@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -356,7 +356,7 @@ def write_csv(
         write_rows(f, header, rows)
 
 
-def write_rows(f: TextIO, header: Sequence[str], rows: Iterable[Iterable[Cell]]) -> None:
+def write_rows(f: IO[str], header: Sequence[str], rows: Iterable[Iterable[Cell]]) -> None:
     """Write ``header`` and ``rows`` as CSV to the open text stream ``f``."""
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow(header)
