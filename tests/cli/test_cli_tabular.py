@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from gradfit.errors import DataError
-from gradfit.io.tabular import read_table, write_array, write_csv
+from gradfit.io.tabular import read_table, write_csv
 
 
 def table_file(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -99,7 +99,7 @@ def test_written_floats_read_back_bit_for_bit(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     values = rng.normal(size=(500, 2)) * np.exp(rng.uniform(-300, 300, size=(500, 1)))
     path = tmp_path / "out.csv"
-    write_array(path, ["a", "b,c"], values)
+    write_csv(path, ["a", "b,c"], values.tolist())
     table = read_table(path)
     assert table.columns == ["a", "b,c"]
     assert_array_equal(table.floats(["a", "b,c"], role="feature"), values)

@@ -361,10 +361,3 @@ def write_rows(f: IO[str], header: Sequence[str], rows: Iterable[Iterable[Cell]]
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(["" if c is None else c for c in row] for row in rows)
-
-
-def write_array(path: str | os.PathLike[str], header: Sequence[str], values: Array) -> None:
-    """Write ``values: (n_rows, len(header))`` as CSV, atomically (see :func:`write_csv`)."""
-    if values.ndim != 2 or values.shape[1] != len(header):
-        raise ValueError(f"values of shape {values.shape} do not match {len(header)} column(s)")
-    write_csv(path, header, values.astype(np.float64).tolist())
