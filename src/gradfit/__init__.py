@@ -27,7 +27,7 @@ from gradfit.walkthrough import (
 if TYPE_CHECKING:
     from gradfit.estimator import MLPClassifier, MLPRegressor
     from gradfit.gradcheck import GradientReport, check_gradients
-    from gradfit.io.model import load, save
+    from gradfit.model_files import load, save
 
 __version__ = "0.1.0"
 
@@ -38,8 +38,8 @@ _LAZY = {
     "MLPRegressor": "gradfit.estimator",
     "GradientReport": "gradfit.gradcheck",
     "check_gradients": "gradfit.gradcheck",
-    "load": "gradfit.io.model",
-    "save": "gradfit.io.model",
+    "load": "gradfit.model_files",
+    "save": "gradfit.model_files",
 }
 
 __all__ = [

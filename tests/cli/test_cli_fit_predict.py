@@ -280,6 +280,6 @@ def test_bf16_mixed_precision_needs_torch_and_float32(
     result = invoke("fit", sine_csv, "--target", "y", "--precision", "bf16-mixed", *args,
                     "--out", model)  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    from gradfit.io.model import load
+    from gradfit import load
 
     assert load(model).get_params()["precision"] == "bf16-mixed"

@@ -195,7 +195,7 @@ def test_interrupted_and_resumed_under_two_ranks_ends_where_an_uninterrupted_run
 
 
 def test_rank_zero_writes_the_history_and_the_model(launched: Path) -> None:
-    from gradfit.io.model import load
+    from gradfit import load
 
     whole, whole_loss = result(launched / "whole")
     history = np.loadtxt(launched / "history.csv", delimiter=",", skiprows=1)
@@ -208,7 +208,7 @@ def test_rank_zero_writes_the_history_and_the_model(launched: Path) -> None:
 def test_the_command_line_under_torchrun_trains_as_the_python_api(
     data: tuple[Path, np.ndarray, np.ndarray], launched: Path
 ) -> None:
-    from gradfit.io.model import load
+    from gradfit import load
 
     net, history = fit(data[0], **NET, epochs=3, batch_size=16, lr=0.01, seed=2)
     stdout = (launched / "stdout.txt").read_text()

@@ -12,7 +12,7 @@ import pytest
 from playground_helpers import Channel
 from starlette.testclient import TestClient
 
-from gradfit.io.model import load
+from gradfit import load
 from gradfit.playground import session as session_module
 from gradfit.playground.limits import LIMITS
 

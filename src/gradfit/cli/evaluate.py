@@ -37,7 +37,7 @@ def evaluate(model_path: Path, data: Path, targets: tuple[str, ...], as_json: bo
     target's units), the coverage and mean width of its 90% interval, and the
     miscalibration area. DATA must hold the model's input columns and its target columns.
     """
-    from gradfit.io.model import load
+    from gradfit.model_files import load
 
     model = load(model_path)
     rows = read_table(data, purpose="evaluate a model")

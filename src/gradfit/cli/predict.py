@@ -55,7 +55,7 @@ def predict(
 
     DATA must hold the columns the model was trained on; other columns are ignored.
     """
-    from gradfit.io.model import load
+    from gradfit.model_files import load
 
     to_stdout = str(out_path) == "-"
     outputs = {} if to_stdout else {"predictions": out_path}

@@ -8,17 +8,19 @@ The header's metadata holds a JSON document::
     {"format": "gradfit.model", "version": 1, "kind": "mlp",
      "network": {"sizes": [1, 16, 1], "activation": "relu", "dtype": "float64"}}
 
-A fitted :class:`~gradfit.MLPRegressor` is ``"kind": "regressor"`` (an
+Other kinds are registered by the layers that define them (:mod:`gradfit.io.kinds`):
+a fitted :class:`~gradfit.MLPRegressor` is ``"kind": "regressor"`` (an
 :class:`~gradfit.MLPClassifier` ``"classifier"``, its label set included) with the
 estimator's own document under ``"estimator"`` and the arrays it needs. Nothing is
-pickled; :func:`load` checks every field before building anything.
+pickled; :func:`load` checks every field before building anything. This module knows
+the engine alone: :func:`gradfit.save` and :func:`gradfit.load`, above it, convert a
+torch module and register the estimator's kinds first.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import sys
 from typing import Any
 
 from gradfit.engine.activations import ACTIVATIONS
@@ -26,13 +28,11 @@ from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.network import DTYPES, MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
-from gradfit.io import safetensors_file
+from gradfit.io import kinds, safetensors_file
 from gradfit.io.categories import check_categories
 
 FORMAT = "gradfit.model"
 VERSION = 1
-KINDS = ("mlp", "regressor", "classifier")
-ESTIMATOR_KINDS = {"MLPRegressor": "regressor", "MLPClassifier": "classifier"}
 
 
 def save(
@@ -46,9 +46,9 @@ def save(
 
     Parameters
     ----------
-    model : MLP, torch.nn.Module, fitted MLPRegressor or MLPClassifier
-        An engine network; a torch ``Sequential`` of ``Linear`` layers and one kind
-        of activation (saved as the equivalent :class:`MLP`); or a fitted estimator.
+    model : MLP, or a model of a registered kind (a fitted MLPRegressor or MLPClassifier)
+        An engine network, or a model whose kind is registered
+        (:mod:`gradfit.io.kinds`).
     path : str or path-like
         Conventionally ``*.safetensors``.
     target_names : list of str, optional
@@ -60,17 +60,13 @@ def save(
         estimator has them as ``categories_``.
     """
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
-        from gradfit.torch_backend import from_torch
-
-        model = from_torch(model)
+    kind = kinds.of(model)
     if isinstance(model, MLP):
-        doc |= {"kind": "mlp", "network": model.spec}
+        doc |= {"kind": kinds.NETWORK, "network": model.spec}
         tensors = network_tensors(model)
-    elif type(model).__name__ in ESTIMATOR_KINDS and hasattr(model, "_export_state"):
-        meta, tensors = model._export_state()
-        doc |= {"kind": ESTIMATOR_KINDS[type(model).__name__], "estimator": meta}
+    elif kind is not None:
+        meta, tensors = kind.export(model)
+        doc |= {"kind": kind.name, "estimator": meta}
     else:
         raise TypeError(
             f"save takes an MLP, a torch module, an MLPRegressor or an MLPClassifier, not {model!r}"
@@ -111,44 +107,45 @@ def load(path: str | os.PathLike[str]) -> Any:
         isinstance(names, list) and all(isinstance(n, str) for n in names)
     ):
         raise fail("target_names is not a list of strings")
-    kind = doc.get("kind")
-    if kind == "mlp":
+    if doc.get("kind") == kinds.NETWORK:
         try:
             return network_from(doc.get("network"), tensors)
         except ModelFileError as exc:
             raise fail(str(exc)) from None
-    if kind in ("regressor", "classifier"):
-        model = _estimator_from(kind, doc.get("estimator"), tensors, names, fail)
-        if "categories" in doc:
-            try:
-                names_in = getattr(model, "feature_names_in_", None)
-                model.categories_ = check_categories(doc["categories"], names_in)
-            except ValueError as exc:
-                raise fail(str(exc)) from None
-        return model
-    raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    kind = kinds.named(doc.get("kind"))
+    if kind is None:
+        raise fail(
+            f"kind {doc.get('kind')!r} is not one of {', '.join(kinds.known())} "
+            "(gradfit.load knows every kind gradfit writes)"
+        )
+    model = _model_from(kind, doc.get("estimator"), tensors, names, fail)
+    if "categories" in doc:
+        try:
+            names_in = getattr(model, "feature_names_in_", None)
+            model.categories_ = check_categories(doc["categories"], names_in)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    return model
 
 
 def _declared(doc: dict[str, Any], found: dict[str, tuple[str, tuple[int, ...]]]) -> None:
     """Raise :class:`ModelFileError` unless the file's tensors (``{name: (safetensors
     dtype, shape)}``) are exactly those its kind declares, with their dtypes and shapes:
     checked from the header, before any data is read."""
-    kind = doc.get("kind")
     shapes = {name: (_NUMPY_NAMES[dtype], shape) for name, (dtype, shape) in found.items()}
-    if kind == "mlp":
+    kind = kinds.named(doc.get("kind"))
+    if doc.get("kind") == kinds.NETWORK:
         check_network(doc.get("network"), shapes)
-    elif kind in ("regressor", "classifier"):
-        from gradfit.estimator._state import OPTIONAL_ARRAYS, expected_arrays
-
+    elif kind is not None:
         try:
-            expected = expected_arrays(doc.get("estimator"), kind)
+            expected = kind.arrays(doc.get("estimator"))
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-            return  # a malformed description: the estimator's own checks name it
-        missing = sorted(set(expected) - set(found) - OPTIONAL_ARRAYS)
+            return  # a malformed description: the kind's own checks name it
+        missing = sorted(set(expected) - set(found) - kind.optional)
         extra = sorted(set(found) - set(expected))
         if extra:
             raise ModelFileError(
-                f"tensor(s) {', '.join(map(repr, extra[:5]))} are not part of a {kind} model"
+                f"tensor(s) {', '.join(map(repr, extra[:5]))} are not part of a {kind.name} model"
             )
         if missing:
             raise ModelFileError(f"tensor(s) {', '.join(map(repr, missing[:5]))} are missing")
@@ -239,16 +236,17 @@ def check_network(spec: Any, found: dict[str, tuple[str, tuple[int, ...]]]) -> l
     return list(expected)
 
 
-def _estimator_from(
-    kind: str, meta: Any, tensors: dict[str, Array], target_names: list[str] | None, fail: Any
+def _model_from(
+    kind: kinds.ModelKind,
+    meta: Any,
+    tensors: dict[str, Array],
+    target_names: list[str] | None,
+    fail: Any,
 ) -> Any:
-    from gradfit.estimator import MLPClassifier, MLPRegressor
-
     if not isinstance(meta, dict):
         raise fail("the estimator's description is not a JSON object")
-    cls = MLPClassifier if kind == "classifier" else MLPRegressor
     try:
-        model = cls._import_state(meta, tensors)
+        model = kind.build(meta, tensors)
     except ModelFileError as exc:
         raise fail(str(exc)) from None
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
