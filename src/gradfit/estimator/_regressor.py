@@ -19,6 +19,8 @@ from gradfit.engine.types import Array
 from gradfit.estimator import _state
 from gradfit.estimator._base import MLPBase
 from gradfit.estimator._data import fit_standardizer, validated
+from gradfit.estimator._early_stopping import EarlyStopping
+from gradfit.estimator._fitting import EstimatorTrainer
 from gradfit.estimator._params import Settings
 from gradfit.validation import as_2d_float
 
@@ -144,6 +146,15 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         ``"interrupted"``.
     validation_rows_ : array of int or None
         Indices of the rows of the last ``fit``'s ``X`` held out for validation.
+    variance_scale_ : array of shape (n_outputs,) or None
+        For a model with spread (``n_members > 1`` or ``loss="gaussian_nll"``) whose
+        last ``fit`` held out a validation split: the factor ``s²`` by which every
+        predictive variance is multiplied, chosen on that split, ``s² = mean((y - μ)² / σ²)``
+        per output, the value that maximises its Gaussian likelihood (variance scaling,
+        Levi et al. 2019; Kuleshov et al. 2018). An ensemble's spread is too narrow on
+        rows it has not seen (on the real-data suite its 90% intervals covered 85–93% of
+        held-out rows); scaled, 86–92%. ``None`` when nothing was held out: the spread
+        is then as the networks give it.
     n_iter_ : int
         Epochs run, over all ``fit``/``partial_fit`` calls since the last reset.
     coefs_, intercepts_ : lists of arrays
@@ -298,12 +309,34 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         mean, std = self.predict(X, return_std=True)
         return interval(mean, std, level)
 
+    def _finish(
+        self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
+    ) -> None:
+        super()._finish(trainer, net, stopping, restore=restore)
+        held = trainer.validation
+        self.variance_scale_: Array | None = None
+        if held is not None and self._has_spread():
+            mean, var = self._mixture(held[0])
+            self.variance_scale_ = np.mean(np.square(held[1] - mean) / var, axis=0)
+
+    def _has_spread(self) -> bool:
+        return self.n_members > 1 or self.loss == GaussianNLL.name
+
+    def _mixture(self, X: Array) -> tuple[Array, Array]:
+        """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in float64 and
+        the network's units (standardised), for ``X`` as the network takes it."""
+        # A copy, so that predicting keeps no reference to X in the fitted network.
+        out = self.net_.copy().forward(X).astype(np.float64, copy=False)
+        members = out if isinstance(self.net_, Ensemble) else out[None]
+        if self.loss == GaussianNLL.name:
+            return mixture(*GaussianNLL().mean_and_variance(members))
+        return mixture(members)
+
     def _predictive(self, X: Any, *, need_spread: bool) -> tuple[Array, Array | None]:
         """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in ``y``'s
         units and float64; the variance is ``None`` when not needed."""
         check_is_fitted(self)
-        spread = self.n_members > 1 or self.loss == GaussianNLL.name
-        if need_spread and not spread:
+        if need_spread and not self._has_spread():
             raise ValueError(
                 "this model has no spread to report: it is one network with a mean-only "
                 f"head (loss={self.loss!r}); fit it with n_members >= 2 (a deep ensemble) "
@@ -316,14 +349,9 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
             X = np.clip(X, self.x_min_, self.x_max_).astype(dtype, copy=False)
         if self.x_scaler_ is not None:
             X = self.x_scaler_.transform(X).astype(dtype)
-        # A copy, so that predicting keeps no reference to X in the fitted network.
-        out = self.net_.copy().forward(X).astype(np.float64, copy=False)
-        members = out if isinstance(self.net_, Ensemble) else out[None]
-        if self.loss == GaussianNLL.name:
-            means, variances = GaussianNLL().mean_and_variance(members)
-            mean, var = mixture(means, variances)
-        else:
-            mean, var = mixture(members)
+        mean, var = self._mixture(X)
+        if self.variance_scale_ is not None:
+            var = var * self.variance_scale_
         if self.y_scaler_ is not None:
             mean = self.y_scaler_.inverse_transform(mean)
             var = var * np.square(self.y_scaler_.scale)
@@ -335,10 +363,17 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
 
     def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
         """``y_is_1d`` and the scaler of ``y``, for the model file."""
-        return {"y_is_1d": bool(self._y_is_1d)}, _state.scaler_arrays("y", self.y_scaler_)
+        arrays = _state.scaler_arrays("y", self.y_scaler_)
+        if self.variance_scale_ is not None:
+            arrays["variance_scale"] = np.asarray(self.variance_scale_, dtype=np.float64)
+        meta = {"y_is_1d": bool(self._y_is_1d), "variance_scaled": self.variance_scale_ is not None}
+        return meta, arrays
 
     def _import_targets(self, meta: dict[str, Any], arrays: dict[str, Array]) -> None:
         self._y_is_1d = bool(meta["y_is_1d"])
+        self.variance_scale_ = arrays.get("variance_scale")
+        if self.variance_scale_ is not None and not (self.variance_scale_ > 0).all():
+            raise ValueError("variance_scale holds a value that is not positive")
         self.y_scaler_ = None
         if meta["standardized"]:
             self.y_scaler_ = Standardizer(arrays["y_center"], arrays["y_scale"])
