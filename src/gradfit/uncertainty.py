@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import ndtri
 
 from gradfit.engine.types import Array
@@ -86,6 +87,54 @@ def miscalibration_area(y: Array, mean: Array, std: Array) -> float:
     0.5 the worst)."""
     expected, observed = calibration_curve(y, mean, std)
     return float(np.mean(np.abs(observed - expected)))
+
+
+def fit_variance_calibration(y: Array, mean: Array, var: Array) -> Array:
+    """``(a, c)`` per output that make ``a σ² + c`` the most likely variances of held-out ``y``.
+
+    A deep ensemble's variance is the members' disagreement plus, with Gaussian heads,
+    the noise they learnt; on rows it did not train on both tend to be too small, and
+    the disagreement of mean-only members misses the noise altogether. Recalibrating on
+    held-out rows (Kuleshov et al. 2018; Levi et al. 2019 scale ``σ²`` alone) with a
+    scale ``a`` of the model's variance and a floor ``c`` of noise it did not see
+    maximises the Gaussian likelihood
+
+        ``ℓ(a, c) = -Σᵢ ½ (log 2π vᵢ + rᵢ² / vᵢ)``,  ``vᵢ = a σᵢ² + c``,  ``rᵢ = yᵢ - μᵢ``,
+
+    over ``a, c > 0`` (in logarithms, by L-BFGS with the exact gradient
+    ``∂ℓ/∂vᵢ = (rᵢ² - vᵢ) / 2vᵢ²``). The optimum sets ``Σᵢ (rᵢ² - vᵢ) σᵢ² / vᵢ² = 0`` and,
+    unless ``c`` shrinks to nothing, ``Σᵢ (rᵢ² - vᵢ) / vᵢ² = 0``.
+
+    Parameters
+    ----------
+    y, mean, var : (n_samples, n_outputs) arrays
+        Held-out targets and the model's means and variances for them.
+
+    Returns
+    -------
+    (2, n_outputs) array
+        ``a`` then ``c`` of each output.
+    """
+    out = np.empty((2, y.shape[1]))
+    for j in range(y.shape[1]):
+        r2, v = np.square(y[:, j] - mean[:, j]), var[:, j]
+        level = float(np.mean(r2)) or 1.0
+
+        def neg_loglik(p: Array, r2: Array = r2, v: Array = v) -> tuple[float, Array]:
+            a, c = np.exp(p)
+            total = a * v + c
+            dv = (total - r2) / (2 * np.square(total)) / len(r2)
+            value = float(np.mean(0.5 * np.log(total) + r2 / (2 * total)))
+            return value, np.array([a * np.dot(dv, v), c * dv.sum()])
+
+        start = np.log([np.mean(r2 / v), 1e-3 * level])
+        floor = np.log(1e-12 * level)
+        found = minimize(
+            neg_loglik, start, jac=True, method="L-BFGS-B",
+            bounds=[(None, None), (floor, None)], options={"gtol": 1e-12, "ftol": 1e-15},
+        )  # fmt: skip
+        out[:, j] = np.exp(found.x)
+    return out
 
 
 def metrics(y: Array, mean: Array, std: Array, level: float = 0.9) -> dict[str, float]:

@@ -205,33 +205,59 @@ def test_return_std_without_spread_is_one_clear_error(data) -> None:
 
 
 @pytest.mark.parametrize("loss", ["gaussian_nll", "mse"])
-def test_the_variance_is_scaled_to_fit_the_held_out_rows(data, loss: str) -> None:
-    """With a validation split, ``s²`` makes the mean of ``(y - μ)² / σ²`` over the
-    held-out rows exactly 1 (its maximum-likelihood value), per output."""
+def test_the_variance_is_calibrated_to_the_held_out_rows(data, loss: str) -> None:
+    """With a validation split, the variance ``v = a σ² + c`` maximises the held-out rows'
+    likelihood: ``Σ (r² - v) σ² / v² = 0`` and ``Σ (r² - v) / v² = 0`` (or ``c`` at its floor)."""
     X, y = data
     Y = np.column_stack([y, 10 * y + 5])
     est = ensemble(loss=loss, early_stopping=True).fit(X, Y)
     held = est.validation_rows_
-    assert est.variance_scale_.shape == (2,) and (est.variance_scale_ > 0).all()
+    assert est.variance_calibration_.shape == (2, 2) and (est.variance_calibration_ > 0).all()
     mean, std = est.predict(X[held], return_std=True)
-    assert_allclose(np.mean(np.square(Y[held] - mean) / np.square(std), axis=0), 1, rtol=1e-10)
-    raw = ensemble(loss=loss, early_stopping=True).fit(X, Y)
-    raw.variance_scale_ = None  # the same fit, unscaled
-    _, std_raw = raw.predict(X, return_std=True)
-    assert_allclose(est.predict(X, return_std=True)[1], std_raw * np.sqrt(est.variance_scale_))
+    calibration, est.variance_calibration_ = est.variance_calibration_, None
+    _, raw = est.predict(X[held], return_std=True)
+    a, c = calibration * np.square(est.y_scaler_.scale)[None] ** np.array([[0], [1]])
+    assert_allclose(np.square(std), a * np.square(raw) + c, rtol=1e-12)
+    r2, v, s2 = np.square(Y[held] - mean), np.square(std), np.square(raw)
+    assert_allclose(np.sum((r2 - v) * s2 / v**2, axis=0) / np.sum(r2 * s2 / v**2, axis=0), 0,
+                    atol=1e-6)  # fmt: skip
+    floor = calibration[1] <= 1e-10
+    stationary = np.sum((r2 - v) / v**2, axis=0) / np.sum(r2 / v**2, axis=0)
+    assert_allclose(stationary[~floor], 0, atol=1e-6)
+
+
+def test_the_calibration_is_the_grids_best() -> None:
+    """On data drawn as ``N(0, 2 σ² + 0.5)``, the fitted ``(a, c)`` beats every point of a
+    grid around it and lies near the truth."""
+    from gradfit.uncertainty import fit_variance_calibration
+
+    rng = np.random.default_rng(3)
+    var = rng.uniform(0.1, 3, size=(20_000, 1))
+    y = rng.normal(0, np.sqrt(2 * var + 0.5))
+    (a,), (c,) = fit_variance_calibration(y, np.zeros_like(y), var)
+    assert a == pytest.approx(2, rel=0.05) and c == pytest.approx(0.5, rel=0.15)
+
+    def nll(a: float, c: float) -> float:
+        v = a * var + c
+        return float(np.mean(np.log(v) + np.square(y) / v))
+
+    best = nll(a, c)
+    for da in (-0.01, 0, 0.01):
+        for dc in (-0.01, 0, 0.01):
+            assert nll(a + da, c + dc) >= best - 1e-12
 
 
 def test_without_a_held_out_split_the_variance_is_the_networks(data) -> None:
     X, y = data
     est = ensemble().fit(X, y)  # 80 rows: early_stopping="auto" holds nothing out
-    assert est.validation_rows_ is None and est.variance_scale_ is None
-    assert ensemble(n_members=1, loss="mse").fit(X, y).variance_scale_ is None
+    assert est.validation_rows_ is None and est.variance_calibration_ is None
+    assert ensemble(n_members=1, loss="mse").fit(X, y).variance_calibration_ is None
 
 
-def test_a_scaled_ensemble_file_keeps_its_scale(data, tmp_path) -> None:
+def test_a_calibrated_ensemble_file_keeps_its_calibration(data, tmp_path) -> None:
     X, y = data
     est = ensemble(early_stopping=True).fit(X, y)
     save(est, tmp_path / "m.safetensors")
     back = load(tmp_path / "m.safetensors")
-    assert_array_equal(back.variance_scale_, est.variance_scale_)
+    assert_array_equal(back.variance_calibration_, est.variance_calibration_)
     assert_array_equal(back.predict(X, return_std=True)[1], est.predict(X, return_std=True)[1])

@@ -18,9 +18,9 @@ This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
 ``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``; an ensemble's
 ``W: (K, n_out, n_in)``, ``b: (K, n_out)``), ``x_min, x_max: (n_features,)`` (the training
 range) and, when standardised, ``x_center, x_scale: (n_features,)`` (and the regressor's
-``y_center, y_scale: (n_outputs,)``, and ``variance_scale: (n_outputs,)`` when the
-regressor's meta says ``variance_scaled``). The optimizer's state and a recorded trajectory are
-not kept.
+``y_center, y_scale: (n_outputs,)``, and ``variance_calibration: (2, n_outputs)`` when
+the regressor's meta says ``variance_calibrated``). The optimizer's state and a recorded
+trajectory are not kept.
 """
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ def expected_arrays(meta: Any, kind: str) -> dict[str, tuple[str, tuple[int, ...
         for name, n in scaled:
             arrays[f"{name}_center"] = arrays[f"{name}_scale"] = ("F64", (int(n),))
     arrays["x_min"] = arrays["x_max"] = ("F64", (int(meta["n_features_in_"]),))
-    if kind == "regressor" and meta.get("variance_scaled") is True:
-        arrays["variance_scale"] = ("F64", (int(meta["n_outputs_"]),))
+    if kind == "regressor" and meta.get("variance_calibrated") is True:
+        arrays["variance_calibration"] = ("F64", (2, int(meta["n_outputs_"])))
     return arrays
 
 
