@@ -188,7 +188,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         if resume is not None:
             trainer.load_state_dict(resume)
             epochs = max(0, epochs - trainer.epoch)
-        self.early_stopping_ = stop_early
+        self.early_stopping_: bool | None = stop_early
         n_members = net.n_members if isinstance(net, Ensemble) else 1
         try:
             with blas_threads(trainer.batch_size, net.sizes, n_members):
@@ -260,7 +260,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         if stopping is not None and restore:
             stopping.restore_best(trainer)
         self.best_epoch_ = stopping.best_epoch if stopping is not None and restore else None
-        self.stop_reason_ = _stop_reason(stopping, trainer.epoch, int(self.max_iter))
+        self.stop_reason_: str | None = _stop_reason(stopping, trainer.epoch, int(self.max_iter))
         params = trainer.stepper.get_parameters()
         self.net_ = type(net).from_parameters(net.sizes, net.activation, params)
         self._optimizer_state = trainer.stepper.optimizer_state()

@@ -143,7 +143,8 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
     stop_reason_ : str
         Why the last fit ended: ``"early_stopping"`` (the validation loss stopped
         improving), ``"no_improvement"`` (the training loss did), ``"max_iter"``, or
-        ``"interrupted"``.
+        ``"interrupted"``. A model loaded from a file keeps these three (``None`` when
+        the file was written before they were kept).
     validation_rows_ : array of int or None
         Indices of the rows of the last ``fit``'s ``X`` held out for validation.
     variance_calibration_ : array of shape (2, n_outputs) or None

@@ -12,6 +12,9 @@ This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
     n_features_in_, n_outputs_, standardized
     feature_names_in_      list of str, or null
     n_iter_, loss_curve_, validation_loss_curve_, best_loss_, loss_name
+    early_stopping_, best_epoch_, stop_reason_
+                           how the last fit ended (files written before they were
+                           kept read as null)
     …                      the estimator's targets (``_export_targets``): the
                            regressor's ``y_is_1d``, the classifier's label set
 
@@ -82,6 +85,9 @@ def export_state(est: MLPBase) -> tuple[dict[str, Any], dict[str, Array]]:
         "validation_loss_curve_": [float(v) for v in est.validation_loss_curve_],
         "best_loss_": float(est.best_loss_),
         "loss_name": est.history_.loss_name,
+        "early_stopping_": getattr(est, "early_stopping_", None),
+        "best_epoch_": getattr(est, "best_epoch_", None),
+        "stop_reason_": getattr(est, "stop_reason_", None),
     }
     targets, target_arrays = est._export_targets()
     return meta | targets, arrays | target_arrays
@@ -128,6 +134,24 @@ def expected_arrays(meta: Any, kind: str) -> dict[str, tuple[str, tuple[int, ...
 
 OPTIONAL_ARRAYS = frozenset({"x_min", "x_max"})
 """Arrays that files written before they existed lack (the training range of ``X``)."""
+
+
+STOP_REASONS = ("early_stopping", "no_improvement", "max_iter", "interrupted")
+
+
+def _how_it_ended(meta: dict[str, Any], n_iter: int) -> tuple[bool | None, int | None, str | None]:
+    """``early_stopping_``, ``best_epoch_`` and ``stop_reason_`` from ``meta`` (each
+    ``None`` in files written before they were kept), checked."""
+    early, best, reason = (meta.get(k) for k in ("early_stopping_", "best_epoch_", "stop_reason_"))
+    if early is not None and not isinstance(early, bool):
+        raise ValueError(f"early_stopping_ {early!r} is not true, false or null")
+    if best is not None and (
+        isinstance(best, bool) or not isinstance(best, int) or not 0 <= best <= n_iter
+    ):
+        raise ValueError(f"best_epoch_ {best!r} is not an epoch between 0 and n_iter_ {n_iter}")
+    if reason is not None and reason not in STOP_REASONS:
+        raise ValueError(f"stop_reason_ {reason!r} is not one of {', '.join(STOP_REASONS)}")
+    return early, best, reason
 
 
 def import_state(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
@@ -212,6 +236,7 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     )
     est._set_curves()
     est.best_loss_ = float(meta["best_loss_"])
+    est.early_stopping_, est.best_epoch_, est.stop_reason_ = _how_it_ended(meta, est.n_iter_)
     # A warm start after loading begins a new random stream and a fresh optimizer.
     est._rng = np.random.default_rng(params["random_state"])
     est._optimizer_state = None
