@@ -56,3 +56,8 @@ def require(module: str, extra: str) -> None:
         raise MissingDependencyError(
             f"{module} is not installed; install it with `pip install 'gradfit[{extra}]'`"
         )
+
+
+class PeerLostError(GradfitError, RuntimeError):
+    """Another process of a data-parallel run stopped (killed, crashed) or stopped
+    answering; this one cannot go on alone."""

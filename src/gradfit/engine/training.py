@@ -166,7 +166,8 @@ class Trainer:
     rng : numpy.random.Generator
         Source of the shuffling.
     validation : (X_val, Y_val) or None
-        Data to evaluate at the end of every epoch into ``history.val_loss``.
+        Data to evaluate at the end of every epoch into ``history.val_loss``: the
+        arguments of ``stepper.evaluate`` (a streaming stepper takes ``(source, None)``).
     record_parameters : bool
         Keep a copy of every epoch's parameters in ``history.parameters``.
     log_every : int or None
@@ -182,7 +183,7 @@ class Trainer:
         batch_size: int | None = None,
         shuffle: bool = True,
         rng: np.random.Generator,
-        validation: tuple[Array, Array] | None = None,
+        validation: tuple[Any, Any] | None = None,
         record_parameters: bool = False,
         log_every: int | None = None,
         log: Callable[[str], None] = print,

@@ -25,9 +25,9 @@ from gradfit.engine.training import Callback, History
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator import _state
-from gradfit.estimator._data import fit_standardizer, split_validation
+from gradfit.estimator._data import standardizer
 from gradfit.estimator._early_stopping import EarlyStopping
-from gradfit.estimator._fitting import EstimatorTrainer, blas_threads, layers_from, make_stepper
+from gradfit.estimator._fitting import EstimatorTrainer, blas_threads, layers_from
 from gradfit.estimator._params import (
     Settings,
     batch_rows,
@@ -36,6 +36,10 @@ from gradfit.estimator._params import (
     optimizer_hyper,
     resolve,
 )
+from gradfit.estimator._source import Standardized, TrainingRows, is_source, join
+from gradfit.estimator._statistics import ColumnStats, column_statistics
+from gradfit.io.arrays import RowSource
+from gradfit.io.streaming import Group
 
 
 class MLPBase(BaseEstimator):  # type: ignore[misc]
@@ -118,6 +122,13 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         training a network like ``net`` on ``(X, Y)``; ``incremental`` continues a fit."""
         return []
 
+    def _validate_source(self, source: RowSource, s: Settings) -> None:
+        """Take the features and targets of ``source``, a fit's rows read on demand."""
+        raise ValueError(
+            f"{type(self).__name__} trains on arrays; rows read from a file (a RowSource) "
+            "train an MLPRegressor"
+        )
+
     def _fit(
         self,
         X: Any,
@@ -130,39 +141,65 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         **validate: Any,
     ) -> Any:
         s = resolve(self.get_params())
-        X, Y = self._validate(X, y, s, reset=not incremental, **validate)
-        if incremental:
-            if Y.shape[1] != self.n_outputs_:
-                raise DataError(
-                    f"y has {Y.shape[1]} column(s) but the estimator was fitted with "
-                    f"{self.n_outputs_}; pass the same outputs, or refit without warm_start"
+        if is_source(X):
+            if y is not None or incremental or partial:
+                raise ValueError(
+                    "rows read from a file (a RowSource) train with fit(source) from scratch: "
+                    "it holds the targets, and warm_start and partial_fit take arrays"
                 )
-            check_continuable(self.net_.spec, getattr(self, "_fitted_solver", None), s)
-            net, history = self.net_, self.history_
+            self._validate_source(X, s)
         else:
-            self._start(X, Y, s)
+            X, Y = self._validate(X, y, s, reset=not incremental, **validate)
+            if incremental:
+                if Y.shape[1] != self.n_outputs_:
+                    raise DataError(
+                        f"y has {Y.shape[1]} column(s) but the estimator was fitted with "
+                        f"{self.n_outputs_}; pass the same outputs, or refit without warm_start"
+                    )
+                check_continuable(self.net_.spec, getattr(self, "_fitted_solver", None), s)
+        group = join(s, self.device)
+        finished = False
+        try:
+            self._train(X if is_source(X) else (X, Y), s, incremental, partial, group,
+                        callbacks=callbacks, resume=resume)  # fmt: skip
+            finished = True
+        finally:
+            group.close(finished=finished)
+        return self
+
+    def _train(
+        self,
+        data: tuple[Array, Array] | RowSource,
+        s: Settings,
+        incremental: bool,
+        partial: bool,
+        group: Group,
+        *,
+        callbacks: Sequence[Callback],
+        resume: dict[str, Any] | None,
+    ) -> None:
+        """Standardise, split, and train on ``data``: arrays in memory, or a source."""
+        stats = column_statistics(data, s.dtype, group)
+        if incremental:
+            net, history = self.net_, self.history_
+            self._widen_range(stats[0])
+        else:
+            self._start(*stats, s)
             net, history = self._new_network(s), None
-        self._widen_range(X, incremental)
-        X, Y = self._scaled(X, Y, s.dtype)
-        stop_early = not partial and holds_out(
-            self.early_stopping, X.shape[0], s.validation_fraction
+        rows = TrainingRows.split(
+            self._standardized(data, s.dtype),
+            fraction=None if partial else held_out_fraction(s, self.early_stopping, stats[0].n),
+            rng=self._rng,
+            strata=self._strata,
+            in_memory=group.world == 1,
         )
-        fraction = None if partial else held_out_fraction(s, self.early_stopping, X.shape[0])
-        validation, self.validation_rows_ = None, None
-        if fraction is not None:
-            if X.shape[0] < 2:
-                raise DataError(
-                    f"a validation split needs n_samples >= 2; got n_samples = {X.shape[0]}"
-                )
-            rows, held = split_validation(X.shape[0], fraction, self._rng, strata=self._strata(Y))
-            X, Y, validation = X[rows], Y[rows], (X[held], Y[held])
-            self.validation_rows_ = held
-        batch = batch_rows(self.batch_size, X.shape[0])
-        stepper = make_stepper(
-            s.backend, net, X, Y, loss=self._loss(s), solver=s.solver, device=self.device,
-            hyper=optimizer_hyper(self.get_params(), s, batch=batch, n_outputs=Y.shape[1]),
-            batch_rows=batch, precision=s.precision,
-        )  # fmt: skip
+        self.validation_rows_ = rows.held
+        stop_early = not partial and holds_out(self.early_stopping, stats[0].n,
+                                               s.validation_fraction)  # fmt: skip
+        batch = batch_rows(s.batch_size, rows.n_train)
+        hyper = optimizer_hyper(self.get_params(), s, batch=batch, n_outputs=self.n_outputs_)
+        stepper = rows.stepper(s, net, loss=self._loss(s), hyper=hyper, group=group,
+                               device=self.device, batch=batch)  # fmt: skip
         if incremental and self._optimizer_state is not None:
             stepper.load_optimizer_state(self._optimizer_state)
         self._fitted_solver = s.solver
@@ -170,16 +207,20 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         if not partial:
             monitor = "val_loss" if stop_early else "loss"
             stopping = EarlyStopping(patience=self.n_iter_no_change, tol=self.tol, monitor=monitor)
-        own = self._epoch_callbacks(net, X, Y, validation, incremental)
+        own: list[Callback] = []
+        if isinstance(rows.train, tuple):  # the classifier's curves, on arrays
+            validation = rows.validation if isinstance(rows.validation, tuple) else None
+            own = self._epoch_callbacks(net, *rows.train, validation, incremental)
         trainer = EstimatorTrainer(
             stepper,
             owner=self,
-            batch_size=batch,
+            bounds=rows.bounds,
+            batch_size=s.batch_size,
             shuffle=bool(self.shuffle),
             rng=self._rng,
-            validation=validation,
+            validation=rows.validation_arguments,
             record_parameters=bool(self.record_parameters),
-            log_every=s.log_every,
+            log_every=s.log_every if group.rank == 0 else None,
             callbacks=[*([stopping] if stopping else []), *own, *callbacks],
         )
         if history is not None:
@@ -207,36 +248,42 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
                 f"{watched} was still falling by more than tol={self.tol}; raise max_iter or "
                 "learning_rate_init",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return self
 
-    def _start(self, X: Array, Y: Array, s: Settings) -> None:
-        """Reset: a new random stream, a new scaler of ``X``, no optimizer state."""
+    def _start(self, x: ColumnStats, y: ColumnStats, s: Settings) -> None:
+        """Reset: a new random stream, a new scaler of ``X`` (from its statistics ``x``),
+        the range of ``X``, no optimizer state."""
         seed = self.random_state
         if isinstance(seed, np.random.RandomState):
             seed = seed.randint(np.iinfo(np.int32).max)
         self._rng = np.random.default_rng(seed)
-        self.n_outputs_ = Y.shape[1]
-        self.x_scaler_ = fit_standardizer(X, "X") if self.standardize else None
+        self.n_outputs_ = y.mean.size
+        self.x_scaler_ = standardizer(x, "X") if self.standardize else None
+        self.x_min_: Array = x.low
+        self.x_max_: Array = x.high
         self._optimizer_state: dict[str, Any] | None = None
 
-    def _widen_range(self, X: Array, incremental: bool) -> None:
-        """``x_min_``/``x_max_``: each column's range over ``X`` and, when
-        ``incremental``, over the rows seen before."""
-        low, high = X.min(axis=0), X.max(axis=0)
-        if incremental:
-            low, high = np.fmin(self.x_min_, low), np.fmax(self.x_max_, high)
-        self.x_min_: Array = low
-        self.x_max_: Array = high
+    def _widen_range(self, x: ColumnStats) -> None:
+        """``x_min_``/``x_max_``: each column's range over the rows seen before and now."""
+        self.x_min_, self.x_max_ = np.fmin(self.x_min_, x.low), np.fmax(self.x_max_, x.high)
 
     def _new_network(self, s: Settings) -> MLP:
         sizes = [self.n_features_in_, *s.hidden, self.n_outputs_]
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
 
-    def _scaled(self, X: Array, Y: Array, dtype: Any) -> tuple[Array, Array]:
-        if self.x_scaler_ is not None:
-            X = self.x_scaler_.transform(X).astype(dtype)
+    def _standardized(
+        self, data: tuple[Array, Array] | RowSource, dtype: Any
+    ) -> tuple[Array, Array] | RowSource:
+        """``data`` with ``X`` (and the regressor's ``Y``) standardised by the scalers."""
+        x, y = self.x_scaler_, getattr(self, "y_scaler_", None)
+        if not isinstance(data, tuple):
+            return Standardized(data, x, y)
+        X, Y = data
+        if x is not None:
+            X = x.transform(X).astype(dtype)
+        if y is not None:
+            Y = y.transform(Y).astype(dtype)
         return X, Y
 
     def _outputs(self, X: Array, dtype: Any = None) -> Array:

@@ -10,6 +10,7 @@ from sklearn.utils.validation import validate_data
 from gradfit.datasets import Standardizer
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, DataTypeError
+from gradfit.estimator._statistics import ColumnStats
 
 
 def validated(
@@ -32,21 +33,20 @@ def validated(
         raise DataError(str(exc)) from None
 
 
-def fit_standardizer(A: Array, name: str = "X") -> Standardizer:
-    """Column means and (population, ``ddof=0``) standard deviations of ``A: (n, k)``.
+def standardizer(stats: ColumnStats, name: str = "X") -> Standardizer:
+    """The column means and (population, ``ddof=0``) standard deviations of ``stats``.
 
     scikit-learn's ``StandardScaler`` convention: one row is allowed, and a constant
     column is only centred. Raises :class:`DataError` for values whose squares
     overflow (``|a| > ~1e154``), which no network could fit either.
     """
-    A = np.asarray(A, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        center, sd = A.mean(axis=0), A.std(axis=0)
+    center, sd = stats.mean, stats.sd
     if not (np.isfinite(center).all() and np.isfinite(sd).all()):
         j = int(np.flatnonzero(~(np.isfinite(center) & np.isfinite(sd)))[0])
+        largest = max(abs(stats.low[j]), abs(stats.high[j]))
         raise DataError(
             f"{name} column {j} holds values too large to standardise (largest magnitude "
-            f"{np.abs(A[:, j]).max():.3g}): their squares overflow float64; rescale the "
+            f"{largest:.3g}): their squares overflow float64; rescale the "
             "column (divide it by a power of ten) before training"
         )
     return Standardizer(center=center, scale=np.where(sd > 0, sd, 1.0))

@@ -12,20 +12,25 @@ from gradfit.engine.kernel import make_stepper as engine_stepper
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import OPTIMIZERS
-from gradfit.engine.training import Stepper, Trainer
+from gradfit.engine.training import Stepper
 from gradfit.engine.types import Array
+from gradfit.io.arrays import RowSource
+from gradfit.io.streaming import Group, SourceStepper, StreamingTrainer
 
 
-class EstimatorTrainer(Trainer):
+class EstimatorTrainer(StreamingTrainer):
     """A :class:`~gradfit.engine.Trainer` that knows the estimator it trains.
 
     Callbacks receive it and reach the estimator as ``trainer.owner`` (its
     parameters, ``n_features_in_``, scalers); the model being trained is
-    ``trainer.stepper``. Other arguments are :class:`~gradfit.engine.Trainer`'s.
+    ``trainer.stepper``. The rows are shuffled chunk by chunk along ``bounds``
+    (:class:`~gradfit.io.streaming.StreamingTrainer`; rows in memory are one chunk,
+    which is the engine Trainer's order). Other arguments are
+    :class:`~gradfit.engine.Trainer`'s.
     """
 
-    def __init__(self, stepper: Stepper, *, owner: Any, **kwargs: Any) -> None:
-        super().__init__(stepper, **kwargs)
+    def __init__(self, stepper: Stepper, *, owner: Any, bounds: Array, **kwargs: Any) -> None:
+        super().__init__(stepper, bounds=bounds, **kwargs)
         self.owner = owner
 
 
@@ -62,6 +67,39 @@ def make_stepper(
     module = to_torch(net, device)
     optimizer = make_optimizer(solver, module.parameters(), **hyper)
     return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer, precision=precision)
+
+
+def make_source_stepper(
+    backend: str,
+    net: MLP,
+    source: RowSource,
+    *,
+    loss: Loss,
+    solver: str,
+    hyper: dict[str, Any],
+    group: Group,
+    device: Any = None,
+    precision: str = "full",
+) -> Stepper:
+    """A :class:`~gradfit.engine.Stepper` training a copy of ``net`` on rows read from
+    ``source`` in pieces of a chunk: the engine's
+    :class:`~gradfit.io.streaming.SourceStepper`, or the torch backend's
+    :class:`~gradfit.torch_backend.distributed.DistributedStepper`, data-parallel over
+    ``group``. The other arguments are :func:`make_stepper`'s."""
+    if isinstance(net, Ensemble):
+        raise ValueError("an ensemble (n_members > 1) trains on arrays in memory")
+    if precision != "full":
+        raise ValueError(f"precision={precision!r} trains on arrays in memory")
+    if backend == "numpy":
+        net = net.copy()
+        return SourceStepper(net, source, loss, OPTIMIZERS[solver](net.parameters(), **hyper))
+    from gradfit.torch_backend import make_optimizer, to_torch
+    from gradfit.torch_backend.distributed import DistributedStepper, Ranks, data_parallel
+
+    module = to_torch(net, group.device if isinstance(group, Ranks) else device)
+    optimizer = make_optimizer(solver, module.parameters(), **hyper)
+    model = data_parallel(module, group)
+    return DistributedStepper(model, source, loss=loss, optimizer=optimizer, group=group)
 
 
 def layers_from(params: Sequence[Array]) -> tuple[list[Array], list[Array]]:

@@ -38,6 +38,9 @@ class Settings:
     """As given: ``None`` holds out :data:`HOLD_OUT` when stopping early, else nothing."""
     log_every: int | None
     n_members: int
+    batch_size: int | None
+    """Rows per update (at most ``n_samples`` are taken), or ``None`` for the full batch."""
+    distributed: bool
 
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
@@ -80,8 +83,11 @@ def resolve(p: dict[str, Any]) -> Settings:
     _positive_int("n_iter_no_change", p["n_iter_no_change"])
     n_members = _positive_int("n_members (networks in the ensemble, 1 for one network)",
                               p.get("n_members", 1))  # fmt: skip
-    if p["batch_size"] not in (None, "auto"):
-        _positive_int("batch_size (an integer, 'auto' or None)", p["batch_size"])
+    batch_size = p["batch_size"]
+    if batch_size == "auto":
+        batch_size = AUTO_BATCH
+    elif batch_size is not None:
+        batch_size = _positive_int("batch_size (an integer, 'auto' or None)", batch_size)
     fraction = p["validation_fraction"]
     if fraction is not None:
         fraction = _number("validation_fraction", fraction, 0, 1, closed="neither")
@@ -101,6 +107,13 @@ def resolve(p: dict[str, Any]) -> Settings:
         raise ValueError("precision='bf16-mixed' needs backend='torch'")
     if precision == "bf16-mixed" and dtype_name != "float32":
         raise ValueError(f"precision='bf16-mixed' needs dtype='float32'; got {dtype_name!r}")
+    distributed = p.get("distributed", False)
+    if distributed not in (True, False):
+        raise ValueError(f"distributed must be True or False; got {distributed!r}")
+    if distributed and backend != "torch":
+        raise ValueError("distributed=True needs backend='torch'")
+    if distributed and precision != "full":
+        raise ValueError("distributed=True trains in precision='full'")
     return Settings(
         hidden=hidden,
         activation=_choice("activation", p["activation"], tuple(ACTIVATIONS)),
@@ -112,6 +125,8 @@ def resolve(p: dict[str, Any]) -> Settings:
         validation_fraction=fraction,
         log_every=verbose or None,
         n_members=n_members,
+        batch_size=batch_size,
+        distributed=bool(distributed),
     )
 
 
@@ -149,13 +164,9 @@ def held_out_fraction(s: Settings, early_stopping: bool | str, n_samples: int) -
     return HOLD_OUT if holds_out(early_stopping, n_samples, None) else None
 
 
-def batch_rows(batch_size: int | str | None, n_samples: int) -> int:
-    """Rows per update: ``"auto"`` is ``min(200, n)``, ``None`` the full batch."""
-    if batch_size is None:
-        return n_samples
-    if batch_size == "auto":
-        return min(AUTO_BATCH, n_samples)
-    return min(int(batch_size), n_samples)
+def batch_rows(batch_size: int | None, n_samples: int) -> int:
+    """Rows per update of :attr:`Settings.batch_size` over ``n_samples`` rows."""
+    return n_samples if batch_size is None else min(batch_size, n_samples)
 
 
 def optimizer_hyper(

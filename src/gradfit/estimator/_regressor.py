@@ -18,10 +18,12 @@ from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.estimator import _state
 from gradfit.estimator._base import MLPBase
-from gradfit.estimator._data import fit_standardizer, validated
+from gradfit.estimator._data import standardizer, validated
 from gradfit.estimator._early_stopping import EarlyStopping
 from gradfit.estimator._fitting import EstimatorTrainer
 from gradfit.estimator._params import Settings
+from gradfit.estimator._statistics import ColumnStats
+from gradfit.io.arrays import RowSource
 from gradfit.validation import as_2d_float
 
 
@@ -253,21 +255,21 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
     def _loss(self, s: Settings) -> Loss:
         return get_loss(s.loss or "mse")
 
-    def _start(self, X: Array, Y: Array, s: Settings) -> None:
-        super()._start(X, Y, s)
-        self.y_scaler_ = fit_standardizer(Y, "y") if self.standardize else None
+    def _validate_source(self, source: RowSource, s: Settings) -> None:
+        """Take the feature and target names of ``source``; one target is ``y`` 1-D."""
+        self.n_features_in_ = len(source.feature_names)
+        self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
+        self._y_is_1d = len(source.target_names) == 1
+
+    def _start(self, x: ColumnStats, y: ColumnStats, s: Settings) -> None:
+        super()._start(x, y, s)
+        self.y_scaler_ = standardizer(y, "y") if self.standardize else None
 
     def _new_network(self, s: Settings) -> MLP:
         sizes = [self.n_features_in_, *s.hidden, head_width(self._loss(s), self.n_outputs_)]
         if s.n_members > 1:
             return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
-
-    def _scaled(self, X: Array, Y: Array, dtype: Any) -> tuple[Array, Array]:
-        X, Y = super()._scaled(X, Y, dtype)
-        if self.y_scaler_ is not None:
-            Y = self.y_scaler_.transform(Y).astype(dtype)
-        return X, Y
 
     def predict(self, X: Any, return_std: bool = False) -> Array | tuple[Array, Array]:
         """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` when ``y`` was 2-D.

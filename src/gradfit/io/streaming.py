@@ -9,7 +9,8 @@ Two things keep memory independent of the number of rows:
 - a step reads its rows in pieces of at most ``chunk_rows`` and adds up their
   gradients (:func:`pieces`), so even a full batch over a file never sits in memory.
 
-For data-parallel training, :func:`share` is the part of a global batch one rank reads.
+For data-parallel training, :func:`share` is the part of a global batch one rank reads,
+and a :class:`Group` sums what the ranks computed.
 
 :class:`StreamingTrainer` is the engine's ``Trainer`` with that order;
 :class:`SourceStepper` and :func:`train_source` train the NumPy engine from a source.
@@ -18,7 +19,7 @@ For data-parallel training, :func:`share` is the part of a global batch one rank
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,6 +30,36 @@ from gradfit.engine.optim import Optimizer
 from gradfit.engine.training import Callback, EngineStepper, History, Rows, Stepper, Trainer
 from gradfit.engine.types import Array
 from gradfit.io.arrays import CHUNK_ROWS, RowSource
+
+
+class Group(Protocol):
+    """The processes training together: this one is ``rank`` of ``world``."""
+
+    @property
+    def rank(self) -> int: ...
+
+    @property
+    def world(self) -> int: ...
+
+    def all_sum(self, A: Array) -> Array:
+        """``A`` (float64) summed over the group's processes, the same on each."""
+        ...
+
+    def close(self, *, finished: bool) -> None:
+        """Leave the group: together when the work ``finished``, at once after an error."""
+        ...
+
+
+class Alone:
+    """A group of one process."""
+
+    rank, world = 0, 1
+
+    def all_sum(self, A: Array) -> Array:
+        return A
+
+    def close(self, *, finished: bool) -> None:
+        pass
 
 
 def epoch_batches(
@@ -89,6 +120,29 @@ def share(rows: Rows, n_rows: int, rank: int, world: int) -> slice | Array:
         return slice(r.start + rank * m // world, r.start + (rank + 1) * m // world)
     m = len(rows)
     return rows[rank * m // world : (rank + 1) * m // world]
+
+
+def summed_loss(
+    loss: Loss,
+    predict: Callable[[Array], Array],
+    source: RowSource,
+    rows: slice | Array,
+    dtype: Any,
+    chunk_rows: int,
+) -> float:
+    """``loss`` of ``predict(X)`` on ``rows`` of ``source``, read in pieces, as a sum over
+    the rows' elements (a mean loss times its element count)."""
+    total = 0.0
+    for piece in pieces(rows, chunk_rows):
+        X, Y = source.take(piece, dtype)
+        value = loss.value(predict(X), Y)
+        total += value * Y.size if loss.reduction == "mean" else value
+    return total
+
+
+def reduced(loss: Loss, total: float, n_rows: int, n_out: int) -> float:
+    """A :func:`summed_loss` of ``n_rows`` rows of ``n_out`` targets, reduced as ``loss`` is."""
+    return total / (n_rows * n_out) if loss.reduction == "mean" else total
 
 
 class StreamingTrainer(Trainer):
@@ -155,6 +209,18 @@ class SourceStepper(EngineStepper):
             self._flat_sum += self.net.flat_grad
         self.optimizer.step(self._sum)
         return sse * scale
+
+    def evaluate(self, X: Array | RowSource, Y: Array | None = None) -> float:
+        """The loss on ``(X, Y)`` in memory, or on every row of the source ``X``, read in
+        pieces, at the current parameters."""
+        if isinstance(X, np.ndarray):
+            assert Y is not None
+            return super().evaluate(X, Y)
+        n = X.n_rows
+        total = summed_loss(
+            self.loss, self.net.forward, X, slice(0, n), self.net.dtype, self.chunk_rows
+        )
+        return reduced(self.loss, total, n, self.net.sizes[-1])
 
 
 def train_source(

@@ -1,0 +1,171 @@
+"""The rows a fit trains on: arrays in memory, or a :class:`~gradfit.io.arrays.RowSource`.
+
+A source too large for memory is never read whole: its column statistics come from one
+pass over its chunks (:mod:`._statistics`), and its rows are standardised and split into
+training and validation rows as they are read (:class:`Standardized`, :class:`RowsOf`).
+Arrays in memory train on the backends' in-memory steppers in one process, and as a
+source of one chunk when several processes share them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradfit.datasets import Standardizer
+from gradfit.engine.losses import Loss
+from gradfit.engine.network import MLP
+from gradfit.engine.training import Stepper
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+from gradfit.estimator._data import split_validation
+from gradfit.estimator._fitting import make_source_stepper, make_stepper
+from gradfit.estimator._params import Settings
+from gradfit.io.arrays import ArrayRows, Rows, RowSource
+from gradfit.io.streaming import Alone, Group
+
+
+class Standardized:
+    """The rows of ``source`` with ``X`` and ``Y`` standardised as they are read.
+
+    A read gives what standardising the whole arrays in memory gives for those rows:
+    the values are taken in ``dtype``, standardised in float64, and cast back.
+    """
+
+    def __init__(self, source: RowSource, x: Standardizer | None, y: Standardizer | None) -> None:
+        self.source, self.x, self.y = source, x, y
+        self.n_rows, self.bounds = source.n_rows, source.bounds
+        self.feature_names, self.target_names = source.feature_names, source.target_names
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        X, Y = self.source.take(rows, dtype)
+        if self.x is not None:
+            X = self.x.transform(X).astype(dtype)
+        if self.y is not None:
+            Y = self.y.transform(Y).astype(dtype)
+        return X, Y
+
+
+class RowsOf:
+    """The rows ``rows`` (sorted indices) of ``source``, as a source of their own.
+
+    Its chunks are the parent's: row ``i`` is ``source``'s row ``rows[i]``, and the
+    chunk boundaries are where the parent's fall among ``rows``.
+    """
+
+    def __init__(self, source: RowSource, rows: Array) -> None:
+        self.source, self.rows = source, np.asarray(rows, dtype=np.int64)
+        self.n_rows = self.rows.size
+        self.feature_names, self.target_names = source.feature_names, source.target_names
+        self.bounds = np.unique(np.searchsorted(self.rows, source.bounds))
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        return self.source.take(self.rows[rows], dtype)
+
+
+def is_source(data: Any) -> bool:
+    """Whether ``data`` is a :class:`~gradfit.io.arrays.RowSource` (rows read on demand)."""
+    return hasattr(data, "take") and hasattr(data, "bounds")
+
+
+def join(s: Settings, device: Any) -> Group:
+    """The processes this fit trains with: those ``torchrun`` started when
+    ``s.distributed``, else this one alone."""
+    if not s.distributed:
+        return Alone()
+    from gradfit.torch_backend.distributed import setup
+
+    return setup(device)
+
+
+@dataclass(frozen=True)
+class TrainingRows:
+    """The rows a fit trains on and those it validates on: arrays, or sources.
+
+    ``held`` are the indices of the validation rows among all rows (``None``: none).
+    """
+
+    train: tuple[Array, Array] | RowSource
+    validation: tuple[Array, Array] | RowSource | None
+    held: Array | None
+
+    @classmethod
+    def split(
+        cls,
+        data: tuple[Array, Array] | RowSource,
+        *,
+        fraction: float | None,
+        rng: np.random.Generator,
+        strata: Callable[[Array], Array | None],
+        in_memory: bool,
+    ) -> TrainingRows:
+        """Hold out ``fraction`` of the rows of ``data``, drawn by :func:`split_validation`
+        from ``rng`` (the same rows however the data is read or shared). Arrays stay
+        arrays when ``in_memory`` (one process), else become sources for the ranks."""
+        n = data[0].shape[0] if isinstance(data, tuple) else data.n_rows
+        if fraction is None:
+            rows = cls(data, None, None)
+        else:
+            if n < 2:
+                raise DataError(f"a validation split needs n_samples >= 2; got n_samples = {n}")
+            labels = strata(data[1]) if isinstance(data, tuple) else None
+            train, held = split_validation(n, fraction, rng, strata=labels)
+            if isinstance(data, tuple):
+                X, Y = data
+                rows = cls((X[train], Y[train]), (X[held], Y[held]), held)
+            else:
+                rows = cls(RowsOf(data, train), RowsOf(data, held), held)
+        if in_memory or not isinstance(rows.train, tuple):
+            return rows
+        return cls(_as_source(rows.train), _as_source(rows.validation), rows.held)
+
+    @property
+    def streamed(self) -> bool:
+        return not isinstance(self.train, tuple)
+
+    @property
+    def n_train(self) -> int:
+        return self.train[0].shape[0] if isinstance(self.train, tuple) else self.train.n_rows
+
+    @property
+    def bounds(self) -> Array:
+        """The chunks the order is shuffled in: the source's, or one for arrays."""
+        return np.array([0, self.n_train]) if isinstance(self.train, tuple) else self.train.bounds
+
+    @property
+    def validation_arguments(self) -> tuple[Any, Any] | None:
+        """What the stepper's ``evaluate`` takes: ``(X, Y)``, or ``(source, None)``."""
+        if self.validation is None or isinstance(self.validation, tuple):
+            return self.validation
+        return self.validation, None
+
+    def stepper(
+        self,
+        s: Settings,
+        net: MLP,
+        *,
+        loss: Loss,
+        hyper: dict[str, Any],
+        group: Group,
+        device: Any,
+        batch: int,
+    ) -> Stepper:
+        """The backend's stepper over these training rows (see :mod:`._fitting`)."""
+        if isinstance(self.train, tuple):
+            X, Y = self.train
+            return make_stepper(s.backend, net, X, Y, loss=loss, solver=s.solver, hyper=hyper,
+                                batch_rows=batch, device=device, precision=s.precision)  # fmt: skip
+        return make_source_stepper(s.backend, net, self.train, loss=loss, solver=s.solver,
+                                   hyper=hyper, group=group, device=device,
+                                   precision=s.precision)  # fmt: skip
+
+
+def _as_source(data: tuple[Array, Array] | RowSource | None) -> Any:
+    """Arrays as a source of one chunk (so that the order is the in-memory one)."""
+    if not isinstance(data, tuple):
+        return data
+    X, Y = data
+    return ArrayRows(X, Y, dtype=X.dtype, chunk_rows=max(1, X.shape[0]))
