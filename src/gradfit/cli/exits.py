@@ -16,6 +16,7 @@ from gradfit.errors import (
     DivergenceError,
     MissingDependencyError,
     ModelFileError,
+    PeerLostError,
     RunMismatchError,
 )
 
@@ -36,7 +37,8 @@ class Exit(enum.IntEnum):
 EPILOG = """\b
 Exit status:
   0    success
-  1    a file could not be read or written; gradcheck found disagreeing gradients
+  1    a file could not be read or written; gradcheck found disagreeing gradients;
+       a process of a --distributed run was lost
   2    usage error: unknown option, bad value, output folder missing,
        a checkpoint of another run
   3    bad data: missing file or column, non-numeric cell, NaN/inf, too few rows
@@ -66,6 +68,7 @@ _CODES: tuple[tuple[type[BaseException], Exit], ...] = (
     (ModelFileError, Exit.BAD_MODEL),
     (DivergenceError, Exit.DIVERGED),
     (MissingDependencyError, Exit.MISSING_DEPENDENCY),
+    (PeerLostError, Exit.FAILURE),
     (OSError, Exit.FAILURE),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +23,23 @@ from gradfit.cli.options import (
     Finite,
     count,
 )
-from gradfit.cli.outputs import frame, plot, summary, warnings_as_lines, write_history
+from gradfit.cli.outputs import (
+    frame,
+    plot,
+    summary,
+    summary_of_chunks,
+    warnings_as_lines,
+    write_history,
+)
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
-from gradfit.cli.resume import check_same_run, run_identity
+from gradfit.cli.resume import array_digest, check_same_run, file_digest, run_identity
 from gradfit.cli.task import TASKS, decide
 from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
+from gradfit.engine.training import Callback
+from gradfit.engine.types import Array
 from gradfit.errors import DataError, DivergenceError
 from gradfit.io.atomic import atomic_files
 from gradfit.io.tabular import Table, read_table
@@ -62,7 +72,11 @@ ESTIMATOR_OPTIONS = {
     "tol": "tol",
     "n_iter_no_change": "n_iter_no_change",
     "ensemble": "n_members",
+    "distributed": "distributed",
 }
+
+STREAMED = (".npy", ".parquet", ".pq")
+"""Files that ``--distributed`` reads in chunks rather than whole."""
 
 CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMATOR_OPTIONS.items()}
 
@@ -205,7 +219,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
     "--distributed",
     is_flag=True,
     help="Data-parallel over the processes torchrun starts (with --backend torch); "
-    "DATA is .npy or Parquet, read in chunks; no figures.",
+    ".npy and Parquet are read in chunks, never whole (the loss figure alone is drawn).",
 )
 def fit(
     data: Path,
@@ -233,81 +247,113 @@ def fit(
     or more inputs, NAME.regions.png (the first two; the others at their medians). Ctrl-C stops
     at the end of the current batch, saves a checkpoint, and exits with 130; the same
     command with --resume continues exactly where it stopped.
+
+    Under torchrun with --distributed, every process runs this same fit on its share
+    of each batch; the first (rank 0) alone prints and writes.
     """
+    run = Run(data, targets, features, out_path, checkpoint_path, checkpoint_every, resume)
+    if not options["distributed"]:
+        return _fit(run, drop_missing, plots, task, options)
+    from gradfit.cli.ranks import as_rank
+
+    with as_rank() as lead:
+        _fit(replace(run, lead=lead), drop_missing, plots, task, options)
+    return None
+
+
+@dataclass(frozen=True)
+class Run:
+    """What ``fit`` reads and writes, and whether this process writes (rank 0)."""
+
+    data: Path
+    targets: tuple[str, ...]
+    features: tuple[str, ...]
+    out_path: Path
+    checkpoint_path: Path | None
+    checkpoint_every: int | None
+    resume: bool
+    lead: bool = True
+
+
+def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: Any) -> None:
+    from gradfit.io.arrays import open_rows
     from gradfit.io.checkpoint import Checkpoint, load_checkpoint
 
-    distributed = options.pop("distributed")
-    checkpoint_path = checkpoint_path or beside(out_path, ".checkpoint.safetensors")
-    outputs = _outputs(out_path, checkpoint_path, targets, plots=plots and not distributed)
+    data, targets, out_path = run.data, run.targets, run.out_path
+    checkpoint_path = run.checkpoint_path or beside(out_path, ".checkpoint.safetensors")
+    # Rows read in chunks (never whole) when several processes share a large file.
+    streamed = options["distributed"] and data.suffix.lower() in STREAMED
+    outputs = _outputs(out_path, checkpoint_path, targets, plots=plots and not streamed)
     check_paths({"data": data}, outputs)
-    _check_names(targets, features)
-    if distributed:
-        from gradfit.cli.distributed import fit_distributed
-
-        if task == "classification":
-            raise CommandError("--distributed trains regressors only", Exit.USAGE)
-        options |= {"checkpoint_every": checkpoint_every, "resume": resume}
-        return fit_distributed(data, targets, features, out_path, checkpoint_path, options)
+    _check_names(targets, run.features)
+    if options["distributed"] and task == "classification":
+        raise CommandError("--distributed trains regressors, not --task classification", Exit.USAGE)
     model = _estimator(options, classify=task == "classification")
-    table = read_table(data, min_rows=2, purpose="fit a model")
-    for note in table.notes:
-        click.echo(f"gradfit: note: {note}", err=True)
-    chosen = _feature_columns(table, targets, features)
-    if drop_missing:
-        table = _without_missing(table, [*chosen, *targets])
-    table.check_missing([*chosen, *targets])
-    try:
-        X, encoded, categories = table.features(chosen)
-    except DataError as exc:
-        if features:
-            raise
-        raise DataError(
-            f"{exc} (without --features every column but the targets is an input; "
-            "name the inputs with --features to leave this one out)"
-        ) from None
-    features = tuple(encoded)
-    decided = decide(table, targets, task)
-    if decided.y is None:
-        Y = table.floats(targets, role="target")
-        y = Y[:, 0] if len(targets) == 1 else Y
+    X: Array | None = None
+    y: Array | None = None
+    categories: dict[str, list[str]] = {}
+    if streamed:
+        source = open_rows(data, target=targets, features=run.features or None)
+        features = tuple(source.feature_names)
+        digest = file_digest(data, source.n_rows)
+        fit_data: tuple[Any, ...] = (source,)
     else:
-        click.echo(decided.describe(targets))
-        y = decided.y
-        Y = np.unique(y, return_inverse=True)[1].reshape(len(y), -1).astype(np.float64)
-        model = _estimator(options, classify=True)
-        if plots:
-            figures = {what: beside(out_path, end) for what, end in FIGURES.items()}
-            check_paths({"data": data}, figures)
-
-    identity = run_identity(model.get_params(), features, targets, X, Y)
+        X, y, features, categories, model = _read(run, drop_missing, plots, task, options, model)
+        digest = array_digest(X, _target_codes(model, y))
+        fit_data = (frame(X, features), y)
+    identity = run_identity(model.get_params(), features, targets, digest)
     state = None
-    if resume:
+    if run.resume:
         state = load_checkpoint(checkpoint_path)
         check_same_run(checkpoint_path, state["meta"].get("cli"), identity)
         # Whether it fits this run at all is checked before training starts, by fit.
         done = state["epoch"]
-        if isinstance(done, int) and done >= model.max_iter:
+        if run.lead and isinstance(done, int) and done >= model.max_iter:
             click.echo(
                 f"gradfit: warning: {checkpoint_path} is at epoch {state['epoch']}, not before "
                 f"--epochs {model.max_iter}: nothing more is trained",
                 err=True,
             )
     # Without --checkpoint-every the callback saves nothing by itself; it keeps the
-    # trainer at hand for the save on Ctrl-C.
-    every = checkpoint_every or 2**62
+    # trainer at hand for the save on Ctrl-C. Only rank 0 writes it.
+    every = run.checkpoint_every or 2**62
     checkpoint = Checkpoint(checkpoint_path, every, {"cli": identity})
     # A run that overflows ends in a DivergenceError, reported once, not as NumPy warnings.
-    with EpochBar(model.max_iter) as bar, warnings_as_lines(CLI_NAMES), np.errstate(all="ignore"):
+    with (
+        EpochBar(model.max_iter, enabled=None if run.lead else False) as bar,
+        warnings_as_lines(CLI_NAMES if run.lead else {}),
+        np.errstate(all="ignore"),
+    ):
         try:
-            model.fit(frame(X, features), y, callbacks=[bar, checkpoint], resume_from=state)
+            callbacks: list[Callback] = [bar, checkpoint] if run.lead else [bar]
+            model.fit(*fit_data, callbacks=callbacks, resume_from=state)
         except DivergenceError as exc:
+            if not run.lead:
+                raise
             raise _diverged(
                 model, exc, outputs["diverged model"], out_path, targets, categories
             ) from None
         except KeyboardInterrupt:
+            if not run.lead:
+                raise
             raise _interrupted(checkpoint, checkpoint_path) from None
+    if run.lead:
+        _write(run, model, X, y, features, categories, plots, outputs, fit_data)
 
-    # The model, its history and its figures replace the old ones together, or not at all.
+
+def _write(
+    run: Run,
+    model: MLPRegressor | MLPClassifier,
+    X: Array | None,
+    y: Array | None,
+    features: tuple[str, ...],
+    categories: dict[str, list[str]],
+    plots: bool,
+    outputs: dict[str, Path],
+    fit_data: tuple[Any, ...],
+) -> None:
+    """Write the model, its history and figures (together, or not at all); summarise."""
+    out_path, targets = run.out_path, run.targets
     with atomic_files() as files:
         written = [
             files.write(out_path, lambda path: _save(model, path, targets, categories)),
@@ -315,10 +361,71 @@ def fit(
         ]
         if plots:
             written += plot(model, X, y, features, targets, out_path, files.write)
-    if checkpoint_every:
-        written.append(checkpoint_path)
-    click.echo(summary(model, X, y, features, targets))
+    if run.checkpoint_every:
+        written.append(outputs["checkpoint"])
+    if X is None or y is None:
+        click.echo(summary_of_chunks(model, _chunks(fit_data[0]), features, targets))
+    else:
+        click.echo(summary(model, X, y, features, targets))
     click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+def _chunks(source: Any) -> Any:
+    """The rows of ``source``, chunk by chunk, as ``(X, Y)`` in float64."""
+    bounds = source.bounds
+    for c in range(len(bounds) - 1):
+        yield source.take(slice(int(bounds[c]), int(bounds[c + 1])), np.float64)
+
+
+def _target_codes(model: MLPRegressor | MLPClassifier, y: Array) -> Array:
+    """The targets as a float matrix: numbers as they are, labels by their index."""
+    from gradfit.estimator import MLPClassifier
+
+    if isinstance(model, MLPClassifier):
+        y = np.unique(y, return_inverse=True)[1].astype(np.float64)
+    return y.reshape(y.shape[0], -1)
+
+
+def _read(
+    run: Run,
+    drop_missing: bool,
+    plots: bool,
+    task: str | None,
+    options: dict[str, Any],
+    model: MLPRegressor | MLPClassifier,
+) -> tuple[Array, Array, tuple[str, ...], dict[str, list[str]], MLPRegressor | MLPClassifier]:
+    """Read the table into memory: ``X``, ``y`` (labels' codes for a classifier), the
+    encoded feature names, the categories of text columns, and the estimator for the
+    task the target calls for."""
+    data, targets = run.data, run.targets
+    table = read_table(data, min_rows=2, purpose="fit a model")
+    if run.lead:
+        for note in table.notes:
+            click.echo(f"gradfit: note: {note}", err=True)
+    chosen = _feature_columns(table, targets, run.features)
+    if drop_missing:
+        table = _without_missing(table, [*chosen, *targets], say=run.lead)
+    table.check_missing([*chosen, *targets])
+    try:
+        X, encoded, categories = table.features(chosen)
+    except DataError as exc:
+        if run.features:
+            raise
+        raise DataError(
+            f"{exc} (without --features every column but the targets is an input; "
+            "name the inputs with --features to leave this one out)"
+        ) from None
+    decided = decide(table, targets, task)
+    if decided.y is None:
+        Y = table.floats(targets, role="target")
+        return X, Y[:, 0] if len(targets) == 1 else Y, tuple(encoded), categories, model
+    if options["distributed"]:
+        raise CommandError("--distributed trains regressors; the target holds labels", Exit.USAGE)
+    click.echo(decided.describe(targets))
+    if plots:
+        figures = {what: beside(run.out_path, end) for what, end in FIGURES.items()}
+        check_paths({"data": data}, figures)
+    return X, decided.y, tuple(encoded), categories, _estimator(options, classify=True)
 
 
 def _outputs(
@@ -399,6 +506,8 @@ def _estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLP
         params["hidden_layer_sizes"] = () if hidden == (0,) else hidden
     if params.get("batch_size") == "full":
         params["batch_size"] = None
+    if not params.get("distributed"):
+        params.pop("distributed", None)  # the classifier has no such parameter
     model = MLPClassifier(**params) if classify else MLPRegressor(**params)
     try:
         # The estimator's own checks, made now rather than after the data is read.
@@ -430,11 +539,12 @@ def _save(
     save(model, path, target_names=list(targets), categories=categories or None)
 
 
-def _without_missing(table: Table, columns: list[str]) -> Table:
-    """``table`` without its rows that miss a cell of ``columns``, saying how many went."""
+def _without_missing(table: Table, columns: list[str], *, say: bool) -> Table:
+    """``table`` without its rows that miss a cell of ``columns``, saying how many went
+    (when ``say``)."""
     counts = table.missing(columns)
     kept, dropped = table.drop_missing(columns)
-    if dropped:
+    if dropped and say:
         where = ", ".join(f"column {name!r}: {k}" for name, k in counts.items())
         click.echo(
             f"gradfit: note: dropped {dropped} of {table.n_rows} rows with missing cells "

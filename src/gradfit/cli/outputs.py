@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from gradfit.cli.paths import beside
-from gradfit.cli.scores import score, table
+from gradfit.cli.scores import Scorer, table
 from gradfit.defaults import MIN_VALIDATION_ROWS
 from gradfit.engine.training import LOSS_LABELS
 from gradfit.engine.types import Array
@@ -79,14 +79,15 @@ def is_classifier(model: Any) -> bool:
 
 def plot(
     model: Any,
-    X: Array,
-    Y: Array,
+    X: Array | None,
+    Y: Array | None,
     features: tuple[str, ...],
     targets: tuple[str, ...],
     out_path: Path,
     write: Callable[[Path, Callable[[Path], object]], Path],
 ) -> list[Path]:
     """Draw NAME.loss.png and, with one feature, NAME.fit.png per target; return the paths.
+    Without the rows in memory (``X`` is ``None``), NAME.loss.png alone.
 
     A model with a spread (an ensemble, or a Gaussian head) draws its 90% interval as
     a band around the fit. Each figure is drawn by ``write(path, draw)`` calling
@@ -100,16 +101,14 @@ def plot(
         return []
     from gradfit import plotting
 
+    if X is None or Y is None:  # rows read from a file, not in memory
+        return plot_loss(model, out_path, write)
     if is_classifier(model):
         from gradfit.cli.class_outputs import plot_classifier
 
         return plot_classifier(model, X, Y, features, targets, out_path, write)
     Y = Y.reshape(X.shape[0], -1)
-    title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
-    draw = to_file(
-        plotting.plot_loss, model.history_, title=title, restored_epoch=model.best_epoch_
-    )
-    written = [write(beside(out_path, ".loss.png"), draw)]
+    written = plot_loss(model, out_path, write)
     if len(features) == 1:
         grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 400)
         inputs = frame(grid[:, None], features)
@@ -131,6 +130,19 @@ def plot(
     return written
 
 
+def plot_loss(
+    model: Any, out_path: Path, write: Callable[[Path, Callable[[Path], object]], Path]
+) -> list[Path]:
+    """Draw NAME.loss.png, the loss per epoch (and the validation loss), as :func:`plot`."""
+    from gradfit import plotting
+
+    title = "Loss per epoch" + (" (on standardised data)" if model.standardize else "")
+    draw = to_file(
+        plotting.plot_loss, model.history_, title=title, restored_epoch=model.best_epoch_
+    )
+    return [write(beside(out_path, ".loss.png"), draw)]
+
+
 def to_file(draw: Callable[..., object], *args: Any, **kwargs: Any) -> Callable[[Path], object]:
     """``draw(*args, **kwargs, path=file)`` as a function of ``file``."""
     return lambda file: draw(*args, path=file, **kwargs)
@@ -148,30 +160,59 @@ def summary(
 ) -> str:
     """What was trained, why it stopped, and R², RMSE and MAE on the training and the
     held-out rows, in the targets' units."""
-    held = model.validation_rows_
-    trained = np.ones(X.shape[0], dtype=bool)
-    rows = f"trained {model.n_iter_} epochs on {X.shape[0]} rows"
-    if held is not None:
-        trained[held] = False
-        rows += f": {trained.sum()} to train on, {held.size} held out for validation"
-    columns = f"{listed(features)} -> {listed(targets)}"
-    lines = [f"{architecture(model)}: {columns}", rows, stopping(model)]
     if is_classifier(model):
         from gradfit.cli.class_outputs import accuracies
 
+        trained = np.ones(X.shape[0], dtype=bool)
+        if model.validation_rows_ is not None:
+            trained[model.validation_rows_] = False
+        lines = _described(model, X.shape[0], features, targets)
         return "\n".join([*lines, accuracies(model, frame(X, features), Y, trained)])
-    Y = Y.reshape(X.shape[0], -1)
-    Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
-    sets = [("training", trained)] + ([] if held is None else [("validation", ~trained)])
-    scored = [(name, score(Y[mask], Y_hat[mask], targets)) for name, mask in sets]
-    pairs = [(name, s[j]) for j in range(len(targets)) for name, s in scored]
-    lines.append(table(pairs))
+    return summary_of_chunks(model, [(X, Y.reshape(X.shape[0], -1))], features, targets)
+
+
+def summary_of_chunks(
+    model: Any,
+    chunks: Iterable[tuple[Array, Array]],
+    features: tuple[str, ...],
+    targets: tuple[str, ...],
+) -> str:
+    """:func:`summary` of a regressor on its rows given chunk by chunk, ``(X, Y)`` each
+    in the order of the rows (so that ``validation_rows_`` find theirs)."""
+    held = model.validation_rows_
+    sets = {"training": Scorer(), "validation": Scorer()}
+    start = 0
+    for X, Y in chunks:
+        Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
+        trained = np.ones(X.shape[0], dtype=bool)
+        if held is not None:
+            mine = held[(held >= start) & (held < start + X.shape[0])]
+            trained[mine - start] = False
+        sets["training"].add(Y[trained], Y_hat[trained])
+        sets["validation"].add(Y[~trained], Y_hat[~trained])
+        start += X.shape[0]
+    lines = _described(model, start, features, targets)
+    names = ["training"] + ([] if held is None else ["validation"])
+    scored = [(name, sets[name].scores(targets)) for name in names]
+    lines.append(table([(name, s[j]) for j in range(len(targets)) for name, s in scored]))
     if held is None:
         lines.append(
             "no rows were held out, so these scores flatter the model; "
             "score new data with `gradfit evaluate`"
         )
     return "\n".join(lines)
+
+
+def _described(
+    model: Any, n_rows: int, features: tuple[str, ...], targets: tuple[str, ...]
+) -> list[str]:
+    """The summary's first lines: the network, the rows, why training stopped."""
+    held = model.validation_rows_
+    rows = f"trained {model.n_iter_} epochs on {n_rows} rows"
+    if held is not None:
+        rows += f": {n_rows - held.size} to train on, {held.size} held out for validation"
+    return [f"{architecture(model)}: {listed(features)} -> {listed(targets)}", rows,
+            stopping(model)]  # fmt: skip
 
 
 def architecture(model: Any) -> str:

@@ -19,17 +19,33 @@ import numpy as np
 from gradfit.cli.exits import CommandError, Exit
 from gradfit.engine.types import Array
 
-RESUMABLE = frozenset({"max_iter"})
-"""Parameters a resumed run may change."""
+RESUMABLE = frozenset({"max_iter", "distributed"})
+"""Parameters a resumed run may change: the trainer's state does not depend on how many
+processes trained it, so a run may go on with or without ``--distributed``."""
 
 
-def run_identity(
-    params: dict[str, Any], features: tuple[str, ...], targets: tuple[str, ...], X: Array, Y: Array
-) -> dict[str, Any]:
-    """What makes a run this run, as JSON-able data for the checkpoint's ``extra_meta``."""
+def array_digest(X: Array, Y: Array) -> str:
+    """``N rows, sha256 …`` of the values of ``X`` and ``Y`` (as float64)."""
     digest = hashlib.sha256()
     for A in (X, Y):
         digest.update(np.ascontiguousarray(A, dtype=np.float64).tobytes())
+    return f"{X.shape[0]} rows, sha256 {digest.hexdigest()}"
+
+
+def file_digest(path: Path, n_rows: int) -> str:
+    """``N rows, sha256 …`` of the bytes of the file at ``path``, read block by block."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(2**20):
+            digest.update(block)
+    return f"{n_rows} rows, sha256 {digest.hexdigest()}"
+
+
+def run_identity(
+    params: dict[str, Any], features: tuple[str, ...], targets: tuple[str, ...], data: str
+) -> dict[str, Any]:
+    """What makes a run this run, as JSON-able data for the checkpoint's ``extra_meta``;
+    ``data`` is the data's :func:`array_digest` or :func:`file_digest`."""
     kept = {k: v for k, v in params.items() if k not in RESUMABLE}
     # Through JSON, so that tuples compare equal to the lists a checkpoint gives back.
     return json.loads(
@@ -38,7 +54,7 @@ def run_identity(
                 "params": kept,
                 "features": list(features),
                 "targets": list(targets),
-                "data": f"{X.shape[0]} rows, sha256 {digest.hexdigest()}",
+                "data": data,
             },
             default=str,
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradfit.engine.types import Array
+from gradfit.estimator._statistics import ColumnStats
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,42 @@ class Scores:
 
 def score(Y: Array, Y_hat: Array, targets: Sequence[str]) -> list[Scores]:
     """Scores of predictions ``Y_hat`` of ``Y``, both ``(n_samples, n_targets)``."""
-    residual = Y - Y_hat
-    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(total > 0, 1 - (residual**2).sum(axis=0) / total, np.nan)
-    rmse = np.sqrt((residual**2).mean(axis=0))
-    mae = np.abs(residual).mean(axis=0)
-    return [
-        Scores(str(t), Y.shape[0], float(r2[j]), float(rmse[j]), float(mae[j]))
-        for j, t in enumerate(targets)
-    ]
+    scorer = Scorer()
+    scorer.add(Y, Y_hat)
+    return scorer.scores(targets)
+
+
+class Scorer:
+    """:class:`Scores` of predictions made chunk by chunk: :meth:`add` each chunk's
+    ``(Y, Y_hat)``. ``Σ(y - ȳ)²`` is merged over the chunks by Chan's update (see
+    :class:`~gradfit.estimator._statistics.ColumnStats`); with one chunk the numbers are
+    those of the arrays computed whole."""
+
+    def __init__(self) -> None:
+        self._y: ColumnStats | None = None
+        self._squares: Array | float = 0.0
+        self._absolute: Array | float = 0.0
+
+    def add(self, Y: Array, Y_hat: Array) -> None:
+        if Y.shape[0] == 0:
+            return
+        residual = Y - Y_hat
+        stats = ColumnStats.of(Y)
+        self._y = stats if self._y is None else self._y.merge(stats)
+        self._squares = self._squares + (residual**2).sum(axis=0)
+        self._absolute = self._absolute + np.abs(residual).sum(axis=0)
+
+    def scores(self, targets: Sequence[str]) -> list[Scores]:
+        assert self._y is not None, "no rows were scored"
+        n, total = self._y.n, self._y.m2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(total > 0, 1 - self._squares / total, np.nan)
+        rmse = np.sqrt(np.asarray(self._squares) / n)
+        mae = np.asarray(self._absolute) / n
+        return [
+            Scores(str(t), n, float(r2[j]), float(rmse[j]), float(mae[j]))
+            for j, t in enumerate(targets)
+        ]
 
 
 def table(rows: Sequence[tuple[str, Scores]]) -> str:

@@ -53,7 +53,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     def fit(
         self,
         X: Any,
-        y: Any,
+        y: Any = None,
         *,
         callbacks: Sequence[Callback] = (),
         resume_from: dict[str, Any] | None = None,
@@ -62,8 +62,14 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
 
         Parameters
         ----------
-        X : array-like or DataFrame, (n_samples, n_features)
+        X : array-like or DataFrame, (n_samples, n_features), or RowSource
+            The features; or (``MLPRegressor``) a :class:`~gradfit.io.arrays.RowSource`
+            holding features and targets, such as ``NpyRows``/``ParquetRows`` over a
+            file larger than memory: it is read in chunks, and statistics, validation
+            split, order and steps are those of its arrays in memory (the order is
+            shuffled chunk by chunk when the source has several chunks).
         y : array-like, (n_samples,) or (n_samples, n_outputs)
+            The targets; ``None`` when ``X`` is a source.
         callbacks : sequence of callables
             ``callback(trainer)`` after every epoch, after the estimator's own
             early stopping; ``trainer.owner`` is this estimator, ``trainer.stepper``

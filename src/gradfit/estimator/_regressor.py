@@ -122,6 +122,12 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         tree ensembles do.
     record_parameters : bool, default=False
         Keep every epoch's parameters in ``history_.parameters``.
+    distributed : bool, default=False
+        Data-parallel training (``backend="torch"``) over the processes ``torchrun``
+        started: every process runs the same ``fit`` and trains on its share of each
+        batch (see :mod:`gradfit.torch_backend.distributed`); the fitted model is the
+        same on every process, and the same as one process's up to rounding. Without
+        ``torchrun`` it is a group of one.
 
     Attributes
     ----------
@@ -201,6 +207,7 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         clip_inputs: bool = DEFAULTS.clip_inputs,
         record_parameters: bool = False,
         n_members: int = 1,
+        distributed: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -231,6 +238,7 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         self.clip_inputs = clip_inputs
         self.record_parameters = record_parameters
         self.n_members = n_members
+        self.distributed = distributed
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

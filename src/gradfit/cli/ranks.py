@@ -1,0 +1,51 @@
+"""``gradfit fit --distributed`` in each of the processes ``torchrun`` starts.
+
+Every process runs the same command. An error that every process meets alike (a bad
+file, a bad option, a diverged run) is said once, by rank 0; every process exits with
+its code. A lost process is said by each survivor, since rank 0 may be the one lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+from gradfit.cli.exits import CommandError, Exit, as_command_error
+from gradfit.errors import PeerLostError
+
+
+@contextlib.contextmanager
+def as_rank() -> Iterator[bool]:
+    """Run the body as this rank; yields whether it is rank 0 (the one that writes).
+
+    ``torchrun`` stops the other processes with SIGTERM once one has failed: that
+    ends this one with a :class:`~gradfit.errors.PeerLostError` too (a line and an
+    exit code, not a silent death), between two steps of Python code.
+    """
+    rank = int(os.environ.get("RANK", "0"))
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        yield rank == 0
+    except (Exception, KeyboardInterrupt) as exc:
+        error = as_command_error(exc)
+        if error is None:
+            raise
+        if isinstance(exc, PeerLostError):
+            lost = CommandError(f"process {rank}: {error.format_message()}", Exit.FAILURE)
+            lost.show()
+            raise SystemExit(lost.exit_code) from None
+        if rank == 0:
+            raise error from None
+        raise SystemExit(error.exit_code) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise PeerLostError(
+        "stopped by SIGTERM: torchrun stops every process once one has failed "
+        "(see its report below); rerun with --resume to continue from the last checkpoint"
+    )

@@ -1,0 +1,140 @@
+"""``fit`` on rows read from a file (a RowSource) is ``fit`` on the same arrays in memory.
+
+The in-memory run is the special case: the statistics, the validation split, the order
+of the rows and the steps are the same, only read in pieces. Sources of one chunk give
+the in-memory order exactly; several chunks change only the statistics' rounding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from gradfit import MLPRegressor
+from gradfit.estimator._data import standardizer
+from gradfit.estimator._statistics import ColumnStats, merged, source_statistics
+from gradfit.io.arrays import ArrayRows, NpyRows, ParquetRows
+from gradfit.io.streaming import Alone
+
+N_ROWS = 240
+
+
+@pytest.fixture(scope="module")
+def table() -> np.ndarray:
+    """Three features of different scales and one noisy target."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N_ROWS, 3)) * [1.0, 50.0, 0.01] + [0.0, 300.0, -2.0]
+    y = np.sin(X[:, 0]) + X[:, 1] / 100 + 0.1 * rng.normal(size=N_ROWS)
+    return np.hstack([X, y[:, None]])
+
+
+SETTINGS = {
+    "hidden_layer_sizes": (8,),
+    "activation": "tanh",
+    "batch_size": 32,
+    "learning_rate_init": 0.02,
+    "max_iter": 200,
+    "n_iter_no_change": 3,
+    "tol": 1e-3,
+    "random_state": 5,
+}
+
+
+@pytest.mark.parametrize("chunks", [7, 1000])
+def test_chunk_statistics_merged_equal_numpy_mean_and_std(table: np.ndarray, chunks: int) -> None:
+    source = ArrayRows(table[:, :3], table[:, 3], chunk_rows=chunks)
+    x, y = source_statistics(source, np.float64, Alone())
+    assert x.n == y.n == N_ROWS
+    assert_allclose(x.mean, table[:, :3].mean(axis=0), rtol=1e-12)
+    assert_allclose(x.sd, table[:, :3].std(axis=0), rtol=1e-12)
+    assert_allclose(y.sd, table[:, 3:].std(axis=0), rtol=1e-12)
+    assert (x.low == table[:, :3].min(axis=0)).all() and (x.high == table[:, :3].max(axis=0)).all()
+    if chunks > N_ROWS:  # one chunk: what NumPy computes, bit for bit
+        assert (x.mean == table[:, :3].mean(axis=0)).all()
+        assert (x.sd == table[:, :3].std(axis=0)).all()
+
+
+def test_chan_merge_of_uneven_parts_is_the_variance_of_the_whole() -> None:
+    rng = np.random.default_rng(1)
+    A = rng.normal(loc=1e6, scale=3.0, size=(1001, 2))  # a large mean: naive sums would lose it
+    parts = [A[:1], A[1:400], A[400:]]
+    total = merged(ColumnStats.of(P) for P in parts)
+    assert_allclose(total.sd, A.std(axis=0), rtol=1e-10)
+    assert_allclose(total.mean, A.mean(axis=0), rtol=1e-14)
+
+
+def test_a_constant_column_is_only_centred() -> None:
+    A = np.array([[2.0, 1.0], [2.0, 3.0], [2.0, 5.0]])
+    scaler = standardizer(merged([ColumnStats.of(A[:2]), ColumnStats.of(A[2:])]))
+    assert_allclose(scaler.scale, [1.0, np.sqrt(8 / 3)])
+    assert_allclose(scaler.center, [2.0, 3.0])
+
+
+def _npy(tmp_path: Path, table: np.ndarray, chunk_rows: int) -> NpyRows:
+    np.save(tmp_path / "d.npy", table)
+    return NpyRows(tmp_path / "d.npy", target=["3"], chunk_rows=chunk_rows)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_fit_on_a_file_equals_fit_on_the_arrays(
+    tmp_path: Path, table: np.ndarray, backend: str
+) -> None:
+    if backend == "torch":
+        pytest.importorskip("torch")
+    source = _npy(tmp_path, table, chunk_rows=N_ROWS)  # one chunk: the in-memory order
+    ours = MLPRegressor(**SETTINGS, backend=backend).fit(source)
+    theirs = MLPRegressor(**SETTINGS, backend=backend).fit(table[:, :3], table[:, 3])
+    assert theirs.stop_reason_ == "early_stopping" and theirs.n_iter_ < 100  # it did stop early
+    assert ours.n_iter_ == theirs.n_iter_ and ours.best_epoch_ == theirs.best_epoch_
+    assert (ours.validation_rows_ == theirs.validation_rows_).all()
+    assert ours.validation_rows_.size == round(0.2 * N_ROWS)
+    for name in ("center", "scale"):
+        for which in ("x_scaler_", "y_scaler_"):
+            a, b = getattr(getattr(ours, which), name), getattr(getattr(theirs, which), name)
+            assert_allclose(a, b, rtol=1e-12)
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    assert_allclose(ours.validation_loss_curve_, theirs.validation_loss_curve_, rtol=1e-10)
+    for p, q in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True):
+        assert_allclose(p, q, rtol=1e-10, atol=1e-13)
+    assert list(ours.feature_names_in_) == ["0", "1", "2"]
+    assert_allclose(ours.predict(table[:5, :3]), theirs.predict(table[:5, :3]), rtol=1e-10)
+
+
+def test_a_file_in_several_chunks_trains_on_the_chunked_order(
+    tmp_path: Path, table: np.ndarray
+) -> None:
+    """Chunks of 50 rows: the statistics agree, the order differs, and training works."""
+    source = _npy(tmp_path, table, chunk_rows=50)
+    model = MLPRegressor(**SETTINGS).fit(source)
+    reference = MLPRegressor(**SETTINGS).fit(table[:, :3], table[:, 3])
+    assert_allclose(model.x_scaler_.scale, reference.x_scaler_.scale, rtol=1e-12)
+    assert (model.validation_rows_ == reference.validation_rows_).all()
+    assert model.score(table[:, :3], table[:, 3]) > 0.8
+
+
+def test_parquet_with_named_columns(tmp_path: Path, table: np.ndarray) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    names = ["a", "b", "c", "y"]
+    pq.write_table(pa.table(dict(zip(names, table.T, strict=True))), tmp_path / "d.parquet")
+    model = MLPRegressor(**SETTINGS).fit(ParquetRows(tmp_path / "d.parquet", target=["y"]))
+    reference = MLPRegressor(**SETTINGS).fit(table[:, :3], table[:, 3])
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    assert_allclose(model.coefs_[0], reference.coefs_[0], rtol=1e-10, atol=1e-13)
+
+
+def test_a_source_is_refused_where_it_cannot_train(tmp_path: Path, table: np.ndarray) -> None:
+    from gradfit import MLPClassifier
+
+    source = _npy(tmp_path, table, chunk_rows=N_ROWS)
+    with pytest.raises(ValueError, match="holds the targets"):
+        MLPRegressor().fit(source, table[:, 3])
+    with pytest.raises(ValueError, match="train an MLPRegressor"):
+        MLPClassifier().fit(source, None)
+    with pytest.raises(ValueError, match="ensemble"):
+        MLPRegressor(n_members=2, max_iter=2).fit(source)
+    with pytest.raises(ValueError, match="'mse' or 'sse'"):
+        MLPRegressor(loss="gaussian_nll", max_iter=2).fit(source)
