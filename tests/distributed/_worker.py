@@ -1,9 +1,10 @@
-"""Run by ``test_ddp.py`` under torchrun: each run is one ``fit``; every rank saves its result.
+"""Run by the tests under torchrun: every rank runs the same list of runs, in one group.
 
 ``python -m torch.distributed.run … _worker.py RUNS_JSON``, where ``RUNS_JSON`` is a list
-of ``fit`` keyword arguments, each with an ``"out"`` prefix for ``OUT.rank{r}.npz`` and
-optionally ``"interrupt_after": k``: Ctrl-C as it lands, at the end of epoch ``k``; or
-``{"cli": ARGS}``, which runs ``gradfit ARGS`` in the same processes.
+of runs, each either ``{"cli": ARGS}``: ``gradfit ARGS`` in these processes, or
+``{"fit": PARAMS, "data": PATH, "target": [...], "chunk_rows": K, "out": PREFIX}``:
+``MLPRegressor(distributed=True, **PARAMS).fit(open_rows(PATH, …))``, each rank
+saving its fitted parameters and curves to ``PREFIX.rank{r}.npz``.
 """
 
 from __future__ import annotations
@@ -11,27 +12,18 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Callable
 
 import numpy as np
 import torch.distributed as dist
 
+from gradfit import MLPRegressor
 from gradfit.cli.main import main as main_cli
-from gradfit.engine.training import Trainer
-from gradfit.torch_backend.distributed import fit
-
-
-def interrupt_after(epochs: int) -> Callable[[Trainer], None]:
-    def callback(trainer: Trainer) -> None:
-        if trainer.epoch == epochs:
-            raise KeyboardInterrupt
-
-    return callback
+from gradfit.io.arrays import open_rows
 
 
 def main() -> None:
     runs = json.loads(sys.argv[1])
-    # One group for all the runs: fit uses a group its caller started.
+    # One group for all the runs: the estimator uses a group its caller started.
     dist.init_process_group("gloo")
     rank = dist.get_rank()
     for run in runs:
@@ -42,18 +34,11 @@ def main() -> None:
                 if exit.code:
                     raise
             continue
-        out = run.pop("out")
-        stop = run.pop("interrupt_after", None)
-        trained: list[int] = []
-        callbacks = [lambda trainer, trained=trained: trained.append(trainer.epoch)]
-        if stop is not None:
-            callbacks.append(interrupt_after(stop))
-        try:
-            net, history = fit(**run, log=lambda line: None, callbacks=callbacks)
-        except KeyboardInterrupt:
-            continue
-        params = {f"param.{i}": p for i, p in enumerate(net.parameters())}
-        np.savez(f"{out}.rank{rank}.npz", loss=np.array(history.loss), trained=trained, **params)
+        source = open_rows(run["data"], target=run["target"], chunk_rows=run["chunk_rows"])
+        model = MLPRegressor(backend="torch", distributed=True, **run["fit"]).fit(source)
+        params = {f"param.{i}": p for i, p in enumerate(model.net_.parameters())}
+        curves = {"loss": model.loss_curve_, "val_loss": model.validation_loss_curve_}
+        np.savez(f"{run['out']}.rank{rank}.npz", **curves, **params)
     gc.collect()  # no DDP reducer may outlive the group
     dist.barrier()
     dist.destroy_process_group()

@@ -1,219 +1,182 @@
-"""Data-parallel training under torchrun: 2 CPU ranks (gloo, loopback) against one process.
+"""``gradfit fit --distributed`` under torchrun: 2 CPU ranks (gloo, loopback) against one
+process, on a CSV, a Parquet and a ``.npy`` file of the same data.
 
-One launch of two ranks trains every run in turn (starting torch costs seconds per
-process); the resumed run is a new ``fit`` that starts from nothing but the checkpoint.
+One launch of two ranks runs every command in turn (starting torch costs seconds per
+process). The same standardisation, validation split, early stopping and L2 penalty
+hold in both: the ranks' model is the one-process model to ``rtol 1e-10``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from _launch import launch, result
+from click.testing import CliRunner
+from numpy.testing import assert_allclose
 
 torch = pytest.importorskip("torch")
+pa = pytest.importorskip("pyarrow")
 
-from gradfit.engine.network import MLP  # noqa: E402
-from gradfit.torch_backend import train  # noqa: E402
-from gradfit.torch_backend.distributed import fit  # noqa: E402
+from gradfit import MLPRegressor, load  # noqa: E402
+from gradfit.cli import cli  # noqa: E402
+from gradfit.io.arrays import open_rows  # noqa: E402
 
-WORKER = Path(__file__).with_name("_worker.py")
-N_ROWS = 96
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def launch(runs: list[dict[str, Any]], nproc: int = 2) -> str:
-    """Run ``runs`` in ``nproc`` ranks started by torchrun on the loopback interface."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    if sys.platform.startswith("linux"):
-        env["GLOO_SOCKET_IFNAME"] = "lo"
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        f"--nproc_per_node={nproc}",
-        "--master_addr=127.0.0.1",
-        f"--master_port={_free_port()}",
-        str(WORKER),
-        json.dumps(runs),
-    ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout
-
-
-def result(out: Path, nproc: int = 2) -> tuple[list[np.ndarray], np.ndarray]:
-    """The parameters and loss history the ranks saved, checked equal across ranks."""
-    saved = []
-    for rank in range(nproc):
-        with np.load(f"{out}.rank{rank}.npz") as f:
-            params = [f[f"param.{i}"] for i in range(len(f.files) - 2)]
-            saved.append((params, f["loss"]))
-    for params, loss in saved[1:]:
-        for p, q in zip(params, saved[0][0], strict=True):
-            assert_array_equal(p, q)
-        assert_array_equal(loss, saved[0][1])
-    return saved[0]
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-2, 2, size=(N_ROWS, 3))
-    Y = np.sin(X.sum(axis=1, keepdims=True)) + 0.1 * rng.normal(size=(N_ROWS, 1))
-    path = tmp_path_factory.mktemp("ddp") / "data.npy"
-    np.save(path, np.hstack([X, Y]))
-    return path, X, Y
-
-
-NET = {"target": ["-1"], "hidden": [8], "activation": "tanh", "dtype": "float64"}
-RUNS: dict[str, dict[str, Any]] = {
-    # One chunk: the order is the engine Trainer's; compared with the stock single process.
-    "adam": {"epochs": 2, "batch_size": 16, "seed": 3, "optimizer": "adam", "lr": 0.01},
-    # Several chunks, batches of 15 split 7 + 8 across the ranks.
+pytestmark = [
+    pytest.mark.torch,
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+N_ROWS = 300
+FORMATS = ("csv", "parquet", "npy")
+OPTIONS = [
+    "--target", "3", "--backend", "torch", "--hidden", "8", "--activation", "tanh",
+    "--epochs", "200", "--batch-size", "32", "--lr", "0.02", "--seed", "5", "--alpha", "1e-3",
+    "--early-stopping", "--validation-fraction", "0.2", "--tol", "1e-3",
+    "--n-iter-no-change", "3",
+]  # fmt: skip
+# The estimator from Python, on a .npy file of several chunks, against one process.
+FITS: dict[str, dict[str, Any]] = {
     "chunked": {
-        "epochs": 2,
-        "batch_size": 15,
-        "seed": 4,
-        "chunk_rows": 20,
-        "optimizer": "sgd",
-        "lr": 0.05,
-        "momentum": 0.9,
+        "fit": {"hidden_layer_sizes": [6], "activation": "tanh", "batch_size": 30,
+                "learning_rate_init": 0.01, "max_iter": 8, "random_state": 2,
+                "solver": "sgd", "momentum": 0.9},
+        "chunk_rows": 40,
     },
-    # Full batch of summed squared errors, each rank's 48 rows read in pieces of 20.
     "full": {
-        "epochs": 3,
-        "seed": 5,
-        "chunk_rows": 20,
-        "loss": "sse",
-        "optimizer": "sgd",
-        "lr": 1e-3,
+        "fit": {"hidden_layer_sizes": [6], "batch_size": None, "loss": "sse", "solver": "sgd",
+                "learning_rate_init": 1e-4, "max_iter": 5, "random_state": 3,
+                "early_stopping": False},
+        "chunk_rows": 50,
     },
-}
+}  # fmt: skip
+
+
+def write_files(folder: Path) -> dict[str, Path]:
+    """The same table, columns "0"…"3", as CSV (exact decimal), Parquet and ``.npy``."""
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N_ROWS, 3)) * [1.0, 50.0, 0.01] + [0.0, 300.0, -2.0]
+    y = np.sin(X[:, 0]) + X[:, 1] / 100 + 0.1 * rng.normal(size=N_ROWS)
+    A = np.hstack([X, y[:, None]])
+    paths = {fmt: folder / f"data.{fmt}" for fmt in FORMATS}
+    lines = ["0,1,2,3", *(",".join(repr(float(v)) for v in row) for row in A)]
+    paths["csv"].write_text("\n".join(lines) + "\n")
+    pq.write_table(pa.table({str(j): A[:, j] for j in range(4)}), paths["parquet"])
+    np.save(paths["npy"], A)
+    return paths
 
 
 @pytest.fixture(scope="module")
-def launched(
-    data: tuple[Path, np.ndarray, np.ndarray], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    path = data[0]
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_files(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def launched(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    resume = {"epochs": 6, "batch_size": 16, "seed": 6, "optimizer": "adam", "lr": 0.02}
-    runs = [{"data": str(path), "out": str(out / name), **NET, **run} for name, run in RUNS.items()]
-    runs.append(
+    runs: list[dict[str, Any]] = [
         {
-            "data": str(path),
-            "out": str(out / "whole"),
-            **NET,
-            **resume,
-            "checkpoint": str(out / "whole.ckpt"),
-            "checkpoint_every": 2,
-            "history_path": str(out / "history.csv"),
-            "model_path": str(out / "model.safetensors"),
+            "cli": [
+                "fit",
+                str(files[fmt]),
+                *OPTIONS,
+                "--distributed",
+                "--out",
+                str(out / f"{fmt}.safetensors"),
+            ]
         }
-    )
-    # Interrupted at the end of epoch 3 of 6 (after checkpoints at 2 and 3), then resumed.
-    part = {**resume, "checkpoint": str(out / "part.ckpt"), "checkpoint_every": 2}
-    runs.append({"data": str(path), "out": str(out / "part"), **NET, **part, "interrupt_after": 3})
-    runs.append({"data": str(path), "out": str(out / "resumed"), **NET, **part, "resume": True})
-    runs.append({"cli": [*CLI, str(path), "--out", str(out / "cli.safetensors")]})
+        for fmt in FORMATS
+    ]
+    for name, run in FITS.items():
+        runs.append({**run, "data": str(files["npy"]), "target": ["3"], "out": str(out / name)})
     (out / "stdout.txt").write_text(launch(runs))
     return out
 
 
-CLI = ["fit", "--target", "3", "--backend", "torch", "--distributed", "--hidden", "8"]
-CLI += [
-    "--activation",
-    "tanh",
-    "--epochs",
-    "3",
-    "--batch-size",
-    "16",
-    "--lr",
-    "0.01",
-    "--seed",
-    "2",
-]
+@pytest.fixture(scope="module")
+def reference(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``gradfit fit data.csv --backend torch`` in one process, without --distributed."""
+    path = tmp_path_factory.mktemp("ref") / "ref.safetensors"
+    done = CliRunner().invoke(cli, ["fit", str(files["csv"]), *OPTIONS, "--out", str(path)])
+    assert done.exit_code == 0, done.output
+    return path
 
 
-def test_two_ranks_with_half_batches_equal_one_process_with_the_whole_batch(
-    data: tuple[Path, np.ndarray, np.ndarray], launched: Path
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_ranks_on_each_format_give_the_one_process_model(
+    launched: Path, reference: Path, fmt: str
 ) -> None:
-    _, X, Y = data
-    rng = np.random.default_rng(3)
-    net = MLP([3, 8, 1], "tanh", rng=rng)
-    history = train(net, X, Y, optimizer="adam", lr=0.01, epochs=2, batch_size=16, rng=rng)
-    params, loss = result(launched / "adam")
-    assert len(history.loss) == 2 and N_ROWS // 16 == 6  # 12 steps
-    for p, q in zip(params, net.parameters(), strict=True):
-        assert_allclose(p, q, rtol=1e-10, atol=0)
-    assert_allclose(loss, history.loss, rtol=1e-10)
-    # Training moved the parameters: equality is not of two untouched initialisations.
-    start = MLP([3, 8, 1], "tanh", rng=np.random.default_rng(3)).parameters()
-    assert not np.allclose(params[0], start[0], rtol=1e-3)
-
-
-@pytest.mark.parametrize("name", ["chunked", "full"])
-def test_two_ranks_equal_one_process_over_chunks_and_pieces(
-    data: tuple[Path, np.ndarray, np.ndarray], launched: Path, name: str
-) -> None:
-    net, history = fit(data[0], **NET, **RUNS[name], log=lambda line: None)
-    params, loss = result(launched / name)
-    for p, q in zip(params, net.parameters(), strict=True):
+    ours, theirs = load(launched / f"{fmt}.safetensors"), load(reference)
+    assert theirs.n_iter_ < 200 and theirs.validation_loss_curve_  # it stopped early
+    assert ours.n_iter_ == theirs.n_iter_
+    assert list(ours.feature_names_in_) == ["0", "1", "2"]
+    assert_allclose(ours.x_scaler_.scale, theirs.x_scaler_.scale, rtol=1e-12)
+    assert_allclose(ours.y_scaler_.center, theirs.y_scaler_.center, rtol=1e-12)
+    for p, q in zip(ours.net_.parameters(), theirs.net_.parameters(), strict=True):
         assert_allclose(p, q, rtol=1e-10, atol=1e-14)
-    assert_allclose(loss, history.loss, rtol=1e-10)
+    assert_allclose(ours.validation_loss_curve_, theirs.validation_loss_curve_, rtol=1e-10)
+    # Rank 0 alone wrote the history and the figure beside the model, and summarised.
+    history = (launched / f"{fmt}.history.csv").read_text().splitlines()
+    assert history[0] == "epoch,loss,val_loss,restored" and len(history) == 1 + ours.n_iter_
+    assert (launched / f"{fmt}.loss.png").stat().st_size > 0
 
 
-def test_interrupted_and_resumed_under_two_ranks_ends_where_an_uninterrupted_run_does(
-    launched: Path,
+def test_rank_zero_alone_prints_the_summary_of_plain_fit(
+    launched: Path, reference: Path, files: dict[str, Path]
 ) -> None:
-    from gradfit.io.checkpoint import load_checkpoint
-
-    whole, whole_loss = result(launched / "whole")
-    assert not list(launched.glob("part.rank*.npz"))  # the interrupted run returned nothing
-    assert load_checkpoint(launched / "part.ckpt")["epoch"] == 6  # the resumed run's last
-    for rank in range(2):
-        with np.load(launched / f"resumed.rank{rank}.npz") as f:
-            assert list(f["trained"]) == [4, 5, 6]  # it resumed; it did not start over
-    resumed, resumed_loss = result(launched / "resumed")
-    assert len(whole_loss) == len(resumed_loss) == 6
-    for p, q in zip(resumed, whole, strict=True):
-        assert_array_equal(p, q)
-    assert_array_equal(resumed_loss, whole_loss)
-
-
-def test_rank_zero_writes_the_history_and_the_model(launched: Path) -> None:
-    from gradfit import load
-
-    whole, whole_loss = result(launched / "whole")
-    history = np.loadtxt(launched / "history.csv", delimiter=",", skiprows=1)
-    assert_array_equal(history[:, 0], np.arange(1, 7))
-    assert_array_equal(history[:, 1], whole_loss)
-    for p, q in zip(load(launched / "model.safetensors").parameters(), whole, strict=True):
-        assert_array_equal(p, q)
-
-
-def test_the_command_line_under_torchrun_trains_as_the_python_api(
-    data: tuple[Path, np.ndarray, np.ndarray], launched: Path
-) -> None:
-    from gradfit import load
-
-    net, history = fit(data[0], **NET, epochs=3, batch_size=16, lr=0.01, seed=2)
     stdout = (launched / "stdout.txt").read_text()
-    assert stdout.count("trained on 96 rows") == 1  # rank 0 alone reports
-    assert f"final mse {history.loss[-1]:.6g}" in stdout
-    cli = load(launched / "cli.safetensors")
-    for p, q in zip(cli.parameters(), net.parameters(), strict=True):
-        assert_allclose(p, q, rtol=1e-10, atol=1e-14)
+    plain = CliRunner().invoke(
+        cli, ["fit", str(files["csv"]), *OPTIONS, "--out", str(reference.with_name("again.sft"))]
+    )
+    table = plain.output.split("wrote")[0]
+    assert "early stop at epoch" in table and "validation" in table
+    assert stdout.count(table) == 3  # the same lines, once per format, from rank 0 alone
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_predict_on_each_file_gives_the_same_predictions(
+    launched: Path, reference: Path, files: dict[str, Path], fmt: str
+) -> None:
+    expected = None
+    for data in FORMATS:
+        out = launched / f"pred-{fmt}-{data}.csv"
+        done = CliRunner().invoke(
+            cli,
+            [
+                "predict",
+                str(launched / f"{fmt}.safetensors"),
+                str(files[data]),
+                "--out",
+                str(out),
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        predicted = np.loadtxt(out, delimiter=",", skiprows=1)
+        if expected is None:
+            reference_out = launched / f"pred-ref-{fmt}.csv"
+            CliRunner().invoke(
+                cli, ["predict", str(reference), str(files["csv"]), "--out", str(reference_out)]
+            )
+            expected = np.loadtxt(reference_out, delimiter=",", skiprows=1)
+        assert predicted.shape == (N_ROWS,)
+        assert_allclose(predicted, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", list(FITS))
+def test_the_estimator_on_two_ranks_is_the_estimator_in_one_process(
+    launched: Path, files: dict[str, Path], name: str
+) -> None:
+    run = FITS[name]
+    ranks = result(launched / name)  # both ranks hold the same model
+    source = open_rows(files["npy"], target=["3"], chunk_rows=run["chunk_rows"])
+    assert len(source.bounds) > 2  # several chunks: the order is drawn chunk by chunk
+    one = MLPRegressor(backend="torch", **run["fit"]).fit(source)
+    assert_allclose(ranks["loss"], one.loss_curve_, rtol=1e-10)
+    assert_allclose(ranks["val_loss"], one.validation_loss_curve_, rtol=1e-10)
+    for i, q in enumerate(one.net_.parameters()):
+        assert_allclose(ranks[f"param.{i}"], q, rtol=1e-10, atol=1e-14)
+    start = MLPRegressor(backend="torch", **(run["fit"] | {"max_iter": 1})).fit(source)
+    assert not np.allclose(ranks["param.0"], start.net_.parameters()[0], rtol=1e-3)

@@ -1,27 +1,30 @@
-"""``--distributed --resume`` refuses a checkpoint of another run, naming the difference,
-as plain ``fit --resume`` does (issue 13, group 2); data errors under torchrun are one
-line from rank 0 and exit 3 from every rank (group 18)."""
+"""``fit --distributed --resume`` refuses a checkpoint of another run, naming the difference,
+as plain ``fit --resume`` does (it is the same code); data errors under torchrun are one
+line from rank 0 and exit 3 from every rank.
+
+Without torchrun, ``--distributed`` is a group of one process: the checks run in-process.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
+from _launch import environment, torchrun
+from click.testing import CliRunner, Result
 
 pytest.importorskip("torch")
 
-from gradfit.errors import RunMismatchError
-from gradfit.torch_backend.distributed import fit
+from gradfit.cli import cli
+from gradfit.io.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.torch
-RUN = {"target": ["3"], "hidden": (4,), "epochs": 2, "batch_size": 8, "lr": 0.01, "seed": 1}
+RUN = ["--target", "3", "--backend", "torch", "--distributed", "--hidden", "4",
+       "--epochs", "2", "--batch-size", "8", "--lr", "0.01", "--seed", "1",
+       "--checkpoint-every", "1", "--no-plots"]  # fmt: skip
 
 
 @pytest.fixture
@@ -32,63 +35,67 @@ def data(tmp_path: Path) -> Path:
     return path
 
 
+def fit(data: Path, out: Path, *options: str) -> Result:
+    return CliRunner().invoke(cli, ["fit", str(data), *RUN, *options, "--out", str(out)])
+
+
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"lr": 0.02}, "lr: 0.01 then, 0.02 now"),
-        ({"activation": "tanh"}, "activation: 'relu' then, 'tanh' now"),
-        ({"seed": 2}, "seed: 1 then, 2 now"),
-        ({"hidden": (5,)}, "hidden: [4] then, [5] now"),
-        ({"target": ["2"]}, "targets: ['3'] then, ['2'] now"),
-        ({"features": ["2", "1", "0"]}, "features: ['0', '1', '2'] then, ['2', '1', '0'] now"),
+        (["--lr", "0.02"], "learning_rate_init: 0.01 then, 0.02 now"),
+        (["--activation", "tanh"], "activation: 'relu' then, 'tanh' now"),
+        (["--seed", "2"], "random_state: 1 then, 2 now"),
+        (["--hidden", "5"], "hidden_layer_sizes: [4] then, [4, 5] now"),
+        (["--batch-size", "4"], "batch_size: 8 then, 4 now"),
+        (["--alpha", "0.1"], "alpha: 0.0001 then, 0.1 now"),
+        (["--features", "2", "--features", "1", "--features", "0"],
+         "features: ['0', '1', '2'] then, ['2', '1', '0'] now"),
     ],
-)
+)  # fmt: skip
 def test_a_checkpoint_of_another_run_is_refused(
-    data: Path, tmp_path: Path, change: dict[str, Any], fragment: str
+    data: Path, tmp_path: Path, change: list[str], fragment: str
 ) -> None:
-    checkpoint = tmp_path / "run.ckpt"
-    fit(data, **RUN, checkpoint=checkpoint)
+    out = tmp_path / "m.safetensors"
+    assert fit(data, out).exit_code == 0
+    checkpoint = tmp_path / "m.checkpoint.safetensors"
     before = checkpoint.read_bytes()
-    with pytest.raises(RunMismatchError, match="belongs to another run") as info:
-        fit(data, **(RUN | change | {"epochs": 4}), checkpoint=checkpoint, resume=True)
-    assert fragment in str(info.value)
+    # A later --lr/--seed/… replaces the earlier one; --hidden adds a layer.
+    done = fit(data, out, "--resume", "--epochs", "4", *change)
+    assert done.exit_code == 2, done.output
+    assert "belongs to another run" in done.output and fragment in done.output
     assert checkpoint.read_bytes() == before
 
 
-def test_an_edited_data_file_is_another_run(data: Path, tmp_path: Path) -> None:
-    checkpoint = tmp_path / "run.ckpt"
-    fit(data, **RUN, checkpoint=checkpoint)
+def test_an_edited_or_shorter_data_file_is_another_run(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.safetensors"
+    assert fit(data, out).exit_code == 0
     A = np.load(data)
     A[5, 1] += 1.0  # same shape, same rows and chunks: only the digest tells
     np.save(data, A)
-    with pytest.raises(RunMismatchError, match=r"data: sha256 [0-9a-f]{64} then, sha256"):
-        fit(data, **(RUN | {"epochs": 4}), checkpoint=checkpoint, resume=True)
+    done = fit(data, out, "--resume", "--epochs", "4")
+    assert done.exit_code == 2
+    assert re.search(r"data: 32 rows, sha256 [0-9a-f]{64} then, 32 rows, sha256", done.output)
+    np.save(data, A[:30])
+    assert "data: 32 rows, sha256" in fit(data, out, "--resume", "--epochs", "4").output
 
 
-def test_the_same_run_resumes(data: Path, tmp_path: Path) -> None:
-    checkpoint = tmp_path / "run.ckpt"
-    fit(data, **RUN, checkpoint=checkpoint)
-    _, history = fit(data, **(RUN | {"epochs": 4}), checkpoint=checkpoint, resume=True)
-    assert history.epochs == 4
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def test_the_same_run_resumes_and_a_missing_checkpoint_is_named(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.safetensors"
+    assert fit(data, out).exit_code == 0
+    done = fit(data, out, "--resume", "--epochs", "4")
+    assert done.exit_code == 0, done.output
+    assert "trained 4 epochs on 32 rows" in done.output
+    assert load_checkpoint(tmp_path / "m.checkpoint.safetensors")["epoch"] == 4
+    missing = fit(data, tmp_path / "other.safetensors", "--resume")
+    assert missing.exit_code == 4 and "other.checkpoint.safetensors" in missing.output
 
 
 def test_a_data_error_under_torchrun_is_one_line_and_exit_3_from_every_rank(
     data: Path, tmp_path: Path
 ) -> None:
-    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo")
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-        "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-        "-m", "gradfit", "fit", str(data), "--target", "9", "--distributed",
-        "--backend", "torch", "--out", str(tmp_path / "m.safetensors"),
-    ]  # fmt: skip
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    cmd = torchrun(2, "-m", "gradfit", "fit", str(data), "--target", "9", "--distributed",
+                   "--backend", "torch", "--out", str(tmp_path / "m.safetensors"))  # fmt: skip
+    done = subprocess.run(cmd, env=environment(), capture_output=True, text=True, timeout=180)
     errors = [line for line in done.stderr.splitlines() if line.startswith("gradfit: error:")]
     assert errors == [
         f"gradfit: error: {data}: column(s) '9' not found; the file has '0', '1', '2', '3'"
@@ -97,5 +104,5 @@ def test_a_data_error_under_torchrun_is_one_line_and_exit_3_from_every_rank(
     # torchrun reports the failed ranks' exit codes: 3 (bad data) from every rank that
     # ends by itself; torchrun stops the others (SIGTERM, -15) once one has failed.
     codes = re.findall(r"exitcode\s*:\s*(-?\d+)", done.stderr)
-    assert "3" in codes and set(codes) <= {"3", "-15"}, done.stderr[-2000:]
+    assert "3" in codes and set(codes) <= {"3", "-15", "1"}, done.stderr[-2000:]
     assert not (tmp_path / "m.safetensors").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
@@ -97,10 +98,12 @@ def test_fit_on_a_file_equals_fit_on_the_arrays(
             assert_allclose(a, b, rtol=1e-12)
     assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
     assert_allclose(ours.validation_loss_curve_, theirs.validation_loss_curve_, rtol=1e-10)
-    for p, q in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True):
+    ours_params, theirs_params = ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
+    for p, q in zip(ours_params, theirs_params, strict=True):
         assert_allclose(p, q, rtol=1e-10, atol=1e-13)
     assert list(ours.feature_names_in_) == ["0", "1", "2"]
-    assert_allclose(ours.predict(table[:5, :3]), theirs.predict(table[:5, :3]), rtol=1e-10)
+    rows = pd.DataFrame(table[:5, :3], columns=["0", "1", "2"])
+    assert_allclose(ours.predict(rows), theirs.predict(rows.to_numpy()), rtol=1e-10)
 
 
 def test_a_file_in_several_chunks_trains_on_the_chunked_order(
@@ -112,7 +115,8 @@ def test_a_file_in_several_chunks_trains_on_the_chunked_order(
     reference = MLPRegressor(**SETTINGS).fit(table[:, :3], table[:, 3])
     assert_allclose(model.x_scaler_.scale, reference.x_scaler_.scale, rtol=1e-12)
     assert (model.validation_rows_ == reference.validation_rows_).all()
-    assert model.score(table[:, :3], table[:, 3]) > 0.8
+    X = pd.DataFrame(table[:, :3], columns=["0", "1", "2"])
+    assert model.score(X, table[:, 3]) > 0.8
 
 
 def test_parquet_with_named_columns(tmp_path: Path, table: np.ndarray) -> None:
