@@ -1,4 +1,4 @@
-"""The NumPy engine trained from a file in pieces equals the engine trained in memory."""
+"""The NumPy engine stepped on a file in pieces equals the engine trained in memory."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gradfit.engine import MLP, SGD, Adam, train
+from gradfit.engine.losses import get_loss
 from gradfit.io.arrays import NpyRows
-from gradfit.io.streaming import train_source
+from gradfit.io.streaming import SourceStepper, StreamingTrainer
 
 
 @pytest.mark.parametrize(("batch_size", "loss"), [(16, "mse"), (None, "sse")])
@@ -27,16 +28,13 @@ def test_engine_from_a_npy_file_in_pieces_equals_the_engine_in_memory(
     theirs = ours.copy()
     lr = 0.05 if loss == "mse" else 1e-3
     make = Adam if batch_size else SGD
-    h_ours = train_source(
-        ours,
-        source,
-        optimizer=make(ours.parameters(), lr=lr),
-        epochs=4,
-        loss=loss,
-        batch_size=batch_size,
-        rng=np.random.default_rng(2),
-        chunk_rows=5,
+    stepper = SourceStepper(
+        ours, source, get_loss(loss), make(ours.parameters(), lr=lr), chunk_rows=5
     )
+    trainer = StreamingTrainer(
+        stepper, bounds=source.bounds, batch_size=batch_size, rng=np.random.default_rng(2)
+    )
+    h_ours = trainer.fit(4)
     h_theirs = train(
         theirs,
         X,
@@ -51,3 +49,5 @@ def test_engine_from_a_npy_file_in_pieces_equals_the_engine_in_memory(
     for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert_allclose(p, q, rtol=1e-10, atol=1e-14)
     assert h_ours.loss[-1] < h_ours.loss[0]
+    # The validation loss of a source, read in pieces, is the loss of its arrays.
+    assert_allclose(stepper.evaluate(source), stepper.evaluate(X, Y), rtol=1e-12)

@@ -12,22 +12,23 @@ Two things keep memory independent of the number of rows:
 For data-parallel training, :func:`share` is the part of a global batch one rank reads,
 and a :class:`Group` sums what the ranks computed.
 
-:class:`StreamingTrainer` is the engine's ``Trainer`` with that order;
-:class:`SourceStepper` and :func:`train_source` train the NumPy engine from a source.
+:class:`StreamingTrainer` is the engine's ``Trainer`` with that order, and
+:class:`SourceStepper` steps the NumPy engine on a source; the estimator's ``fit`` puts
+them together (``MLPRegressor().fit(NpyRows(...))``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
 
 from gradfit.engine.flat import split_flat
-from gradfit.engine.losses import Loss, get_loss
+from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
-from gradfit.engine.training import Callback, EngineStepper, History, Rows, Stepper, Trainer
+from gradfit.engine.training import EngineStepper, Rows, Stepper, Trainer
 from gradfit.engine.types import Array
 from gradfit.io.arrays import CHUNK_ROWS, RowSource
 
@@ -221,43 +222,3 @@ class SourceStepper(EngineStepper):
             self.loss, self.net.forward, X, slice(0, n), self.net.dtype, self.chunk_rows
         )
         return reduced(self.loss, total, n, self.net.sizes[-1])
-
-
-def train_source(
-    net: MLP,
-    source: RowSource,
-    *,
-    optimizer: Optimizer,
-    epochs: int,
-    loss: str | Loss = "mse",
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    rng: np.random.Generator | None = None,
-    chunk_rows: int = CHUNK_ROWS,
-    log_every: int | None = None,
-    log: Callable[[str], None] = print,
-    callbacks: Sequence[Callback] = (),
-) -> History:
-    """Train the NumPy engine's ``net`` in place from ``source``, in bounded memory.
-
-    As :func:`gradfit.engine.train`, but the rows are read from ``source`` batch by
-    batch (in pieces of at most ``chunk_rows``) and shuffled chunk by chunk
-    (:func:`epoch_batches`). With one chunk, the result equals ``train`` on the
-    arrays in memory with the same ``rng``.
-    """
-    if source.n_rows and len(source.feature_names) != net.sizes[0]:
-        raise ValueError(
-            f"net has {net.sizes[0]} inputs but the source has {len(source.feature_names)} features"
-        )
-    stepper = SourceStepper(net, source, get_loss(loss), optimizer, chunk_rows=chunk_rows)
-    trainer = StreamingTrainer(
-        stepper,
-        bounds=source.bounds,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        rng=np.random.default_rng() if rng is None else rng,
-        log_every=log_every,
-        log=log,
-        callbacks=callbacks,
-    )
-    return trainer.fit(epochs)
