@@ -11,6 +11,7 @@ import numpy as np
 
 from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.fit_data import check_names, read_training_table
 from gradfit.cli.options import (
     EPOCHS,
     FRACTION,
@@ -34,15 +35,14 @@ from gradfit.cli.outputs import (
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import array_digest, check_same_run, file_digest, run_identity
-from gradfit.cli.task import TASKS, decide
+from gradfit.cli.task import TASKS
 from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
-from gradfit.errors import DataError, DivergenceError
+from gradfit.errors import DivergenceError
 from gradfit.io.atomic import atomic_files
-from gradfit.io.tabular import Table, read_table
 
 if TYPE_CHECKING:
     from gradfit.estimator import MLPClassifier, MLPRegressor
@@ -283,9 +283,11 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
     checkpoint_path = run.checkpoint_path or beside(out_path, ".checkpoint.safetensors")
     # Rows read in chunks (never whole) when several processes share a large file.
     streamed = options["distributed"] and data.suffix.lower() in STREAMED
-    outputs = _outputs(out_path, checkpoint_path, targets, plots=plots and not streamed)
+    # A file read in chunks gets the loss figure alone.
+    figured = () if streamed else targets
+    outputs = _outputs(out_path, checkpoint_path, figured, plots=plots)
     check_paths({"data": data}, outputs)
-    _check_names(targets, run.features)
+    check_names(targets, run.features)
     if options["distributed"] and task == "classification":
         raise CommandError("--distributed trains regressors, not --task classification", Exit.USAGE)
     model = _estimator(options, classify=task == "classification")
@@ -298,8 +300,19 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
         digest = file_digest(data, source.n_rows)
         fit_data: tuple[Any, ...] = (source,)
     else:
-        X, y, features, categories, model = _read(run, drop_missing, plots, task, options, model)
-        digest = array_digest(X, _target_codes(model, y))
+        table = read_training_table(data, targets, run.features, task=task,
+                                    drop_missing=drop_missing, say=run.lead)  # fmt: skip
+        if table.labels is not None:
+            if options["distributed"]:
+                raise CommandError("--distributed trains regressors; the target holds labels",
+                                   Exit.USAGE)  # fmt: skip
+            click.echo(table.labels)
+            if plots:
+                figures = {what: beside(out_path, end) for what, end in FIGURES.items()}
+                check_paths({"data": data}, figures)
+            model = _estimator(options, classify=True)
+        X, y, features, categories = table.X, table.y, table.features, table.categories
+        digest = array_digest(X, table.target_codes())
         fit_data = (frame(X, features), y)
     identity = run_identity(model.get_params(), features, targets, digest)
     state = None
@@ -377,57 +390,6 @@ def _chunks(source: Any) -> Any:
         yield source.take(slice(int(bounds[c]), int(bounds[c + 1])), np.float64)
 
 
-def _target_codes(model: MLPRegressor | MLPClassifier, y: Array) -> Array:
-    """The targets as a float matrix: numbers as they are, labels by their index."""
-    from gradfit.estimator import MLPClassifier
-
-    if isinstance(model, MLPClassifier):
-        y = np.unique(y, return_inverse=True)[1].astype(np.float64)
-    return y.reshape(y.shape[0], -1)
-
-
-def _read(
-    run: Run,
-    drop_missing: bool,
-    plots: bool,
-    task: str | None,
-    options: dict[str, Any],
-    model: MLPRegressor | MLPClassifier,
-) -> tuple[Array, Array, tuple[str, ...], dict[str, list[str]], MLPRegressor | MLPClassifier]:
-    """Read the table into memory: ``X``, ``y`` (labels' codes for a classifier), the
-    encoded feature names, the categories of text columns, and the estimator for the
-    task the target calls for."""
-    data, targets = run.data, run.targets
-    table = read_table(data, min_rows=2, purpose="fit a model")
-    if run.lead:
-        for note in table.notes:
-            click.echo(f"gradfit: note: {note}", err=True)
-    chosen = _feature_columns(table, targets, run.features)
-    if drop_missing:
-        table = _without_missing(table, [*chosen, *targets], say=run.lead)
-    table.check_missing([*chosen, *targets])
-    try:
-        X, encoded, categories = table.features(chosen)
-    except DataError as exc:
-        if run.features:
-            raise
-        raise DataError(
-            f"{exc} (without --features every column but the targets is an input; "
-            "name the inputs with --features to leave this one out)"
-        ) from None
-    decided = decide(table, targets, task)
-    if decided.y is None:
-        Y = table.floats(targets, role="target")
-        return X, Y[:, 0] if len(targets) == 1 else Y, tuple(encoded), categories, model
-    if options["distributed"]:
-        raise CommandError("--distributed trains regressors; the target holds labels", Exit.USAGE)
-    click.echo(decided.describe(targets))
-    if plots:
-        figures = {what: beside(run.out_path, end) for what, end in FIGURES.items()}
-        check_paths({"data": data}, figures)
-    return X, decided.y, tuple(encoded), categories, _estimator(options, classify=True)
-
-
 def _outputs(
     out_path: Path, checkpoint_path: Path, targets: tuple[str, ...], *, plots: bool
 ) -> dict[str, Path]:
@@ -444,37 +406,6 @@ def _outputs(
             suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
             outputs[f"figure of {target}"] = beside(out_path, suffix)
     return outputs
-
-
-def _check_names(targets: tuple[str, ...], features: tuple[str, ...]) -> None:
-    """Refuse a column named twice, among the targets, the features, or in both."""
-    for option, names in (("--target", targets), ("--features", features)):
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise CommandError(
-                f"{option} names {', '.join(map(repr, repeated))} more than once; "
-                "name each column once",
-                Exit.USAGE,
-            )
-    both = sorted(set(features) & set(targets))
-    if both:
-        raise CommandError(
-            f"column(s) {', '.join(map(repr, both))} given as both feature and target",
-            Exit.USAGE,
-        )
-
-
-def _feature_columns(
-    table: Table, targets: tuple[str, ...], features: tuple[str, ...]
-) -> tuple[str, ...]:
-    table.require(targets, role="target")
-    if features:
-        table.require(features, role="feature")
-        return features
-    rest = tuple(c for c in table.columns if c not in targets)
-    if not rest:
-        raise CommandError(f"{table.path}: no columns are left as features", Exit.BAD_DATA)
-    return rest
 
 
 def _estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLPClassifier:
@@ -537,26 +468,6 @@ def _save(
     from gradfit.io.model import save
 
     save(model, path, target_names=list(targets), categories=categories or None)
-
-
-def _without_missing(table: Table, columns: list[str], *, say: bool) -> Table:
-    """``table`` without its rows that miss a cell of ``columns``, saying how many went
-    (when ``say``)."""
-    counts = table.missing(columns)
-    kept, dropped = table.drop_missing(columns)
-    if dropped and say:
-        where = ", ".join(f"column {name!r}: {k}" for name, k in counts.items())
-        click.echo(
-            f"gradfit: note: dropped {dropped} of {table.n_rows} rows with missing cells "
-            f"({where}); {kept.n_rows} rows remain",
-            err=True,
-        )
-    if kept.n_rows < 2:
-        raise DataError(
-            f"{table.path}: only {kept.n_rows} row(s) have no missing cell; at least 2 are "
-            "needed to fit a model"
-        )
-    return kept
 
 
 def _diverged(

@@ -36,7 +36,7 @@ from gradfit.estimator._params import (
     optimizer_hyper,
     resolve,
 )
-from gradfit.estimator._source import Standardized, TrainingRows, is_source, join
+from gradfit.estimator._source import TrainingRows, is_source, join, standardized
 from gradfit.estimator._statistics import ColumnStats, column_statistics
 from gradfit.io.arrays import RowSource
 from gradfit.io.streaming import Group
@@ -193,7 +193,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
             self._start(*stats, s)
             net, history = self._new_network(s), None
         rows = TrainingRows.split(
-            self._standardized(data, s.dtype),
+            standardized(data, self.x_scaler_, getattr(self, "y_scaler_", None), s.dtype),
             fraction=None if partial else held_out_fraction(s, self.early_stopping, stats[0].n),
             rng=self._rng,
             strata=self._strata,
@@ -242,12 +242,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
                 trainer.fit(epochs)
         finally:
             self._finish(trainer, net, stopping, restore=stop_early)
-        if (
-            stopping is not None
-            and not stopping.stopped
-            and epochs > 0
-            and stopping.bad_epochs == 0
-        ):
+        if stopping is not None and epochs > 0 and stopping.still_improving():
             watched = "validation loss" if stop_early else "loss"
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs while the "
@@ -277,20 +272,6 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     def _new_network(self, s: Settings) -> MLP:
         sizes = [self.n_features_in_, *s.hidden, self.n_outputs_]
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
-
-    def _standardized(
-        self, data: tuple[Array, Array] | RowSource, dtype: Any
-    ) -> tuple[Array, Array] | RowSource:
-        """``data`` with ``X`` (and the regressor's ``Y``) standardised by the scalers."""
-        x, y = self.x_scaler_, getattr(self, "y_scaler_", None)
-        if not isinstance(data, tuple):
-            return Standardized(data, x, y)
-        X, Y = data
-        if x is not None:
-            X = x.transform(X).astype(dtype)
-        if y is not None:
-            Y = y.transform(Y).astype(dtype)
-        return X, Y
 
     def _outputs(self, X: Array, dtype: Any = None) -> Array:
         """The network's outputs ``(n_samples, n_outputs)`` for validated ``X``, computed in

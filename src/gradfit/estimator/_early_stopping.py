@@ -66,6 +66,10 @@ class EarlyStopping:
         if self.bad_epochs > self.patience:
             self.stopped = trainer.stop = True
 
+    def still_improving(self) -> bool:
+        """Whether training ended without stopping while the last epoch still improved."""
+        return not self.stopped and self.bad_epochs == 0
+
     def restore_best(self, trainer: Trainer) -> None:
         """Put the best epoch's parameters back into the trainer's model (if kept)."""
         if self.best_parameters is not None:

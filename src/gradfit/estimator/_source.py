@@ -49,6 +49,23 @@ class Standardized:
         return X, Y
 
 
+def standardized(
+    data: tuple[Array, Array] | RowSource,
+    x: Standardizer | None,
+    y: Standardizer | None,
+    dtype: Any,
+) -> tuple[Array, Array] | RowSource:
+    """``data`` with ``X`` and ``Y`` standardised by ``x`` and ``y`` (``None``: as they are)."""
+    if not isinstance(data, tuple):
+        return Standardized(data, x, y)
+    X, Y = data
+    if x is not None:
+        X = x.transform(X).astype(dtype)
+    if y is not None:
+        Y = y.transform(Y).astype(dtype)
+    return X, Y
+
+
 class RowsOf:
     """The rows ``rows`` (sorted indices) of ``source``, as a source of their own.
 

@@ -1,0 +1,126 @@
+"""What ``gradfit fit`` trains on when it reads the whole table into memory.
+
+A CSV (and, without ``--distributed``, Parquet and ``.npy``) is read by
+:func:`~gradfit.io.tabular.read_table`; its text columns become one-hot features, and the
+target decides the task. ``--distributed`` reads ``.npy`` and Parquet in chunks instead
+(:func:`~gradfit.io.arrays.open_rows`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from gradfit.cli.exits import CommandError, Exit
+from gradfit.cli.task import decide
+from gradfit.engine.types import Array
+from gradfit.errors import DataError
+from gradfit.io.tabular import Table, read_table
+
+
+@dataclass(frozen=True)
+class InMemory:
+    """A table read for training: ``X`` (encoded), ``y`` (numbers, or labels when
+    ``labels`` is set: the line that says so), the encoded feature names, and the
+    categories of the text columns."""
+
+    X: Array
+    y: Array
+    features: tuple[str, ...]
+    categories: dict[str, list[str]]
+    labels: str | None
+
+    def target_codes(self) -> Array:
+        """The targets as a float matrix: numbers as they are, labels by their index."""
+        y = self.y
+        if self.labels is not None:
+            y = np.unique(y, return_inverse=True)[1].astype(np.float64)
+        return y.reshape(y.shape[0], -1)
+
+
+def read_training_table(
+    data: Path,
+    targets: tuple[str, ...],
+    features: tuple[str, ...],
+    *,
+    task: str | None,
+    drop_missing: bool,
+    say: bool,
+) -> InMemory:
+    """Read ``data`` into memory for training; notes go to stderr when ``say``."""
+    table = read_table(data, min_rows=2, purpose="fit a model")
+    if say:
+        for note in table.notes:
+            click.echo(f"gradfit: note: {note}", err=True)
+    chosen = feature_columns(table, targets, features)
+    if drop_missing:
+        table = without_missing(table, [*chosen, *targets], say=say)
+    table.check_missing([*chosen, *targets])
+    try:
+        X, encoded, categories = table.features(chosen)
+    except DataError as exc:
+        if features:
+            raise
+        raise DataError(
+            f"{exc} (without --features every column but the targets is an input; "
+            "name the inputs with --features to leave this one out)"
+        ) from None
+    decided = decide(table, targets, task)
+    if decided.y is None:
+        Y = table.floats(targets, role="target")
+        return InMemory(X, Y[:, 0] if len(targets) == 1 else Y, tuple(encoded), categories, None)
+    return InMemory(X, decided.y, tuple(encoded), categories, decided.describe(targets))
+
+
+def check_names(targets: tuple[str, ...], features: tuple[str, ...]) -> None:
+    """Refuse a column named twice, among the targets, the features, or in both."""
+    for option, names in (("--target", targets), ("--features", features)):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise CommandError(
+                f"{option} names {', '.join(map(repr, repeated))} more than once; "
+                "name each column once",
+                Exit.USAGE,
+            )
+    both = sorted(set(features) & set(targets))
+    if both:
+        raise CommandError(
+            f"column(s) {', '.join(map(repr, both))} given as both feature and target",
+            Exit.USAGE,
+        )
+
+
+def feature_columns(
+    table: Table, targets: tuple[str, ...], features: tuple[str, ...]
+) -> tuple[str, ...]:
+    table.require(targets, role="target")
+    if features:
+        table.require(features, role="feature")
+        return features
+    rest = tuple(c for c in table.columns if c not in targets)
+    if not rest:
+        raise CommandError(f"{table.path}: no columns are left as features", Exit.BAD_DATA)
+    return rest
+
+
+def without_missing(table: Table, columns: list[str], *, say: bool) -> Table:
+    """``table`` without its rows that miss a cell of ``columns``, saying how many went
+    (when ``say``)."""
+    counts = table.missing(columns)
+    kept, dropped = table.drop_missing(columns)
+    if dropped and say:
+        where = ", ".join(f"column {name!r}: {k}" for name, k in counts.items())
+        click.echo(
+            f"gradfit: note: dropped {dropped} of {table.n_rows} rows with missing cells "
+            f"({where}); {kept.n_rows} rows remain",
+            err=True,
+        )
+    if kept.n_rows < 2:
+        raise DataError(
+            f"{table.path}: only {kept.n_rows} row(s) have no missing cell; at least 2 are "
+            "needed to fit a model"
+        )
+    return kept
