@@ -18,6 +18,7 @@ from gradfit.cli.exits import Exit
 BASE = {
     "fit": ["data.csv", "--target", "y", "--out", "m.safetensors"],
     "predict": ["m.safetensors", "data.csv", "--out", "p.csv"],
+    "evaluate": ["m.safetensors", "data.csv"],
     "demo": [],
     "report": [],
     "gradcheck": [],
@@ -46,7 +47,7 @@ OPTIONS = numeric_options()
 
 
 def test_every_command_with_numbers_is_covered() -> None:
-    commands = {"fit", "predict", "demo", "report", "gradcheck", "playground"}
+    commands = {"fit", "predict", "evaluate", "demo", "report", "gradcheck", "playground"}
     assert {name for name, _ in OPTIONS} == commands
     assert len(OPTIONS) >= 13, OPTIONS
 

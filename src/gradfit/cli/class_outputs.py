@@ -102,33 +102,26 @@ def prediction_columns(model: Any, targets: list[str], X: Any) -> tuple[list[str
     return header, [a + b for a, b in zip(label_rows, P.tolist(), strict=True)]
 
 
-def scores(model: Any, X: Any, y: Array) -> str:
-    """Accuracy, balanced accuracy, log loss and the confusion matrix, as lines of text."""
-    from sklearn.metrics import (
-        accuracy_score,
-        balanced_accuracy_score,
-        confusion_matrix,
-        log_loss,
-    )
-
-    predicted = np.asarray(model.predict(X))
-    P = model.predict_proba(X)
-    lines = [
-        f"rows               {len(y)}",
-        f"accuracy           {accuracy_score(y, predicted):.4f}",
-    ]
-    if y.ndim == 1:
-        lines.append(f"balanced accuracy  {balanced_accuracy_score(y, predicted):.4f}")
-        lines.append(f"log loss           {log_loss(y, P, labels=model.classes_):.4f}")
-        matrix = confusion_matrix(y, predicted, labels=model.classes_)
-        names = [str(c) for c in model.classes_]
-        width = max(6, *(len(n) for n in names), len(str(matrix.max())))
-        lines.append("confusion matrix (rows: true, columns: predicted):")
-        lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
-        for name, row in zip(names, matrix, strict=True):
-            lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
-    else:
-        lines.append(
-            f"log loss           {log_loss(y.ravel(), P.ravel(), labels=[0, 1]):.4f} (per label)"
-        )
+def score_lines(
+    n_rows: int,
+    accuracy: float,
+    balanced: float | None,
+    log_loss: float,
+    matrix: Array | None,
+    classes: Array,
+) -> str:
+    """``evaluate``'s lines for a classifier: ``balanced`` and the confusion ``matrix`` for one
+    label per row, ``None`` for multilabel rows (whose log loss is per label)."""
+    lines = [f"rows               {n_rows}", f"accuracy           {accuracy:.4f}"]
+    if matrix is None:
+        lines.append(f"log loss           {log_loss:.4f} (per label)")
+        return "\n".join(lines)
+    lines.append(f"balanced accuracy  {balanced:.4f}")
+    lines.append(f"log loss           {log_loss:.4f}")
+    names = [str(c) for c in classes]
+    width = max(6, *(len(n) for n in names), len(str(matrix.max())))
+    lines.append("confusion matrix (rows: true, columns: predicted):")
+    lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
+    for name, row in zip(names, matrix, strict=True):
+        lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
     return "\n".join(lines)

@@ -1,4 +1,8 @@
-"""``gradfit evaluate``: how well a saved model predicts the targets of a labelled file."""
+"""``gradfit evaluate``: how well a saved model predicts the targets of a labelled file.
+
+The file is read and scored a chunk of rows at a time (``--chunk-rows``), keeping sums
+and counts only (:mod:`gradfit.cli.running_scores`), so memory is bounded by a chunk.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ import click
 import numpy as np
 
 from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.options import chunk_rows_option
 from gradfit.cli.outputs import is_classifier
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
-from gradfit.cli.scores import score, table
-from gradfit.io.tabular import Table, read_table
+from gradfit.cli.running_scores import ClassifierSums, RegressionSums, SpreadSums, as_labels
+from gradfit.cli.scores import table
+from gradfit.io.tabular import read_chunks
 
 
 @click.command(epilog=EPILOG)
@@ -27,7 +33,10 @@ from gradfit.io.tabular import Table, read_table
     "default: the target names the model was trained with.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
-def evaluate(model_path: Path, data: Path, targets: tuple[str, ...], as_json: bool) -> None:
+@chunk_rows_option("read and scored")
+def evaluate(
+    model_path: Path, data: Path, targets: tuple[str, ...], as_json: bool, chunk_rows: int
+) -> None:
     """Score MODEL (written by `gradfit fit`) on the labelled rows of DATA.
 
     Prints R² (1 - residual sum of squares / total sum of squares), RMSE and MAE, the
@@ -35,20 +44,21 @@ def evaluate(model_path: Path, data: Path, targets: tuple[str, ...], as_json: bo
     balanced accuracy, log loss and the confusion matrix. A regressor with a spread (fit
     --ensemble K, or --loss gaussian_nll) also gets the Gaussian NLL per point (in the
     target's units), the coverage and mean width of its 90% interval, and the
-    miscalibration area. DATA must hold the model's input columns and its target columns.
+    miscalibration area. DATA must hold the model's input columns and its target columns
+    (a .npy file's columns are named by their index: 0, 1, …).
     """
     from gradfit.model_files import load
 
     model = load(model_path)
-    rows = read_table(data, purpose="evaluate a model")
+    chunks = read_chunks(data, chunk_rows, purpose="evaluate a model")
     if is_classifier(model):
-        _evaluate_classifier(model, model_path, rows, targets, as_json)
+        _evaluate_classifier(model, model_path, data, chunks, targets, as_json)
         return
-    Y_hat = predictions(model, model_inputs(model, rows), rows, model_path)
-    names = list(targets) or target_names(model, Y_hat.shape[1])
-    if len(names) != Y_hat.shape[1]:
+    n_outputs = int(getattr(model, "n_outputs_", None) or model.sizes[-1])
+    names = list(targets) or target_names(model, n_outputs)
+    if len(names) != n_outputs:
         raise CommandError(
-            f"{model_path} predicts {Y_hat.shape[1]} output(s); give one --target per output "
+            f"{model_path} predicts {n_outputs} output(s); give one --target per output "
             f"(got {len(names)})",
             Exit.USAGE,
         )
@@ -58,33 +68,25 @@ def evaluate(model_path: Path, data: Path, targets: tuple[str, ...], as_json: bo
             "the true values with --target",
             Exit.USAGE,
         )
-    Y = rows.floats(names, role="target")
-    scores = score(Y, Y_hat, names)
-    spread = uncertainty_scores(model, model_inputs(model, rows), Y) if has_spread(model) else []
+    sums, spread = RegressionSums(), SpreadSums() if has_spread(model) else None
+    for rows in chunks:
+        inputs = model_inputs(model, rows)
+        Y = rows.floats(names, role="target")
+        sums.add(Y, predictions(model, inputs, rows, model_path))
+        if spread is not None:
+            mean, std = model.predict(inputs, return_std=True)
+            spread.add(Y, np.reshape(mean, Y.shape), np.reshape(std, Y.shape))
+    scores = sums.scores(names)
+    extras = spread.scores() if spread is not None else []
     if as_json:
         result = {s.target: s.as_dict() for s in scores}
-        for s, extra in zip(scores, spread, strict=False):
+        for s, extra in zip(scores, extras, strict=False):
             result[s.target] |= extra
         click.echo(json.dumps(result))
     else:
         click.echo(table([(str(data), s) for s in scores]))
-        if spread:
-            click.echo(uncertainty_table(names, spread))
-
-
-def uncertainty_scores(model: Any, inputs: Any, Y: Any) -> list[dict[str, float]]:
-    """Per target: ``nll``, ``coverage_90``, ``width_90`` and ``miscalibration`` of the
-    model's predictive distribution on ``(inputs, Y)``."""
-    from gradfit.uncertainty import metrics
-
-    mean, std = model.predict(inputs, return_std=True)
-    mean, std = np.reshape(mean, Y.shape), np.reshape(std, Y.shape)
-    out = []
-    for j in range(Y.shape[1]):
-        m = metrics(Y[:, j], mean[:, j], std[:, j], level=0.9)
-        out.append({"nll": m["nll"], "coverage_90": m["coverage"], "width_90": m["width"],
-                    "miscalibration": m["miscalibration"]})  # fmt: skip
-    return out
+        if extras:
+            click.echo(uncertainty_table(names, extras))
 
 
 def uncertainty_table(names: list[str], spread: list[dict[str, float]]) -> str:
@@ -106,24 +108,31 @@ def uncertainty_table(names: list[str], spread: list[dict[str, float]]) -> str:
 
 
 def _evaluate_classifier(
-    model: Any, model_path: Path, rows: Table, targets: tuple[str, ...], as_json: bool
+    model: Any,
+    model_path: Path,
+    data: Path,
+    chunks: Any,
+    targets: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Print the classifier's scores on ``rows`` (labels in ``targets``, or its own)."""
-    from gradfit.cli.class_outputs import scores
+    """Print the classifier's scores on the rows of ``chunks`` (labels in ``targets``,
+    or its own)."""
     from gradfit.cli.task import decide
 
     names = targets or tuple(getattr(model, "target_names_", None) or ())
     if not names:
         raise CommandError(
-            f"{model_path} does not name its target; say which column of {rows.path} holds "
+            f"{model_path} does not name its target; say which column of {data} holds "
             "the labels with --target",
             Exit.USAGE,
         )
     if as_json:
         raise CommandError("--json scores regressors; a classifier's are printed", Exit.USAGE)
-    y = decide(rows, names, "classification").y
-    assert y is not None
-    if y.dtype.kind in "iu" and model.classes_.dtype.kind == "U":
-        y = y.astype(str)
-    click.echo(f"{model_path} on {rows.path} ({', '.join(names)}):")
-    click.echo(scores(model, model_inputs(model, rows), y))
+    sums = ClassifierSums(model.classes_)
+    for rows in chunks:
+        y = decide(rows, names, "classification").y
+        assert y is not None
+        X = model_inputs(model, rows)
+        sums.add(as_labels(y, model.classes_), np.asarray(model.predict(X)), model.predict_proba(X))
+    click.echo(f"{model_path} on {data} ({', '.join(names)}):")
+    click.echo(sums.lines())

@@ -9,6 +9,7 @@ keep a typo from asking for more memory or time than any machine has.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -30,6 +31,9 @@ MAX_SEED = 2**32 - 1
 
 MAX_FLOAT = 1e6
 """The largest learning rate, penalty or tolerance taken."""
+
+MAX_CHUNK_ROWS = 2**24
+"""The most rows ``predict`` and ``evaluate`` read at a time (``--chunk-rows``)."""
 
 
 class Finite(click.FloatRange):
@@ -85,3 +89,16 @@ def layer_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple
             f"{value!r}: give at least two sizes, input first, each from 1 to {MAX_UNITS}"
         )
     return sizes
+
+
+def chunk_rows_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--chunk-rows`` option of a command that reads DATA ``what`` a chunk at a time."""
+    from gradfit.io.arrays import CHUNK_ROWS
+
+    return click.option(
+        "--chunk-rows",
+        type=count(1, MAX_CHUNK_ROWS),
+        default=CHUNK_ROWS,
+        show_default=True,
+        help=f"Rows {what} at a time: memory is bounded by a chunk, whatever the size of DATA.",
+    )

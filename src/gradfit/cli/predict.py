@@ -1,24 +1,34 @@
-"""``gradfit predict``: a saved model's predictions for the rows of a data file."""
+"""``gradfit predict``: a saved model's predictions for the rows of a data file.
+
+The file is read, predicted and written a chunk of rows at a time (``--chunk-rows``),
+so memory is bounded by a chunk whatever the size of the file: a CSV, Parquet or
+``.npy`` file, read as ``gradfit fit`` reads it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 import numpy as np
 
 from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
-from gradfit.cli.options import FRACTION
+from gradfit.cli.options import FRACTION, chunk_rows_option
 from gradfit.cli.outputs import is_classifier
 from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
-from gradfit.errors import DataError, ModelFileError
+from gradfit.errors import ModelFileError
+from gradfit.io.arrays import positional_features
+from gradfit.io.atomic import atomic_write
 from gradfit.io.categories import UNSEEN, input_columns
-from gradfit.io.tabular import Table, read_table, write_csv, write_rows
+from gradfit.io.tabular import Cell, Table, read_chunks
 
 
 @click.command(epilog=EPILOG)
@@ -31,6 +41,14 @@ from gradfit.io.tabular import Table, read_table, write_csv, write_rows
     required=True,
     help="The CSV file of predictions to write ('-' for standard output): one column "
     "per target; for a classifier the label, then P(class) for each class.",
+)
+@click.option(
+    "--keep",
+    "keep",
+    multiple=True,
+    metavar="COLUMN",
+    help="Copy this column of DATA into the output, before the predictions, as it is "
+    "written there (repeatable): an id to join the predictions back on.",
 )
 @click.option(
     "--interval",
@@ -48,18 +66,29 @@ from gradfit.io.tabular import Table, read_table, write_csv, write_rows
     help="A category the model did not see in training: refuse it, or encode it as none "
     "of the known ones (other).",
 )
+@chunk_rows_option("read, predicted and written")
 def predict(
-    model_path: Path, data: Path, out_path: Path, interval: float | None, unseen_categories: str
+    model_path: Path,
+    data: Path,
+    out_path: Path,
+    keep: tuple[str, ...],
+    interval: float | None,
+    unseen_categories: str,
+    chunk_rows: int,
 ) -> None:
     """Predict with MODEL (written by `gradfit fit`) for every row of DATA.
 
-    DATA must hold the columns the model was trained on; other columns are ignored.
+    DATA must hold the columns the model was trained on; other columns are ignored. A
+    .npy file's columns are named by their index (0, 1, …), as fit names them.
     """
     from gradfit.model_files import load
 
     to_stdout = str(out_path) == "-"
     outputs = {} if to_stdout else {"predictions": out_path}
     check_paths({"model": model_path, "data": data}, outputs)
+    twice = sorted({c for c in keep if keep.count(c) > 1})
+    if twice:
+        raise CommandError(f"--keep {twice[0]!r} is given twice; name each column once", Exit.USAGE)
     model = load(model_path)
     if interval is not None and not has_spread(model):
         raise CommandError(
@@ -67,15 +96,42 @@ def predict(
             "mean-only head. Fit it with --ensemble K (K >= 2) or --loss gaussian_nll",
             Exit.USAGE,
         )
-    table = read_table(data, purpose="predict")
-    for note in table.notes:
-        click.echo(f"gradfit: note: {note}", err=True)
-    inputs = model_inputs(model, table, unseen=unseen_categories)
+    n_rows = 0
+    with _output(out_path) as f:
+        writer = csv.writer(f, lineterminator="\n")
+        for table in read_chunks(data, chunk_rows, text=keep, purpose="predict"):
+            for note in table.notes:
+                click.echo(f"gradfit: note: {note}", err=True)
+            header, rows = prediction_rows(model, table, model_path, interval, unseen_categories)
+            if keep:
+                header, rows = _kept(table, keep, header, rows)
+            if n_rows == 0:
+                writer.writerow(header)
+            writer.writerows(rows)
+            n_rows += table.n_rows
+    what = f" with {interval:.0%} intervals" if interval is not None else ""
+    click.echo(f"wrote {n_rows} predictions{what} to {out_path}", err=to_stdout)
+
+
+@contextlib.contextmanager
+def _output(out_path: Path) -> Iterator[IO[str]]:
+    """Standard output for ``-``; else ``out_path``, written atomically: it appears
+    only whole, and an error on the way leaves what was there before."""
+    if str(out_path) == "-":
+        yield sys.stdout
+    else:
+        with atomic_write(out_path, "w") as f:
+            yield f
+
+
+def prediction_rows(
+    model: Any, table: Table, model_path: Path, interval: float | None, unseen: str
+) -> tuple[list[str], list[list[Cell]]]:
+    """The header and rows ``predict`` writes for the rows of ``table``: one column per
+    target (with its interval's ends), or a classifier's label and probabilities."""
+    inputs = model_inputs(model, table, unseen=unseen)
     if is_classifier(model):
-        header, rows = prediction_columns(model, target_names(model, 1), inputs)
-        _write(out_path, header, rows)
-        click.echo(f"wrote {table.n_rows} predictions to {out_path}", err=to_stdout)
-        return
+        return prediction_columns(model, target_names(model, 1), inputs)
     Y = predictions(model, inputs, table, model_path)
     names = target_names(model, Y.shape[1])
     if interval is not None:
@@ -84,32 +140,39 @@ def predict(
         bounds = [np.reshape(b, Y.shape) for b in (lower, upper)]
         Y = np.stack([Y, *bounds], axis=2).reshape(table.n_rows, -1)
         names = [f"{name}{end}" for name in names for end in ("", "_lower", "_upper")]
-    _write(out_path, names, Y.astype(np.float64).tolist())
-    what = f" with {interval:.0%} intervals" if interval is not None else ""
-    click.echo(f"wrote {table.n_rows} predictions{what} to {out_path}", err=to_stdout)
+    return names, Y.astype(np.float64).tolist()
 
 
-def _write(out_path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    """The predictions as CSV to ``out_path``, atomically, or to standard output for ``-``."""
-    if str(out_path) == "-":
-        write_rows(sys.stdout, header, rows)
-    else:
-        write_csv(out_path, header, rows)
+def _kept(
+    table: Table, keep: tuple[str, ...], header: list[str], rows: list[list[Cell]]
+) -> tuple[list[str], list[list[Cell]]]:
+    """``header`` and ``rows`` with the columns ``keep`` of ``table`` before them."""
+    import pandas as pd
+
+    table.require(keep, role="--keep")
+    clash = [c for c in keep if c in header]
+    if clash:
+        raise CommandError(
+            f"--keep {clash[0]!r}: the predictions have a column of that name; keep "
+            "another column, or rename this one in the data",
+            Exit.USAGE,
+        )
+    cells = table.frame[list(keep)].astype(object).to_numpy().tolist()
+    kept = [[None if pd.isna(v) else v for v in ids] for ids in cells]
+    return [*keep, *header], [ids + row for ids, row in zip(kept, rows, strict=True)]
 
 
 def model_inputs(model: Any, table: Table, *, unseen: str = "error") -> Any:
     """The model's inputs from ``table``: a DataFrame of its features by name when it
     knows them (category columns one-hot encoded with the values it was trained on;
-    ``unseen`` says what a new value becomes), else an array of every column, in order."""
+    ``unseen`` says what a new value becomes), else an array of its inputs by position
+    (:func:`~gradfit.io.arrays.positional_features`)."""
     names = getattr(model, "feature_names_in_", None)
     if isinstance(model, MLP) or names is None:
         n_in = model.sizes[0] if isinstance(model, MLP) else model.n_features_in_
-        if len(table.columns) != n_in:
-            raise DataError(
-                f"{table.path}: the model has no feature names and takes {n_in} input(s); "
-                f"the file has {len(table.columns)} column(s), so which to use is unclear"
-            )
-        return table.floats(table.columns, role="feature")
+        targets = list(getattr(model, "target_names_", None) or [])
+        columns = positional_features(table.columns, n_in, targets, str(table.path))
+        return table.floats(columns, role="feature")
     import pandas as pd
 
     categories = getattr(model, "categories_", None) or {}
@@ -132,8 +195,8 @@ def predictions(model: Any, inputs: Any, table: Table, model_path: Path) -> Arra
     if bad.size:
         raise ModelFileError(
             f"{model_path} gives NaN or infinite predictions for {bad.size} row(s) of "
-            f"{table.path}, the first at row {bad[0] + 1}; the model is unusable there (did "
-            "its training diverge?). Nothing was written."
+            f"{table.path}, the first at row {int(table.frame.index[bad[0]]) + 1}; the model "
+            "is unusable there (did its training diverge?). No output file was written."
         )
     return Y
 

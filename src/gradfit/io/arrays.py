@@ -28,7 +28,7 @@ import numpy as np
 
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, require
-from gradfit.io.datafile import load_npy, regular_file
+from gradfit.io.datafile import load_npy, npy_columns, regular_file
 
 Rows = slice | Array
 """Rows to read: a slice, or an array of row indices (in the order wanted)."""
@@ -103,6 +103,31 @@ def _columns(
     return [index[c] for c in features], [index[c] for c in target]
 
 
+def positional_features(
+    names: list[str], n_features: int, targets: Sequence[str], where: str
+) -> list[str]:
+    """The columns among ``names`` that are a model's ``n_features`` inputs, in order, for
+    a model that does not name its features: every column when there are
+    ``n_features``; else, as a file is split for training (:func:`_columns`), every
+    column that is not one of the model's ``targets``.
+
+    Raises :class:`DataError` naming both counts and what to do when neither gives
+    ``n_features`` columns.
+    """
+    if len(names) == n_features:
+        return list(names)
+    present = [t for t in targets if t in names]
+    if present and len(names) - len(present) == n_features:
+        features, _ = _columns(names, present, None, where)
+        return [names[j] for j in features]
+    besides = f", or those and its target column(s) {', '.join(map(repr, targets))}"
+    raise DataError(
+        f"{where}: the model has no feature names and takes {n_features} input(s) by "
+        f"position; the file has {len(names)} column(s), so which to use is unclear; give a "
+        f"file whose columns are the {n_features} inputs in order{besides if targets else ''}"
+    )
+
+
 class ArrayRows:
     """Rows of ``X: (n_rows, n_features)`` and ``Y: (n_rows, n_targets)`` held in memory."""
 
@@ -158,7 +183,7 @@ class NpyRows:
             )
         self.n_rows, n_columns = A.shape
         del A
-        names = [str(j) for j in range(n_columns)]
+        names = npy_columns(n_columns)
 
         def by_index(c: str) -> str:
             j = int(c) if c.lstrip("-").isdigit() else None

@@ -23,6 +23,13 @@ FORMATS = "CSV, Parquet (.parquet, .pq) or NumPy (.npy)"
 """The kinds of data file ``gradfit fit`` and ``predict`` read, for messages."""
 
 
+def npy_columns(n_columns: int) -> list[str]:
+    """The names of a ``.npy`` array's columns, which has none of its own: their index,
+    ``"0"``, ``"1"``, …, wherever gradfit reads one (``fit``, ``--distributed``,
+    ``predict``, ``evaluate``)."""
+    return [str(j) for j in range(n_columns)]
+
+
 def regular_file(path: str | os.PathLike[str]) -> Path:
     """``path``, if it names an existing regular file (through symbolic links).
 

@@ -1,7 +1,10 @@
 """Tables on disk: CSV, Parquet (with pyarrow) or ``.npy`` in, validated float arrays out.
 
 :func:`read_table` is the one reader of data files for the command line (and for
-anything else that reads a user's file as ``gradfit fit`` does). Every problem is a
+anything else that reads a user's file as ``gradfit fit`` does); :func:`read_chunks`
+reads the same files a chunk of rows at a time, with the same checks, so that
+``predict`` and ``evaluate`` take a file of any size. A ``.npy`` file's columns are
+named by their index, as everywhere (:func:`~gradfit.io.datafile.npy_columns`). Every problem is a
 :class:`~gradfit.errors.DataError` whose message names the file and, where there is
 one, the column and the row. Rows are counted from 1 among the data rows; for CSV
 the line of the file is given too, counting every line (comments, blank lines).
@@ -18,8 +21,7 @@ from __future__ import annotations
 
 import csv
 import os
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -30,14 +32,13 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError, require
 from gradfit.io import categories as cat
 from gradfit.io.atomic import atomic_write
-from gradfit.io.datafile import FORMATS, load_npy, regular_file
+from gradfit.io.csvfile import csv_frames, line_of_row
+from gradfit.io.datafile import load_npy, npy_columns, regular_file
 
 if TYPE_CHECKING:
     import pandas as pd
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-INDEX_NAMES = ("", "Unnamed: 0")
-"""First-column names that mark a row index written by ``DataFrame.to_csv()``."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ class Table:
         row = int(self.frame.index[i])
         if self.path.suffix.lower() in (*PARQUET_SUFFIXES, ".npy"):
             return f"row {row + 1}"
-        return f"row {row + 1} (line {_line_of_row(self.path, row)})"
+        return f"row {row + 1} (line {line_of_row(self.path, row)})"
 
 
 def _is_text(col: Any) -> bool:
@@ -216,106 +217,56 @@ def read_table(
     if suffix in PARQUET_SUFFIXES:
         table = Table(path, _read_parquet(path))
     elif suffix == ".npy":
-        table = Table(path, _read_npy(path))
+        table = Table(path, _npy_frame(path, load_npy(path), 0))
     else:
-        table = _read_csv(path)
-    if table.n_rows < min_rows:
-        have = "a header but no data rows" if table.n_rows == 0 else f"{table.n_rows} data row(s)"
-        raise DataError(
-            f"{path}: the file has {have}; at least {min_rows} data row(s) are needed to {purpose}"
-        )
+        frame, notes = next(csv_frames(path))
+        table = Table(path, frame, notes)
+    _check_rows(table.n_rows, min_rows, purpose, path)
     return table
 
 
-def _read_csv(path: Path) -> Table:
-    import pandas as pd
+def read_chunks(
+    path: str | os.PathLike[str],
+    chunk_rows: int,
+    *,
+    text: Sequence[str] = (),
+    purpose: str = "read it",
+) -> Iterator[Table]:
+    """The rows of a data file as tables of at most ``chunk_rows`` rows, read one by one.
 
-    try:
-        skip, header = _header(path)
-        with warnings.catch_warnings():
-            # index_col=False: a row with more fields than names is never taken as an
-            # index; pandas warns of it, and the warning is the refusal below.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                path, encoding="utf-8-sig", skiprows=skip, skipinitialspace=True, index_col=False
-            )
-    except pd.errors.EmptyDataError:
+    Each table's frame is numbered by the file's data rows, so that messages name the
+    row (and a CSV's line) as :func:`read_table` does, with the same checks; the first
+    carries the reader's notes. The columns ``text`` of a CSV are read as text, as
+    written. Memory is bounded by a chunk: a ``.npy`` file is memory-mapped afresh for
+    each chunk, a Parquet file read in batches of ``chunk_rows`` rows.
+
+    Raises :class:`DataError` as :func:`read_table` does (with ``min_rows=1``), when
+    the chunk that holds the problem is read.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows}")
+    path = regular_file(path)
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        frames = _parquet_frames(path, chunk_rows)
+    elif suffix == ".npy":
+        frames = _npy_frames(path, chunk_rows)
+    else:
+        frames = csv_frames(path, chunk_rows, text=text)
+    n_rows = 0
+    for frame, notes in frames:
+        if len(frame):
+            yield Table(path, frame, notes)
+        n_rows += len(frame)
+    _check_rows(n_rows, 1, purpose, path)
+
+
+def _check_rows(n_rows: int, min_rows: int, purpose: str, path: Path) -> None:
+    if n_rows < min_rows:
+        have = "a header but no data rows" if n_rows == 0 else f"{n_rows} data row(s)"
         raise DataError(
-            f"{path}: the file is empty; a header row and data rows are needed"
-        ) from None
-    except UnicodeDecodeError:
-        raise DataError(
-            f"{path}: not a UTF-8 text file, so not a CSV; gradfit reads {FORMATS} "
-            "(Parquet and .npy by their suffix)"
-        ) from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise _ragged(path, len(header)) or DataError(
-            f"{path}: not a readable CSV: {' '.join(str(exc).split())}"
-        ) from None
-    except csv.Error as exc:
-        raise DataError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
-    header = [h.strip() for h in header]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    if duplicated:
-        raise DataError(
-            f"{path}: duplicate column name(s) {', '.join(map(repr, duplicated))}; "
-            "give every column its own name"
+            f"{path}: the file has {have}; at least {min_rows} data row(s) are needed to {purpose}"
         )
-    frame.columns = pd.Index(header)
-    notes = []
-    if header and header[0] in INDEX_NAMES and len(header) > 1:
-        frame = frame.drop(columns=header[0])
-        notes.append(
-            f"{path}: the first column has no name: it is taken as a row index (as "
-            "DataFrame.to_csv() writes one) and left out"
-        )
-        header = header[1:]
-    unnamed = [j + 1 for j, h in enumerate(header) if h in INDEX_NAMES]
-    if unnamed:
-        raise DataError(f"{path}: column {unnamed[0]} of the header has no name; name every column")
-    return Table(path, frame, tuple(notes))
-
-
-def _header(path: Path) -> tuple[int, list[str]]:
-    """Lines before the header (``#`` comments, blank lines) and the header's names."""
-    skip = 0
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for line in f:
-            if line.strip() and not line.lstrip().startswith("#"):
-                return skip, next(csv.reader([line]), [])
-            skip += 1
-    return skip, []
-
-
-def _rows(path: Path) -> Iterable[tuple[int, list[str]]]:
-    """``(line, fields)`` of each data row of a CSV file (blank lines left out)."""
-    skip, _ = _header(path)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for _ in range(skip + 1):
-            f.readline()
-        reader = csv.reader(f)
-        for fields in reader:
-            if fields and any(x.strip() for x in fields):
-                yield reader.line_num + skip + 1, fields
-
-
-def _line_of_row(path: Path, row: int) -> int:
-    """The line of the file on which data row ``row`` (from 0) ends."""
-    for i, (line, _) in enumerate(_rows(path)):
-        if i == row:
-            return line
-    return -1
-
-
-def _ragged(path: Path, n_names: int) -> DataError | None:
-    """The error for the first row with more fields than the header, if there is one."""
-    for line, fields in _rows(path):
-        if len(fields) > n_names:
-            return DataError(
-                f"{path}: line {line} has {len(fields)} fields but the header names "
-                f"{n_names} columns; fix that row (a stray comma, or a missing column name?)"
-            )
-    return None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -331,16 +282,54 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _read_npy(path: Path) -> pd.DataFrame:
-    import pandas as pd
+def _parquet_frames(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
+    """The Parquet file ``chunk_rows`` rows at a time, numbered by position."""
+    require("pyarrow", "parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    A = load_npy(path)
+    start = 0
+    try:
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            frame = frame[[c for c in names if c in frame.columns]]
+            frame.index = range(start, start + len(frame))
+            start += len(frame)
+            yield frame, ()
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
+
+
+def _npy_frames(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
+    """The ``.npy`` file ``chunk_rows`` rows at a time, each read through a fresh
+    memory map that is dropped at once (so the pages it touched leave this process)."""
+    A = load_npy(path, mmap=True)
+    _check_npy(path, A)
+    n_rows = A.shape[0]
+    del A
+    for start in range(0, n_rows, chunk_rows):
+        A = load_npy(path, mmap=True)
+        block = np.array(A[start : start + chunk_rows])
+        del A
+        yield _npy_frame(path, block, start), ()
+
+
+def _check_npy(path: Path, A: Any) -> None:
     if A.ndim != 2 or A.dtype.kind not in "biuf":
         raise DataError(
             f"{path}: needs a 2-D numeric array (rows × columns); "
             f"found shape {A.shape}, dtype {A.dtype}"
         )
-    return pd.DataFrame(A, columns=[str(j) for j in range(A.shape[1])])
+
+
+def _npy_frame(path: Path, A: Array, start: int) -> pd.DataFrame:
+    """Rows ``start, …`` of a 2-D numeric ``.npy`` array, its columns named by index."""
+    import pandas as pd
+
+    _check_npy(path, A)
+    return pd.DataFrame(A, columns=npy_columns(A.shape[1]), index=range(start, start + len(A)))
 
 
 Cell = float | int | str | None

@@ -1,0 +1,163 @@
+"""Scores summed over chunks of rows: ``evaluate`` on a file of any size.
+
+Each accumulator takes the chunks one by one (``add``) and keeps sums and counts only,
+so memory is bounded by a chunk; its result equals the in-memory score of all the rows
+to rounding (the sums are added in another order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.cli.scores import Scores
+from gradfit.engine.types import Array
+
+
+class RegressionSums:
+    """R², RMSE and MAE of ``n_targets`` columns, from chunks of ``(Y, Ŷ)``.
+
+    The total sum of squares ``Σ(y - ȳ)²`` is merged from each chunk's count ``n``,
+    mean ``m`` and ``M = Σ(y - m)²`` (Chan, Golub and LeVeque)::
+
+        δ = m_b - m_a,  n = n_a + n_b,  m = m_a + δ n_b / n,
+        M = M_a + M_b + δ² n_a n_b / n
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean: Array = np.zeros(0)
+        self.M: Array = np.zeros(0)
+        self.sse: Array = np.zeros(0)
+        self.sae: Array = np.zeros(0)
+
+    def add(self, Y: Array, Y_hat: Array) -> None:
+        """One chunk: ``Y`` and ``Y_hat`` of shape ``(n_rows, n_targets)``."""
+        n_b = Y.shape[0]
+        if n_b == 0:
+            return
+        m_b = Y.mean(axis=0)
+        M_b = ((Y - m_b) ** 2).sum(axis=0)
+        residual = Y - Y_hat
+        if self.n == 0:
+            self.mean, self.M = m_b, M_b
+            self.sse, self.sae = (residual**2).sum(axis=0), np.abs(residual).sum(axis=0)
+        else:
+            n = self.n + n_b
+            delta = m_b - self.mean
+            self.mean = self.mean + delta * n_b / n
+            self.M = self.M + M_b + delta**2 * self.n * n_b / n
+            self.sse = self.sse + (residual**2).sum(axis=0)
+            self.sae = self.sae + np.abs(residual).sum(axis=0)
+        self.n += n_b
+
+    def scores(self, targets: Sequence[str]) -> list[Scores]:
+        """One :class:`Scores` per target, as :func:`~gradfit.cli.scores.score` gives."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(self.M > 0, 1 - self.sse / self.M, np.nan)
+        rmse, mae = np.sqrt(self.sse / self.n), self.sae / self.n
+        return [
+            Scores(str(t), self.n, float(r2[j]), float(rmse[j]), float(mae[j]))
+            for j, t in enumerate(targets)
+        ]
+
+
+class SpreadSums:
+    """The Gaussian NLL, the 90% interval's coverage and width, and the miscalibration
+    area (:mod:`gradfit.uncertainty`) per target, from chunks of ``(Y, μ, σ)``."""
+
+    def __init__(self) -> None:
+        from gradfit.uncertainty import CALIBRATION_LEVELS, LOG_2PI, z_score
+
+        self.n = 0
+        self.log_2pi, self.levels = LOG_2PI, CALIBRATION_LEVELS
+        self.z90 = z_score(0.9)
+        self.z = np.array([z_score(float(c)) for c in CALIBRATION_LEVELS])
+        self.nll: Array = np.zeros(0)
+        self.covered: Array = np.zeros(0)
+        self.std: Array = np.zeros(0)
+        self.within: Array = np.zeros(0)
+
+    def add(self, Y: Array, mean: Array, std: Array) -> None:
+        """One chunk, each of shape ``(n_rows, n_targets)``."""
+        var = np.square(std)
+        nll = (0.5 * (self.log_2pi + np.log(var)) + np.square(Y - mean) / (2 * var)).sum(axis=0)
+        distance = np.abs(Y - mean) / std
+        covered = (distance <= self.z90).sum(axis=0)
+        within = (distance[None, :, :] <= self.z[:, None, None]).sum(axis=1)
+        if self.n == 0:
+            self.nll, self.covered, self.std, self.within = nll, covered, std.sum(axis=0), within
+        else:
+            self.nll = self.nll + nll
+            self.covered = self.covered + covered
+            self.std = self.std + std.sum(axis=0)
+            self.within = self.within + within
+        self.n += Y.shape[0]
+
+    def scores(self) -> list[dict[str, float]]:
+        """Per target: ``nll``, ``coverage_90``, ``width_90`` and ``miscalibration``."""
+        observed = self.within / self.n
+        miscalibration = np.abs(observed - self.levels[:, None]).mean(axis=0)
+        return [
+            {
+                "nll": float(self.nll[j] / self.n),
+                "coverage_90": float(self.covered[j] / self.n),
+                "width_90": float(2 * self.z90 * self.std[j] / self.n),
+                "miscalibration": float(miscalibration[j]),
+            }
+            for j in range(self.nll.size)
+        ]
+
+
+class ClassifierSums:
+    """Accuracy, balanced accuracy, log loss and the confusion matrix of a classifier
+    with ``classes``, from chunks of ``(y, predicted labels, P)``; for multilabel
+    targets ``y: (n_rows, n_labels)``, subset accuracy and the log loss per label."""
+
+    def __init__(self, classes: Array) -> None:
+        self.classes = classes
+        self.n = 0
+        self.correct = 0
+        self.log_loss = 0.0
+        self.entries = 0
+        self.confusion: Array = np.zeros((len(classes), len(classes)), dtype=np.int64)
+        self.multilabel = False
+
+    def add(self, y: Array, predicted: Array, P: Array) -> None:
+        """One chunk: true labels ``y``, predicted labels and probabilities ``P``."""
+        from sklearn.metrics import confusion_matrix, log_loss
+
+        self.n += len(y)
+        self.entries += y.size
+        self.multilabel = y.ndim > 1
+        if self.multilabel:
+            self.correct += int((y == predicted).all(axis=1).sum())
+            self.log_loss += log_loss(y.ravel(), P.ravel(), labels=[0, 1], normalize=False)
+            return
+        self.correct += int((y == predicted).sum())
+        self.log_loss += log_loss(y, P, labels=self.classes, normalize=False)
+        self.confusion += confusion_matrix(y, predicted, labels=self.classes)
+
+    def lines(self) -> str:
+        """The scores as ``cli.class_outputs.scores`` prints them."""
+        from gradfit.cli.class_outputs import score_lines
+
+        if self.multilabel:
+            log_loss = self.log_loss / self.entries
+            return score_lines(self.n, self.correct / self.n, None, log_loss, None, self.classes)
+        matrix = self.confusion
+        seen = matrix.sum(axis=1) > 0
+        balanced = float(np.mean(np.diag(matrix)[seen] / matrix.sum(axis=1)[seen]))
+        return score_lines(
+            self.n, self.correct / self.n, balanced, self.log_loss / self.n, matrix, self.classes
+        )
+
+
+def as_labels(y: Any, classes: Array) -> Array:
+    """Labels read from a file as the model's: integers as text for a model of text labels."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iu" and classes.dtype.kind == "U":
+        return y.astype(str)
+    return y

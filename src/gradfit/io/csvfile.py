@@ -1,0 +1,166 @@
+"""CSV files as real files come, read whole or a chunk of rows at a time.
+
+:func:`csv_frames` is the one CSV reader: :func:`gradfit.io.tabular.read_table` takes
+its one frame, :func:`gradfit.io.tabular.read_chunks` its chunks, and both get the
+same checks. Accepted: a UTF-8 byte-order mark (dropped), lines beginning with ``#``
+before the header and blank lines (skipped), a leading unnamed index column as
+``DataFrame.to_csv()`` writes it (left out, with a note). Refused, each with one
+:class:`~gradfit.errors.DataError` naming the file: an empty file, a file that is not
+UTF-8 text, a row with more fields than the header (naming its line), duplicate or
+empty column names.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gradfit.errors import DataError
+from gradfit.io.datafile import FORMATS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+INDEX_NAMES = ("", "Unnamed: 0")
+"""First-column names that mark a row index written by ``DataFrame.to_csv()``."""
+
+
+def csv_frames(
+    path: Path, chunk_rows: int | None = None, *, text: Sequence[str] = ()
+) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
+    """The data rows of the CSV file at ``path``, ``chunk_rows`` at a time (all at once
+    for ``None``), each with the notes on what the reader left out.
+
+    Each frame's index numbers the file's data rows from 0, counting every chunk before
+    it. The columns ``text`` are read as text, as written (an id such as ``007``).
+    """
+    import pandas as pd
+
+    header: list[str] = []
+    try:
+        skip, header = _header(path)
+        with pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            skiprows=skip,
+            skipinitialspace=True,
+            # A row with more fields than names is never taken as an index; pandas
+            # warns of it, and the warning is the refusal below.
+            index_col=False,
+            dtype={name: str for h in header for name in (h, h.strip()) if h.strip() in text},
+            iterator=True,
+        ) as reader:
+            names, notes = _names(path, [h.strip() for h in header])
+            start = 0
+            while (frame := _next(reader, chunk_rows)) is not None:
+                yield _numbered(frame, names, notes, start), notes
+                start += len(frame)
+            if start == 0:  # a header and no data rows
+                yield _numbered(pd.DataFrame(columns=names), names, notes, 0), notes
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the file is empty; a header row and data rows are needed"
+        ) from None
+    except UnicodeDecodeError:
+        raise DataError(
+            f"{path}: not a UTF-8 text file, so not a CSV; gradfit reads {FORMATS} "
+            "(Parquet and .npy by their suffix)"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise _ragged(path, len(header)) or DataError(
+            f"{path}: not a readable CSV: {' '.join(str(exc).split())}"
+        ) from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
+
+
+def _next(reader: Any, chunk_rows: int | None) -> pd.DataFrame | None:
+    """The next ``chunk_rows`` rows (all that are left for ``None``), or ``None`` at the end."""
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame: pd.DataFrame = reader.get_chunk(chunk_rows)
+        except StopIteration:
+            return None
+    return frame if len(frame) else None
+
+
+def _numbered(
+    frame: pd.DataFrame, names: list[str], notes: tuple[str, ...], start: int
+) -> pd.DataFrame:
+    """``frame`` with the header's names (less an index column) and rows numbered from
+    ``start``."""
+    import pandas as pd
+
+    frame.columns = pd.Index(names)
+    if notes:
+        frame = frame.drop(columns=names[0])
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
+def _names(path: Path, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The header's column names, checked, and the note on a leading index column."""
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise DataError(
+            f"{path}: duplicate column name(s) {', '.join(map(repr, duplicated))}; "
+            "give every column its own name"
+        )
+    notes: tuple[str, ...] = ()
+    if header and header[0] in INDEX_NAMES and len(header) > 1:
+        notes = (
+            f"{path}: the first column has no name: it is taken as a row index (as "
+            "DataFrame.to_csv() writes one) and left out",
+        )
+    unnamed = [j + 1 for j, h in enumerate(header[len(notes) :]) if h in INDEX_NAMES]
+    if unnamed:
+        raise DataError(f"{path}: column {unnamed[0]} of the header has no name; name every column")
+    return header, notes
+
+
+def _header(path: Path) -> tuple[int, list[str]]:
+    """Lines before the header (``#`` comments, blank lines) and the header's names."""
+    skip = 0
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith("#"):
+                return skip, next(csv.reader([line]), [])
+            skip += 1
+    return skip, []
+
+
+def _rows(path: Path) -> Iterable[tuple[int, list[str]]]:
+    """``(line, fields)`` of each data row of a CSV file (blank lines left out)."""
+    skip, _ = _header(path)
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for _ in range(skip + 1):
+            f.readline()
+        reader = csv.reader(f)
+        for fields in reader:
+            if fields and any(x.strip() for x in fields):
+                yield reader.line_num + skip + 1, fields
+
+
+def line_of_row(path: Path, row: int) -> int:
+    """The line of the file on which data row ``row`` (from 0) ends."""
+    for i, (line, _) in enumerate(_rows(path)):
+        if i == row:
+            return line
+    return -1
+
+
+def _ragged(path: Path, n_names: int) -> DataError | None:
+    """The error for the first row with more fields than the header, if there is one."""
+    for line, fields in _rows(path):
+        if len(fields) > n_names:
+            return DataError(
+                f"{path}: line {line} has {len(fields)} fields but the header names "
+                f"{n_names} columns; fix that row (a stray comma, or a missing column name?)"
+            )
+    return None
