@@ -20,7 +20,7 @@ from gradfit.cli.scores import score
 from gradfit.engine import MLP
 from gradfit.errors import DataError
 from gradfit.estimator import MLPClassifier, MLPRegressor
-from gradfit.io import tabular
+from gradfit.io import datafile, tabular
 from gradfit.io.tabular import read_chunks, read_table
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*reached max_iter")
@@ -322,6 +322,9 @@ def test_read_chunks_holds_one_chunk_and_numbers_the_rows_as_read_table(
     pd.testing.assert_frame_equal(pd.concat([t.frame for t in tables]), whole.frame)
     if fmt == "npy":  # a fresh memory map per chunk, dropped at once
         assert reads[: 1 + len(tables)] == [{"mmap": True}] * (1 + len(tables))
+    # By default a chunk holds CHUNK_CELLS cells, whatever the width: here 21 / 3 columns.
+    monkeypatch.setattr(datafile, "CHUNK_CELLS", 21)
+    assert [t.n_rows for t in read_chunks(data)] == [7] * 8 + [1]
 
 
 def test_read_chunks_reports_a_ragged_row_by_its_line_after_the_chunks_before_it(
@@ -338,3 +341,40 @@ def test_read_chunks_reports_a_ragged_row_by_its_line_after_the_chunks_before_it
     path.write_text("a,b\n")
     with pytest.raises(DataError, match="a header but no data rows; at least 1 data row"):
         list(read_chunks(path, 5, purpose="predict"))
+
+
+def test_the_readme_session_prints_what_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console block of the README's "Predicting on files of any size"."""
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from gradfit.cli import cli
+
+    readme = Path(__file__).parents[2] / "README.md"
+    section = readme.read_text(encoding="utf-8").split("## Predicting on files of any size\n")[1]
+    block = re.findall(r"```console\n(.*?)```", section, flags=re.DOTALL)[0]
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    assert len(steps) == 5
+    monkeypatch.chdir(tmp_path)
+    for command, expected in steps:
+        words = shlex.split(command)
+        if words[0] == "python":
+            done = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+            printed = done.stdout
+        else:
+            result = CliRunner().invoke(cli, words[1:], catch_exceptions=False)
+            assert result.exit_code == 0, result.stderr
+            printed = result.stdout
+        assert printed.splitlines() == expected, command

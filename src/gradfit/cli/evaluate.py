@@ -35,7 +35,7 @@ from gradfit.io.tabular import read_chunks
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 @chunk_rows_option("read and scored")
 def evaluate(
-    model_path: Path, data: Path, targets: tuple[str, ...], as_json: bool, chunk_rows: int
+    model_path: Path, data: Path, targets: tuple[str, ...], as_json: bool, chunk_rows: int | None
 ) -> None:
     """Score MODEL (written by `gradfit fit`) on the labelled rows of DATA.
 

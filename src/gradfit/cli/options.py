@@ -93,12 +93,11 @@ def layer_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple
 
 def chunk_rows_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The ``--chunk-rows`` option of a command that reads DATA ``what`` a chunk at a time."""
-    from gradfit.io.arrays import CHUNK_ROWS
+    from gradfit.io.datafile import CHUNK_CELLS
 
     return click.option(
         "--chunk-rows",
         type=count(1, MAX_CHUNK_ROWS),
-        default=CHUNK_ROWS,
-        show_default=True,
-        help=f"Rows {what} at a time: memory is bounded by a chunk, whatever the size of DATA.",
+        help=f"Rows {what} at a time: memory is bounded by a chunk, whatever the size of "
+        f"DATA (default: as many as make {CHUNK_CELLS:,} cells, 16 MiB of float64).",
     )

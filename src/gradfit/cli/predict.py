@@ -74,7 +74,7 @@ def predict(
     keep: tuple[str, ...],
     interval: float | None,
     unseen_categories: str,
-    chunk_rows: int,
+    chunk_rows: int | None,
 ) -> None:
     """Predict with MODEL (written by `gradfit fit`) for every row of DATA.
 

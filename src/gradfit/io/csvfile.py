@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradfit.errors import DataError
-from gradfit.io.datafile import FORMATS
+from gradfit.io.datafile import FORMATS, rows_per_chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,10 +29,15 @@ INDEX_NAMES = ("", "Unnamed: 0")
 
 
 def csv_frames(
-    path: Path, chunk_rows: int | None = None, *, text: Sequence[str] = ()
+    path: Path,
+    *,
+    chunked: bool = False,
+    chunk_rows: int | None = None,
+    text: Sequence[str] = (),
 ) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
-    """The data rows of the CSV file at ``path``, ``chunk_rows`` at a time (all at once
-    for ``None``), each with the notes on what the reader left out.
+    """The data rows of the CSV file at ``path``: all at once, or ``chunked``,
+    ``chunk_rows`` at a time (by default :func:`~gradfit.io.datafile.rows_per_chunk`),
+    each with the notes on what the reader left out.
 
     Each frame's index numbers the file's data rows from 0, counting every chunk before
     it. The columns ``text`` are read as text, as written (an id such as ``007``).
@@ -54,8 +59,9 @@ def csv_frames(
             iterator=True,
         ) as reader:
             names, notes = _names(path, [h.strip() for h in header])
+            rows = rows_per_chunk(len(names), chunk_rows) if chunked else None
             start = 0
-            while (frame := _next(reader, chunk_rows)) is not None:
+            while (frame := _next(reader, rows)) is not None:
                 yield _numbered(frame, names, notes, start), notes
                 start += len(frame)
             if start == 0:  # a header and no data rows

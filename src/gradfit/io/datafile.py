@@ -23,6 +23,16 @@ FORMATS = "CSV, Parquet (.parquet, .pq) or NumPy (.npy)"
 """The kinds of data file ``gradfit fit`` and ``predict`` read, for messages."""
 
 
+CHUNK_CELLS = 2**21
+"""Cells a chunk holds when no number of rows is given: 16 MiB of float64, whatever the
+width of the file (16,384 rows of 128 columns, 1,048,576 rows of 2)."""
+
+
+def rows_per_chunk(n_columns: int, chunk_rows: int | None = None) -> int:
+    """``chunk_rows``; by default as many rows of ``n_columns`` as make :data:`CHUNK_CELLS`."""
+    return chunk_rows or max(1, CHUNK_CELLS // max(n_columns, 1))
+
+
 def npy_columns(n_columns: int) -> list[str]:
     """The names of a ``.npy`` array's columns, which has none of its own: their index,
     ``"0"``, ``"1"``, …, wherever gradfit reads one (``fit``, ``--distributed``,

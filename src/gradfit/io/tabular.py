@@ -33,7 +33,7 @@ from gradfit.errors import DataError, require
 from gradfit.io import categories as cat
 from gradfit.io.atomic import atomic_write
 from gradfit.io.csvfile import csv_frames, line_of_row
-from gradfit.io.datafile import load_npy, npy_columns, regular_file
+from gradfit.io.datafile import load_npy, npy_columns, regular_file, rows_per_chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -227,12 +227,13 @@ def read_table(
 
 def read_chunks(
     path: str | os.PathLike[str],
-    chunk_rows: int,
+    chunk_rows: int | None = None,
     *,
     text: Sequence[str] = (),
     purpose: str = "read it",
 ) -> Iterator[Table]:
-    """The rows of a data file as tables of at most ``chunk_rows`` rows, read one by one.
+    """The rows of a data file as tables of at most ``chunk_rows`` rows, read one by one
+    (by default as many rows as make :data:`~gradfit.io.datafile.CHUNK_CELLS` cells).
 
     Each table's frame is numbered by the file's data rows, so that messages name the
     row (and a CSV's line) as :func:`read_table` does, with the same checks; the first
@@ -243,7 +244,7 @@ def read_chunks(
     Raises :class:`DataError` as :func:`read_table` does (with ``min_rows=1``), when
     the chunk that holds the problem is read.
     """
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows}")
     path = regular_file(path)
     suffix = path.suffix.lower()
@@ -252,7 +253,7 @@ def read_chunks(
     elif suffix == ".npy":
         frames = _npy_frames(path, chunk_rows)
     else:
-        frames = csv_frames(path, chunk_rows, text=text)
+        frames = csv_frames(path, chunked=True, chunk_rows=chunk_rows, text=text)
     n_rows = 0
     for frame, notes in frames:
         if len(frame):
@@ -282,7 +283,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _parquet_frames(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
+def _parquet_frames(
+    path: Path, chunk_rows: int | None
+) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
     """The Parquet file ``chunk_rows`` rows at a time, numbered by position."""
     require("pyarrow", "parquet")
     import pyarrow as pa
@@ -292,7 +295,8 @@ def _parquet_frames(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame,
     try:
         parquet = pq.ParquetFile(path)
         names = parquet.schema_arrow.names
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
+        rows = rows_per_chunk(len(names), chunk_rows)
+        for batch in parquet.iter_batches(batch_size=rows):
             frame = pa.Table.from_batches([batch]).to_pandas()
             frame = frame[[c for c in names if c in frame.columns]]
             frame.index = range(start, start + len(frame))
@@ -302,16 +306,18 @@ def _parquet_frames(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame,
         raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
 
 
-def _npy_frames(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
+def _npy_frames(
+    path: Path, chunk_rows: int | None
+) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
     """The ``.npy`` file ``chunk_rows`` rows at a time, each read through a fresh
     memory map that is dropped at once (so the pages it touched leave this process)."""
     A = load_npy(path, mmap=True)
     _check_npy(path, A)
-    n_rows = A.shape[0]
+    n_rows, rows = A.shape[0], rows_per_chunk(A.shape[1], chunk_rows)
     del A
-    for start in range(0, n_rows, chunk_rows):
+    for start in range(0, n_rows, rows):
         A = load_npy(path, mmap=True)
-        block = np.array(A[start : start + chunk_rows])
+        block = np.array(A[start : start + rows])
         del A
         yield _npy_frame(path, block, start), ()
 
