@@ -26,7 +26,7 @@ def plot_classifier(
     the first two features (the others held at their medians); each drawn by
     ``write(path, draw)``. Returns the paths."""
     from gradfit import plotting
-    from gradfit.cli.outputs import frame, to_file
+    from gradfit.cli.figures import frame, to_file
 
     draw = to_file(
         plotting.plot_training,

@@ -11,6 +11,7 @@ import numpy as np
 
 from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.figures import frame
 from gradfit.cli.fit_data import check_names, read_training_table
 from gradfit.cli.options import (
     EPOCHS,
@@ -25,7 +26,6 @@ from gradfit.cli.options import (
     count,
 )
 from gradfit.cli.outputs import (
-    frame,
     plot,
     summary,
     summary_of_chunks,

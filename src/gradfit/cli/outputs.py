@@ -12,6 +12,8 @@ from typing import Any
 import click
 import numpy as np
 
+from gradfit.cli.class_outputs import accuracies, plot_classifier
+from gradfit.cli.figures import frame, to_file
 from gradfit.cli.paths import beside
 from gradfit.cli.scores import Scorer, table
 from gradfit.defaults import MIN_VALIDATION_ROWS
@@ -19,14 +21,6 @@ from gradfit.engine.training import LOSS_LABELS
 from gradfit.engine.types import Array
 from gradfit.errors import MissingDependencyError, require
 from gradfit.io.tabular import write_csv
-
-
-def frame(X: Array, features: tuple[str, ...]) -> Any:
-    """``X: (n_samples, n_features)`` as a DataFrame with the column names ``features``."""
-    import pandas as pd
-
-    # A DataFrame gives the model its feature names, which predict checks against.
-    return pd.DataFrame(X, columns=list(features))
 
 
 @contextlib.contextmanager
@@ -104,8 +98,6 @@ def plot(
     if X is None or Y is None:  # rows read from a file, not in memory
         return plot_loss(model, out_path, write)
     if is_classifier(model):
-        from gradfit.cli.class_outputs import plot_classifier
-
         return plot_classifier(model, X, Y, features, targets, out_path, write)
     Y = Y.reshape(X.shape[0], -1)
     written = plot_loss(model, out_path, write)
@@ -143,11 +135,6 @@ def plot_loss(
     return [write(beside(out_path, ".loss.png"), draw)]
 
 
-def to_file(draw: Callable[..., object], *args: Any, **kwargs: Any) -> Callable[[Path], object]:
-    """``draw(*args, **kwargs, path=file)`` as a function of ``file``."""
-    return lambda file: draw(*args, path=file, **kwargs)
-
-
 def listed(names: tuple[str, ...] | list[str], most: int = 5) -> str:
     """``a, b, c`` — or, for a wide file, ``a, b, c, d, e, … (999 columns)``."""
     if len(names) <= most:
@@ -161,8 +148,6 @@ def summary(
     """What was trained, why it stopped, and R², RMSE and MAE on the training and the
     held-out rows, in the targets' units."""
     if is_classifier(model):
-        from gradfit.cli.class_outputs import accuracies
-
         trained = np.ones(X.shape[0], dtype=bool)
         if model.validation_rows_ is not None:
             trained[model.validation_rows_] = False

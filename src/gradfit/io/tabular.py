@@ -294,11 +294,9 @@ def _parquet_frames(
     start = 0
     try:
         parquet = pq.ParquetFile(path)
-        names = parquet.schema_arrow.names
-        rows = rows_per_chunk(len(names), chunk_rows)
+        rows = rows_per_chunk(len(parquet.schema_arrow.names), chunk_rows)
         for batch in parquet.iter_batches(batch_size=rows):
             frame = pa.Table.from_batches([batch]).to_pandas()
-            frame = frame[[c for c in names if c in frame.columns]]
             frame.index = range(start, start + len(frame))
             start += len(frame)
             yield frame, ()
