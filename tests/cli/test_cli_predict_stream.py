@@ -378,3 +378,32 @@ def test_the_readme_session_prints_what_the_readme_shows(
             assert result.exit_code == 0, result.stderr
             printed = result.stdout
         assert printed.splitlines() == expected, command
+
+
+def test_classifier_sums_equal_scikit_learns_scores_of_all_rows() -> None:
+    from sklearn.metrics import balanced_accuracy_score, confusion_matrix
+
+    from gradfit.cli.running_scores import ClassifierSums
+
+    rng = np.random.default_rng(14)
+    classes = np.array(["a", "b", "c"])
+    P = rng.dirichlet([1, 1, 1], size=500)
+    y = classes[rng.integers(0, 3, 500)]
+    predicted = classes[P.argmax(axis=1)]
+    sums = ClassifierSums(classes)
+    for part in np.array_split(np.arange(500), [7, 8, 100, 333]):
+        sums.add(y[part], predicted[part], P[part])
+    assert sums.n == 500
+    assert_allclose(sums.correct / 500, accuracy_score(y, predicted), rtol=1e-12)
+    assert_allclose(sums.log_loss / 500, log_loss(y, P, labels=classes), rtol=1e-12)
+    assert_array_equal(sums.confusion, confusion_matrix(y, predicted, labels=classes))
+    balanced = f"balanced accuracy  {balanced_accuracy_score(y, predicted):.4f}"
+    assert balanced in sums.lines()
+    # Multilabel rows: subset accuracy, and the log loss per label.
+    Y = rng.integers(0, 2, (300, 4))
+    Q = rng.uniform(0.01, 0.99, (300, 4))
+    sums = ClassifierSums(np.arange(4))
+    for part in np.array_split(np.arange(300), 5):
+        sums.add(Y[part], (Q[part] > 0.5).astype(int), Q[part])
+    assert_allclose(sums.correct / 300, accuracy_score(Y, (Q > 0.5).astype(int)), rtol=1e-12)
+    assert_allclose(sums.log_loss / Y.size, log_loss(Y.ravel(), Q.ravel()), rtol=1e-12)
