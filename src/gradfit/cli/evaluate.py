@@ -1,7 +1,8 @@
 """``gradfit evaluate``: how well a saved model predicts the targets of a labelled file.
 
 The file is read and scored a chunk of rows at a time (``--chunk-rows``), keeping sums
-and counts only (:mod:`gradfit.cli.running_scores`), so memory is bounded by a chunk.
+and counts only (:class:`~gradfit.cli.scores.Scorer`, :mod:`gradfit.cli.running_scores`),
+so memory is bounded by a chunk.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import chunk_rows_option
 from gradfit.cli.outputs import is_classifier
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
-from gradfit.cli.running_scores import ClassifierSums, RegressionSums, SpreadSums, as_labels
-from gradfit.cli.scores import table
+from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
+from gradfit.cli.scores import Scorer, table
 from gradfit.io.tabular import read_chunks
 
 
@@ -68,7 +69,7 @@ def evaluate(
             "the true values with --target",
             Exit.USAGE,
         )
-    sums, spread = RegressionSums(), SpreadSums() if has_spread(model) else None
+    sums, spread = Scorer(), SpreadSums() if has_spread(model) else None
     for rows in chunks:
         inputs = model_inputs(model, rows)
         Y = rows.floats(names, role="target")

@@ -2,66 +2,17 @@
 
 Each accumulator takes the chunks one by one (``add``) and keeps sums and counts only,
 so memory is bounded by a chunk; its result equals the in-memory score of all the rows
-to rounding (the sums are added in another order).
+to rounding (the sums are added in another order). R², RMSE and MAE are
+:class:`~gradfit.cli.scores.Scorer`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from gradfit.cli.scores import Scores
 from gradfit.engine.types import Array
-
-
-class RegressionSums:
-    """R², RMSE and MAE of ``n_targets`` columns, from chunks of ``(Y, Ŷ)``.
-
-    The total sum of squares ``Σ(y - ȳ)²`` is merged from each chunk's count ``n``,
-    mean ``m`` and ``M = Σ(y - m)²`` (Chan, Golub and LeVeque)::
-
-        δ = m_b - m_a,  n = n_a + n_b,  m = m_a + δ n_b / n,
-        M = M_a + M_b + δ² n_a n_b / n
-    """
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.mean: Array = np.zeros(0)
-        self.M: Array = np.zeros(0)
-        self.sse: Array = np.zeros(0)
-        self.sae: Array = np.zeros(0)
-
-    def add(self, Y: Array, Y_hat: Array) -> None:
-        """One chunk: ``Y`` and ``Y_hat`` of shape ``(n_rows, n_targets)``."""
-        n_b = Y.shape[0]
-        if n_b == 0:
-            return
-        m_b = Y.mean(axis=0)
-        M_b = ((Y - m_b) ** 2).sum(axis=0)
-        residual = Y - Y_hat
-        if self.n == 0:
-            self.mean, self.M = m_b, M_b
-            self.sse, self.sae = (residual**2).sum(axis=0), np.abs(residual).sum(axis=0)
-        else:
-            n = self.n + n_b
-            delta = m_b - self.mean
-            self.mean = self.mean + delta * n_b / n
-            self.M = self.M + M_b + delta**2 * self.n * n_b / n
-            self.sse = self.sse + (residual**2).sum(axis=0)
-            self.sae = self.sae + np.abs(residual).sum(axis=0)
-        self.n += n_b
-
-    def scores(self, targets: Sequence[str]) -> list[Scores]:
-        """One :class:`Scores` per target, as :func:`~gradfit.cli.scores.score` gives."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(self.M > 0, 1 - self.sse / self.M, np.nan)
-        rmse, mae = np.sqrt(self.sse / self.n), self.sae / self.n
-        return [
-            Scores(str(t), self.n, float(r2[j]), float(rmse[j]), float(mae[j]))
-            for j, t in enumerate(targets)
-        ]
 
 
 class SpreadSums:
