@@ -407,3 +407,20 @@ def test_classifier_sums_equal_scikit_learns_scores_of_all_rows() -> None:
         sums.add(Y[part], (Q[part] > 0.5).astype(int), Q[part])
     assert_allclose(sums.correct / 300, accuracy_score(Y, (Q > 0.5).astype(int)), rtol=1e-12)
     assert_allclose(sums.log_loss / Y.size, log_loss(Y.ravel(), Q.ravel()), rtol=1e-12)
+
+
+def test_intervals_stream_the_same(invoke: Invoke, tmp_path: Path) -> None:
+    frame = _data(15)
+    model = MLPRegressor((6,), n_members=3, max_iter=10, random_state=0, early_stopping=False)
+    model.fit(frame[["0", "1"]], frame["2"])
+    gradfit.save(model, tmp_path / "e.safetensors", target_names=["2"])
+    data = _write(frame, tmp_path / "d.parquet")
+    result = invoke("predict", tmp_path / "e.safetensors", data, "--out", "-",
+                    "--interval", "0.8", "--chunk-rows", CHUNK)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    got = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert list(got.columns) == ["2", "2_lower", "2_upper"]
+    lower, upper = model.predict_interval(frame[["0", "1"]], coverage=0.8)
+    assert_allclose(got["2"], model.predict(frame[["0", "1"]]), rtol=1e-14)
+    assert_allclose(got["2_lower"], lower, rtol=1e-13)
+    assert_allclose(got["2_upper"], upper, rtol=1e-13)
