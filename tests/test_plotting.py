@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 pytest.importorskip("matplotlib")
 
 from gradfit import engine, plotting, squared_loss, training_loop
-from gradfit.engine.training import History
+from gradfit.engine.history import History
 from gradfit.errors import DataError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from gradfit.cli.progress import EpochBar
-from gradfit.engine.training import History
+from gradfit.engine.history import History
 
 
 def trainer_after(loss: list[float], val_loss: list[float]) -> object:

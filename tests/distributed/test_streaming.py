@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gradfit.engine import MLP, SGD, Adam, train
+from gradfit.engine import MLP, SGD, Adam, Trainer, train
 from gradfit.engine.losses import get_loss
 from gradfit.io.arrays import NpyRows
-from gradfit.io.streaming import SourceStepper, StreamingTrainer
+from gradfit.io.streaming import SourceStepper
 
 
 @pytest.mark.parametrize(("batch_size", "loss"), [(16, "mse"), (None, "sse")])
@@ -31,7 +31,7 @@ def test_engine_from_a_npy_file_in_pieces_equals_the_engine_in_memory(
     stepper = SourceStepper(
         ours, source, get_loss(loss), make(ours.parameters(), lr=lr), chunk_rows=5
     )
-    trainer = StreamingTrainer(
+    trainer = Trainer(
         stepper, bounds=source.bounds, batch_size=batch_size, rng=np.random.default_rng(2)
     )
     h_ours = trainer.fit(4)

@@ -10,8 +10,9 @@ import numpy as np
 
 from gradfit.engine.losses import MSE
 from gradfit.engine.network import MLP
+from gradfit.engine.numpy_stepper import NumpyStepper
 from gradfit.engine.optim import SGD, Adam
-from gradfit.engine.training import NumpyStepper, Trainer
+from gradfit.engine.training import Trainer
 
 
 def sine(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -90,7 +90,9 @@ KILLED_MID_WRITE = """
 
 def test_a_process_killed_mid_write_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "run.ckpt"
-    env = os.environ | {"PYTHONPATH": str(Path(__file__).parent)}
+    # The tests' own directory first, then whatever path the tests run with.
+    search = os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])
+    env = os.environ | {"PYTHONPATH": search}
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(KILLED_MID_WRITE), str(path)],
         stdout=subprocess.PIPE,

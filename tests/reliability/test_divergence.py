@@ -12,9 +12,10 @@ from runs import sine, torch_single_thread
 
 import gradfit
 from gradfit.engine import train
+from gradfit.engine.divergence import EXPLOSION_EPOCHS
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD
-from gradfit.engine.training import EXPLOSION_EPOCHS, Trainer
+from gradfit.engine.training import Trainer
 from gradfit.errors import DivergenceError
 
 LR = 0.5  # on unscaled targets (amplitude 4), plain gradient descent overshoots and explodes

@@ -104,7 +104,9 @@ def test_resume_in_a_new_process_is_exact(tmp_path: Path) -> None:
         t.fit(5)
         save_checkpoint({str(out)!r}, t)
     """
-    env = os.environ | {"PYTHONPATH": str(Path(__file__).parent)}
+    # The tests' own directory first, then whatever path the tests run with.
+    search = os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])
+    env = os.environ | {"PYTHONPATH": search}
     subprocess.run([sys.executable, "-c", textwrap.dedent(script)], check=True, env=env)
     resumed = make_trainer("numpy", batch_size=8, init_seed=3, rng_seed=4)
     resumed.load_state_dict(load_checkpoint(out))
@@ -163,8 +165,8 @@ def test_other_network_shapes_are_refused(tmp_path: Path) -> None:
 
     from gradfit.engine.losses import MSE
     from gradfit.engine.network import MLP
+    from gradfit.engine.numpy_stepper import NumpyStepper
     from gradfit.engine.optim import Adam
-    from gradfit.engine.training import NumpyStepper
 
     path = tmp_path / "run.ckpt"
     save_checkpoint(path, make_trainer("numpy", batch_size=None))

@@ -24,7 +24,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gradfit.engine import MLP, SGD, Adam, Loss, NumpyStepper, Trainer, get_loss
-from gradfit.engine.training import EngineStepper, Rows
+from gradfit.engine.batches import Rows
+from gradfit.engine.stepper import EngineStepper
 
 torch = pytest.importorskip("torch")
 from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch  # noqa: E402

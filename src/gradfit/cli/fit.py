@@ -40,7 +40,7 @@ from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.training import Callback
-from gradfit.engine.types import Array
+from gradfit.engine.types import DTYPES, Array
 from gradfit.errors import DivergenceError
 from gradfit.io.atomic import atomic_files
 
@@ -153,7 +153,7 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
 )
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on.")
 @click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only).")
-@click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Floating-point type.")
+@click.option("--dtype", type=click.Choice(list(DTYPES)), help="Floating-point type.")
 @click.option(
     "--precision",
     type=click.Choice(["full", "bf16-mixed"]),

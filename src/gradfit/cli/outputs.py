@@ -17,7 +17,7 @@ from gradfit.cli.figures import frame, to_file
 from gradfit.cli.paths import beside
 from gradfit.cli.scores import Scorer, table
 from gradfit.defaults import MIN_VALIDATION_ROWS
-from gradfit.engine.training import LOSS_LABELS
+from gradfit.engine.history import LOSS_LABELS
 from gradfit.engine.types import Array
 from gradfit.errors import MissingDependencyError, require
 from gradfit.io.tabular import write_csv

@@ -16,7 +16,7 @@ import numpy as np
 from gradfit import plotting
 from gradfit.datasets import Dataset, Standardizer, scale
 from gradfit.demo.problems import problems
-from gradfit.engine.training import log_line
+from gradfit.engine.history import log_line
 from gradfit.engine.types import Array
 from gradfit.walkthrough import Trajectory, add_intercept, layer, squared_loss, training_loop
 

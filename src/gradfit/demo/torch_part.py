@@ -24,8 +24,8 @@ import numpy as np
 from gradfit import plotting
 from gradfit.datasets import Dataset, scale
 from gradfit.demo.problems import generators, problems
+from gradfit.engine.history import History
 from gradfit.engine.network import MLP
-from gradfit.engine.training import History
 from gradfit.engine.types import Array
 
 if TYPE_CHECKING:

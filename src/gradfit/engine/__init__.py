@@ -5,11 +5,14 @@ Imports NumPy only.
 
 from gradfit.engine.activations import ACTIVATIONS, Activation, Identity, ReLU, Sigmoid, Tanh
 from gradfit.engine.ensemble import Ensemble, EnsembleStepper, mixture
+from gradfit.engine.history import History, log_line
 from gradfit.engine.layers import Dense, StackedDense
 from gradfit.engine.losses import MSE, SSE, GaussianNLL, Loss, get_loss
 from gradfit.engine.network import MLP
+from gradfit.engine.numpy_stepper import NumpyStepper
 from gradfit.engine.optim import SGD, Adam, Optimizer
-from gradfit.engine.training import History, NumpyStepper, Stepper, Trainer, log_line, train
+from gradfit.engine.stepper import Stepper
+from gradfit.engine.training import Trainer, train
 
 __all__ = [
     "ACTIVATIONS",

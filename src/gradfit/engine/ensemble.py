@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.engine.batches import Rows
 from gradfit.engine.layers import StackedDense
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
-from gradfit.engine.training import EngineStepper, Rows
+from gradfit.engine.stepper import EngineStepper
 from gradfit.engine.types import Array
 
 
@@ -121,8 +122,8 @@ class EnsembleStepper(EngineStepper):
 
     Every member sees the same rows; the objective is ``Σₖ L(Ŷₖ, Y)``, computed as the
     loss over the stacked predictions (``Y`` broadcast to ``(K, n, m)``) scaled back
-    to a sum: a mean loss averages over ``K`` too, so its gradient is multiplied by
-    ``K``. The value returned is the members' mean loss.
+    to a sum (:meth:`Loss.members_factor <gradfit.engine.Loss.members_factor>`). The
+    value returned is the members' mean loss.
 
     Parameters
     ----------
@@ -146,18 +147,15 @@ class EnsembleStepper(EngineStepper):
     def _objective(self, A: Array, Y: Array) -> tuple[float, Array]:
         """The members' mean loss, and the gradient of their summed loss (into ``A``);
         ``Y`` is the targets broadcast to ``(K, n, m)``."""
-        K = self.net.n_members
-        value, G = self.loss.value_and_gradient(A, Y, out=A)
-        if self.loss.reduction == "mean":
-            G *= K
-        else:
-            value /= K
-        return value, G
+        K, loss = self.net.n_members, self.loss
+        value, G = loss.value_and_gradient(A, Y, out=A)
+        if (k := loss.members_factor(K)) != 1:
+            G *= k
+        return loss.members_mean(value, K), G
 
     def evaluate(self, X: Array, Y: Array) -> float:
         K, A = self.net.n_members, self.net.forward(X)
-        value = self.loss.value(A, np.broadcast_to(Y, (K, *Y.shape)))
-        return value if self.loss.reduction == "mean" else value / K
+        return self.loss.members_mean(self.loss.value(A, np.broadcast_to(Y, (K, *Y.shape))), K)
 
     def step(self, rows: Rows) -> float:
         if rows is None:

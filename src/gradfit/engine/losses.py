@@ -12,6 +12,7 @@ against ``Y`` broadcast to match.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -42,14 +43,60 @@ def check_same_shape(
 
 
 class Loss:
-    """A loss ``L(Ŷ, Y)`` with its gradient ``dL/dŶ``.
+    """A loss ``L(Ŷ, Y)`` with its gradient ``dL/dŶ``, and how it reduces its terms.
 
-    ``reduction`` says how a batch's loss combines per-sample terms: ``"mean"`` (the
-    training loop weights minibatch losses by their size) or ``"sum"`` (it adds them).
+    A loss is a reduction of per-element terms ``ℓ``: ``reduction = "mean"`` divides
+    their sum by their number ``N`` (:meth:`n_terms`), ``"sum"`` keeps it. Every caller
+    that splits a batch (into pieces, ranks, members, or an epoch into batches) asks the
+    loss how to put the parts together, with :meth:`total`, :meth:`reduce`, :meth:`gradient_scale`,
+    :meth:`batch_weight` and :meth:`members_factor`/:meth:`members_mean`.
     """
 
     name: ClassVar[str] = ""
     reduction: ClassVar[str] = "mean"
+
+    def n_terms(self, shape: tuple[int, ...]) -> int:
+        """``N``, the number of terms a mean divides by for targets of ``shape``: every
+        element (a loss over rows says otherwise)."""
+        return math.prod(shape)
+
+    def reduce(self, total: float, shape: tuple[int, ...]) -> float:
+        """The loss of a batch of targets of ``shape`` from the sum of its terms (over
+        pieces or ranks, say): ``total / N`` for a mean, ``total`` for a sum."""
+        return total / self.n_terms(shape) if self.reduction == "mean" else total
+
+    def total(self, value: float, shape: tuple[int, ...]) -> float:
+        """The sum of the terms of a batch of targets of ``shape`` whose loss is ``value``:
+        what :meth:`reduce` undoes (``value · N`` for a mean, ``value`` for a sum), so
+        that pieces' totals add up."""
+        return value * self.n_terms(shape) if self.reduction == "mean" else value
+
+    def gradient_scale(self, shape: tuple[int, ...]) -> float:
+        """``c`` with ``dL/dŶ = c · d(Σ ℓ)/dŶ`` for a batch of targets of ``shape``:
+        ``1/N`` for a mean, 1 for a sum."""
+        return 1 / self.n_terms(shape) if self.reduction == "mean" else 1.0
+
+    def batch_weight(self, n_rows: int, n_samples: int) -> float:
+        """The weight of a batch of ``n_rows`` in an epoch of ``n_samples``, so that the
+        weighted batch losses add up to the epoch's: ``n_rows / n_samples`` for a mean
+        (the batch's terms are that share of the epoch's), 1 for a sum."""
+        return n_rows / n_samples if self.reduction == "mean" else 1.0
+
+    def members_factor(self, n_members: int) -> int:
+        """``k`` such that the sum of ``K`` members' losses is ``k`` times the loss over
+        their stacked predictions ``(K, n, m)``: ``K`` for a mean (which averages over
+        the members too), 1 for a sum. Its gradient scales the same way."""
+        return n_members if self.reduction == "mean" else 1
+
+    def members_mean(self, value: float, n_members: int) -> float:
+        """The members' mean loss from the loss ``value`` over their stacked predictions:
+        ``value`` itself for a mean, ``value / K`` for a sum."""
+        return value if self.reduction == "mean" else value / n_members
+
+    def summed(self) -> Loss:
+        """The loss of the same terms with ``reduction = "sum"``: what a piece of a batch
+        contributes, before :meth:`reduce` and :meth:`gradient_scale` of the whole."""
+        raise NotImplementedError(f"{self!r} has no sum-reduced form")
 
     def value(self, Y_hat: Array, Y: Array) -> float:
         raise NotImplementedError
@@ -82,6 +129,9 @@ class SSE(Loss):
     name = "sse"
     reduction = "sum"
 
+    def summed(self) -> Loss:
+        return self
+
     def value(self, Y_hat: Array, Y: Array) -> float:
         check_same_shape(Y_hat, Y)
         R = Y_hat - Y
@@ -110,6 +160,9 @@ class MSE(Loss):
     """
 
     name = "mse"
+
+    def summed(self) -> Loss:
+        return SSE()
 
     def value(self, Y_hat: Array, Y: Array) -> float:
         check_same_shape(Y_hat, Y)
@@ -163,6 +216,10 @@ class CrossEntropy(Loss):
 
     def __init__(self, weight: Sequence[float] | None = None) -> None:
         self.weight = None if weight is None else tuple(float(v) for v in weight)
+
+    def n_terms(self, shape: tuple[int, ...]) -> int:
+        """The number of rows: each row's terms over the classes are one sample's loss."""
+        return math.prod(shape[:-1])
 
     def _weighted(self, Y: Array) -> Array:
         w = _weights(self.weight, Y.shape[1], "one per class")

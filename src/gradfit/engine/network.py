@@ -11,9 +11,7 @@ import numpy as np
 from gradfit.engine.activations import Activation, Identity, get_activation
 from gradfit.engine.flat import split_flat
 from gradfit.engine.layers import Dense
-from gradfit.engine.types import Array
-
-DTYPES = {"float32": np.float32, "float64": np.float64}
+from gradfit.engine.types import Array, check_dtype
 
 
 class MLP:
@@ -48,9 +46,7 @@ class MLP:
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must be [n_in, *hidden, n_out] with each >= 1, got {sizes}")
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.dtype = check_dtype(dtype)
         self.sizes = sizes
         self.activation = activation
         self.dense = [

@@ -17,7 +17,8 @@ from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 
 if TYPE_CHECKING:
-    from gradfit.engine.training import History, Trainer
+    from gradfit.engine.history import History
+    from gradfit.engine.training import Trainer
 
 KEYS = ("epoch", "batch_size", "shuffle", "parameters", "optimizer", "rng", "history", "callbacks")
 
@@ -46,7 +47,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
 
 def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     """See :meth:`Trainer.load_state_dict <gradfit.engine.Trainer.load_state_dict>`."""
-    from gradfit.engine.training import History
+    from gradfit.engine.history import History
 
     check_resumable(trainer, state)
     h = state["history"]

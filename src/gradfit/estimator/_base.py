@@ -19,9 +19,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 from gradfit.defaults import holds_out
 from gradfit.engine.ensemble import Ensemble
+from gradfit.engine.history import History
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
-from gradfit.engine.training import Callback, History
+from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator import _state

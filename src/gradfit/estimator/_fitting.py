@@ -12,25 +12,25 @@ from gradfit.engine.kernel import make_stepper as engine_stepper
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import OPTIMIZERS
-from gradfit.engine.training import Stepper
+from gradfit.engine.stepper import Stepper
+from gradfit.engine.training import Trainer
 from gradfit.engine.types import Array
 from gradfit.io.arrays import RowSource
-from gradfit.io.streaming import Group, SourceStepper, StreamingTrainer
+from gradfit.io.streaming import Group, SourceStepper
 
 
-class EstimatorTrainer(StreamingTrainer):
+class EstimatorTrainer(Trainer):
     """A :class:`~gradfit.engine.Trainer` that knows the estimator it trains.
 
     Callbacks receive it and reach the estimator as ``trainer.owner`` (its
     parameters, ``n_features_in_``, scalers); the model being trained is
-    ``trainer.stepper``. The rows are shuffled chunk by chunk along ``bounds``
-    (:class:`~gradfit.io.streaming.StreamingTrainer`; rows in memory are one chunk,
-    which is the engine Trainer's order). Other arguments are
+    ``trainer.stepper``. Other arguments, ``bounds`` among them (the rows are shuffled
+    chunk by chunk along them; rows in memory are one chunk), are
     :class:`~gradfit.engine.Trainer`'s.
     """
 
-    def __init__(self, stepper: Stepper, *, owner: Any, bounds: Array, **kwargs: Any) -> None:
-        super().__init__(stepper, bounds=bounds, **kwargs)
+    def __init__(self, stepper: Stepper, *, owner: Any, **kwargs: Any) -> None:
+        super().__init__(stepper, **kwargs)
         self.owner = owner
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from gradfit.defaults import AUTO_BATCH, HOLD_OUT, holds_out
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
-from gradfit.engine.network import DTYPES
+from gradfit.engine.types import DTYPES
 
 SOLVERS = ("sgd", "adam")
 BACKENDS = ("numpy", "torch")
@@ -119,7 +119,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         activation=_choice("activation", p["activation"], tuple(ACTIVATIONS)),
         solver=_choice("solver", p["solver"], SOLVERS),
         loss=_choice("loss", p["loss"], REGRESSION_LOSSES) if "loss" in p else None,
-        dtype=np.dtype(DTYPES[_choice("dtype", dtype_name, tuple(DTYPES))]),
+        dtype=DTYPES[_choice("dtype", dtype_name, tuple(DTYPES))],
         backend=backend,
         precision=precision,
         validation_fraction=fraction,

@@ -18,7 +18,7 @@ import numpy as np
 from gradfit.datasets import Standardizer
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
-from gradfit.engine.training import Stepper
+from gradfit.engine.stepper import Stepper
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator._data import split_validation

@@ -35,9 +35,9 @@ import numpy as np
 
 from gradfit.datasets import Standardizer
 from gradfit.engine.ensemble import Ensemble
+from gradfit.engine.history import History
 from gradfit.engine.losses import get_loss, head_width
 from gradfit.engine.network import MLP
-from gradfit.engine.training import History
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 

@@ -12,7 +12,7 @@ larger than memory can be trained on: memory is bounded by the rows read at once
 - :class:`ArrayRows` wraps arrays already in memory.
 
 Each source has ``bounds``: the chunk boundaries ``[0, …, n_rows]`` along which a
-shuffled order is drawn (see :mod:`gradfit.io.streaming`). Every read is checked:
+shuffled order is drawn (see :mod:`gradfit.engine.batches`). Every read is checked:
 a NaN or infinity raises :class:`~gradfit.errors.DataError` naming the row.
 """
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.ensemble import Ensemble
-from gradfit.engine.network import DTYPES, MLP
-from gradfit.engine.types import Array
+from gradfit.engine.network import MLP
+from gradfit.engine.types import DTYPES, Array
 from gradfit.errors import ModelFileError
 from gradfit.io import kinds, safetensors_file
 from gradfit.io.categories import check_categories

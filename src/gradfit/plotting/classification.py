@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradfit.engine.training import History
+from gradfit.engine.history import History
 from gradfit.engine.types import Array
 from gradfit.plotting._canvas import TRAIN, VALIDATION, PathLike, finish, new_figure
 from gradfit.plotting.history import loss_label

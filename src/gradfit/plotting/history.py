@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradfit.engine.training import LOSS_LABELS, History
+from gradfit.engine.history import LOSS_LABELS, History
 from gradfit.engine.types import Array
 from gradfit.plotting._canvas import (
     FITTED,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradfit.engine.training import History
+from gradfit.engine.history import History
 from gradfit.engine.types import Array
 from gradfit.plotting._canvas import FITTED, PathLike, finish, log_y, new_figure
 from gradfit.plotting.history import loss_label

@@ -12,8 +12,8 @@ from gradfit import engine
 from gradfit.datasets import scale
 from gradfit.demo import torch_part
 from gradfit.demo.problems import generators, problems
+from gradfit.engine.history import History
 from gradfit.engine.network import MLP
-from gradfit.engine.training import History
 from gradfit.engine.types import Array
 from gradfit.plotting import max_parameter_difference
 

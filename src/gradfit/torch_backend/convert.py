@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from gradfit.engine.network import MLP
+from gradfit.engine.types import DTYPES
 from gradfit.errors import MissingDependencyError
 
 ACTIVATION_MODULES: dict[str, type[torch.nn.Module]] = {
@@ -22,7 +23,10 @@ ACTIVATION_MODULES: dict[str, type[torch.nn.Module]] = {
 }
 _ACTIVATION_NAMES = {cls: name for name, cls in ACTIVATION_MODULES.items()}
 
-TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+TORCH_DTYPES: dict[np.dtype[Any], torch.dtype] = {
+    dtype: getattr(torch, name) for name, dtype in DTYPES.items()
+}
+"""The engine's dtypes (:data:`gradfit.engine.types.DTYPES`) as torch's, of the same names."""
 NUMPY_DTYPES = {t: n for n, t in TORCH_DTYPES.items()}
 
 
@@ -117,7 +121,7 @@ def from_torch(module: torch.nn.Module) -> MLP:
         if linear.bias is None:
             raise ValueError(f"layer {i} has no bias; gradfit's layers always have one")
         if linear.weight.dtype not in NUMPY_DTYPES:
-            raise ValueError(f"parameters must be float32 or float64, got {linear.weight.dtype}")
+            raise ValueError(f"parameters must be {' or '.join(DTYPES)}, got {linear.weight.dtype}")
         params += [linear.weight, linear.bias]
     sizes = [linears[0].in_features] + [linear.out_features for linear in linears]
     arrays = [p.detach().cpu().numpy().copy() for p in params]

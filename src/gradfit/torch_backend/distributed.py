@@ -33,13 +33,14 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from gradfit.engine.batches import Rows, count_rows, pieces, share
 from gradfit.engine.losses import Loss
-from gradfit.engine.training import Rows
 from gradfit.engine.types import Array
 from gradfit.errors import PeerLostError
 from gradfit.io.arrays import CHUNK_ROWS, RowSource
-from gradfit.io.streaming import Group, count, pieces, reduced, share, summed_loss
-from gradfit.torch_backend.convert import resolve_device
+from gradfit.io.streaming import Group, summed_loss
+from gradfit.torch_backend.convert import NUMPY_DTYPES, resolve_device
+from gradfit.torch_backend.losses import torch_loss
 from gradfit.torch_backend.optim import steps_taken
 from gradfit.torch_backend.stepper import TorchParameters
 
@@ -174,6 +175,7 @@ class DistributedStepper(TorchParameters):
         self.n_samples = source.n_rows
         self.n_out = len(source.target_names)
         self.t = steps_taken(optimizer)
+        self._summed = torch_loss(loss.summed(), dtype=self.dtype, device=self.device)
 
     def _tensor(self, A: Array) -> torch.Tensor:
         return torch.from_numpy(A).to(self.device)
@@ -181,10 +183,10 @@ class DistributedStepper(TorchParameters):
     def step(self, rows: Rows) -> float:
         """One update on the global batch ``rows``; returns the whole batch's loss."""
         rank, world = self.group.rank, self.group.world
-        n_rows = count(rows, self.n_samples)
+        batch = (count_rows(rows, self.n_samples), self.n_out)
         # The gradient of the batch's summed loss, reduced as the loss reduces; DDP
         # then averages over the ranks, which the factor world undoes.
-        scale = world * reduced(self.loss, 1.0, n_rows, self.n_out)
+        scale = world * self.loss.gradient_scale(batch)
         self.optimizer.zero_grad()
         parts = pieces(share(rows, self.n_samples, rank, world), self.chunk_rows)
         summed = torch.zeros((), dtype=self.dtype, device=self.device)
@@ -193,15 +195,13 @@ class DistributedStepper(TorchParameters):
                 X, Y = self.source.take(part, self.dtype_np)
                 # Only the last piece's backward all-reduces the summed gradients.
                 with self._sync(last=i == len(parts) - 1):
-                    piece = torch.nn.functional.mse_loss(
-                        self.model(self._tensor(X)), self._tensor(Y), reduction="sum"
-                    )
+                    piece = self._summed(self.model(self._tensor(X)), self._tensor(Y))
                     (piece * scale).backward()  # type: ignore[no-untyped-call]
                 summed += piece.detach()
         total = float(self.group.all_sum(np.array([summed.item()]))[0])
         self.optimizer.step()
         self.t += 1
-        return reduced(self.loss, total, n_rows, self.n_out)
+        return self.loss.reduce(total, batch)
 
     def _sync(self, *, last: bool) -> contextlib.AbstractContextManager[Any]:
         if last or not isinstance(self.model, torch.nn.parallel.DistributedDataParallel):
@@ -210,7 +210,7 @@ class DistributedStepper(TorchParameters):
 
     @property
     def dtype_np(self) -> np.dtype[Any]:
-        return np.dtype(str(self.dtype).removeprefix("torch."))
+        return NUMPY_DTYPES[self.dtype]
 
     def _predict(self, X: Array) -> Array:
         # The module inside DDP's wrapper: a forward that no backward follows needs
@@ -230,4 +230,4 @@ class DistributedStepper(TorchParameters):
         mine = share(slice(0, n), n, self.group.rank, self.group.world)
         total = summed_loss(self.loss, self._predict, X, mine, self.dtype_np, self.chunk_rows)
         total = float(self.group.all_sum(np.array([total]))[0])
-        return reduced(self.loss, total, n, self.n_out)
+        return self.loss.reduce(total, (n, self.n_out))

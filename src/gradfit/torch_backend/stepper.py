@@ -1,4 +1,4 @@
-"""The torch backend's :class:`~gradfit.engine.training.Stepper`: autograd does the backward."""
+"""The torch backend's :class:`~gradfit.engine.Stepper`: autograd does the backward."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from gradfit.engine.batches import Rows
 from gradfit.engine.losses import Loss, head_width
-from gradfit.engine.training import Rows
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.torch_backend.losses import torch_loss
@@ -157,9 +157,9 @@ class TorchStepper(TorchParameters):
     def _tensor(self, A: Array) -> torch.Tensor:
         return torch.as_tensor(np.asarray(A), dtype=self.dtype, device=self.device)
 
-    def _loss(self, X: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(objective, reported loss)``: for ``K`` stacked members the sum and the mean
-        of their losses; for one network, its loss twice."""
+    def _loss(self, X: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """``(objective, loss, K)``: for ``K`` stacked members the sum of their losses and
+        the loss over their stacked predictions; for one network, its loss twice and 1."""
         if self.precision == "bf16-mixed":
             with torch.autocast(self.device.type, dtype=torch.bfloat16):
                 Y_hat = self.module(X)
@@ -174,12 +174,11 @@ class TorchStepper(TorchParameters):
             )
         if Y_hat.ndim == 2:
             value = self._loss_fn(Y_hat, Y)
-            return value, value
+            return value, value, 1
         K = Y_hat.shape[0]
         value = self._loss_fn(Y_hat, Y.expand(K, *Y.shape))
-        if self.loss.reduction == "mean":
-            return value * K, value
-        return value, value / K
+        k = self.loss.members_factor(K)
+        return (value * k if k != 1 else value), value, K
 
     def step(self, rows: Rows) -> float:
         """Forward, backward and update on ``rows``; return the loss before the update."""
@@ -191,13 +190,14 @@ class TorchStepper(TorchParameters):
             index = torch.as_tensor(rows, device=self.device)
             X, Y = self.X[index], self.Y[index]
         self.optimizer.zero_grad()
-        objective, loss = self._loss(X, Y)
+        objective, value, K = self._loss(X, Y)
         objective.backward()  # type: ignore[no-untyped-call]
         self.optimizer.step()
         self.t += 1
-        return float(loss.item())
+        return self.loss.members_mean(float(value.item()), K)
 
     def evaluate(self, X: Array, Y: Array) -> float:
         """The loss on ``(X, Y)`` at the current parameters, without updating."""
         with torch.no_grad():
-            return float(self._loss(self._tensor(X), self._tensor(Y))[1].item())
+            _, value, K = self._loss(self._tensor(X), self._tensor(Y))
+            return self.loss.members_mean(float(value.item()), K)

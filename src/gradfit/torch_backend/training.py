@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from gradfit.engine.history import History
 from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
-from gradfit.engine.training import Callback, History, Trainer
-from gradfit.engine.types import Array
+from gradfit.engine.training import Callback, Trainer
+from gradfit.engine.types import DTYPES, Array
 from gradfit.torch_backend.convert import NUMPY_DTYPES, resolve_device, to_torch
 from gradfit.torch_backend.optim import make_optimizer
 from gradfit.torch_backend.stepper import TorchStepper
@@ -93,7 +94,7 @@ callbacks
         raise ValueError(f"{type(module).__name__} has no parameters to train")
     dtype = NUMPY_DTYPES.get(params[0].dtype)
     if dtype is None:
-        raise ValueError(f"parameters must be float32 or float64, got {params[0].dtype}")
+        raise ValueError(f"parameters must be {' or '.join(DTYPES)}, got {params[0].dtype}")
     X, Y = check_training_data(X, Y, dtype=dtype, n_features=_n_inputs(module))
     if validation is not None:
         validation = check_training_data(*validation, dtype=dtype, n_features=_n_inputs(module))

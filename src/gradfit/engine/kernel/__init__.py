@@ -34,7 +34,7 @@ from gradfit.engine.optim import SGD, Adam, Optimizer
 from gradfit.engine.types import Array
 
 if TYPE_CHECKING:
-    from gradfit.engine.training import Stepper
+    from gradfit.engine.stepper import Stepper
 
 KERNEL_ENV = "GRADFIT_KERNEL"
 MODES = ("auto", "on", "off")
@@ -99,7 +99,7 @@ def make_stepper(
 
     ``batch_rows`` is the rows per step, by which :func:`faster` decides.
     """
-    from gradfit.engine.training import NumpyStepper
+    from gradfit.engine.numpy_stepper import NumpyStepper
 
     chosen = mode(kernel)
     wanted = chosen == "on" or (chosen == "auto" and faster(net, batch_rows))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit.engine.batches import Rows
 from gradfit.engine.flat import split_flat
 from gradfit.engine.kernel import loops
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
-from gradfit.engine.training import EngineStepper, EpochsRun, Rows
+from gradfit.engine.stepper import EngineStepper, EpochsRun
 from gradfit.engine.types import Array
 
 ACTIVATIONS = {"identity": loops.IDENTITY, "relu": loops.RELU}
