@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from gradfit.torch_backend.convert import NUMPY_DTYPES
+
 
 class HandWritten(torch.optim.Optimizer):
     """The walk-through's update, written by hand rather than taken from ``torch.optim``.
@@ -133,7 +135,7 @@ def state_to_numpy(optimizer: torch.optim.Optimizer, t: int) -> dict[str, Any]:
         for name in _buffers(optimizer, group):
             buf = own.get(_TORCH_NAMES[name])
             entry[name] = (
-                np.zeros(tuple(p.shape), dtype=_numpy_dtype(p))
+                np.zeros(tuple(p.shape), dtype=NUMPY_DTYPES[p.dtype])
                 if buf is None
                 else buf.detach().cpu().numpy().copy()
             )
@@ -165,7 +167,3 @@ def load_numpy_state(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) ->
         if own:
             optimizer.state[p] = own
     return t
-
-
-def _numpy_dtype(p: torch.Tensor) -> np.dtype[Any]:
-    return np.dtype(str(p.dtype).removeprefix("torch."))
