@@ -4,7 +4,10 @@
 of runs, each either ``{"cli": ARGS}``: ``gradfit ARGS`` in these processes, or
 ``{"fit": PARAMS, "data": PATH, "target": [...], "chunk_rows": K, "out": PREFIX}``:
 ``MLPRegressor(distributed=True, **PARAMS).fit(open_rows(PATH, …))``, each rank
-saving its fitted parameters and curves to ``PREFIX.rank{r}.npz``.
+saving its fitted parameters and curves to ``PREFIX.rank{r}.npz``. Optionally
+``"checkpoint": PATH`` (rank 0 saves it after every epoch), ``"interrupt_after": k``
+(Ctrl-C as it lands, at the end of epoch ``k``, on every rank) and ``"resume": true``
+(every rank continues from the checkpoint).
 """
 
 from __future__ import annotations
@@ -12,13 +15,24 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import torch.distributed as dist
 
 from gradfit import MLPRegressor
 from gradfit.cli.main import main as main_cli
+from gradfit.engine.training import Trainer
 from gradfit.io.arrays import open_rows
+from gradfit.io.checkpoint import Checkpoint, load_checkpoint
+
+
+def interrupt_after(epochs: int) -> Callable[[Trainer], None]:
+    def callback(trainer: Trainer) -> None:
+        if trainer.epoch == epochs:
+            raise KeyboardInterrupt
+
+    return callback
 
 
 def main() -> None:
@@ -35,9 +49,22 @@ def main() -> None:
                     raise
             continue
         source = open_rows(run["data"], target=run["target"], chunk_rows=run["chunk_rows"])
-        model = MLPRegressor(backend="torch", distributed=True, **run["fit"]).fit(source)
+        callbacks: list[Callable[[Trainer], None]] = []
+        trained: list[int] = []
+        callbacks.append(lambda trainer, trained=trained: trained.append(trainer.epoch))
+        if "checkpoint" in run and rank == 0:
+            callbacks.append(Checkpoint(run["checkpoint"], every=1))
+        if "interrupt_after" in run:
+            callbacks.append(interrupt_after(run["interrupt_after"]))
+        state = load_checkpoint(run["checkpoint"]) if run.get("resume") else None
+        model = MLPRegressor(backend="torch", distributed=True, **run["fit"])
+        try:
+            model.fit(source, callbacks=callbacks, resume_from=state)
+        except KeyboardInterrupt:
+            continue
         params = {f"param.{i}": p for i, p in enumerate(model.net_.parameters())}
-        curves = {"loss": model.loss_curve_, "val_loss": model.validation_loss_curve_}
+        curves = {"loss": model.loss_curve_, "val_loss": model.validation_loss_curve_,
+                  "trained": trained}  # fmt: skip
         np.savez(f"{run['out']}.rank{rank}.npz", **curves, **params)
     gc.collect()  # no DDP reducer may outlive the group
     dist.barrier()

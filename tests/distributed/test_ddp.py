@@ -53,6 +53,13 @@ FITS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+RESUMED: dict[str, dict[str, Any]] = {
+    "whole": {},
+    "part": {"interrupt_after": 3},
+    "resumed": {"resume": True},
+}
+
+
 def write_files(folder: Path) -> dict[str, Path]:
     """The same table, columns "0"…"3", as CSV (exact decimal), Parquet and ``.npy``."""
     import pyarrow.parquet as pq
@@ -92,6 +99,13 @@ def launched(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     ]
     for name, run in FITS.items():
         runs.append({**run, "data": str(files["npy"]), "target": ["3"], "out": str(out / name)})
+    # Interrupted at the end of epoch 3 of 6 (rank 0 checkpoints every epoch), then resumed.
+    for name, extra in RESUMED.items():
+        part = {**FITS["chunked"], "data": str(files["npy"]), "target": ["3"]}
+        part["fit"] = part["fit"] | {"max_iter": 6}
+        if name != "whole":
+            extra = extra | {"checkpoint": str(out / "part.ckpt")}
+        runs.append({**part, **extra, "out": str(out / name)})
     (out / "stdout.txt").write_text(launch(runs))
     return out
 
@@ -180,3 +194,18 @@ def test_the_estimator_on_two_ranks_is_the_estimator_in_one_process(
         assert_allclose(ranks[f"param.{i}"], q, rtol=1e-10, atol=1e-14)
     start = MLPRegressor(backend="torch", **(run["fit"] | {"max_iter": 1})).fit(source)
     assert not np.allclose(ranks["param.0"], start.net_.parameters()[0], rtol=1e-3)
+
+
+def test_interrupted_and_resumed_under_two_ranks_ends_where_an_uninterrupted_run_does(
+    launched: Path,
+) -> None:
+    from gradfit.io.checkpoint import load_checkpoint
+
+    whole = result(launched / "whole")
+    assert not list(launched.glob("part.rank*.npz"))  # the interrupted run returned nothing
+    assert load_checkpoint(launched / "part.ckpt")["epoch"] == 6  # the resumed run's last
+    resumed = result(launched / "resumed")
+    assert list(resumed["trained"]) == [4, 5, 6]  # it resumed; it did not start over
+    assert list(whole["trained"]) == [1, 2, 3, 4, 5, 6]
+    for key in ("loss", "val_loss", *(k for k in whole if k.startswith("param."))):
+        np.testing.assert_array_equal(resumed[key], whole[key])
