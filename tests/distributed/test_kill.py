@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
 ]
 BOUND_S = 30
-"""The most seconds from the kill to the end of every process (measured: about 5)."""
+"""The most seconds from the kill to the end of every process (measured: 2 to 3)."""
 
 OPTIONS = [
     "--target", "4", "--backend", "torch", "--distributed", "--hidden", "16",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +37,11 @@ def as_rank() -> Iterator[bool]:
         if isinstance(exc, PeerLostError):
             lost = CommandError(f"process {rank}: {error.format_message()}", Exit.FAILURE)
             lost.show()
-            raise SystemExit(lost.exit_code) from None
+            # At once: tearing down the process group waits on the peers that are gone
+            # (seconds). Whatever this rank wrote (the checkpoint) is already on disk.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(lost.exit_code)
         if rank == 0:
             raise error from None
         raise SystemExit(error.exit_code) from None
