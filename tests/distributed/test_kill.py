@@ -113,3 +113,22 @@ def test_a_killed_rank_ends_the_run_in_seconds_and_the_checkpoint_resumes_in_one
     assert_allclose(ours.validation_loss_curve_, theirs.validation_loss_curve_, rtol=1e-10)
     for p, q in zip(ours.net_.parameters(), theirs.net_.parameters(), strict=True):
         assert_allclose(p, q, rtol=1e-10, atol=1e-14)
+
+
+def test_a_collective_failed_by_a_lost_peer_is_one_line_and_other_errors_pass() -> None:
+    from gradfit.errors import PeerLostError
+    from gradfit.torch_backend.distributed import peers_watched
+
+    gloo = (
+        "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection "
+        "closed by peer [127.0.0.1]:46477. This is typically caused by a remote worker crashing."
+    )
+    lost = r"stopped answering \(Connection closed by peer "
+    with pytest.raises(PeerLostError, match=lost), peers_watched():
+        raise RuntimeError(gloo)
+    timeout = "[…/unbound_buffer.cc:78] Timed out waiting 60000ms for recv operation to complete"
+    silent = r"\(Timed out waiting 60000ms for recv"
+    with pytest.raises(PeerLostError, match=silent), peers_watched():
+        raise RuntimeError(timeout)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes"), peers_watched():
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")

@@ -7,7 +7,9 @@ the in-memory order exactly; several chunks change only the statistics' rounding
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,3 +144,44 @@ def test_a_source_is_refused_where_it_cannot_train(tmp_path: Path, table: np.nda
         MLPRegressor(n_members=2, max_iter=2).fit(source)
     with pytest.raises(ValueError, match="'mse' or 'sse'"):
         MLPRegressor(loss="gaussian_nll", max_iter=2).fit(source)
+
+
+class ThreadGroup:
+    """``world`` threads standing in for processes: ``all_sum`` adds their arrays."""
+
+    def __init__(self, rank: int, world: int, shared: dict[str, Any]) -> None:
+        self.rank, self.world, self.shared = rank, world, shared
+
+    def all_sum(self, A: np.ndarray) -> np.ndarray:
+        self.shared["parts"][self.rank] = A
+        self.shared["barrier"].wait()
+        total = sum(self.shared["parts"][r] for r in range(self.world))
+        self.shared["barrier"].wait()
+        return np.asarray(total)
+
+    def close(self, *, finished: bool) -> None:
+        pass
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_chunk_statistics_are_the_same_bits_for_any_number_of_processes(
+    table: np.ndarray, world: int
+) -> None:
+    source = ArrayRows(table[:, :3], table[:, 3], chunk_rows=17)
+    alone = source_statistics(source, np.float64, Alone())
+    shared: dict[str, Any] = {"parts": {}, "barrier": threading.Barrier(world)}
+    results: dict[int, Any] = {}
+
+    def rank(r: int) -> None:
+        results[r] = source_statistics(source, np.float64, ThreadGroup(r, world, shared))
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(world)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in range(world):
+        for ours, theirs in zip(results[r], alone, strict=True):
+            assert ours.n == theirs.n
+            for name in ("mean", "m2", "low", "high"):
+                np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))

@@ -42,11 +42,7 @@ class Standardized:
 
     def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
         X, Y = self.source.take(rows, dtype)
-        if self.x is not None:
-            X = self.x.transform(X).astype(dtype)
-        if self.y is not None:
-            Y = self.y.transform(Y).astype(dtype)
-        return X, Y
+        return _scaled(X, Y, self.x, self.y, dtype)
 
 
 def standardized(
@@ -55,10 +51,16 @@ def standardized(
     y: Standardizer | None,
     dtype: Any,
 ) -> tuple[Array, Array] | RowSource:
-    """``data`` with ``X`` and ``Y`` standardised by ``x`` and ``y`` (``None``: as they are)."""
+    """``data`` with ``X`` and ``Y`` standardised by ``x`` and ``y`` (``None``: as they are):
+    the arrays in ``dtype``, or a source standardised as it is read."""
     if not isinstance(data, tuple):
         return Standardized(data, x, y)
-    X, Y = data
+    return _scaled(*data, x, y, dtype)
+
+
+def _scaled(
+    X: Array, Y: Array, x: Standardizer | None, y: Standardizer | None, dtype: Any
+) -> tuple[Array, Array]:
     if x is not None:
         X = x.transform(X).astype(dtype)
     if y is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -105,6 +106,10 @@ def setup(device: Any = None, timeout: timedelta = TIMEOUT) -> Ranks:
     return Ranks(dist.get_rank(), dist.get_world_size(), dev, owns_group=True)
 
 
+LOST = ("Connection closed", "Connection reset", "Timed out", "timed out", "Socket Timeout")
+"""What gloo's errors say when a peer died (its sockets closed) or stayed silent."""
+
+
 @contextlib.contextmanager
 def peers_watched() -> Any:
     """Raise :class:`~gradfit.errors.PeerLostError` for a collective that failed
@@ -112,16 +117,13 @@ def peers_watched() -> Any:
     try:
         yield
     except (dist.DistError, RuntimeError) as exc:
-        text = str(exc)
-        lost = isinstance(exc, dist.DistError) or any(
-            word in text for word in ("Connection closed", "Connection reset", "Timed out",
-                                      "timed out", "Socket Timeout", "gloo", "NCCL")
-        )  # fmt: skip
-        if not lost:
+        text = " ".join(str(exc).split())
+        if not (isinstance(exc, dist.DistError) or any(word in text for word in LOST)):
             raise
-        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        # "[…/gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:46477. …"
+        said = re.sub(r"^\[[^\]]*\]\s*", "", text).split(". ")[0][:120] or type(exc).__name__
         raise PeerLostError(
-            f"another process of this run stopped or stopped answering ({first[:160]}); "
+            f"another process of this run stopped or stopped answering ({said}); "
             "every process ends: rerun with --resume to continue from the last checkpoint"
         ) from None
 
