@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -334,7 +337,7 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
     # A run that overflows ends in a DivergenceError, reported once, not as NumPy warnings.
     with (
         EpochBar(model.max_iter, enabled=None if run.lead else False) as bar,
-        warnings_as_lines(CLI_NAMES if run.lead else {}),
+        warnings_as_lines(CLI_NAMES) if run.lead else _silenced(),
         np.errstate(all="ignore"),
     ):
         try:
@@ -352,6 +355,14 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
             raise _interrupted(checkpoint, checkpoint_path) from None
     if run.lead:
         _write(run, model, X, y, features, categories, plots, outputs, fit_data)
+
+
+@contextlib.contextmanager
+def _silenced() -> Iterator[None]:
+    """Warnings unsaid: under torchrun, rank 0 says them for every rank."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _write(
