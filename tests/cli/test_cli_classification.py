@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from cli_helpers import Invoke, assert_one_line_error
 from numpy.testing import assert_allclose
@@ -179,3 +180,21 @@ def test_the_readme_shell_example_prints_what_the_readme_shows(
             assert result.exit_code == 0, result.output
             printed = result.stdout.splitlines()
         assert printed == expected, command
+
+
+def test_an_ensemble_of_classifiers_predicts_its_mean_probability(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    model = tmp_path / "kinds.safetensors"
+    result = invoke("fit", data, "--target", "kind", "--epochs", 30, "--ensemble", 3,
+                    "--no-plots", "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    loaded = gradfit.load(model)
+    assert loaded.n_members == 3
+    out = tmp_path / "pred.csv"
+    assert invoke("predict", model, data, "--out", out).exit_code == 0
+    rows = read_rows(out)
+    P = np.array([[float(r[f"P({c})"]) for c in ("cat", "dog", "eel")] for r in rows])
+    X = pd.read_csv(data)[["a", "b", "c"]]
+    assert_allclose(P, loaded.predict_proba(X), rtol=1e-12)

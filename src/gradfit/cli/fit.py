@@ -152,7 +152,8 @@ CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMAT
     type=count(1, MAX_MEMBERS),
     metavar="K",
     help="Train a deep ensemble of K networks from different random starts, together "
-    "(default 1: one network); predict --interval then uses their spread.",
+    "(default 1: one network): a regressor's predict --interval then uses their spread, and "
+    "a classifier predicts their mean probability.",
 )
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on.")
 @click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only).")
@@ -435,8 +436,6 @@ def _estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLP
         raise CommandError(
             "--loss is for regression; a classifier trains on cross-entropy", Exit.USAGE
         )
-    if classify and options["ensemble"] is not None:
-        raise CommandError("--ensemble is for regression; a classifier is one network", Exit.USAGE)
     params = {ESTIMATOR_OPTIONS[k]: v for k, v in options.items() if v not in (None, ())}
     if "hidden_layer_sizes" in params:
         hidden = tuple(params["hidden_layer_sizes"])

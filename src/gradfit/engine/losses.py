@@ -195,7 +195,8 @@ def _weights(weight: Sequence[float] | None, size: int, what: str) -> Array | No
 
 
 class CrossEntropy(Loss):
-    """Softmax cross-entropy on logits, averaged over the ``n`` samples.
+    """Softmax cross-entropy on logits, averaged over the ``n`` samples (over the ``K·n``
+    rows of an ensemble's stacked ``(K, n, k)`` logits).
 
     With ``P = softmax(Ŷ)`` row by row, class weights ``w`` (ones by default) and
     ``s = Σₖ wₖ Yₖ`` per row::
@@ -222,12 +223,12 @@ class CrossEntropy(Loss):
         return math.prod(shape[:-1])
 
     def _weighted(self, Y: Array) -> Array:
-        w = _weights(self.weight, Y.shape[1], "one per class")
+        w = _weights(self.weight, Y.shape[-1], "one per class")
         return Y if w is None else Y * w.astype(Y.dtype)
 
     def value(self, Y_hat: Array, Y: Array) -> float:
         check_same_shape(Y_hat, Y)
-        return -float(np.vdot(self._weighted(Y), log_softmax(Y_hat))) / Y.shape[0]
+        return -float(np.vdot(self._weighted(Y), log_softmax(Y_hat))) / self.n_terms(Y.shape)
 
     def gradient(self, Y_hat: Array, Y: Array) -> Array:
         return self.value_and_gradient(Y_hat, Y)[1]
@@ -236,11 +237,11 @@ class CrossEntropy(Loss):
         self, Y_hat: Array, Y: Array, out: Array | None = None
     ) -> tuple[float, Array]:
         check_same_shape(Y_hat, Y)
-        n, wY = Y.shape[0], self._weighted(Y)
+        n, wY = self.n_terms(Y.shape), self._weighted(Y)
         log_P = log_softmax(Y_hat)
         value = -float(np.vdot(wY, log_P)) / n
         G: Array = np.exp(log_P, out=out if out is not None else log_P)
-        G *= wY.sum(axis=1, keepdims=True)
+        G *= wY.sum(axis=-1, keepdims=True)
         G -= wY
         G /= n
         return value, G
@@ -305,9 +306,10 @@ class BinaryCrossEntropy(Loss):
 
 
 def log_softmax(Z: Array) -> Array:
-    """``log softmax(Z)`` row by row, ``Z - max - log Σ exp(Z - max)``: ``(n, k)``."""
-    shifted: Array = Z - Z.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    """``log softmax(Z)`` row by row, ``Z - max - log Σ exp(Z - max)``: ``(…, n, k)``, over
+    the last axis (an ensemble's ``(K, n, k)`` member by member)."""
+    shifted: Array = Z - Z.max(axis=-1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return shifted
 
 

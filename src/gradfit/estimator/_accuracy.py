@@ -16,8 +16,9 @@ class AccuracyCurve:
 
     Parameters
     ----------
-    net : MLP
-        A network of the trained one's shape, used to predict (its values are overwritten).
+    net : MLP or Ensemble
+        A network of the trained one's shape, used to predict (its values are
+        overwritten); an ensemble's members vote with their mean probability.
     X, Y : (n_samples, n_in), (n_samples, n_outputs) arrays
         The training rows, as the network sees them (scaled) and their targets.
     validation : (X_val, Y_val) or None
@@ -42,10 +43,12 @@ class AccuracyCurve:
 
     def __call__(self, trainer: Trainer) -> None:
         self.net.set_parameters(trainer.stepper.get_parameters())
-        self.accuracy.append(accuracy(self.net.forward(self.X), self.Y, self.labels))
+        self.accuracy.append(self._accuracy(self.X, self.Y))
         if self.validation is not None:
-            X_val, Y_val = self.validation
-            self.val_accuracy.append(accuracy(self.net.forward(X_val), Y_val, self.labels))
+            self.val_accuracy.append(self._accuracy(*self.validation))
+
+    def _accuracy(self, X: Array, Y: Array) -> float:
+        return accuracy(self.labels.logits(self.net.forward(X)), Y, self.labels)
 
     def state_dict(self) -> dict[str, Any]:
         """The curves (copies), for checkpoints."""

@@ -271,12 +271,20 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         self.x_min_, self.x_max_ = np.fmin(self.x_min_, x.low), np.fmax(self.x_max_, x.high)
 
     def _new_network(self, s: Settings) -> MLP:
-        sizes = [self.n_features_in_, *s.hidden, self.n_outputs_]
+        """One network, or ``n_members`` stacked, from ``n_features_in_`` to the head."""
+        sizes = [self.n_features_in_, *s.hidden, self._head_width(s)]
+        if s.n_members > 1:
+            return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
 
+    def _head_width(self, s: Settings) -> int:
+        """The network's outputs: ``n_outputs_`` (the regressor's Gaussian head has more)."""
+        return int(self.n_outputs_)
+
     def _outputs(self, X: Array, dtype: Any = None) -> Array:
-        """The network's outputs ``(n_samples, n_outputs)`` for validated ``X``, computed in
-        ``dtype`` (by default the network's)."""
+        """The network's outputs ``(n_samples, n_outputs)`` for validated ``X`` (an
+        ensemble's ``(K, n_samples, n_outputs)``), computed in ``dtype`` (by default the
+        network's)."""
         net = self.net_
         dtype = net.dtype if dtype is None else np.dtype(dtype)
         if self.clip_inputs:
@@ -285,7 +293,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
             X = self.x_scaler_.transform(X).astype(dtype)
         # A copy, so that predicting keeps no reference to X in the fitted network.
         params = [p.astype(dtype) for p in net.parameters()]
-        return MLP.from_parameters(net.sizes, net.activation, params).forward(X)
+        return type(net).from_parameters(net.sizes, net.activation, params).forward(X)
 
     def _finish(
         self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool

@@ -30,8 +30,8 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
     multilabel ``y`` (a 0/1 matrix) one per label, each a sigmoid with binary
     cross-entropy. Labels may be strings, integers or booleans.
 
-    The parameters are :class:`~gradfit.MLPRegressor`'s (without ``loss`` and
-    ``n_members``), with the same defaults (:mod:`gradfit.defaults`) and meaning but
+    The parameters are :class:`~gradfit.MLPRegressor`'s (without ``loss``), with the
+    same defaults (:mod:`gradfit.defaults`) and meaning but
     for the two below; a validation split is stratified; ``standardize`` scales ``X``
     only. What differs:
 
@@ -48,6 +48,11 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
     class_weight : None, "balanced" or dict, default=None
         Weights of each class's term in the loss, as in scikit-learn's linear models
         (``"balanced"``: ``n_samples / (n_classes · count)``); not for multilabel ``y``.
+    n_members : int, default=1
+        ``K > 1`` trains a deep ensemble (Lakshminarayanan et al. 2017) of ``K``
+        networks from different random starts, stacked and trained as one computation
+        as the regressor's are; the prediction is the members' mean probability (its
+        logits are what ``decision_function`` returns).
 
     Attributes
     ----------
@@ -94,6 +99,7 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         clip_inputs: bool = DEFAULTS.clip_inputs,
         record_parameters: bool = False,
         class_weight: str | dict[Any, float] | None = None,
+        n_members: int = 1,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -123,6 +129,7 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         self.clip_inputs = clip_inputs
         self.record_parameters = record_parameters
         self.class_weight = class_weight
+        self.n_members = n_members
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -231,9 +238,11 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
 
     def _logits(self, X: Any) -> Array:
         """The network's outputs in float64, also for a float32 network: a float32 product
-        varies in its last bits with the number of rows, and so would the probabilities."""
+        varies in its last bits with the number of rows, and so would the probabilities.
+        An ensemble's are the logits of its members' mean probability."""
         check_is_fitted(self)
-        return self._outputs(validated(self, X, dtype=np.float64, reset=False), np.float64)
+        Z = self._outputs(validated(self, X, dtype=np.float64, reset=False), np.float64)
+        return self._labels.logits(Z)
 
     def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
         """The label set, for the model file."""

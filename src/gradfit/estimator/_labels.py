@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target
 
@@ -117,6 +118,24 @@ class Labels:
             )
             weight = [float(w.get(c, 1.0)) for c in self.classes.tolist()]
         return CrossEntropy(weight) if self.softmax else BinaryCrossEntropy(weight)
+
+    def logits(self, Z: Array) -> Array:
+        """One network's logits ``Z: (n, n_outputs)`` as they are, or an ensemble's
+        ``(K, n, n_outputs)`` as the logits of the members' mean probability ``p̄``.
+
+        Softmax: ``log p̄ = log Σₖ softmax(Zₖ) - log K``, whose softmax is ``p̄``. Sigmoid
+        (each column): ``log p̄ - log(1 - p̄)``, the log-odds of ``p̄``, both terms taken
+        as log-mean-exps of ``log σ(±z)``, so that no probability rounds to 0 or 1.
+        """
+        if Z.ndim == 2:
+            return Z
+        log_K = np.log(Z.shape[0])
+        if self.softmax:
+            return logsumexp(log_softmax(Z), axis=0) - log_K
+        log_p = logsumexp(-softplus(-Z), axis=0) - log_K
+        log_q = logsumexp(-softplus(Z), axis=0) - log_K
+        out: Array = log_p - log_q
+        return out
 
     def log_proba(self, Z: Array) -> Array:
         """``log P(class | x)`` from logits ``Z: (n, n_outputs)``: ``(n, n_classes)``.

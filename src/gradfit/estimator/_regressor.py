@@ -273,11 +273,8 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         super()._start(x, y, s)
         self.y_scaler_ = standardizer(y, "y") if self.standardize else None
 
-    def _new_network(self, s: Settings) -> MLP:
-        sizes = [self.n_features_in_, *s.hidden, head_width(self._loss(s), self.n_outputs_)]
-        if s.n_members > 1:
-            return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
-        return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
+    def _head_width(self, s: Settings) -> int:
+        return head_width(self._loss(s), self.n_outputs_)
 
     def predict(self, X: Any, return_std: bool = False) -> Array | tuple[Array, Array]:
         """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` when ``y`` was 2-D.

@@ -18,8 +18,9 @@ def torch_loss(loss: Loss, *, dtype: torch.dtype, device: torch.device) -> Torch
 
     ``mse``/``sse`` are ``mse_loss`` with ``reduction="mean"``/``"sum"``; ``cross_entropy``
     is ``cross_entropy`` (``CrossEntropyLoss``) with probability targets and its class
-    weights; ``binary_cross_entropy`` is ``binary_cross_entropy_with_logits``
-    (``BCEWithLogitsLoss``) with the weight ``c = w₀ (1 - Y) + w₁ Y`` of each element;
+    weights, over the rows of every leading axis; ``binary_cross_entropy`` is
+    ``binary_cross_entropy_with_logits`` (``BCEWithLogitsLoss``) with the weight
+    ``c = w₀ (1 - Y) + w₁ Y`` of each element;
     ``gaussian_nll`` is ``gaussian_nll_loss`` (``GaussianNLLLoss``) of the means
     ``Ŷ[…, :m]`` with variances ``softplus(Ŷ[…, m:]) + min_variance``.
     """
@@ -37,7 +38,13 @@ def torch_loss(loss: Loss, *, dtype: torch.dtype, device: torch.device) -> Torch
         return gaussian
     if isinstance(loss, CrossEntropy):
         w = None if loss.weight is None else torch.tensor(loss.weight, dtype=dtype, device=device)
-        return partial(F.cross_entropy, weight=w)
+
+        def cross_entropy(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+            # Classes on the last axis: an ensemble's (K, n, k) logits are K·n rows.
+            k = Y.shape[-1]
+            return F.cross_entropy(Y_hat.reshape(-1, k), Y.reshape(-1, k), weight=w)
+
+        return cross_entropy
     if isinstance(loss, BinaryCrossEntropy):
         if loss.weight is None:
             return F.binary_cross_entropy_with_logits
