@@ -72,8 +72,8 @@ class Table:
     def missing(self, names: Sequence[str]) -> dict[str, int]:
         """How many cells of each column of ``names`` are missing (empty or NaN), if any."""
         self.require(names, role="needed")
-        counts = {n: int(self.frame[n].isna().sum()) for n in names}
-        return {n: k for n, k in counts.items() if k}
+        counts = self.frame[list(dict.fromkeys(names))].isna().sum()
+        return {str(n): int(k) for n, k in counts.items() if k}
 
     def drop_missing(self, names: Sequence[str]) -> tuple[Table, int]:
         """This table without the rows missing a cell of ``names``; and how many went."""
@@ -89,10 +89,7 @@ class Table:
         """
         self.require(names, role=role)
         self.check_missing(names)
-        out: Array = np.empty((self.n_rows, len(names)), dtype=dtype)
-        for j, name in enumerate(names):
-            out[:, j] = self._numbers(name, role)
-        return out
+        return self._number_block(names, role).astype(dtype, copy=False)
 
     def features(
         self,
@@ -111,13 +108,15 @@ class Table:
         self.require(names, role="feature")
         self.check_missing(names)
         found = dict(categories) if categories is not None else self._categories(names)
+        numeric = [name for name in names if name not in found]
+        numbers = dict(zip(numeric, self._number_block(numeric, "feature").T, strict=True))
         blocks = []
         for name in names:
             if name in found:
                 cells = self.frame[name].astype(str).str.strip().tolist()
                 blocks.append(self._one_hot(name, cells, found[name], unseen))
             else:
-                blocks.append(self._numbers(name, "feature")[:, None])
+                blocks.append(numbers[name][:, None])
         X = np.hstack(blocks) if blocks else np.empty((self.n_rows, 0))
         encoded = cat.encoded_names(names, found)
         clash = sorted({n for n in encoded if encoded.count(n) > 1})
@@ -163,6 +162,20 @@ class Table:
             f"{self.path}: {sum(counts.values())} missing cell(s) (empty or NaN): "
             f"{'; '.join(parts)}; fill them, or leave those rows out (fit --drop-missing)"
         )
+
+    def _number_block(self, names: Sequence[str], role: str) -> Array:
+        """The columns ``names`` as a float64 ``(n_rows, len(names))`` array: those of a
+        numeric dtype in one conversion (a wide file has thousands), the others one by one."""
+        out: Array = np.empty((self.n_rows, len(names)))
+        plain = [j for j, name in enumerate(names) if self.frame[name].dtype.kind in "biuf"]
+        if plain:
+            out[:, plain] = self.frame[[names[j] for j in plain]].to_numpy(dtype=np.float64)
+            infinite = np.isinf(out[:, plain]).any(axis=0)
+            if infinite.any():
+                self._numbers(names[plain[int(np.argmax(infinite))]], role)  # raises, naming it
+        for j in sorted(set(range(len(names))) - set(plain)):
+            out[:, j] = self._numbers(names[j], role)
+        return out
 
     def _numbers(self, name: str, role: str) -> Array:
         import pandas as pd
