@@ -424,3 +424,17 @@ def test_intervals_stream_the_same(invoke: Invoke, tmp_path: Path) -> None:
     assert_allclose(got["2"], model.predict(frame[["0", "1"]]), rtol=1e-14)
     assert_allclose(got["2_lower"], lower, rtol=1e-13)
     assert_allclose(got["2_upper"], upper, rtol=1e-13)
+
+
+def test_evaluate_names_the_files_row_of_a_bad_label_in_a_later_chunk(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    frame = _data(16)
+    frame["label"] = np.where(frame["2"] > 0, "up", "down")
+    model = MLPClassifier((4,), max_iter=5, random_state=0).fit(frame[["0", "1"]], frame["label"])
+    gradfit.save(model, tmp_path / "c.safetensors", target_names=["label"])
+    frame.loc[19, "label"] = None  # data row 20, in the third chunk of 7
+    data = _write(frame, tmp_path / "d.csv")
+    result = invoke("evaluate", tmp_path / "c.safetensors", data, "--chunk-rows", CHUNK)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "column 'label', row 20: the label is empty")

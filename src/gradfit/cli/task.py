@@ -66,10 +66,11 @@ def decide(table: Table, targets: tuple[str, ...], task: str | None) -> Task:
         return Task("classification", f"text labels, {n_classes} classes", y)
     if y.dtype.kind == "f":
         if task == "classification":
-            row = int(np.flatnonzero(y != np.round(y))[0])
+            i = int(np.flatnonzero(y != np.round(y))[0])
             raise DataError(
-                f"{table.path}: column {targets[0]!r} holds non-integer numbers (row {row + 1}: "
-                f"{y[row]!r}), not class labels; use --task regression to fit them"
+                f"{table.path}: column {targets[0]!r} holds non-integer numbers "
+                f"(row {int(table.frame.index[i]) + 1}: {y[i]!r}), not class labels; use "
+                "--task regression to fit them"
             )
         return Task("regression", "non-integer numbers")
     if task == "classification":
@@ -93,8 +94,9 @@ def _labels(table: Table, name: str, task: str | None) -> Array:
             table.floats([name], role="target")  # raises, naming the first bad cell
         empty = np.flatnonzero(col.isna().to_numpy())
         if empty.size:
+            row = int(table.frame.index[empty[0]]) + 1  # the file's row, also in a chunk
             raise DataError(
-                f"{table.path}: column {name!r}, row {empty[0] + 1}: the label is empty "
+                f"{table.path}: column {name!r}, row {row}: the label is empty "
                 f"({empty.size} such cell(s)); drop or fill them first"
             )
         return col.astype(str).str.strip().to_numpy(dtype=str)
