@@ -7,7 +7,9 @@ random stratified 80/20 splits (seeds 0, 1, …); on each, every contender is fi
 - gradfit: ``MLPClassifier(random_state=seed)``, nothing else set (it scales inside);
 - sklearn MLP: ``StandardScaler`` + ``MLPClassifier(max_iter=2000, random_state=seed)``;
 - logistic: ``StandardScaler`` + ``LogisticRegression(max_iter=5000)``;
-- HGB: ``HistGradientBoostingClassifier(random_state=seed)``.
+- HGB: ``HistGradientBoostingClassifier(random_state=seed)``;
+- gradfit K=5: gradfit's defaults as a deep ensemble of five, ``n_members=5`` (their mean
+  probability).
 
 Prints a table of mean ± sd over the splits (the README's) and writes it as JSON with
 ``--out``. ``python benchmarks/classification.py [--splits 5] [--datasets …] [--out F.json]``;
@@ -51,6 +53,7 @@ CONTENDERS: dict[str, Callable[[int], Any]] = {
     ),
     "logistic": lambda seed: make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
     "HGB": lambda seed: HistGradientBoostingClassifier(random_state=seed),
+    "gradfit K=5": lambda seed: MLPClassifier(n_members=5, random_state=seed),
 }
 
 

@@ -22,7 +22,7 @@ def test_the_classification_benchmark_prints_its_table(tmp_path: Path) -> None:
     assert lines[0].startswith("| data set | gradfit accuracy | gradfit log loss | sklearn MLP")
     assert lines[2].startswith("| iris (2 splits) | ")
     results = json.loads(out.read_text())
-    for contender in ("gradfit", "sklearn MLP", "logistic", "HGB"):
+    for contender in ("gradfit", "sklearn MLP", "logistic", "HGB", "gradfit K=5"):
         accuracy = results["iris"][contender]["accuracy"]
         assert len(accuracy) == 2 and all(0.8 <= a <= 1 for a in accuracy)
     assert any(line.endswith("gradfit >= logistic on iris") for line in lines)

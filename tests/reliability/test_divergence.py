@@ -188,3 +188,55 @@ def test_a_non_finite_loss_before_any_explosion_keeps_the_last_finite_epoch() ->
     # The NaN is the loss at the parameters epoch 3 made: back to those of epoch 2.
     assert info.value.epoch == 2 and trainer.history.loss == [1.0, 2.0]
     assert stepper.restored == 2.0
+
+
+def test_a_resume_in_the_middle_of_an_explosion_diverges_where_the_whole_run_does(
+    tmp_path: Path,
+) -> None:
+    """The explosion's count and the parameters divergence goes back to are in the
+    checkpoint: resumed two epochs into the explosion, the run stops at the same epoch
+    and keeps the same parameters as the run that was never interrupted."""
+    from gradfit.io.checkpoint import load_checkpoint, save_checkpoint
+
+    X, Y = sine()
+    whole = _exploding(50)
+    with pytest.raises(DivergenceError) as info:
+        whole.fit(X, Y[:, 0])
+    sane = info.value.epoch
+    stop_at = sane + EXPLOSION_EPOCHS - 1  # inside the explosion, before it counts
+
+    def pause(trainer: Any) -> None:
+        if trainer.epoch == stop_at:
+            save_checkpoint(tmp_path / "run.ckpt", trainer)
+            trainer.stop = True
+
+    first = _exploding(50).fit(X, Y[:, 0], callbacks=[pause])
+    assert first.n_iter_ == stop_at
+    state = load_checkpoint(tmp_path / "run.ckpt")
+    assert state["divergence"]["sane"]["epoch"] == sane
+    resumed = _exploding(50)
+    with pytest.raises(DivergenceError) as again:
+        resumed.fit(X, Y[:, 0], resume_from=state)
+    assert again.value.epoch == sane and str(again.value) == str(info.value)
+    assert resumed.loss_curve_ == whole.loss_curve_
+    for kept, redone in zip(whole.coefs_, resumed.coefs_, strict=True):
+        np.testing.assert_array_equal(kept, redone)
+
+
+def test_a_checkpoint_with_a_misstated_explosion_is_refused() -> None:
+    from gradfit.engine import NumpyStepper, get_loss
+    from gradfit.engine.state import check_resumable
+    from gradfit.errors import ModelFileError
+
+    X, Y = sine()
+    net = _net()
+    stepper = NumpyStepper(net, X, Y, get_loss("mse"), SGD(net.parameters(), lr=0.01))
+    trainer = Trainer(stepper, rng=np.random.default_rng(0))
+    trainer.fit(2)
+    state = trainer.state_dict()
+    state["divergence"]["sane"] = {"epoch": 5, "parameters": state["divergence"]["previous"]}
+    with pytest.raises(ModelFileError, match="divergence state's epoch 5 is not one of 0…2"):
+        check_resumable(trainer, state)
+    state["divergence"] = {"previous": state["divergence"]["previous"][:1], "sane": None}
+    with pytest.raises(ModelFileError, match="previous parameters: expected 4 arrays"):
+        check_resumable(trainer, state)

@@ -9,7 +9,9 @@ stays finite but explodes (above :data:`EXPLOSION` times the first epoch's for
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from gradfit.engine.types import Array
 from gradfit.errors import DivergenceError
@@ -45,6 +47,25 @@ class DivergenceGuard:
         self._previous = self.stepper.get_parameters()
         # While the loss is exploding: the epoch before it began, and its parameters.
         self._sane: tuple[int, list[Array]] | None = None
+
+    def divergence_state(self) -> dict[str, Any]:
+        """What divergence would go back to, for checkpoints: the parameters after the
+        epoch before last (``previous``) and, while the loss is exploding, the epoch
+        before it began and its parameters (``sane``), else ``None``."""
+        sane = self._sane
+        return {
+            "previous": [p.copy() for p in self._previous],
+            "sane": None if sane is None else {"epoch": sane[0], "parameters": sane[1]},
+        }
+
+    def load_divergence_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`divergence_state` returned (checked by
+        :func:`gradfit.engine.state.check_resumable`)."""
+        # Into the buffers keep_parameters laid out: get_parameters refills them in place.
+        for mine, saved in zip(self._previous, state["previous"], strict=True):
+            np.copyto(mine, saved)
+        sane = state["sane"]
+        self._sane = None if sane is None else (int(sane["epoch"]), list(sane["parameters"]))
 
     def _check_explosion(self, loss: float) -> None:
         """Divergence that stays finite: the loss above :data:`EXPLOSION` times the first

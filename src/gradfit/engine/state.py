@@ -42,6 +42,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         "callbacks": [
             {"type": type(cb).__name__, "state": cb.state_dict()} for cb in stateful(trainer)
         ],
+        "divergence": trainer.divergence_state(),
     }
 
 
@@ -62,6 +63,8 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     trainer.rng.bit_generator.state = state["rng"]
     trainer.history, trainer.epoch = history, int(state["epoch"])
     trainer.keep_parameters()
+    if "divergence" in state:
+        trainer.load_divergence_state(state["divergence"])
     for cb, saved in zip(stateful(trainer), state["callbacks"], strict=True):
         cb.load_state_dict(saved["state"])
 
@@ -101,6 +104,8 @@ def check_resumable(trainer: Trainer, state: Any) -> None:
     _check_optimizer(state["optimizer"], trainer.stepper.optimizer_state(), fail)
     _check_rng(state["rng"], trainer.rng, fail)
     _check_history(state["history"], trainer.history, own, epoch, fail)
+    if "divergence" in state:
+        _check_divergence(state["divergence"], own, epoch, fail)
     saved, mine = state["callbacks"], stateful(trainer)
     if not (isinstance(saved, list) and all(isinstance(s, dict) for s in saved)):
         raise fail("its callbacks' state is not a list of {type, state}")
@@ -134,6 +139,20 @@ def _check_arrays(saved: Any, own: list[Array], what: str, fail: Any) -> None:
         if not isinstance(A, np.ndarray) or A.shape != B.shape or A.dtype != B.dtype:
             found = f"{A.dtype} {A.shape}" if isinstance(A, np.ndarray) else type(A).__name__
             raise fail(f"{what}, array {i}: expected {B.dtype} {B.shape}, found {found}")
+
+
+def _check_divergence(saved: Any, own: list[Array], epoch: int, fail: Any) -> None:
+    if not isinstance(saved, dict) or set(saved) != {"previous", "sane"}:
+        raise fail("the divergence state does not hold exactly previous and sane")
+    _check_arrays(saved["previous"], own, "the divergence state's previous parameters", fail)
+    sane = saved["sane"]
+    if sane is None:
+        return
+    if not isinstance(sane, dict) or set(sane) != {"epoch", "parameters"}:
+        raise fail("the divergence state's sane entry does not hold exactly epoch and parameters")
+    if not _count(sane["epoch"]) or sane["epoch"] > epoch:
+        raise fail(f"the divergence state's epoch {sane['epoch']!r} is not one of 0…{epoch}")
+    _check_arrays(sane["parameters"], own, "the divergence state's sane parameters", fail)
 
 
 def _check_optimizer(saved: Any, own: dict[str, Any], fail: Any) -> None:

@@ -213,8 +213,11 @@ class Trainer(DivergenceGuard):
 
         ``epoch``, ``batch_size``, ``shuffle``; ``parameters`` and ``optimizer``
         (:meth:`Stepper.optimizer_state`), NumPy arrays the same from either backend;
-        ``rng``, the shuffling generator's ``bit_generator.state``; ``history``; and
-        ``callbacks``, ``{"type", "state"}`` of each callback with a ``state_dict()``.
+        ``rng``, the shuffling generator's ``bit_generator.state``; ``history``;
+        ``callbacks``, ``{"type", "state"}`` of each callback with a ``state_dict()``; and
+        ``divergence``, what divergence would go back to
+        (:meth:`~gradfit.engine.divergence.DivergenceGuard.divergence_state`; a state
+        without it, from an older checkpoint, resumes with it started afresh).
         :func:`gradfit.io.checkpoint.save_checkpoint` writes it to a file.
         """
         from gradfit.engine.state import trainer_state
