@@ -6,6 +6,7 @@ user already has left as it was.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -287,7 +288,7 @@ def test_an_unseen_category_is_one_line_or_none_of_the_known_on_request(
     assert_one_line_error(
         refused.stderr,
         f"{new}: column 'colour', row 2 (line 3): the category 'purple' was not seen in "
-        "training (known: 'blue', 'green', 'red'; 1 such cell(s)); predict with "
+        "training (known: 'blue', 'green', 'red'; 1 such cell(s)); pass "
         "--unseen-categories other",
     )
     assert not predictions.exists()
@@ -298,6 +299,15 @@ def test_an_unseen_category_is_one_line_or_none_of_the_known_on_request(
         pd.DataFrame([[0.5, 0, 0, 1], [1.0, 0, 0, 0]], columns=list(model.feature_names_in_))
     )
     np.testing.assert_allclose(pd.read_csv(predictions)["y"], expected, rtol=1e-12)
+    # evaluate gives the same advice, and takes it.
+    new.write_text("x,colour,y\n0.5,red,1\n1.0,purple,2\n")
+    refused = invoke("evaluate", out, new, "--json")
+    assert refused.exit_code == Exit.BAD_DATA
+    assert_one_line_error(refused.stderr, "'purple' was not seen", "pass --unseen-categories other")
+    scored = invoke("evaluate", out, new, "--json", "--unseen-categories", "other")
+    assert scored.exit_code == 0, scored.output
+    rmse = np.sqrt(np.mean((np.array([1.0, 2.0]) - expected) ** 2))
+    assert json.loads(scored.stdout)["y"]["rmse"] == pytest.approx(rmse, rel=1e-12)
 
 
 def test_a_text_column_with_many_values_is_refused(

@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from gradfit.cli.exits import EPILOG, CommandError, Exit
-from gradfit.cli.options import chunk_rows_option
+from gradfit.cli.options import chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
 from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
@@ -34,9 +34,15 @@ from gradfit.io.tabular import read_chunks
     "default: the target names the model was trained with.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
+@unseen_categories_option()
 @chunk_rows_option("read and scored")
 def evaluate(
-    model_path: Path, data: Path, targets: tuple[str, ...], as_json: bool, chunk_rows: int | None
+    model_path: Path,
+    data: Path,
+    targets: tuple[str, ...],
+    as_json: bool,
+    unseen_categories: str,
+    chunk_rows: int | None,
 ) -> None:
     """Score MODEL (written by `gradfit fit`) on the labelled rows of DATA.
 
@@ -53,7 +59,7 @@ def evaluate(
     model = load(model_path)
     chunks = read_chunks(data, chunk_rows, purpose="evaluate a model")
     if is_classifier(model):
-        _evaluate_classifier(model, model_path, data, chunks, targets, as_json)
+        _evaluate_classifier(model, model_path, data, chunks, targets, as_json, unseen_categories)
         return
     n_outputs = int(getattr(model, "n_outputs_", None) or model.sizes[-1])
     names = list(targets) or target_names(model, n_outputs)
@@ -71,7 +77,7 @@ def evaluate(
         )
     sums, spread = Scorer(), SpreadSums() if has_spread(model) else None
     for rows in chunks:
-        inputs = model_inputs(model, rows)
+        inputs = model_inputs(model, rows, unseen=unseen_categories)
         Y = rows.floats(names, role="target")
         sums.add(Y, predictions(model, inputs, rows, model_path))
         if spread is not None:
@@ -115,6 +121,7 @@ def _evaluate_classifier(
     chunks: Any,
     targets: tuple[str, ...],
     as_json: bool,
+    unseen: str,
 ) -> None:
     """Print the classifier's scores on the rows of ``chunks`` (labels in ``targets``,
     or its own)."""
@@ -133,7 +140,7 @@ def _evaluate_classifier(
     for rows in chunks:
         y = decide(rows, names, "classification").y
         assert y is not None
-        X = model_inputs(model, rows)
+        X = model_inputs(model, rows, unseen=unseen)
         sums.add(as_labels(y, model.classes_), np.asarray(model.predict(X)), model.predict_proba(X))
     click.echo(f"{model_path} on {data} ({', '.join(names)}):")
     click.echo(sums.lines())

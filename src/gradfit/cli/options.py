@@ -91,6 +91,20 @@ def layer_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple
     return sizes
 
 
+def unseen_categories_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--unseen-categories`` option of a command that encodes a model's categories."""
+    from gradfit.io.categories import UNSEEN
+
+    return click.option(
+        "--unseen-categories",
+        type=click.Choice(UNSEEN),
+        default="error",
+        show_default=True,
+        help="A category the model did not see in training: refuse it, or encode it as none "
+        "of the known ones (other).",
+    )
+
+
 def chunk_rows_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The ``--chunk-rows`` option of a command that reads DATA ``what`` a chunk at a time."""
     from gradfit.io.datafile import CHUNK_CELLS

@@ -19,7 +19,7 @@ import numpy as np
 
 from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
-from gradfit.cli.options import FRACTION, chunk_rows_option
+from gradfit.cli.options import FRACTION, chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier
 from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
@@ -27,7 +27,7 @@ from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 from gradfit.io.arrays import positional_features
 from gradfit.io.atomic import atomic_write
-from gradfit.io.categories import UNSEEN, input_columns
+from gradfit.io.categories import input_columns
 from gradfit.io.tabular import Cell, Table, read_chunks
 
 
@@ -58,14 +58,7 @@ from gradfit.io.tabular import Cell, Table, read_chunks
     "distribution (e.g. 0.9): columns y, y_lower, y_upper per target y. Needs a model "
     "with a spread (fit --ensemble K, or --loss gaussian_nll).",
 )
-@click.option(
-    "--unseen-categories",
-    type=click.Choice(UNSEEN),
-    default="error",
-    show_default=True,
-    help="A category the model did not see in training: refuse it, or encode it as none "
-    "of the known ones (other).",
-)
+@unseen_categories_option()
 @chunk_rows_option("read, predicted and written")
 def predict(
     model_path: Path,

@@ -88,7 +88,7 @@ def one_hot(
         shown = ", ".join(map(repr, values[:8])) + (", …" if len(values) > 8 else "")
         raise DataError(
             f"column {column!r}, {where(i)}: the category {cells[i]!r} was not seen in "
-            f"training (known: {shown}; {new.size} such cell(s)); predict with "
+            f"training (known: {shown}; {new.size} such cell(s)); pass "
             "--unseen-categories other to encode it as none of the known values"
         )
     out: Array = np.zeros((len(cells), len(values)))
