@@ -56,6 +56,17 @@ class Identity(Activation):
     def derivative(self) -> Array:
         return np.ones(self._shape, self._dtype)
 
+    @staticmethod
+    def element(z: float) -> float:
+        """``f(z)`` of one element: the compiled kernel's form of :meth:`forward`."""
+        return z
+
+    @staticmethod
+    def element_slope(a: float) -> float:
+        """``f'(z)`` of one element, from its output ``a = f(z)``: the kernel's
+        :meth:`derivative`."""
+        return 1.0
+
 
 class ReLU(Activation):
     """``f(z) = z · 1[z > 0]`` (``max(z, 0)`` for finite ``z``); ``f'(z) = 1[z > 0]``
@@ -82,6 +93,18 @@ class ReLU(Activation):
         if self._mask is None:
             raise RuntimeError("ReLU.derivative needs a forward first")
         return self._mask
+
+    @staticmethod
+    def element(z: float) -> float:
+        """``f(z) = z · 1[z > 0]`` of one element (NaN and -∞ give NaN, as :meth:`forward`):
+        the compiled kernel's form of :meth:`forward`."""
+        return z if z > 0 else z * 0
+
+    @staticmethod
+    def element_slope(a: float) -> float:
+        """``f'(z) = 1[z > 0]`` of one element, read from its output ``a = f(z)`` (``a > 0``
+        exactly when ``z > 0``): the kernel's :meth:`derivative`."""
+        return 1.0 if a > 0 else 0.0
 
 
 class Tanh(Activation):

@@ -48,8 +48,9 @@ class Loss:
     A loss is a reduction of per-element terms ``ℓ``: ``reduction = "mean"`` divides
     their sum by their number ``N`` (:meth:`n_terms`), ``"sum"`` keeps it. Every caller
     that splits a batch (into pieces, ranks, members, or an epoch into batches) asks the
-    loss how to put the parts together, with :meth:`total`, :meth:`reduce`, :meth:`gradient_scale`,
-    :meth:`batch_weight` and :meth:`members_factor`/:meth:`members_mean`.
+    loss how to put the parts together: :meth:`divisor`, :meth:`reduce` and :meth:`total`,
+    :meth:`gradient_scale`, :meth:`batch_weight`, :meth:`members_factor` and
+    :meth:`members_mean`.
     """
 
     name: ClassVar[str] = ""
@@ -60,21 +61,26 @@ class Loss:
         element (a loss over rows says otherwise)."""
         return math.prod(shape)
 
+    def divisor(self, shape: tuple[int, ...]) -> int:
+        """What the sum of a batch's terms is divided by, for targets of ``shape``: ``N``
+        for a mean, 1 for a sum (the compiled kernel reduces with it)."""
+        return self.n_terms(shape) if self.reduction == "mean" else 1
+
     def reduce(self, total: float, shape: tuple[int, ...]) -> float:
         """The loss of a batch of targets of ``shape`` from the sum of its terms (over
         pieces or ranks, say): ``total / N`` for a mean, ``total`` for a sum."""
-        return total / self.n_terms(shape) if self.reduction == "mean" else total
+        return total / self.divisor(shape)
 
     def total(self, value: float, shape: tuple[int, ...]) -> float:
         """The sum of the terms of a batch of targets of ``shape`` whose loss is ``value``:
         what :meth:`reduce` undoes (``value · N`` for a mean, ``value`` for a sum), so
         that pieces' totals add up."""
-        return value * self.n_terms(shape) if self.reduction == "mean" else value
+        return value * self.divisor(shape)
 
     def gradient_scale(self, shape: tuple[int, ...]) -> float:
         """``c`` with ``dL/dŶ = c · d(Σ ℓ)/dŶ`` for a batch of targets of ``shape``:
         ``1/N`` for a mean, 1 for a sum."""
-        return 1 / self.n_terms(shape) if self.reduction == "mean" else 1.0
+        return 1 / self.divisor(shape)
 
     def batch_weight(self, n_rows: int, n_samples: int) -> float:
         """The weight of a batch of ``n_rows`` in an epoch of ``n_samples``, so that the

@@ -15,7 +15,6 @@ from gradfit.engine.stepper import EngineStepper, EpochsRun
 from gradfit.engine.types import Array
 
 ACTIVATIONS = {"identity": loops.IDENTITY, "relu": loops.RELU}
-LOSSES = {"mse": loops.MSE, "sse": loops.SSE}
 
 
 class KernelStepper(EngineStepper):
@@ -41,7 +40,6 @@ class KernelStepper(EngineStepper):
         self.n_samples = X.shape[0]
         self._sizes = np.asarray(net.sizes, np.int64)
         self._activation = ACTIVATIONS[net.activation]
-        self._loss = LOSSES[loss.name]
         self._all_rows = np.arange(self.n_samples)
         self._snapshots = np.empty((2, net.flat.size), net.dtype)
         self._work = np.empty(0, net.dtype)
@@ -69,10 +67,10 @@ class KernelStepper(EngineStepper):
         if self._losses.size < n_steps:
             self._losses = np.empty(n_steps)
         code, hyper, m, v = self._optimizer()
-        opt = self.optimizer
+        opt, divisor = self.optimizer, self.loss.divisor((rows.size, self.net.sizes[-1]))
         done, failure = self._run_steps(
             self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
-            code, hyper, self._sizes, self._work, self._activation, self._loss,
+            code, hyper, self._sizes, self._work, self._activation, divisor,
             self._losses, self._snapshots,
         )  # fmt: skip
         opt.t += done + (failure != 0)
