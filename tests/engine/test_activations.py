@@ -65,3 +65,18 @@ def test_float32_stays_float32(name: str) -> None:
     f = get_activation(name)
     assert f.forward(Z).dtype == np.float32
     assert f.backward(np.ones_like(Z)).dtype == np.float32
+
+
+@pytest.mark.parametrize("cls", [Identity, ReLU], ids=["identity", "relu"])
+def test_the_element_forms_the_kernel_compiles_are_forward_and_derivative(
+    cls: type[Identity | ReLU],
+) -> None:
+    Z = np.array([[-2.0, -0.0, 0.0, 1e-300, 3.5, -np.inf, np.inf, np.nan]])
+    f = cls()
+    with np.errstate(invalid="ignore"):
+        A = f.forward(Z.copy())
+        by_element = np.array([[cls.element(float(z)) for z in Z[0]]])
+    np.testing.assert_array_equal(by_element, A)
+    finite = np.isfinite(Z[0])
+    slopes = np.array([cls.element_slope(float(a)) for a in A[0]])
+    np.testing.assert_array_equal(slopes[finite], f.derivative()[0][finite])

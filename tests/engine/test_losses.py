@@ -115,6 +115,8 @@ def test_reduction_constants_by_hand() -> None:
     assert (mse.reduce(6.0, (2, 2)), sse.reduce(6.0, (2, 2))) == (1.5, 6.0)
     assert (mse.gradient_scale((2, 2)), sse.gradient_scale((2, 2))) == (0.25, 1.0)
     assert (mse.batch_weight(3, 12), sse.batch_weight(3, 12)) == (0.25, 1.0)
+    assert (mse.divisor((2, 2)), sse.divisor((2, 2))) == (4, 1)
+    assert (mse.total(1.5, (2, 2)), sse.total(6.0, (2, 2))) == (6.0, 6.0)
     # A cross-entropy averages over rows, not over classes.
     assert get_loss("cross_entropy").gradient_scale((4, 3)) == 0.25
 
