@@ -16,18 +16,7 @@ from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.figures import frame
 from gradfit.cli.fit_data import check_names, read_training_table
-from gradfit.cli.options import (
-    EPOCHS,
-    FRACTION,
-    MAX_MEMBERS,
-    MAX_UNITS,
-    NON_NEGATIVE,
-    POSITIVE,
-    SEED,
-    BatchSize,
-    Finite,
-    count,
-)
+from gradfit.cli.fit_options import CLI_NAMES, estimator, fit_options
 from gradfit.cli.outputs import (
     plot,
     summary,
@@ -38,12 +27,8 @@ from gradfit.cli.outputs import (
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import array_digest, check_same_run, file_digest, run_identity
-from gradfit.cli.task import TASKS
-from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
-from gradfit.engine.activations import ACTIVATIONS
-from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.training import Callback
-from gradfit.engine.types import DTYPES, Array
+from gradfit.engine.types import Array
 from gradfit.errors import DivergenceError
 from gradfit.io.atomic import atomic_files
 
@@ -52,179 +37,12 @@ if TYPE_CHECKING:
     from gradfit.io.checkpoint import Checkpoint
 
 
-# Each option maps to the MLPRegressor parameter of the same meaning; an option not
-# given is not passed, so the estimator's own default applies (gradfit.defaults, which
-# the help texts quote).
-ESTIMATOR_OPTIONS = {
-    "hidden": "hidden_layer_sizes",
-    "activation": "activation",
-    "solver": "solver",
-    "momentum": "momentum",
-    "lr": "learning_rate_init",
-    "epochs": "max_iter",
-    "batch_size": "batch_size",
-    "alpha": "alpha",
-    "backend": "backend",
-    "device": "device",
-    "precision": "precision",
-    "dtype": "dtype",
-    "seed": "random_state",
-    "early_stopping": "early_stopping",
-    "validation_fraction": "validation_fraction",
-    "loss": "loss",
-    "tol": "tol",
-    "n_iter_no_change": "n_iter_no_change",
-    "ensemble": "n_members",
-    "distributed": "distributed",
-}
-
 STREAMED = (".npy", ".parquet", ".pq")
 """Files that ``--distributed`` reads in chunks rather than whole."""
 
-CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMATOR_OPTIONS.items()}
-
 
 @click.command(epilog=EPILOG)
-@click.argument("data", type=click.Path(dir_okay=True, path_type=Path))
-@click.option(
-    "--target", "targets", multiple=True, required=True, help="Column to predict (repeatable)."
-)
-@click.option(
-    "--features",
-    "features",
-    multiple=True,
-    help="Input column (repeatable); default: every column that is not a target.",
-)
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The model file to write (.safetensors); its history CSV and figures go beside it.",
-)
-@click.option(
-    "--hidden",
-    type=count(0, MAX_UNITS),
-    multiple=True,
-    help="Units of a hidden layer; repeat for depth: --hidden 64 --hidden 64 "
-    f"(default: {' '.join(map(str, DEFAULTS.hidden_layer_sizes))}); "
-    "--hidden 0 alone: no hidden layer (a linear model).",
-)
-@click.option(
-    "--activation",
-    type=click.Choice(sorted(ACTIVATIONS)),
-    help=f"Hidden activation (default: {DEFAULTS.activation}).",
-)
-@click.option(
-    "--solver", type=click.Choice(["sgd", "adam"]), help=f"Optimizer (default: {DEFAULTS.solver})."
-)
-@click.option(
-    "--momentum",
-    type=Finite(min=0, max=1),
-    help="SGD's momentum, Nesterov when above 0 (default: 0.9); with --solver sgd.",
-)
-@click.option(
-    "--lr",
-    type=POSITIVE,
-    help=f"Learning rate (default: {DEFAULTS.learning_rate_init:g}).",
-)
-@click.option(
-    "--epochs",
-    type=EPOCHS,
-    help=f"Most epochs (max_iter; default: {DEFAULTS.max_iter}).",
-)
-@click.option(
-    "--batch-size",
-    type=BatchSize(),
-    metavar="N|auto|full",
-    help="Rows per update: an integer, 'auto' (min(200, rows)) or 'full' (full-batch gradient "
-    f"descent); default: {DEFAULTS.batch_size}.",
-)
-@click.option("--alpha", type=NON_NEGATIVE, help=f"L2 penalty (default: {DEFAULTS.alpha:g}).")
-@click.option(
-    "--loss",
-    type=click.Choice(REGRESSION_LOSSES),
-    help="mse (mean) or sse (sum) of squared errors, or gaussian_nll: a mean and a "
-    "variance per target, so that predict --interval has a spread.",
-)
-@click.option(
-    "--ensemble",
-    type=count(1, MAX_MEMBERS),
-    metavar="K",
-    help="Train a deep ensemble of K networks from different random starts, together "
-    "(default 1: one network): a regressor's predict --interval then uses their spread, and "
-    "a classifier predicts their mean probability.",
-)
-@click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on.")
-@click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only).")
-@click.option("--dtype", type=click.Choice(list(DTYPES)), help="Floating-point type.")
-@click.option(
-    "--precision",
-    type=click.Choice(["full", "bf16-mixed"]),
-    help="bf16-mixed: products in bfloat16, weights and loss float32 (--backend torch "
-    "--dtype float32).",
-)
-@click.option(
-    "--seed", type=SEED, default=0, show_default=True, help="Seed of every random source."
-)
-@click.option(
-    "--early-stopping/--no-early-stopping",
-    default=None,
-    help="Hold out a validation split, stop when its loss stops improving and keep the best "
-    f"epoch; default: on from {MIN_VALIDATION_ROWS / HOLD_OUT:.0f} rows, off below.",
-)
-@click.option(
-    "--validation-fraction",
-    type=FRACTION,
-    help=f"Share of rows held out for the validation loss (default: {HOLD_OUT:g} when "
-    "stopping early, else none).",
-)
-@click.option(
-    "--checkpoint",
-    "checkpoint_path",
-    type=click.Path(path_type=Path),
-    help="Checkpoint file; default: NAME.checkpoint.safetensors beside the model.",
-)
-@click.option(
-    "--checkpoint-every",
-    type=EPOCHS,
-    metavar="N",
-    help="Save the checkpoint every N epochs (it is always saved on Ctrl-C).",
-)
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="Continue the run saved in the checkpoint (same data and options; --epochs may grow).",
-)
-@click.option(
-    "--tol",
-    type=NON_NEGATIVE,
-    help="Stop when the loss has not fallen by this much for --n-iter-no-change epochs "
-    f"(default: {DEFAULTS.tol:g}).",
-)
-@click.option(
-    "--n-iter-no-change",
-    type=EPOCHS,
-    help=f"Patience, in epochs (default: {DEFAULTS.n_iter_no_change}).",
-)
-@click.option(
-    "--drop-missing",
-    is_flag=True,
-    help="Leave out the rows with an empty or NaN cell in a column used (and say how many).",
-)
-@click.option("--plots/--no-plots", default=True, show_default=True, help="Write the figures.")
-@click.option(
-    "--task",
-    type=click.Choice(TASKS),
-    help="Classify labels or regress numbers; default: decided from the target column "
-    "(text, or integers with few distinct values, are labels).",
-)
-@click.option(
-    "--distributed",
-    is_flag=True,
-    help="Data-parallel over the processes torchrun starts (with --backend torch); "
-    ".npy and Parquet are read in chunks, never whole (the loss figure alone is drawn).",
-)
+@fit_options
 def fit(
     data: Path,
     targets: tuple[str, ...],
@@ -294,7 +112,7 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
     check_names(targets, run.features)
     if options["distributed"] and task == "classification":
         raise CommandError("--distributed trains regressors, not --task classification", Exit.USAGE)
-    model = _estimator(options, classify=task == "classification")
+    model = estimator(options, classify=task == "classification")
     X: Array | None = None
     y: Array | None = None
     categories: dict[str, list[str]] = {}
@@ -314,7 +132,7 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
             if plots:
                 figures = {what: beside(out_path, end) for what, end in FIGURES.items()}
                 check_paths({"data": data}, figures)
-            model = _estimator(options, classify=True)
+            model = estimator(options, classify=True)
         X, y, features, categories = table.X, table.y, table.features, table.categories
         digest = array_digest(X, table.target_codes())
         fit_data = (frame(X, features), y)
@@ -418,55 +236,6 @@ def _outputs(
             suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
             outputs[f"figure of {target}"] = beside(out_path, suffix)
     return outputs
-
-
-def _estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLPClassifier:
-    from gradfit.estimator import MLPClassifier, MLPRegressor
-    from gradfit.estimator._params import resolve
-
-    if options["device"] is not None and options["backend"] != "torch":
-        raise CommandError("--device needs --backend torch (numpy runs on the CPU)", Exit.USAGE)
-    if options["precision"] == "bf16-mixed" and (
-        options["backend"] != "torch" or options["dtype"] != "float32"
-    ):
-        raise CommandError(
-            "--precision bf16-mixed needs --backend torch --dtype float32", Exit.USAGE
-        )
-    if classify and options["loss"] is not None:
-        raise CommandError(
-            "--loss is for regression; a classifier trains on cross-entropy", Exit.USAGE
-        )
-    params = {ESTIMATOR_OPTIONS[k]: v for k, v in options.items() if v not in (None, ())}
-    if "hidden_layer_sizes" in params:
-        hidden = tuple(params["hidden_layer_sizes"])
-        if 0 in hidden and hidden != (0,):
-            raise CommandError(
-                "--hidden 0 (no hidden layer) cannot be combined with other --hidden sizes",
-                Exit.USAGE,
-            )
-        params["hidden_layer_sizes"] = () if hidden == (0,) else hidden
-    if params.get("batch_size") == "full":
-        params["batch_size"] = None
-    if not params.get("distributed"):
-        params.pop("distributed", None)  # the classifier has no such parameter
-    model = MLPClassifier(**params) if classify else MLPRegressor(**params)
-    try:
-        # The estimator's own checks, made now rather than after the data is read.
-        resolve(model.get_params())
-        if model.backend == "torch":
-            from gradfit.torch_backend import resolve_device
-
-            resolve_device(model.device)
-    except ValueError as exc:
-        raise CommandError(_as_options(str(exc)), Exit.USAGE) from None
-    return model
-
-
-def _as_options(message: str) -> str:
-    """The estimator's message, which starts with a parameter's name, in the command's
-    words: ``--lr must be …`` for ``learning_rate_init must be …``."""
-    name, _, rest = message.partition(" ")
-    return f"{CLI_NAMES.get(name, name)} {rest}"
 
 
 def _save(
