@@ -41,7 +41,12 @@ def epoch_batches(
             yield slice(start, start + B)
         return
     n_chunks = len(bounds) - 1
-    chunks = rng.permutation(n_chunks) if n_chunks > 1 else range(n_chunks)
+    if n_chunks == 1:  # rows in memory: the same draws as below, without the bookkeeping
+        order = rng.permutation(n)
+        for start in range(0, n, B):
+            yield order[start : start + B]
+        return
+    chunks = rng.permutation(n_chunks)
     pending: Array = np.empty(0, dtype=np.int64)
     for c in chunks:
         order = rng.permutation(int(bounds[c + 1] - bounds[c]))

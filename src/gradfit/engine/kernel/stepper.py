@@ -44,6 +44,7 @@ class KernelStepper(EngineStepper):
         self._snapshots = np.empty((2, net.flat.size), net.dtype)
         self._work = np.empty(0, net.dtype)
         self._losses = np.empty(1)
+        self._divisors: dict[int, int] = {}
         rank_one = loops.is_rank_one(tuple(net.sizes))
         self._run_steps = loops.run_rank_one if rank_one else loops.run_layered
 
@@ -67,7 +68,9 @@ class KernelStepper(EngineStepper):
         if self._losses.size < n_steps:
             self._losses = np.empty(n_steps)
         code, hyper, m, v = self._optimizer()
-        opt, divisor = self.optimizer, self.loss.divisor((rows.size, self.net.sizes[-1]))
+        opt, divisor = self.optimizer, self._divisors.get(rows.size)
+        if divisor is None:  # the loss's reduction for batches of this many rows, kept
+            divisor = self._divisors[rows.size] = self.loss.divisor((rows.size, self.net.sizes[-1]))
         done, failure = self._run_steps(
             self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
             code, hyper, self._sizes, self._work, self._activation, divisor,
