@@ -22,7 +22,7 @@ import numpy as np
 from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
-from gradfit.validation import check_training_data
+from gradfit.engine.validation import check_training_data
 
 METHODS = ("engine", "autograd", "finite differences")
 FD_STEP = 1e-6

@@ -14,8 +14,8 @@ import numpy as np
 
 from gradfit.engine.losses import check_same_shape
 from gradfit.engine.types import Array
+from gradfit.engine.validation import as_2d_float
 from gradfit.errors import DataError
-from gradfit.validation import as_2d_float
 
 
 def add_intercept(x: Array) -> Array:

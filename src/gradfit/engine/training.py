@@ -26,6 +26,7 @@ from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
 from gradfit.engine.stepper import EpochRunner, Stepper
 from gradfit.engine.types import Array
+from gradfit.engine.validation import check_training_data
 
 Callback = Callable[["Trainer"], None]
 """Called after every epoch with the trainer; may set ``trainer.stop = True``."""
@@ -290,8 +291,6 @@ def train(
         When the loss or a parameter becomes non-finite; ``net`` then holds the
         parameters of the last finite epoch.
     """
-    from gradfit.validation import check_training_data
-
     X, Y = check_training_data(X, Y, dtype=net.dtype, n_features=net.sizes[0])
     loss = get_loss(loss)
     if head_width(loss, Y.shape[1]) != net.sizes[-1]:

@@ -16,6 +16,7 @@ from gradfit.engine.losses import GaussianNLL, Loss, get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
+from gradfit.engine.validation import as_2d_float
 from gradfit.estimator import _state
 from gradfit.estimator._base import MLPBase
 from gradfit.estimator._data import standardizer, validated
@@ -24,7 +25,6 @@ from gradfit.estimator._fitting import EstimatorTrainer
 from gradfit.estimator._params import Settings
 from gradfit.estimator._statistics import ColumnStats
 from gradfit.io.arrays import RowSource
-from gradfit.validation import as_2d_float
 
 
 class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gradfit.engine.types import Array
+from gradfit.engine.validation import check_training_data
 from gradfit.errors import DataError, require
 from gradfit.io.datafile import load_npy, npy_columns, regular_file
 
@@ -134,8 +135,6 @@ class ArrayRows:
     def __init__(
         self, X: Array, Y: Array, *, dtype: Any = np.float64, chunk_rows: int = CHUNK_ROWS
     ) -> None:
-        from gradfit.validation import check_training_data
-
         self.X, self.Y = check_training_data(X, Y, dtype=dtype)
         self.n_rows = self.X.shape[0]
         self.feature_names = [f"x{j}" for j in range(self.X.shape[1])]

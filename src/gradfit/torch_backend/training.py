@@ -17,10 +17,10 @@ from gradfit.engine.losses import Loss, get_loss
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback, Trainer
 from gradfit.engine.types import DTYPES, Array
+from gradfit.engine.validation import check_training_data
 from gradfit.torch_backend.convert import NUMPY_DTYPES, resolve_device, to_torch
 from gradfit.torch_backend.optim import make_optimizer
 from gradfit.torch_backend.stepper import TorchStepper
-from gradfit.validation import check_training_data
 
 OptimizerSpec = str | torch.optim.Optimizer | Callable[[Any], torch.optim.Optimizer]
 

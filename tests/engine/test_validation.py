@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from gradfit import DataError
-from gradfit.validation import as_2d_float, check_n_features, check_training_data
+from gradfit.engine.validation import as_2d_float, check_n_features, check_training_data
 
 
 def test_a_flat_array_becomes_one_contiguous_float_column() -> None:

@@ -1,4 +1,6 @@
-"""Input validation shared by the training functions, the estimator and the CLI.
+"""Checks of numeric input, shared by the training functions, the estimator and the CLI.
+
+NumPy only, so it sits in the engine, whose ``train`` checks its data with it.
 
 Every check raises :class:`~gradfit.errors.DataError` with a message that names the
 problem (and the column or row, where there is one) and says what to do.
