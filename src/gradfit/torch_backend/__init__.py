@@ -11,7 +11,8 @@ from gradfit.errors import require
 
 require("torch", "torch")
 
-from gradfit.torch_backend.convert import from_torch, resolve_device, to_torch  # noqa: E402
+from gradfit.torch_backend.convert import from_torch, to_torch  # noqa: E402
+from gradfit.torch_backend.mapping import resolve_device  # noqa: E402
 from gradfit.torch_backend.optim import HandWritten, make_optimizer  # noqa: E402
 from gradfit.torch_backend.stepper import TorchStepper  # noqa: E402
 from gradfit.torch_backend.training import train  # noqa: E402

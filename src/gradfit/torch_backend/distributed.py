@@ -40,8 +40,8 @@ from gradfit.engine.types import Array
 from gradfit.errors import PeerLostError
 from gradfit.io.arrays import CHUNK_ROWS, RowSource
 from gradfit.io.streaming import Group, summed_loss
-from gradfit.torch_backend.convert import NUMPY_DTYPES, resolve_device
 from gradfit.torch_backend.losses import torch_loss
+from gradfit.torch_backend.mapping import NUMPY_DTYPES, resolve_device
 from gradfit.torch_backend.optim import steps_taken
 from gradfit.torch_backend.stepper import TorchParameters
 

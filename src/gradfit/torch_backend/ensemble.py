@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from gradfit.engine.ensemble import Ensemble
-from gradfit.torch_backend.convert import ACTIVATION_MODULES, TORCH_DTYPES, resolve_device
+from gradfit.torch_backend.mapping import ACTIVATION_MODULES, TORCH_DTYPES, resolve_device
 
 
 class StackedMLP(torch.nn.Module):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gradfit.torch_backend.convert import NUMPY_DTYPES
+from gradfit.torch_backend.mapping import NUMPY_DTYPES
 
 
 class HandWritten(torch.optim.Optimizer):

@@ -139,7 +139,7 @@ class TorchStepper(TorchParameters):
         device: Any = None,
         precision: str = "full",
     ) -> None:
-        from gradfit.torch_backend.convert import resolve_device
+        from gradfit.torch_backend.mapping import resolve_device
 
         if device is not None:
             module.to(resolve_device(device))

@@ -18,7 +18,8 @@ from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback, Trainer
 from gradfit.engine.types import DTYPES, Array
 from gradfit.engine.validation import check_training_data
-from gradfit.torch_backend.convert import NUMPY_DTYPES, resolve_device, to_torch
+from gradfit.torch_backend.convert import to_torch
+from gradfit.torch_backend.mapping import NUMPY_DTYPES, resolve_device
 from gradfit.torch_backend.optim import make_optimizer
 from gradfit.torch_backend.stepper import TorchStepper
 
