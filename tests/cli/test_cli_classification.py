@@ -158,21 +158,17 @@ def test_a_diverging_classifier_exits_5_and_keeps_the_last_finite_model(
 def test_the_readme_shell_example_prints_what_the_readme_shows(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import re
-
     from sklearn.datasets import load_iris
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Classification\n", 1)[1]
-    block = re.findall(r"```console\n(.*?)```", section, flags=re.DOTALL)[0]
-    shown = [chunk.splitlines() for chunk in block.split("$ ")[1:]]
+    from readme_session import console_session
+
     iris = load_iris(as_frame=True)
     frame = iris.frame.drop(columns="target")
     frame.columns = [c.replace(" (cm)", "").replace(" ", "_") for c in frame.columns]
     frame["species"] = iris.target_names[iris.target]
     monkeypatch.chdir(tmp_path)
     frame.to_csv("iris.csv", index=False)
-    for command, *expected in shown:
+    for command, expected in console_session("## Classification"):
         if command.startswith("head -3 "):
             printed = Path(command.split()[-1]).read_text().splitlines()[:3]
         else:

@@ -347,37 +347,13 @@ def test_the_readme_session_prints_what_the_readme_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The console block of the README's "Predicting on files of any size"."""
-    import re
-    import shlex
-    import subprocess
-    import sys
+    from readme_session import console_session, run
 
-    from click.testing import CliRunner
-
-    from gradfit.cli import cli
-
-    readme = Path(__file__).parents[2] / "README.md"
-    section = readme.read_text(encoding="utf-8").split("## Predicting on files of any size\n")[1]
-    block = re.findall(r"```console\n(.*?)```", section, flags=re.DOTALL)[0]
-    steps: list[tuple[str, list[str]]] = []
-    for line in block.splitlines():
-        if line.startswith("$ "):
-            steps.append((line[2:], []))
-        else:
-            steps[-1][1].append(line)
+    steps = console_session("## Predicting on files of any size")
     assert len(steps) == 5
     monkeypatch.chdir(tmp_path)
     for command, expected in steps:
-        words = shlex.split(command)
-        if words[0] == "python":
-            done = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
-            printed = done.stdout
-        else:
-            result = CliRunner().invoke(cli, words[1:], catch_exceptions=False)
-            assert result.exit_code == 0, result.stderr
-            printed = result.stdout
-        assert printed.splitlines() == expected, command
+        assert run(command) == expected, command
 
 
 def test_classifier_sums_equal_scikit_learns_scores_of_all_rows() -> None:
