@@ -95,6 +95,21 @@ def test_io_reads_and_writes_a_network_without_the_layers_above(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def test_the_command_line_loads_no_heavy_library_until_a_command_needs_it():
+    """``gradfit --help`` (and any command before its work) imports neither scikit-learn,
+    torch nor matplotlib: a module-level import of the estimator made it take 1.9 s."""
+    done = _python(
+        """
+        import sys
+        import gradfit.cli  # noqa: F401
+
+        heavy = [m for m in ("sklearn", "torch", "matplotlib", "pandas") if m in sys.modules]
+        assert not heavy, heavy
+        """
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 @pytest.mark.filterwarnings("ignore:MLPRegressor reached max_iter")
 def test_estimator_kinds_are_registered_by_the_estimator(tmp_path):
     """io alone names the kinds it knows; gradfit.load registers the estimator's first."""

@@ -18,8 +18,8 @@ from numpy.testing import assert_allclose
 
 from gradfit import MLPRegressor
 from gradfit.estimator._data import standardizer
-from gradfit.estimator._statistics import ColumnStats, merged, source_statistics
 from gradfit.io.arrays import ArrayRows, NpyRows, ParquetRows
+from gradfit.io.statistics import ColumnStats, merged, source_statistics
 from gradfit.io.streaming import Alone
 
 N_ROWS = 240

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradfit.engine.types import Array
-from gradfit.estimator._statistics import ColumnStats
+from gradfit.io.statistics import ColumnStats
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def score(Y: Array, Y_hat: Array, targets: Sequence[str]) -> list[Scores]:
 class Scorer:
     """:class:`Scores` of predictions made chunk by chunk: :meth:`add` each chunk's
     ``(Y, Y_hat)``. ``Σ(y - ȳ)²`` is merged over the chunks by Chan's update (see
-    :class:`~gradfit.estimator._statistics.ColumnStats`); with one chunk the numbers are
+    :class:`~gradfit.io.statistics.ColumnStats`); with one chunk the numbers are
     those of the arrays computed whole."""
 
     def __init__(self) -> None:

@@ -38,8 +38,8 @@ from gradfit.estimator._params import (
     resolve,
 )
 from gradfit.estimator._source import TrainingRows, is_source, join, standardized
-from gradfit.estimator._statistics import ColumnStats, column_statistics
 from gradfit.io.arrays import RowSource
+from gradfit.io.statistics import ColumnStats, column_statistics
 from gradfit.io.streaming import Group
 
 

@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 from gradfit.datasets import Standardizer
 from gradfit.engine.types import Array
 from gradfit.errors import DataError, DataTypeError
-from gradfit.estimator._statistics import ColumnStats
+from gradfit.io.statistics import ColumnStats
 
 
 def validated(

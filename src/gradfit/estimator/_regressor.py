@@ -23,8 +23,8 @@ from gradfit.estimator._data import standardizer, validated
 from gradfit.estimator._early_stopping import EarlyStopping
 from gradfit.estimator._fitting import EstimatorTrainer
 from gradfit.estimator._params import Settings
-from gradfit.estimator._statistics import ColumnStats
 from gradfit.io.arrays import RowSource
+from gradfit.io.statistics import ColumnStats
 
 
 class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]

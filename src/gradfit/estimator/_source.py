@@ -1,7 +1,7 @@
 """The rows a fit trains on: arrays in memory, or a :class:`~gradfit.io.arrays.RowSource`.
 
 A source too large for memory is never read whole: its column statistics come from one
-pass over its chunks (:mod:`._statistics`), and its rows are standardised and split into
+pass over its chunks (:mod:`gradfit.io.statistics`), and its rows are standardised and split into
 training and validation rows as they are read (:class:`Standardized`, :class:`RowsOf`).
 Arrays in memory train on the backends' in-memory steppers in one process, and as a
 source of one chunk when several processes share them.
