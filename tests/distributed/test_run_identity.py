@@ -1,6 +1,7 @@
 """``fit --distributed --resume`` refuses a checkpoint of another run, naming the difference,
-as plain ``fit --resume`` does (it is the same code); data errors under torchrun are one
-line from rank 0 and exit 3 from every rank.
+as plain ``fit --resume`` does (it is the same code); data errors are one line from rank 0
+and exit 3 from every rank — and from the run itself when gradfit starts the ranks
+(``--nproc-per-node``) rather than torchrun.
 
 Without torchrun, ``--distributed`` is a group of one process: the checks run in-process.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +108,30 @@ def test_a_data_error_under_torchrun_is_one_line_and_exit_3_from_every_rank(
     codes = re.findall(r"exitcode\s*:\s*(-?\d+)", done.stderr)
     assert "3" in codes and set(codes) <= {"3", "-15", "1"}, done.stderr[-2000:]
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_data_error_under_nproc_per_node_is_one_line_and_exit_3(
+    data: Path, tmp_path: Path
+) -> None:
+    cmd = [sys.executable, "-m", "gradfit", "fit", str(data), "--target", "9", "--backend",
+           "torch", "--nproc-per-node", "2", "--out", str(tmp_path / "m.safetensors")]  # fmt: skip
+    done = subprocess.run(cmd, env=environment(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == [
+        f"gradfit: error: {data}: column(s) '9' not found; the file has '0', '1', '2', '3'"
+    ]
+    assert done.stdout == ""
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_nproc_per_node_is_refused_under_torchrun(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "job")
+    monkeypatch.delenv("GRADFIT_LAUNCHED", raising=False)
+    done = fit(data, tmp_path / "m.safetensors", "--nproc-per-node", "2")
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [
+        "gradfit: error: --nproc-per-node starts its own processes; under torchrun leave it "
+        "out (torchrun's --nproc_per_node says how many)"
+    ]

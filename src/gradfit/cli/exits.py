@@ -50,6 +50,10 @@ Exit status:
 """
 
 
+ARGV = "gradfit.argv"
+"""The key of ``click.Context.meta`` that holds the command line after ``gradfit``."""
+
+
 class CommandError(click.ClickException):
     """An error shown as one line, ``gradfit: error: …``, exiting with ``code``."""
 

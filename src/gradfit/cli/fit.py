@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from gradfit.cli.class_outputs import FIGURES
-from gradfit.cli.exits import EPILOG, CommandError, Exit
+from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit
 from gradfit.cli.figures import frame
 from gradfit.cli.fit_data import check_names, read_training_table
 from gradfit.cli.fit_options import CLI_NAMES, estimator, fit_options
@@ -70,9 +70,23 @@ def fit(
     at the end of the current batch, saves a checkpoint, and exits with 130; the same
     command with --resume continues exactly where it stopped.
 
-    Under torchrun with --distributed, every process runs this same fit on its share
-    of each batch; the first (rank 0) alone prints and writes.
+    With --distributed, every process that torchrun (or --nproc-per-node N) starts runs
+    this same fit on its share of each batch; the first (rank 0) alone prints and writes.
     """
+    nproc_per_node = options.pop("nproc_per_node")
+    if nproc_per_node is not None:
+        from gradfit.cli.launch import launch, launched, under_torchrun
+
+        if under_torchrun():
+            raise CommandError(
+                "--nproc-per-node starts its own processes; under torchrun leave it out "
+                "(torchrun's --nproc_per_node says how many)",
+                Exit.USAGE,
+            )
+        if not launched():
+            context = click.get_current_context()
+            context.exit(launch(nproc_per_node, context.meta[ARGV]))
+        options["distributed"] = True
     run = Run(data, targets, features, out_path, checkpoint_path, checkpoint_every, resume)
     if not options["distributed"]:
         return _fit(run, drop_missing, plots, task, options)

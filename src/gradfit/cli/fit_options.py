@@ -207,6 +207,12 @@ OPTIONS: list[Callable[[Any], Any]] = [
         help="Data-parallel over the processes torchrun starts (with --backend torch); "
         ".npy and Parquet are read in chunks, never whole (the loss figure alone is drawn).",
     ),
+    click.option(
+        "--nproc-per-node",
+        type=click.IntRange(min=1),
+        help="Start N processes on this machine and train --distributed across them "
+        "(instead of torchrun: one line and the documented exit code when a rank fails).",
+    ),
 ]
 """``fit``'s argument and options, in the order ``--help`` lists them."""
 

@@ -11,7 +11,7 @@ import click
 from gradfit import __version__
 from gradfit.cli.commands import demo, gradcheck, report
 from gradfit.cli.evaluate import evaluate
-from gradfit.cli.exits import EPILOG, CommandError, Exit, as_command_error
+from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit, as_command_error
 from gradfit.cli.fit import fit
 from gradfit.cli.playground import playground
 from gradfit.cli.predict import predict
@@ -19,6 +19,10 @@ from gradfit.cli.predict import predict
 
 class _Group(click.Group):
     """A group that turns gradfit's errors into one-line messages and exit codes."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[ARGV] = list(args)  # as given, for the ranks --nproc-per-node starts
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

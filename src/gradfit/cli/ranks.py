@@ -50,7 +50,11 @@ def as_rank() -> Iterator[bool]:
 
 
 def _stopped(signum: int, frame: Any) -> None:
+    from gradfit.cli.launch import launched
+
+    launcher = "gradfit" if launched() else "torchrun"
+    report = "" if launched() else " (see its report below)"
     raise PeerLostError(
-        "stopped by SIGTERM: torchrun stops every process once one has failed "
-        "(see its report below); rerun with --resume to continue from the last checkpoint"
+        f"stopped by SIGTERM: {launcher} stops every process once one has failed{report}; "
+        "rerun with --resume to continue from the last checkpoint"
     )
