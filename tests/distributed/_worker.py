@@ -4,7 +4,9 @@
 of runs, each either ``{"cli": ARGS}``: ``gradfit ARGS`` in these processes, or
 ``{"fit": PARAMS, "data": PATH, "target": [...], "chunk_rows": K, "out": PREFIX}``:
 ``MLPRegressor(distributed=True, **PARAMS).fit(open_rows(PATH, …))``, each rank
-saving its fitted parameters and curves to ``PREFIX.rank{r}.npz``. Optionally
+saving its fitted parameters and curves to ``PREFIX.rank{r}.npz``; with
+``"classifier": true`` an ``MLPClassifier``, whose classes and accuracy curves are saved
+too. Optionally
 ``"checkpoint": PATH`` (rank 0 saves it after every epoch), ``"interrupt_after": k``
 (Ctrl-C as it lands, at the end of epoch ``k``, on every rank) and ``"resume": true``
 (every rank continues from the checkpoint).
@@ -20,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import torch.distributed as dist
 
-from gradfit import MLPRegressor
+from gradfit import MLPClassifier, MLPRegressor
 from gradfit.cli.main import main as main_cli
 from gradfit.engine.training import Trainer
 from gradfit.io.arrays import open_rows
@@ -57,7 +59,8 @@ def main() -> None:
         if "interrupt_after" in run:
             callbacks.append(interrupt_after(run["interrupt_after"]))
         state = load_checkpoint(run["checkpoint"]) if run.get("resume") else None
-        model = MLPRegressor(backend="torch", distributed=True, **run["fit"])
+        estimator = MLPClassifier if run.get("classifier") else MLPRegressor
+        model = estimator(backend="torch", distributed=True, **run["fit"])
         try:
             model.fit(source, callbacks=callbacks, resume_from=state)
         except KeyboardInterrupt:
@@ -65,6 +68,9 @@ def main() -> None:
         params = {f"param.{i}": p for i, p in enumerate(model.net_.parameters())}
         curves = {"loss": model.loss_curve_, "val_loss": model.validation_loss_curve_,
                   "trained": trained}  # fmt: skip
+        if run.get("classifier"):
+            curves |= {"classes": model.classes_, "accuracy": model.accuracy_curve_,
+                       "val_accuracy": model.validation_accuracy_curve_}  # fmt: skip
         np.savez(f"{run['out']}.rank{rank}.npz", **curves, **params)
     gc.collect()  # no DDP reducer may outlive the group
     dist.barrier()

@@ -8,6 +8,7 @@ from numpy.testing import assert_array_equal
 
 from gradfit import DataError
 from gradfit.engine import MSE, SSE, get_loss
+from gradfit.engine.losses import BinaryCrossEntropy, CrossEntropy, Loss
 
 from .finite_differences import numerical_gradient, relative_error
 
@@ -95,12 +96,24 @@ def test_batch_weights_add_the_batches_up_to_the_epochs_loss(name: str) -> None:
     assert combined == pytest.approx(loss.value(Y_hat, Y), rel=1e-14)
 
 
-@pytest.mark.parametrize("name", ["mse", "sse"])
-def test_pieces_summed_then_reduced_are_the_batchs_loss_and_gradient(name: str) -> None:
-    loss, rng = get_loss(name), np.random.default_rng(1)
-    Y_hat, Y = _pair(name, 9, rng)
+PIECEWISE = [
+    MSE(),
+    SSE(),
+    CrossEntropy(),
+    CrossEntropy([1.0, 2.5, 0.5]),
+    BinaryCrossEntropy(),
+    BinaryCrossEntropy([1.0, 3.0]),
+]
+
+
+@pytest.mark.parametrize("loss", PIECEWISE, ids=repr)
+def test_pieces_summed_then_reduced_are_the_batchs_loss_and_gradient(loss: Loss) -> None:
+    rng = np.random.default_rng(1)
+    Y_hat, Y = _pair(loss.name, 9, rng)
     summed = loss.summed()
-    assert summed.reduction == "sum"
+    assert summed.reduction == "sum" and summed.summed() is summed
+    # The sum of the rows' terms: the mean times the rows (times the labels for BCE).
+    assert summed.value(Y_hat, Y) == pytest.approx(loss.total(loss.value(Y_hat, Y), Y.shape))
     total, grads = 0.0, []
     for p in (slice(0, 5), slice(5, 9)):
         value, G = summed.value_and_gradient(Y_hat[p], Y[p])

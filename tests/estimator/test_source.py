@@ -17,9 +17,15 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gradfit import MLPRegressor
+from gradfit.errors import DataError
 from gradfit.estimator._data import standardizer
 from gradfit.io.arrays import ArrayRows, NpyRows, ParquetRows
-from gradfit.io.statistics import ColumnStats, merged, source_statistics
+from gradfit.io.statistics import (
+    ColumnStats,
+    merged,
+    source_statistics,
+    statistics_and_targets,
+)
 from gradfit.io.streaming import Alone
 
 N_ROWS = 240
@@ -138,12 +144,101 @@ def test_a_source_is_refused_where_it_cannot_train(tmp_path: Path, table: np.nda
     source = _npy(tmp_path, table, chunk_rows=N_ROWS)
     with pytest.raises(ValueError, match="holds the targets"):
         MLPRegressor().fit(source, table[:, 3])
-    with pytest.raises(ValueError, match="train an MLPRegressor"):
-        MLPClassifier().fit(source, None)
+    with pytest.raises(ValueError, match="holds the targets"):
+        MLPClassifier().partial_fit(source, None, classes=[0, 1])
     with pytest.raises(ValueError, match="ensemble"):
         MLPRegressor(n_members=2, max_iter=2).fit(source)
-    with pytest.raises(ValueError, match="'mse' or 'sse'"):
+    with pytest.raises(ValueError, match="mse, sse or a cross-entropy, not GaussianNLL"):
         MLPRegressor(loss="gaussian_nll", max_iter=2).fit(source)
+    # The target column holds numbers that are not labels.
+    with pytest.raises(DataError, match="Unknown label type: continuous"):
+        MLPClassifier().fit(source)
+
+
+def labelled(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.hstack([table[:, :3], labels[:, None]])
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [
+        ([-3, 10, 4], [-3, 4, 10]),  # three classes, sorted as LabelEncoder sorts them
+        ([7, 0], [0, 7]),  # two: one sigmoid output
+    ],
+)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_classifier_on_a_file_equals_the_classifier_on_the_arrays(
+    tmp_path: Path, table: np.ndarray, labels: list[int], classes: list[int], backend: str
+) -> None:
+    from gradfit import MLPClassifier
+
+    if backend == "torch":
+        pytest.importorskip("torch")
+    y = np.asarray(labels)[np.digitize(table[:, 3], np.quantile(table[:, 3], [0.3, 0.8]))
+                           .clip(0, len(labels) - 1)]  # fmt: skip
+    A = labelled(table, y.astype(np.float64))
+    settings = {**SETTINGS, "backend": backend, "class_weight": "balanced",
+                "early_stopping": True}  # fmt: skip
+    ours = MLPClassifier(**settings).fit(_npy(tmp_path, A, chunk_rows=N_ROWS))
+    theirs = MLPClassifier(**settings).fit(table[:, :3], y)
+    assert ours.classes_.tolist() == theirs.classes_.tolist() == classes
+    assert ours.classes_.dtype == np.int64 and ours.n_outputs_ == theirs.n_outputs_
+    assert theirs.stop_reason_ == "early_stopping"
+    assert ours.n_iter_ == theirs.n_iter_ and ours.best_epoch_ == theirs.best_epoch_
+    # The split is stratified by the labels found in the pass, as in memory.
+    assert (ours.validation_rows_ == theirs.validation_rows_).all()
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    assert_allclose(ours.validation_loss_curve_, theirs.validation_loss_curve_, rtol=1e-10)
+    assert ours.accuracy_curve_ == theirs.accuracy_curve_
+    assert ours.validation_accuracy_curve_ == theirs.validation_accuracy_curve_
+    for p, q in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):  # fmt: skip
+        assert_allclose(p, q, rtol=1e-10, atol=1e-13)
+    rows = pd.DataFrame(table[:9, :3], columns=["0", "1", "2"])
+    assert (ours.predict(rows) == theirs.predict(rows.to_numpy())).all()
+    assert_allclose(ours.predict_proba(rows), theirs.predict_proba(rows.to_numpy()), rtol=1e-10)
+    assert ours.score(rows, y[:9]) > 0.5
+
+
+def test_a_multilabel_file_and_a_float32_classifier(tmp_path: Path, table: np.ndarray) -> None:
+    from gradfit import MLPClassifier
+
+    Y = np.column_stack([table[:, 3] > np.median(table[:, 3]), table[:, 0] > 0]).astype(float)
+    np.save(tmp_path / "m.npy", np.hstack([table[:, :3], Y]))
+    source = NpyRows(tmp_path / "m.npy", target=["3", "4"], chunk_rows=N_ROWS)
+    ours = MLPClassifier(**SETTINGS).fit(source)
+    theirs = MLPClassifier(**SETTINGS).fit(table[:, :3], Y.astype(int))
+    assert ours.classes_.tolist() == [0, 1] and ours.n_outputs_ == 2
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    single = MLPClassifier(**SETTINGS, dtype="float32").fit(
+        _npy(tmp_path, labelled(table, Y[:, 0]), chunk_rows=50)
+    )
+    assert single.net_.dtype == np.float32 and single.accuracy_curve_[-1] > 0.8
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_labels_gathered_from_the_chunks_are_every_rows_for_any_number_of_processes(
+    table: np.ndarray, world: int
+) -> None:
+    y = np.arange(N_ROWS) % 5 * 10.0
+    source = ArrayRows(table[:, :3], y, chunk_rows=17)
+    shared: dict[str, Any] = {"parts": {}, "barrier": threading.Barrier(world)}
+    results: dict[int, Any] = {}
+
+    def rank(r: int) -> None:
+        group = ThreadGroup(r, world, shared)
+        results[r] = statistics_and_targets(source, np.float64, group)
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(world)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    alone = source_statistics(source, np.float64, Alone())[0]
+    for r in range(world):
+        x, Y = results[r]
+        np.testing.assert_array_equal(Y[:, 0], y)
+        np.testing.assert_array_equal(x.mean, alone.mean)
 
 
 class ThreadGroup:

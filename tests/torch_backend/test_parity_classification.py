@@ -66,3 +66,29 @@ def test_a_wrong_loss_is_far_above_the_tolerance() -> None:
     _, other = run_both(net, X, Y, OPTIMIZERS["sgd"], "full", loss=BinaryCrossEntropy())
     with pytest.raises(AssertionError, match="parameters part at step 1 of"):
         assert_same_trajectory(engine, other)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [CrossEntropy(), CrossEntropy([1.0, 2.5, 0.5]), BinaryCrossEntropy(),
+     BinaryCrossEntropy([1.0, 3.0])],
+    ids=repr,
+)  # fmt: skip
+def test_the_summed_forms_are_torchs_sum_reduction(loss: CrossEntropy | BinaryCrossEntropy) -> None:
+    """What a piece of a data-parallel batch adds up, in torch and in the engine."""
+    torch = pytest.importorskip("torch")
+    from gradfit.torch_backend.losses import torch_loss
+
+    rng = np.random.default_rng(3)
+    Z = rng.normal(size=(7, 3 if isinstance(loss, CrossEntropy) else 2)) * 3
+    Y = np.eye(3)[rng.integers(0, 3, 7)] if isinstance(loss, CrossEntropy) else (
+        rng.integers(0, 2, Z.shape).astype(float))  # fmt: skip
+    for form in (loss, loss.summed()):
+        ours = form.value(Z, Y)
+        theirs = torch_loss(form, dtype=torch.float64, device=torch.device("cpu"))(
+            torch.from_numpy(Z), torch.from_numpy(Y)
+        )
+        assert float(theirs) == pytest.approx(ours, rel=1e-13)
+    # A mean over rows (softmax) or over every label (sigmoid), summed.
+    terms = Z.shape[0] if isinstance(loss, CrossEntropy) else Z.size
+    assert loss.summed().value(Z, Y) == pytest.approx(terms * loss.value(Z, Y), rel=1e-13)

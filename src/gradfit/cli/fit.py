@@ -27,6 +27,7 @@ from gradfit.cli.outputs import (
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import array_digest, check_same_run, file_digest, run_identity
+from gradfit.cli.task import decide_streamed
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.errors import DivergenceError
@@ -119,37 +120,38 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
     checkpoint_path = run.checkpoint_path or beside(out_path, ".checkpoint.safetensors")
     # Rows read in chunks (never whole) when several processes share a large file.
     streamed = options["distributed"] and data.suffix.lower() in STREAMED
-    # A file read in chunks gets the loss figure alone.
-    figured = () if streamed else targets
-    outputs = _outputs(out_path, checkpoint_path, figured, plots=plots)
+    # The options alone, checked before any data is read.
+    estimator(options, classify=task == "classification")
+    outputs = _outputs(out_path, checkpoint_path, () if streamed else targets, plots=plots)
     check_paths({"data": data}, outputs)
     check_names(targets, run.features)
-    if options["distributed"] and task == "classification":
-        raise CommandError("--distributed trains regressors, not --task classification", Exit.USAGE)
-    model = estimator(options, classify=task == "classification")
     X: Array | None = None
     y: Array | None = None
     categories: dict[str, list[str]] = {}
     if streamed:
         source = open_rows(data, target=targets, features=run.features or None)
+        decided = decide_streamed(source, targets, task)
+        classify = decided.name == "classification"
+        if classify and task is None and run.lead:  # what it decided from the column
+            click.echo(decided.describe(targets))
         features = tuple(source.feature_names)
         digest = file_digest(data, source.n_rows)
         fit_data: tuple[Any, ...] = (source,)
     else:
         table = read_training_table(data, targets, run.features, task=task,
                                     drop_missing=drop_missing, say=run.lead)  # fmt: skip
-        if table.labels is not None:
-            if options["distributed"]:
-                raise CommandError("--distributed trains regressors; the target holds labels",
-                                   Exit.USAGE)  # fmt: skip
+        classify = table.labels is not None
+        if classify and run.lead:
             click.echo(table.labels)
-            if plots:
-                figures = {what: beside(out_path, end) for what, end in FIGURES.items()}
-                check_paths({"data": data}, figures)
-            model = estimator(options, classify=True)
         X, y, features, categories = table.X, table.y, table.features, table.categories
         digest = array_digest(X, table.target_codes())
         fit_data = (frame(X, features), y)
+    model = estimator(options, classify=classify)
+    if classify and plots:
+        # A file read in chunks draws the curves alone: the others need the rows in memory.
+        drawn = [".training.png"] if streamed else FIGURES.values()
+        figures = {what: beside(out_path, end) for what, end in FIGURES.items() if end in drawn}
+        check_paths({"data": data}, figures)
     identity = run_identity(model.get_params(), features, targets, digest)
     state = None
     if run.resume:

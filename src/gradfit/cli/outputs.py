@@ -12,7 +12,7 @@ from typing import Any
 import click
 import numpy as np
 
-from gradfit.cli.class_outputs import accuracies, plot_classifier
+from gradfit.cli.class_outputs import accuracy_line, numbers_as_labels, plot_classifier
 from gradfit.cli.figures import frame, to_file
 from gradfit.cli.paths import beside
 from gradfit.cli.scores import Scorer, table
@@ -81,7 +81,8 @@ def plot(
     write: Callable[[Path, Callable[[Path], object]], Path],
 ) -> list[Path]:
     """Draw NAME.loss.png and, with one feature, NAME.fit.png per target; return the paths.
-    Without the rows in memory (``X`` is ``None``), NAME.loss.png alone.
+    Without the rows in memory (``X`` is ``None``), NAME.loss.png alone. A classifier's
+    figures are :func:`~gradfit.cli.class_outputs.plot_classifier`'s.
 
     A model with a spread (an ensemble, or a Gaussian head) draws its 90% interval as
     a band around the fit. Each figure is drawn by ``write(path, draw)`` calling
@@ -95,10 +96,10 @@ def plot(
         return []
     from gradfit import plotting
 
-    if X is None or Y is None:  # rows read from a file, not in memory
-        return plot_loss(model, out_path, write)
     if is_classifier(model):
         return plot_classifier(model, X, Y, features, targets, out_path, write)
+    if X is None or Y is None:  # rows read from a file, not in memory
+        return plot_loss(model, out_path, write)
     Y = Y.reshape(X.shape[0], -1)
     written = plot_loss(model, out_path, write)
     if len(features) == 1:
@@ -152,7 +153,7 @@ def summary(
         if model.validation_rows_ is not None:
             trained[model.validation_rows_] = False
         lines = _described(model, X.shape[0], features, targets)
-        return "\n".join([*lines, accuracies(model, frame(X, features), Y, trained)])
+        return "\n".join([*lines, accuracy_line(model, [(frame(X, features), Y, trained)])])
     return summary_of_chunks(model, [(X, Y.reshape(X.shape[0], -1))], features, targets)
 
 
@@ -162,21 +163,28 @@ def summary_of_chunks(
     features: tuple[str, ...],
     targets: tuple[str, ...],
 ) -> str:
-    """:func:`summary` of a regressor on its rows given chunk by chunk, ``(X, Y)`` each
-    in the order of the rows (so that ``validation_rows_`` find theirs)."""
+    """:func:`summary` of the model on its rows given chunk by chunk, ``(X, Y)`` each
+    in the order of the rows (so that ``validation_rows_`` find theirs); a classifier's
+    ``Y`` holds its labels as numbers."""
     held = model.validation_rows_
+    n_rows = 0
     sets = {"training": Scorer(), "validation": Scorer()}
-    start = 0
+    parts = []
     for X, Y in chunks:
-        Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
         trained = np.ones(X.shape[0], dtype=bool)
         if held is not None:
-            mine = held[(held >= start) & (held < start + X.shape[0])]
-            trained[mine - start] = False
+            mine = held[(held >= n_rows) & (held < n_rows + X.shape[0])]
+            trained[mine - n_rows] = False
+        n_rows += X.shape[0]
+        if is_classifier(model):
+            parts.append((frame(X, features), numbers_as_labels(Y, model.classes_), trained))
+            continue
+        Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
         sets["training"].add(Y[trained], Y_hat[trained])
         sets["validation"].add(Y[~trained], Y_hat[~trained])
-        start += X.shape[0]
-    lines = _described(model, start, features, targets)
+    lines = _described(model, n_rows, features, targets)
+    if is_classifier(model):
+        return "\n".join([*lines, accuracy_line(model, parts)])
     names = ["training"] + ([] if held is None else ["validation"])
     scored = [(name, sets[name].scores(targets)) for name in names]
     lines.append(table([(name, s[j]) for j in range(len(targets)) for name, s in scored]))

@@ -13,6 +13,7 @@ import numpy as np
 
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
+from gradfit.io.arrays import RowSource
 from gradfit.io.tabular import Table
 
 TASKS = ("classification", "regression")
@@ -103,3 +104,27 @@ def _labels(table: Table, name: str, task: str | None) -> Array:
     values = table.floats([name], role="target")[:, 0]
     whole = np.array_equal(values, np.round(values)) and np.abs(values).max() < 2**53
     return values.astype(np.int64) if whole else values
+
+
+def decide_streamed(source: RowSource, targets: tuple[str, ...], task: str | None) -> Task:
+    """The task for the target column(s) of a file read in chunks (``.npy``, Parquet:
+    numbers), by :func:`decide`'s rule, reading no more chunks than it takes: the
+    first non-integer, or more distinct integers than labels may have, ends the look.
+    ``task`` (``--task``) decides without reading."""
+    if task is not None:
+        return Task(task, "as --task says")
+    few = min(MAX_CLASSES, source.n_rows // 2)
+    seen: Array = np.empty(0)
+    bounds = source.bounds
+    for c in range(len(bounds) - 1):
+        Y = source.take(slice(int(bounds[c]), int(bounds[c + 1])), np.float64)[1]
+        if not np.array_equal(Y, np.round(Y)):
+            return Task("regression", "non-integer numbers")
+        seen = np.union1d(seen, Y)
+        if len(targets) > 1 and not set(seen.tolist()) <= {0.0, 1.0}:
+            return Task("regression", "several numeric target columns")
+        if len(targets) == 1 and seen.size > few:
+            return Task("regression", f"integers with more than {few} distinct values")
+    if len(targets) > 1:
+        return Task("classification", "every target column is 0/1: multilabel")
+    return Task("classification", f"integers with {seen.size} distinct values")

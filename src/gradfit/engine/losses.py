@@ -234,7 +234,7 @@ class CrossEntropy(Loss):
 
     def value(self, Y_hat: Array, Y: Array) -> float:
         check_same_shape(Y_hat, Y)
-        return -float(np.vdot(self._weighted(Y), log_softmax(Y_hat))) / self.n_terms(Y.shape)
+        return -float(np.vdot(self._weighted(Y), log_softmax(Y_hat))) / self.divisor(Y.shape)
 
     def gradient(self, Y_hat: Array, Y: Array) -> Array:
         return self.value_and_gradient(Y_hat, Y)[1]
@@ -243,7 +243,7 @@ class CrossEntropy(Loss):
         self, Y_hat: Array, Y: Array, out: Array | None = None
     ) -> tuple[float, Array]:
         check_same_shape(Y_hat, Y)
-        n, wY = self.n_terms(Y.shape), self._weighted(Y)
+        n, wY = self.divisor(Y.shape), self._weighted(Y)
         log_P = log_softmax(Y_hat)
         value = -float(np.vdot(wY, log_P)) / n
         G: Array = np.exp(log_P, out=out if out is not None else log_P)
@@ -252,8 +252,24 @@ class CrossEntropy(Loss):
         G /= n
         return value, G
 
+    def summed(self) -> Loss:
+        return SummedCrossEntropy(self.weight)
+
     def __repr__(self) -> str:
         return f"CrossEntropy(weight={self.weight})" if self.weight else "CrossEntropy()"
+
+
+class SummedCrossEntropy(CrossEntropy):
+    """:class:`CrossEntropy`'s terms added up over the rows, not averaged: a piece of a
+    batch's share (``CrossEntropyLoss(weight=w, reduction="sum")``)."""
+
+    reduction = "sum"
+
+    def summed(self) -> Loss:
+        return self
+
+    def __repr__(self) -> str:
+        return f"SummedCrossEntropy(weight={self.weight})"
 
 
 class BinaryCrossEntropy(Loss):
@@ -288,7 +304,7 @@ class BinaryCrossEntropy(Loss):
         check_same_shape(Y_hat, Y)
         terms = softplus(Y_hat) - Y * Y_hat
         c = self.element_weights(Y)
-        return float(terms.sum() if c is None else np.vdot(c, terms)) / Y.size
+        return float(terms.sum() if c is None else np.vdot(c, terms)) / self.divisor(Y.shape)
 
     def gradient(self, Y_hat: Array, Y: Array) -> Array:
         return self.value_and_gradient(Y_hat, Y)[1]
@@ -302,13 +318,29 @@ class BinaryCrossEntropy(Loss):
         c = self.element_weights(Y)
         if c is not None:
             G *= c
-        G /= Y.size
+        G /= self.divisor(Y.shape)
         return value, G
+
+    def summed(self) -> Loss:
+        return SummedBinaryCrossEntropy(self.weight)
 
     def __repr__(self) -> str:
         return (
             f"BinaryCrossEntropy(weight={self.weight})" if self.weight else "BinaryCrossEntropy()"
         )
+
+
+class SummedBinaryCrossEntropy(BinaryCrossEntropy):
+    """:class:`BinaryCrossEntropy`'s terms added up, not averaged: a piece of a batch's
+    share (``BCEWithLogitsLoss(weight=c, reduction="sum")``)."""
+
+    reduction = "sum"
+
+    def summed(self) -> Loss:
+        return self
+
+    def __repr__(self) -> str:
+        return f"SummedBinaryCrossEntropy(weight={self.weight})"
 
 
 def log_softmax(Z: Array) -> Array:

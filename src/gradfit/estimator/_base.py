@@ -64,11 +64,12 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         Parameters
         ----------
         X : array-like or DataFrame, (n_samples, n_features), or RowSource
-            The features; or (``MLPRegressor``) a :class:`~gradfit.io.arrays.RowSource`
-            holding features and targets, such as ``NpyRows``/``ParquetRows`` over a
-            file larger than memory: it is read in chunks, and statistics, validation
-            split, order and steps are those of its arrays in memory (the order is
-            shuffled chunk by chunk when the source has several chunks).
+            The features; or a :class:`~gradfit.io.arrays.RowSource` holding features
+            and targets (a classifier's labels as numbers), such as
+            ``NpyRows``/``ParquetRows`` over a file larger than memory: it is read in
+            chunks, and statistics, classes, validation split, order and steps are
+            those of its arrays in memory (the order is shuffled chunk by chunk when
+            the source has several chunks).
         y : array-like, (n_samples,) or (n_samples, n_outputs)
             The targets; ``None`` when ``X`` is a source.
         callbacks : sequence of callables
@@ -105,9 +106,17 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         """The loss on the network's outputs."""
         raise NotImplementedError
 
-    def _strata(self, Y: Array) -> Array | None:
-        """Labels to stratify the validation split by, or ``None`` for a random split."""
+    def _strata(self, data: tuple[Array, Array] | RowSource) -> Array | None:
+        """A label per row of ``data`` to stratify the validation split by, or ``None``
+        for a random split."""
         return None
+
+    def _read(
+        self, data: tuple[Array, Array] | RowSource, dtype: Any, group: Group
+    ) -> tuple[tuple[Array, Array] | RowSource, tuple[ColumnStats, ColumnStats]]:
+        """The rows to train on, and the column statistics of their ``X`` and ``Y`` (from
+        one pass over a source's chunks, shared by ``group``)."""
+        return data, column_statistics(data, dtype, group)
 
     def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
         """What the model file keeps about the targets: ``(meta, arrays)``."""
@@ -118,23 +127,17 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
     def _epoch_callbacks(
-        self,
-        net: MLP,
-        X: Array,
-        Y: Array,
-        validation: tuple[Array, Array] | None,
-        incremental: bool,
+        self, net: MLP, rows: TrainingRows, group: Group, incremental: bool
     ) -> list[Callback]:
         """The estimator's own callbacks after early stopping (none by default), for
-        training a network like ``net`` on ``(X, Y)``; ``incremental`` continues a fit."""
+        training a network like ``net`` on ``rows`` (arrays, or sources shared by
+        ``group``); ``incremental`` continues a fit."""
         return []
 
     def _validate_source(self, source: RowSource, s: Settings) -> None:
-        """Take the features and targets of ``source``, a fit's rows read on demand."""
-        raise ValueError(
-            f"{type(self).__name__} trains on arrays; rows read from a file (a RowSource) "
-            "train an MLPRegressor"
-        )
+        """Take the feature names of ``source``, a fit's rows read on demand."""
+        self.n_features_in_ = len(source.feature_names)
+        self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
 
     def _fit(
         self,
@@ -186,7 +189,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         resume: dict[str, Any] | None,
     ) -> None:
         """Standardise, split, and train on ``data``: arrays in memory, or a source."""
-        stats = column_statistics(data, s.dtype, group)
+        data, stats = self._read(data, s.dtype, group)
         if incremental:
             net, history = self.net_, self.history_
             self._widen_range(stats[0])
@@ -197,7 +200,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
             standardized(data, self.x_scaler_, getattr(self, "y_scaler_", None), s.dtype),
             fraction=None if partial else held_out_fraction(s, self.early_stopping, stats[0].n),
             rng=self._rng,
-            strata=self._strata,
+            strata=self._strata(data),
             in_memory=group.world == 1,
         )
         self.validation_rows_ = rows.held
@@ -214,10 +217,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         if not partial:
             monitor = "val_loss" if stop_early else "loss"
             stopping = EarlyStopping(patience=self.n_iter_no_change, tol=self.tol, monitor=monitor)
-        own: list[Callback] = []
-        if isinstance(rows.train, tuple):  # the classifier's curves, on arrays
-            validation = rows.validation if isinstance(rows.validation, tuple) else None
-            own = self._epoch_callbacks(net, *rows.train, validation, incremental)
+        own = self._epoch_callbacks(net, rows, group, incremental)
         trainer = EstimatorTrainer(
             stepper,
             owner=self,

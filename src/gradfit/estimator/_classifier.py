@@ -18,8 +18,12 @@ from gradfit.errors import DataError
 from gradfit.estimator._accuracy import AccuracyCurve
 from gradfit.estimator._base import MLPBase
 from gradfit.estimator._data import validated
-from gradfit.estimator._labels import Labels, target_kind
+from gradfit.estimator._labels import Labels, as_labels, target_kind
 from gradfit.estimator._params import Settings
+from gradfit.estimator._source import Labelled, TrainingRows
+from gradfit.io.arrays import CHUNK_ROWS, RowSource
+from gradfit.io.statistics import ColumnStats, merged, statistics_and_targets
+from gradfit.io.streaming import Group
 
 
 class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
@@ -53,6 +57,13 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         networks from different random starts, stacked and trained as one computation
         as the regressor's are; the prediction is the members' mean probability (its
         logits are what ``decision_function`` returns).
+    distributed : bool, default=False
+        Data-parallel training under ``torchrun``, as the regressor's. ``fit`` also
+        takes a :class:`~gradfit.io.arrays.RowSource` whose target column holds the
+        labels as numbers (whole numbers become integer labels): the classes are
+        found in the one pass over its chunks that gives the column statistics (every
+        row's label is gathered from the processes, so each finds the same sorted
+        classes and stratifies the validation split alike).
 
     Attributes
     ----------
@@ -100,6 +111,7 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         record_parameters: bool = False,
         class_weight: str | dict[Any, float] | None = None,
         n_members: int = 1,
+        distributed: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -130,6 +142,7 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         self.record_parameters = record_parameters
         self.class_weight = class_weight
         self.n_members = n_members
+        self.distributed = distributed
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -179,13 +192,7 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         if kind != "multilabel-indicator":
             y = column_or_1d(y, warn=True)
         if reset:
-            multilabel = kind == "multilabel-indicator"
-            if multilabel:
-                found = np.arange(np.shape(y)[1])
-            else:
-                found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            self._labels = Labels(found, multilabel=multilabel)
-            self.classes_ = self._labels.classes
+            self._set_labels(y, kind, classes)
         elif (kind == "multilabel-indicator") != self._labels.multilabel:
             raise DataError(
                 f"y is {kind} but the classifier was fitted on "
@@ -195,27 +202,56 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         self._fit_loss = self._labels.loss(self.class_weight, y)
         return X, Y
 
+    def _set_labels(self, y: Array, kind: str, classes: Any = None) -> None:
+        """The label set: ``classes`` when given, else the labels found in ``y``."""
+        multilabel = kind == "multilabel-indicator"
+        if multilabel:
+            found = np.arange(np.shape(y)[1])
+        else:
+            found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        self._labels = Labels(found, multilabel=multilabel)
+        self.classes_ = self._labels.classes
+
+    def _read(
+        self, data: tuple[Array, Array] | RowSource, dtype: Any, group: Group
+    ) -> tuple[tuple[Array, Array] | RowSource, tuple[ColumnStats, ColumnStats]]:
+        """Arrays as they are; for a source, the label set from one pass over its
+        chunks (every row's labels, gathered from the processes of ``group``, so each
+        finds the same classes, sorted), and the source with its labels encoded."""
+        if isinstance(data, tuple):
+            return super()._read(data, dtype, group)
+        x, targets = statistics_and_targets(data, dtype, group)
+        y = as_labels(targets)
+        del targets
+        self._set_labels(y, target_kind(y))
+        self._fit_loss = self._labels.loss(self.class_weight, y)
+        labels = self._labels
+        strata = None if labels.multilabel else np.searchsorted(labels.classes, y)
+        encoded = (labels.encode(y[a : a + CHUNK_ROWS], np.float64)
+                   for a in range(0, len(y), CHUNK_ROWS))  # fmt: skip
+        return Labelled(data, labels, strata), (x, merged(map(ColumnStats.of, encoded)))
+
     def _loss(self, s: Settings) -> Loss:
         return self._fit_loss
 
-    def _strata(self, Y: Array) -> Array | None:
-        if self._labels.multilabel:
+    def _strata(self, data: tuple[Array, Array] | RowSource) -> Array | None:
+        if isinstance(data, Labelled):
+            return data.strata
+        if self._labels.multilabel or not isinstance(data, tuple):
             return None
+        Y = data[1]
         return np.argmax(Y, axis=1) if self._labels.softmax else Y[:, 0]
 
     def _epoch_callbacks(
-        self,
-        net: MLP,
-        X: Array,
-        Y: Array,
-        validation: tuple[Array, Array] | None,
-        incremental: bool,
+        self, net: MLP, rows: TrainingRows, group: Group, incremental: bool
     ) -> list[Callback]:
         if not incremental:
             self.accuracy_curve_: list[float] = []
             self.validation_accuracy_curve_: list[float] = []
-        curves = {"accuracy": self.accuracy_curve_, "val_accuracy": self.validation_accuracy_curve_}
-        return [AccuracyCurve(net.copy(), X, Y, validation, self._labels, **curves)]
+        curve = AccuracyCurve(net.copy(), rows.train, rows.validation, self._labels, group,
+                              accuracy=self.accuracy_curve_,
+                              val_accuracy=self.validation_accuracy_curve_)  # fmt: skip
+        return [curve]
 
     def predict_proba(self, X: Any) -> Array:
         """Probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order; float64."""

@@ -174,8 +174,18 @@ class Labels:
         return cls(np.asarray(state["classes"], dtype=dtype), multilabel=state["multilabel"])
 
 
-def accuracy(Z: Array, Y: Array, labels: Labels) -> float:
-    """The share of rows whose every output is decided right (logits ``Z`` vs targets ``Y``)."""
+def n_right(Z: Array, Y: Array, labels: Labels) -> int:
+    """The number of rows whose every output is decided right (logits ``Z`` vs targets ``Y``)."""
     if labels.softmax:
-        return float(np.mean(np.argmax(Z, axis=1) == np.argmax(Y, axis=1)))
-    return float(np.mean(((Z > 0) == (Y > 0.5)).all(axis=1)))
+        return int(np.count_nonzero(np.argmax(Z, axis=1) == np.argmax(Y, axis=1)))
+    return int(np.count_nonzero(((Z > 0) == (Y > 0.5)).all(axis=1)))
+
+
+def as_labels(Y: Array) -> Array:
+    """Targets read from a file as numbers, ``Y: (n, n_targets)``, as labels: one column
+    as ``(n,)``, several as they are (a 0/1 label matrix), and whole numbers as int64
+    (as ``gradfit fit`` reads a CSV's); other numbers stay floats, which
+    :func:`target_kind` refuses as continuous."""
+    y = Y[:, 0] if Y.shape[1] == 1 else Y
+    whole = np.array_equal(y, np.round(y)) and (y.size == 0 or np.abs(y).max() < 2**53)
+    return y.astype(np.int64) if whole else y

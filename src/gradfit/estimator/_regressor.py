@@ -264,9 +264,8 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         return get_loss(s.loss or "mse")
 
     def _validate_source(self, source: RowSource, s: Settings) -> None:
-        """Take the feature and target names of ``source``; one target is ``y`` 1-D."""
-        self.n_features_in_ = len(source.feature_names)
-        self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
+        """Take the feature names of ``source``; one target is ``y`` 1-D."""
+        super()._validate_source(source, s)
         self._y_is_1d = len(source.target_names) == 1
 
     def _start(self, x: ColumnStats, y: ColumnStats, s: Settings) -> None:

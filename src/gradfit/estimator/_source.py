@@ -9,7 +9,6 @@ source of one chunk when several processes share them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator._data import split_validation
 from gradfit.estimator._fitting import make_source_stepper, make_stepper
+from gradfit.estimator._labels import Labels, as_labels
 from gradfit.estimator._params import Settings
 from gradfit.io.arrays import ArrayRows, Rows, RowSource
 from gradfit.io.streaming import Alone, Group
@@ -66,6 +66,25 @@ def _scaled(
     if y is not None:
         Y = y.transform(Y).astype(dtype)
     return X, Y
+
+
+class Labelled:
+    """The rows of ``source``, whose targets are class labels written as numbers, with
+    the labels encoded by ``labels`` as they are read (one-hot rows, or 0/1 columns).
+
+    ``strata`` holds each row's class index, to stratify a validation split by
+    (``None`` for multilabel rows).
+    """
+
+    def __init__(self, source: RowSource, labels: Labels, strata: Array | None) -> None:
+        self.source, self.labels, self.strata = source, labels, strata
+        self.n_rows, self.bounds = source.n_rows, source.bounds
+        self.feature_names, self.target_names = source.feature_names, source.target_names
+
+    def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
+        # Labels in float64 (exact up to 2**53), whatever the features' dtype.
+        X, Y = self.source.take(rows, np.float64)
+        return X.astype(dtype, copy=False), self.labels.encode(as_labels(Y), dtype)
 
 
 class RowsOf:
@@ -118,20 +137,20 @@ class TrainingRows:
         *,
         fraction: float | None,
         rng: np.random.Generator,
-        strata: Callable[[Array], Array | None],
+        strata: Array | None,
         in_memory: bool,
     ) -> TrainingRows:
         """Hold out ``fraction`` of the rows of ``data``, drawn by :func:`split_validation`
-        from ``rng`` (the same rows however the data is read or shared). Arrays stay
-        arrays when ``in_memory`` (one process), else become sources for the ranks."""
+        from ``rng`` (the same rows however the data is read or shared), in proportion
+        within each of ``strata`` (a label per row) when given. Arrays stay arrays when
+        ``in_memory`` (one process), else become sources for the ranks."""
         n = data[0].shape[0] if isinstance(data, tuple) else data.n_rows
         if fraction is None:
             rows = cls(data, None, None)
         else:
             if n < 2:
                 raise DataError(f"a validation split needs n_samples >= 2; got n_samples = {n}")
-            labels = strata(data[1]) if isinstance(data, tuple) else None
-            train, held = split_validation(n, fraction, rng, strata=labels)
+            train, held = split_validation(n, fraction, rng, strata=strata)
             if isinstance(data, tuple):
                 X, Y = data
                 rows = cls((X[train], Y[train]), (X[held], Y[held]), held)

@@ -266,7 +266,8 @@ class ParquetRows:
             except (TypeError, ValueError):
                 raise DataError(
                     f"{self.path}: column {name!r} is not numeric "
-                    f"(type {table.schema.field(name).type})"
+                    f"(type {table.schema.field(name).type}); rows read in chunks are "
+                    "numbers: write it as numbers (class labels as integers 0, 1, …)"
                 ) from None
         self._cache[g] = block
         if len(self._cache) > 2:

@@ -86,17 +86,46 @@ def source_statistics(
     process left zeros (so the sum is exact), and merged in chunk order. The result is
     the same on every process and for any number of processes.
     """
+    x, y, _ = _one_pass(source, dtype, group, keep_targets=False)
+    return x, y
+
+
+def statistics_and_targets(
+    source: RowSource, dtype: Any, group: Group
+) -> tuple[ColumnStats, Array]:
+    """The column statistics of the source's ``X`` (as :func:`source_statistics`) and
+    every row's targets ``Y: (n_rows, n_targets)`` in float64, from one pass: a
+    classifier's labels, which it needs whole to find its classes and to stratify its
+    validation split (8 bytes a row and target, as the split's row indices take). Every
+    process gets the same ``Y``: each fills the rows of its chunks, the rest are zeros,
+    and the group sums them."""
+    x, _, Y = _one_pass(source, dtype, group, keep_targets=True)
+    assert Y is not None
+    return x, Y
+
+
+def _one_pass(
+    source: RowSource, dtype: Any, group: Group, *, keep_targets: bool
+) -> tuple[ColumnStats, ColumnStats, Array | None]:
     bounds = source.bounds
     n_x, n_y = len(source.feature_names), len(source.target_names)
     table = np.zeros((len(bounds) - 1, 2 + 4 * (n_x + n_y)))
+    Y_all = np.zeros((source.n_rows, n_y)) if keep_targets else None
     for c in range(group.rank, len(bounds) - 1, group.world):
-        X, Y = source.take(slice(int(bounds[c]), int(bounds[c + 1])), dtype)
+        rows = slice(int(bounds[c]), int(bounds[c + 1]))
+        # Labels are read in float64, whatever the features' dtype (exact up to 2**53).
+        X, Y = source.take(rows, np.float64 if keep_targets else dtype)
+        X = X.astype(dtype, copy=False)
         table[c] = np.concatenate([ColumnStats.of(X).as_row(), ColumnStats.of(Y).as_row()])
+        if Y_all is not None:
+            Y_all[rows] = Y
     table = group.all_sum(table)
+    if Y_all is not None:
+        Y_all = group.all_sum(Y_all)
     split = 1 + 4 * n_x
     x = merged(ColumnStats.from_row(row[:split]) for row in table if row[0] > 0)
     y = merged(ColumnStats.from_row(row[split:]) for row in table if row[0] > 0)
-    return x, y
+    return x, y, Y_all
 
 
 def column_statistics(

@@ -63,6 +63,17 @@ class Alone:
         pass
 
 
+def summed_form(loss: Loss) -> Loss:
+    """``loss.summed()``, the loss of a piece of a batch before the whole is reduced;
+    ``ValueError`` for a loss that has none, which a stream cannot train."""
+    try:
+        return loss.summed()
+    except NotImplementedError:
+        raise ValueError(
+            f"rows read in pieces train with mse, sse or a cross-entropy, not {loss!r}"
+        ) from None
+
+
 def summed_loss(
     loss: Loss,
     predict: Callable[[Array], Array],
@@ -96,12 +107,10 @@ class SourceStepper(EngineStepper):
         *,
         chunk_rows: int = CHUNK_ROWS,
     ) -> None:
-        if loss.name not in ("mse", "sse"):
-            raise ValueError(f"streaming training uses 'mse' or 'sse', not {loss!r}")
         self.net, self.source, self.loss, self.optimizer = net, source, loss, optimizer
         self.n_samples = source.n_rows
         self.chunk_rows = chunk_rows
-        self._summed = loss.summed()
+        self._summed = summed_form(loss)
         # Laid flat like the network's own gradients, so the optimizer reads them in place.
         self._flat_sum = np.zeros_like(net.flat_grad)
         self._sum = split_flat(self._flat_sum, net.parameters())

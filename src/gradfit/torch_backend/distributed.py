@@ -39,7 +39,7 @@ from gradfit.engine.losses import Loss
 from gradfit.engine.types import Array
 from gradfit.errors import PeerLostError
 from gradfit.io.arrays import CHUNK_ROWS, RowSource
-from gradfit.io.streaming import Group, summed_loss
+from gradfit.io.streaming import Group, summed_form, summed_loss
 from gradfit.torch_backend.losses import torch_loss
 from gradfit.torch_backend.mapping import NUMPY_DTYPES, resolve_device
 from gradfit.torch_backend.optim import steps_taken
@@ -148,8 +148,9 @@ class DistributedStepper(TorchParameters):
     source : RowSource
         The rows; this rank reads only its share of each batch.
     loss : Loss
-        :class:`~gradfit.engine.MSE` or :class:`~gradfit.engine.SSE`; a batch's loss is
-        reduced as the loss reduces (``loss.reduction``).
+        :class:`~gradfit.engine.MSE`, :class:`~gradfit.engine.SSE` or a cross-entropy
+        (one with a summed form, :meth:`~gradfit.engine.Loss.summed`); a batch's loss
+        is reduced as the loss reduces (``loss.reduction``).
     optimizer : torch.optim.Optimizer
         Built over the network's parameters.
     group : Group
@@ -168,16 +169,14 @@ class DistributedStepper(TorchParameters):
         group: Group,
         chunk_rows: int = CHUNK_ROWS,
     ) -> None:
-        if loss.name not in ("mse", "sse"):
-            raise ValueError(f"streamed training uses loss 'mse' or 'sse', not {loss.name!r}")
         self.model, self.source, self.loss, self.optimizer = model, source, loss, optimizer
         self.group, self.chunk_rows = group, chunk_rows
         self.params = list(model.parameters())
         self.dtype, self.device = self.params[0].dtype, self.params[0].device
         self.n_samples = source.n_rows
-        self.n_out = len(source.target_names)
+        self.n_out = self.params[-1].shape[0]  # the network's outputs: the targets' columns
         self.t = steps_taken(optimizer)
-        self._summed = torch_loss(loss.summed(), dtype=self.dtype, device=self.device)
+        self._summed = torch_loss(summed_form(loss), dtype=self.dtype, device=self.device)
 
     def _tensor(self, A: Array) -> torch.Tensor:
         return torch.from_numpy(A).to(self.device)

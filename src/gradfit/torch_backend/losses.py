@@ -14,7 +14,9 @@ TorchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def torch_loss(loss: Loss, *, dtype: torch.dtype, device: torch.device) -> TorchLoss:
-    """The torch function computing ``loss`` (its weights as tensors of ``dtype`` on ``device``).
+    """The torch function computing ``loss`` (its weights as tensors of ``dtype`` on ``device``),
+    reduced as ``loss`` reduces (a mean, or a sum for a summed form such as
+    :meth:`CrossEntropy.summed() <gradfit.engine.Loss.summed>`).
 
     ``mse``/``sse`` are ``mse_loss`` with ``reduction="mean"``/``"sum"``; ``cross_entropy``
     is ``cross_entropy`` (``CrossEntropyLoss``) with probability targets and its class
@@ -42,16 +44,19 @@ def torch_loss(loss: Loss, *, dtype: torch.dtype, device: torch.device) -> Torch
         def cross_entropy(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
             # Classes on the last axis: an ensemble's (K, n, k) logits are K·n rows.
             k = Y.shape[-1]
-            return F.cross_entropy(Y_hat.reshape(-1, k), Y.reshape(-1, k), weight=w)
+            return F.cross_entropy(
+                Y_hat.reshape(-1, k), Y.reshape(-1, k), weight=w, reduction=loss.reduction
+            )
 
         return cross_entropy
     if isinstance(loss, BinaryCrossEntropy):
         if loss.weight is None:
-            return F.binary_cross_entropy_with_logits
+            return partial(F.binary_cross_entropy_with_logits, reduction=loss.reduction)
         w0, w1 = loss.weight
 
         def weighted(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-            return F.binary_cross_entropy_with_logits(Y_hat, Y, weight=w0 + (w1 - w0) * Y)
+            c = w0 + (w1 - w0) * Y
+            return F.binary_cross_entropy_with_logits(Y_hat, Y, weight=c, reduction=loss.reduction)
 
         return weighted
     raise ValueError(f"the torch backend has no counterpart of {loss!r}")
