@@ -139,6 +139,25 @@ def test_divergence_is_reported_and_recovered_as_with_numpy(batch_size: int | No
     assert_allclose(outcome["on"][2], outcome["off"][2], rtol=1e-12)
 
 
+def test_a_division_by_zero_gives_nan_as_in_numpy_not_an_exception() -> None:
+    # A dead ReLU unit has zero gradients, so with eps = 0 Adam's first update divides
+    # 0 by 0: NaN in NumPy, and in the kernel (numba's NumPy error model), not a
+    # ZeroDivisionError; both stop at the first epoch and keep the initial parameters.
+    X = np.linspace(-1, 1, 20).reshape(-1, 1)
+    outcome = {}
+    for kernel in ("on", "off"):
+        net = MLP([1, 4, 1], "relu", rng=np.random.default_rng(0))
+        net.parameters()[1][0] = -100.0
+        start = net.flat.copy()
+        with pytest.raises(DivergenceError) as e, np.errstate(invalid="ignore"):
+            train(net, X, X**2, optimizer=Adam(net.parameters(), lr=0.01, eps=0.0), epochs=5,
+                  log=quiet, kernel=kernel)  # fmt: skip
+        assert_array_equal(net.flat, start)
+        outcome[kernel] = (str(e.value), e.value.epoch)
+    assert outcome["on"] == outcome["off"]
+    assert "a parameter became NaN or infinite" in outcome["on"][0]
+
+
 def test_float32_training_stays_float32_and_near_numpy() -> None:
     X, Y = (a.astype(np.float32) for a in problem([1, 16, 1], n=50))
     flats = []

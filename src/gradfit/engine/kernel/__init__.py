@@ -40,7 +40,7 @@ KERNEL_ENV = "GRADFIT_KERNEL"
 MODES = ("auto", "on", "off")
 MAX_PRODUCT_WORK = {"rank-one": 500_000, "layered": 50_000}
 """Multiply-adds of the matrix products per step (rows × Σ n_in·n_out) up to which the
-kernel beats NumPy's BLAS, for one hidden layer and one output (fused row by row) and for
+kernel beats NumPy's BLAS, for one hidden layer and one output (fused, unit by unit) and for
 other networks (layer by layer); measured with ``benchmarks/kernel_crossover.py``."""
 
 

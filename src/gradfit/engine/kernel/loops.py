@@ -15,9 +15,12 @@ difference. ``rows`` are the batch's row numbers into ``X: (n_samples, n_in)`` a
 ``Y: (n_samples, n_out)``.
 
 The matrix products take their inner loop along the longer side (a dot product when
-``n_in`` is the longer, an ``axpy`` over a transposed copy otherwise), so that the
-compiler vectorises it; ``fastmath`` allows only reassociation (the vectorised sums),
-never an assumption about NaN or infinity, which divergence detection relies on.
+``n_in`` is the longer, an ``axpy`` over a transposed copy otherwise), and one hidden
+layer with one output runs hidden unit by hidden unit over the batch's rows, so that the
+compiler vectorises the inner loops; ``fastmath`` allows only reassociation (the
+vectorised sums), never an assumption about NaN or infinity, which divergence detection
+relies on; and a division by zero gives ``inf``/NaN as NumPy's does (numba's ``numpy``
+error model, :func:`~gradfit.engine.kernel.cache.jit`).
 """
 
 from __future__ import annotations
@@ -166,71 +169,82 @@ def loss_gradient(Y_hat: Any, Y: Any, rows: Any, divisor: int) -> float:  # prag
 def rank_one_step(
     X: Any, Y: Any, rows: Any, flat: Any, grad: Any, work: Any, code: int, divisor: int
 ) -> float:  # pragma: no cover - compiled
-    """One hidden layer and one output (``NumpyStepper``'s rank-one case), fused row by row.
+    """One hidden layer and one output (``NumpyStepper``'s rank-one case), hidden unit by
+    hidden unit, each a pass over the batch.
 
-    ``ŷ = w₂ᵀ f(W₁ x + b₁) + b₂`` and, with ``g = dL/dŷ``,
+    ``ŷ = w₂ᵀ f(W₁ x + b₁) + b₂`` and, with ``g = dL/dŷ``, the layers' backward:
     ``dW₂ = Σ g f(z)ᵀ``, ``db₂ = Σ g``, ``dz = g w₂ ⊙ f'(z)``, ``dW₁ = Σ dz xᵀ``,
-    ``db₁ = Σ dz``: the layers' backward, one row at a time, summed over the batch.
-    ``work`` holds ``(n_in + 2, hidden)``: ``W₁ᵀ``, ``dW₁ᵀ`` for ``n_in > 1``, and a row.
-    Returns the loss before the update.
+    ``db₁ = Σ dz``. For hidden unit ``j`` the batch's rows are the inner loop, over
+    contiguous columns (``xₖ``, ``ŷ``, ``g``, unit ``j``'s ``a = f(z)``), so that the
+    compiler vectorises it; the sums over the batch are its reductions.
+    ``work`` holds ``(n_in + 1 + hidden, n)``: the batch's ``Xᵀ``, ``ŷ`` (then ``g``),
+    and ``A = f(Z)ᵀ`` (then ``dZᵀ``). Returns the loss before the update.
     """
-    n_in = X.shape[1]
+    n, n_in = rows.size, X.shape[1]
     hidden = (flat.size - 1) // (n_in + 2)
-    W1, b1 = flat[: hidden * n_in], flat[hidden * n_in : hidden * (n_in + 1)]
-    w2, b2 = flat[hidden * (n_in + 1) : hidden * (n_in + 2)], flat[-1]
-    dW1, db1 = grad[: hidden * n_in], grad[hidden * n_in : hidden * (n_in + 1)]
-    dw2 = grad[hidden * (n_in + 1) : hidden * (n_in + 2)]
-    # W₁ᵀ (n_in, hidden) is W₁ itself with one input.
-    W1T = W1.reshape(1, hidden) if n_in == 1 else work[: n_in * hidden].reshape(n_in, hidden)
-    dW1T = (
-        dW1.reshape(1, hidden)
-        if n_in == 1
-        else work[n_in * hidden : 2 * n_in * hidden].reshape(n_in, hidden)
-    )
-    a = work[2 * n_in * hidden : (2 * n_in + 1) * hidden]
-    if n_in > 1:
+    W1 = flat[: hidden * n_in].reshape(hidden, n_in)
+    b1, w2 = flat[hidden * n_in : hidden * (n_in + 1)], flat[hidden * (n_in + 1) : -1]
+    dW1 = grad[: hidden * n_in].reshape(hidden, n_in)
+    db1, dw2 = grad[hidden * n_in : hidden * (n_in + 1)], grad[hidden * (n_in + 1) : -1]
+    XT = work[: n_in * n].reshape(n_in, n)
+    G = work[n_in * n : (n_in + 1) * n]
+    A = work[(n_in + 1) * n : (n_in + 1 + hidden) * n].reshape(hidden, n)
+    for i in range(n):
+        r = rows[i]
         for k in range(n_in):
-            for j in range(hidden):
-                W1T[k, j] = W1[j * n_in + k]
-    grad[:] = 0
-    dW1T[:] = 0
+            XT[k, i] = X[r, k]
+        G[i] = flat[-1]
+    # Forward: Z = X W₁ᵀ + b₁, A = f(Z), ŷ = A w₂ + b₂, one hidden unit at a time (with
+    # one input, in one pass).
+    for j in range(hidden):
+        a, c, u = A[j], b1[j], w2[j]
+        if n_in == 1:
+            x, w = XT[0], W1[j, 0]
+            for i in range(n):
+                a[i] = activate(code, c + x[i] * w)
+                G[i] += a[i] * u
+            continue
+        a[:] = c
+        for k in range(n_in):
+            x, w = XT[k], W1[j, k]
+            for i in range(n):
+                a[i] += x[i] * w
+        for i in range(n):
+            a[i] = activate(code, a[i])
+            G[i] += a[i] * u
+    # MSE/SSE: L = Σ (ŷ - y)² / d, g = 2 (ŷ - y) / d.
     scale = 2 / divisor
     total, db2 = 0.0, 0.0
-    for i in range(rows.size):
-        r = rows[i]
-        y_hat = b2
-        if n_in == 1:
-            x = X[r, 0]
-            for j in range(hidden):
-                a[j] = activate(code, b1[j] + x * W1T[0, j])
-                y_hat += a[j] * w2[j]
-        else:
-            a[:] = b1
-            for k in range(n_in):
-                x = X[r, k]
-                for j in range(hidden):
-                    a[j] += x * W1T[k, j]
-            for j in range(hidden):
-                a[j] = activate(code, a[j])
-                y_hat += a[j] * w2[j]
-        e = y_hat - Y[r, 0]
+    for i in range(n):
+        e = G[i] - Y[rows[i], 0]
         total += e * e
-        g = e * scale
-        db2 += g
-        # dz = g w₂ ⊙ f'(z)
-        for j in range(hidden):
-            dw2[j] += g * a[j]
-            a[j] = g * (w2[j] if derivative(code, a[j]) else 0.0)
-            db1[j] += a[j]
-        for k in range(n_in):
-            x = X[r, k]
-            for j in range(hidden):
-                dW1T[k, j] += a[j] * x
+        G[i] = e * scale
+        db2 += G[i]
     grad[-1] = db2
-    if n_in > 1:
+    # Backward: dW₂ = Aᵀ g, dZ = g w₂ ⊙ f'(Z), db₁ = dZᵀ 1, dW₁ = dZᵀ X (with one input,
+    # in one pass).
+    for j in range(hidden):
+        a, u = A[j], w2[j]
+        if n_in == 1:
+            x, s2, s1, s0 = XT[0], 0.0, 0.0, 0.0
+            for i in range(n):
+                s2 += G[i] * a[i]
+                dz = G[i] * u * derivative(code, a[i])
+                s1 += dz
+                s0 += dz * x[i]
+            dw2[j], db1[j], dW1[j, 0] = s2, s1, s0
+            continue
+        s2, s1 = 0.0, 0.0
+        for i in range(n):
+            s2 += G[i] * a[i]
+            a[i] = G[i] * u * derivative(code, a[i])
+            s1 += a[i]
+        dw2[j], db1[j] = s2, s1
         for k in range(n_in):
-            for j in range(hidden):
-                dW1[j * n_in + k] = dW1T[k, j]
+            x, s0 = XT[k], 0.0
+            for i in range(n):
+                s0 += a[i] * x[i]
+            dW1[j, k] = s0
     return total / divisor
 
 
@@ -417,6 +431,6 @@ def is_rank_one(sizes: tuple[int, ...]) -> bool:
 def work_size(sizes: tuple[int, ...], n: int) -> int:
     """Elements of ``work`` that :func:`run` needs for batches of ``n`` rows."""
     if is_rank_one(sizes):
-        return (2 * sizes[0] + 1) * sizes[1]
+        return (sizes[0] + 1 + sizes[1]) * n
     widest = max(a * b for a, b in itertools.pairwise(sizes))
     return n * (sum(sizes[1:]) + max(sizes)) + widest
