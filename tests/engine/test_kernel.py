@@ -13,11 +13,23 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from gradfit import DivergenceError
-from gradfit.engine import MLP, MSE, SGD, SSE, Adam, NumpyStepper, Trainer, get_loss, train
+from gradfit.engine import (
+    MLP,
+    MSE,
+    SGD,
+    SSE,
+    Adam,
+    Ensemble,
+    EnsembleStepper,
+    NumpyStepper,
+    Trainer,
+    get_loss,
+    train,
+)
 from gradfit.engine import kernel as engine_kernel
 
 numba = pytest.importorskip("numba")
-from gradfit.engine.kernel.stepper import KernelStepper  # noqa: E402
+from gradfit.engine.kernel.stepper import EnsembleKernelStepper, KernelStepper  # noqa: E402
 
 SHAPES = [[1, 64, 1], [3, 5, 1], [2, 6, 2], [1, 7, 3, 1], [4, 3, 9, 2], [2, 2]]
 """Rank-one (one and several inputs) and layered networks; each product's loop order
@@ -137,6 +149,57 @@ def test_divergence_is_reported_and_recovered_as_with_numpy(batch_size: int | No
         assert np.isfinite(net.flat).all()
     assert outcome["on"][:2] == outcome["off"][:2]
     assert_allclose(outcome["on"][2], outcome["off"][2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [[1, 16, 1], [3, 5, 1]], ids=["one-input", "three-inputs"])
+@pytest.mark.parametrize("loss", ["mse", "sse"])
+def test_an_ensembles_members_step_in_one_call_as_numpys_stacked_step(
+    sizes: list[int], loss: str
+) -> None:
+    X, Y = problem(sizes)
+    ens = Ensemble(sizes, "relu", 4, rng=np.random.default_rng(1))
+    reference = ens.copy()
+    ours = EnsembleKernelStepper(ens, X, Y, get_loss(loss), Adam(ens.parameters(), lr=0.01))
+    theirs = EnsembleStepper(reference, X, Y, get_loss(loss), Adam(reference.parameters(), lr=0.01))
+    for rows in (None, slice(3, 11), np.array([5, 0, 19, 7, 7])):
+        assert_allclose(ours.step(rows), theirs.step(rows), rtol=1e-13)
+        assert_allclose(ens.flat_grad, reference.flat_grad, rtol=1e-12, atol=1e-15)
+        assert_allclose(ens.flat, reference.flat, rtol=1e-13, atol=1e-15)
+    assert_allclose(ours.evaluate(X, Y), theirs.evaluate(X, Y), rtol=1e-13)
+
+
+def test_each_member_of_an_ensemble_ends_where_it_would_trained_alone() -> None:
+    """Many full-batch epochs per call, K members per call: each member's trajectory is
+    its own network's, trained alone by the kernel."""
+    X, Y = problem([1, 32, 1], n=60)
+    ens = Ensemble([1, 32, 1], "relu", 3, rng=np.random.default_rng(6))
+    alone = [ens.member(k) for k in range(3)]
+    history = train(ens, X, Y, optimizer=Adam(ens.parameters(), lr=0.01), epochs=200,
+                    kernel="on")  # fmt: skip
+    losses = []
+    for net in alone:
+        losses.append(train(net, X, Y, optimizer=Adam(net.parameters(), lr=0.01), epochs=200,
+                            kernel="on").loss)  # fmt: skip
+    for k, net in enumerate(alone):
+        assert_allclose(ens.member(k).flat, net.flat, rtol=1e-12, atol=1e-15)
+    assert_allclose(history.loss, np.mean(losses, axis=0), rtol=1e-12)
+    assert history.loss[-1] < 0.2 * history.loss[0]
+
+
+def test_an_ensemble_is_compiled_only_with_one_hidden_layer_and_one_output() -> None:
+    def chosen(sizes: list[int], kernel: str = "on") -> str:
+        ens = Ensemble(sizes, "relu", 5, rng=np.random.default_rng(0))
+        X, Y = problem(sizes)
+        stepper = engine_kernel.make_stepper(
+            ens, X, Y, MSE(), Adam(ens.parameters()), batch_rows=20, kernel=kernel
+        )
+        return type(stepper).__name__
+
+    assert chosen([1, 64, 1]) == "EnsembleKernelStepper"
+    assert chosen([1, 64, 1], kernel="auto") == "EnsembleKernelStepper"
+    assert chosen([1, 64, 1], kernel="off") == "EnsembleStepper"
+    assert chosen([2, 6, 2]) == "EnsembleStepper"
+    assert chosen([1, 8, 8, 1]) == "EnsembleStepper"
 
 
 def test_a_division_by_zero_gives_nan_as_in_numpy_not_an_exception() -> None:

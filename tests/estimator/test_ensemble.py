@@ -261,3 +261,18 @@ def test_a_calibrated_ensemble_file_keeps_its_calibration(data, tmp_path) -> Non
     back = load(tmp_path / "m.safetensors")
     assert_array_equal(back.variance_calibration_, est.variance_calibration_)
     assert_array_equal(back.predict(X, return_std=True)[1], est.predict(X, return_std=True)[1])
+
+
+def test_mean_only_members_fit_in_the_compiled_kernel_as_in_numpy(
+    data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("numba")
+    X, y = data
+    fits = {}
+    for kernel in ("on", "off"):
+        monkeypatch.setenv("GRADFIT_KERNEL", kernel)
+        est = ensemble(loss="mse").fit(X, y)
+        fits[kernel] = (est.net_.flat.copy(), est.loss_curve_, est.n_iter_)
+    assert fits["on"][2] == fits["off"][2] == 40
+    assert_allclose(fits["on"][1], fits["off"][1], rtol=1e-10)
+    assert_allclose(fits["on"][0], fits["off"][0], rtol=1e-9, atol=1e-12)

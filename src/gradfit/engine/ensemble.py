@@ -154,8 +154,7 @@ class EnsembleStepper(EngineStepper):
         return loss.members_mean(value, K), G
 
     def evaluate(self, X: Array, Y: Array) -> float:
-        K, A = self.net.n_members, self.net.forward(X)
-        return self.loss.members_mean(self.loss.value(A, np.broadcast_to(Y, (K, *Y.shape))), K)
+        return members_loss(self.net, self.loss, X, Y)
 
     def step(self, rows: Rows) -> float:
         if rows is None:
@@ -171,6 +170,13 @@ class EnsembleStepper(EngineStepper):
         net.dense[0].parameter_gradients(G)
         self.optimizer.step(self._grads)
         return value
+
+
+def members_loss(net: Ensemble, loss: Loss, X: Array, Y: Array) -> float:
+    """The members' mean ``loss`` on ``(X, Y)``: ``X: (n_samples, n_in)``,
+    ``Y: (n_samples, n_out)``, every member's prediction scored against ``Y``."""
+    K, A = net.n_members, net.forward(X)
+    return loss.members_mean(loss.value(A, np.broadcast_to(Y, (K, *Y.shape))), K)
 
 
 def mixture(means: Array, variances: Array | None = None) -> tuple[Array, Array]:

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from gradfit.engine.ensemble import Ensemble, EnsembleStepper
+from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.kernel import make_stepper as engine_stepper
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
@@ -54,13 +54,11 @@ def make_stepper(
     for ``batch_rows`` rows a step (``$GRADFIT_KERNEL`` decides); ``"torch"`` converts
     ``net`` to ``torch.nn`` on ``device`` and steps it with ``torch.optim``, in
     ``precision``. ``hyper`` uses torch's names. An :class:`~gradfit.engine.Ensemble`
-    trains all its members in one batched step.
+    trains all its members in one batched step (one kernel call, where the kernel covers it).
     """
     if backend == "numpy":
         net = net.copy()
         engine_optimizer = OPTIMIZERS[solver](net.parameters(), **hyper)
-        if isinstance(net, Ensemble):
-            return EnsembleStepper(net, X, Y, loss, engine_optimizer)
         return engine_stepper(net, X, Y, loss, engine_optimizer, batch_rows=batch_rows)
     from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch
 

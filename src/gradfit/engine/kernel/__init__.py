@@ -27,6 +27,7 @@ import itertools
 import os
 from typing import TYPE_CHECKING
 
+from gradfit.engine.ensemble import Ensemble, EnsembleStepper
 from gradfit.engine.flat import flat_of
 from gradfit.engine.losses import MSE, SSE, Loss
 from gradfit.engine.network import MLP
@@ -66,21 +67,27 @@ def available() -> bool:
 def covers(net: MLP, loss: Loss, optimizer: Optimizer) -> bool:
     """Whether the kernel computes this model's step: ``identity`` or ``relu``
     activations, the ``MSE`` or ``SSE`` loss, and an engine ``SGD`` or ``Adam`` over the
-    network's own flat parameters. Anything else (other activations and losses) steps
-    with NumPy."""
+    network's own flat parameters; for an :class:`~gradfit.engine.Ensemble`, members
+    with one hidden layer and one output (all ``K`` in one call). Anything else (other
+    activations, losses and ensembles) steps with NumPy."""
     return (
         net.activation in ("identity", "relu")
         and type(loss) in (MSE, SSE)
         and type(optimizer) in (SGD, Adam)
         and flat_of(optimizer.params) is net.flat
+        and (not isinstance(net, Ensemble) or is_rank_one(tuple(net.sizes)))
     )
 
 
 def faster(net: MLP, batch_rows: int) -> bool:
     """Whether the kernel is expected to beat NumPy: few multiply-adds per step, where
-    NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several)."""
+    NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several).
+
+    An ensemble's members are counted one at a time: ``K`` members cost about ``K``
+    times one network both compiled and stacked in NumPy, so the faster for one is the
+    faster for ``K``, and an ensemble steps where its members would alone."""
     per_row = sum(a * b for a, b in itertools.pairwise(net.sizes))
-    kind = "rank-one" if len(net.sizes) == 3 and net.sizes[-1] == 1 else "layered"
+    kind = "rank-one" if is_rank_one(tuple(net.sizes)) else "layered"
     return batch_rows * per_row <= MAX_PRODUCT_WORK[kind]
 
 
@@ -94,8 +101,10 @@ def make_stepper(
     batch_rows: int,
     kernel: str | None = None,
 ) -> Stepper:
-    """The engine's stepper for this model: :class:`KernelStepper` or
-    :class:`~gradfit.engine.NumpyStepper`, as :func:`mode` and the model decide.
+    """The engine's stepper for this model: :class:`KernelStepper` (for an
+    :class:`~gradfit.engine.Ensemble`, ``EnsembleKernelStepper``) or else
+    :class:`~gradfit.engine.NumpyStepper` (:class:`~gradfit.engine.EnsembleStepper`), as
+    :func:`mode` and the model decide.
 
     ``batch_rows`` is the rows per step, by which :func:`faster` decides.
     """
@@ -103,8 +112,15 @@ def make_stepper(
 
     chosen = mode(kernel)
     wanted = chosen == "on" or (chosen == "auto" and faster(net, batch_rows))
-    if wanted and covers(net, loss, optimizer) and available():
-        from gradfit.engine.kernel.stepper import KernelStepper
+    compiled = wanted and covers(net, loss, optimizer) and available()
+    if compiled:
+        from gradfit.engine.kernel.stepper import EnsembleKernelStepper, KernelStepper
+    if isinstance(net, Ensemble):
+        return (EnsembleKernelStepper if compiled else EnsembleStepper)(net, X, Y, loss, optimizer)
+    return (KernelStepper if compiled else NumpyStepper)(net, X, Y, loss, optimizer)
 
-        return KernelStepper(net, X, Y, loss, optimizer)
-    return NumpyStepper(net, X, Y, loss, optimizer)
+
+def is_rank_one(sizes: tuple[int, ...]) -> bool:
+    """One hidden layer and one output: the networks the kernel fuses (and the only
+    ensembles it trains)."""
+    return len(sizes) == 3 and sizes[2] == 1

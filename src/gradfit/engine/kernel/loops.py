@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.engine.activations import Identity, ReLU
+from gradfit.engine.kernel import is_rank_one
 from gradfit.engine.kernel.cache import jit
 
 SUMS = {"reassoc", "nsz"}
@@ -167,25 +168,26 @@ def loss_gradient(Y_hat: Any, Y: Any, rows: Any, divisor: int) -> float:  # prag
 
 @jit(fastmath=SUMS)
 def rank_one_step(
-    X: Any, Y: Any, rows: Any, flat: Any, grad: Any, work: Any, code: int, divisor: int
+    X: Any, Y: Any, rows: Any, flat: Any, grad: Any, sizes: Any, work: Any, code: int, divisor: int
 ) -> float:  # pragma: no cover - compiled
-    """One hidden layer and one output (``NumpyStepper``'s rank-one case), hidden unit by
-    hidden unit, each a pass over the batch.
+    """One hidden layer and one output (``NumpyStepper``'s rank-one case), for one network
+    or the ``K`` members of an :class:`~gradfit.engine.Ensemble`, which see the same rows.
 
-    ``ŷ = w₂ᵀ f(W₁ x + b₁) + b₂`` and, with ``g = dL/dŷ``, the layers' backward:
-    ``dW₂ = Σ g f(z)ᵀ``, ``db₂ = Σ g``, ``dz = g w₂ ⊙ f'(z)``, ``dW₁ = Σ dz xᵀ``,
-    ``db₁ = Σ dz``. For hidden unit ``j`` the batch's rows are the inner loop, over
-    contiguous columns (``xₖ``, ``ŷ``, ``g``, unit ``j``'s ``a = f(z)``), so that the
-    compiler vectorises it; the sums over the batch are its reductions.
-    ``work`` holds ``(n_in + 1 + hidden, n)``: the batch's ``Xᵀ``, ``ŷ`` (then ``g``),
-    and ``A = f(Z)ᵀ`` (then ``dZᵀ``). Returns the loss before the update.
+    ``flat`` and ``grad`` are laid out as the ensemble's stacked ``[W₁ (K, hidden, n_in),
+    b₁ (K, hidden), w₂ (K, 1, hidden), b₂ (K, 1)]`` (one network's when ``K = 1``); ``K``
+    follows from their size. Each member's gradient is its own loss's
+    (:func:`rank_one_member`); returns the members' mean loss before the update.
+    ``work`` holds ``(n_in + 1 + hidden, n)``: the batch's ``Xᵀ``, gathered once, then a
+    member's ``ŷ`` and ``A``.
     """
-    n, n_in = rows.size, X.shape[1]
-    hidden = (flat.size - 1) // (n_in + 2)
-    W1 = flat[: hidden * n_in].reshape(hidden, n_in)
-    b1, w2 = flat[hidden * n_in : hidden * (n_in + 1)], flat[hidden * (n_in + 1) : -1]
-    dW1 = grad[: hidden * n_in].reshape(hidden, n_in)
-    db1, dw2 = grad[hidden * n_in : hidden * (n_in + 1)], grad[hidden * (n_in + 1) : -1]
+    n, n_in, hidden = rows.size, sizes[0], sizes[1]
+    K = flat.size // (hidden * (n_in + 2) + 1)
+    W1, dW1 = flat[: K * hidden * n_in], grad[: K * hidden * n_in]
+    b1 = flat[K * hidden * n_in : K * hidden * (n_in + 1)].reshape(K, hidden)
+    db1 = grad[K * hidden * n_in : K * hidden * (n_in + 1)].reshape(K, hidden)
+    w2 = flat[K * hidden * (n_in + 1) : K * hidden * (n_in + 2)].reshape(K, hidden)
+    dw2 = grad[K * hidden * (n_in + 1) : K * hidden * (n_in + 2)].reshape(K, hidden)
+    b2, db2 = flat[K * hidden * (n_in + 2) :], grad[K * hidden * (n_in + 2) :]
     XT = work[: n_in * n].reshape(n_in, n)
     G = work[n_in * n : (n_in + 1) * n]
     A = work[(n_in + 1) * n : (n_in + 1 + hidden) * n].reshape(hidden, n)
@@ -193,10 +195,51 @@ def rank_one_step(
         r = rows[i]
         for k in range(n_in):
             XT[k, i] = X[r, k]
-        G[i] = flat[-1]
+    total = 0.0
+    for m in range(K):
+        W1m = W1[m * hidden * n_in : (m + 1) * hidden * n_in].reshape(hidden, n_in)
+        dW1m = dW1[m * hidden * n_in : (m + 1) * hidden * n_in].reshape(hidden, n_in)
+        total += rank_one_member(
+            XT, Y, rows, W1m, b1[m], w2[m], b2[m], dW1m, db1[m], dw2[m], db2[m:], G, A, code,
+            divisor,
+        )  # fmt: skip
+    return total / K
+
+
+@jit(fastmath=SUMS)
+def rank_one_member(
+    XT: Any,
+    Y: Any,
+    rows: Any,
+    W1: Any,
+    b1: Any,
+    w2: Any,
+    b2: float,
+    dW1: Any,
+    db1: Any,
+    dw2: Any,
+    db2: Any,
+    G: Any,
+    A: Any,
+    code: int,
+    divisor: int,
+) -> float:  # pragma: no cover - compiled
+    """One network's step of :func:`rank_one_step`, hidden unit by hidden unit, each a
+    pass over the batch's ``n`` rows.
+
+    ``ŷ = w₂ᵀ f(W₁ x + b₁) + b₂`` and, with ``g = dL/dŷ``, the layers' backward:
+    ``dW₂ = Σ g f(z)ᵀ``, ``db₂ = Σ g``, ``dz = g w₂ ⊙ f'(z)``, ``dW₁ = Σ dz xᵀ``,
+    ``db₁ = Σ dz``. For hidden unit ``j`` the rows are the inner loop, over contiguous
+    columns (``XT: (n_in, n)``, ``G: (n,)`` holding ``ŷ`` then ``g``, and ``A: (hidden, n)``
+    holding ``a = f(z)`` then ``dz``), so that the compiler vectorises it; the sums over
+    the batch are its reductions. Writes ``dW₁``, ``db₁``, ``dw₂`` and ``db₂[0]``; returns
+    the loss.
+    """
+    n_in, n = XT.shape
+    G[:] = b2
     # Forward: Z = X W₁ᵀ + b₁, A = f(Z), ŷ = A w₂ + b₂, one hidden unit at a time (with
     # one input, in one pass).
-    for j in range(hidden):
+    for j in range(W1.shape[0]):
         a, c, u = A[j], b1[j], w2[j]
         if n_in == 1:
             x, w = XT[0], W1[j, 0]
@@ -214,16 +257,16 @@ def rank_one_step(
             G[i] += a[i] * u
     # MSE/SSE: L = Σ (ŷ - y)² / d, g = 2 (ŷ - y) / d.
     scale = 2 / divisor
-    total, db2 = 0.0, 0.0
+    total, s = 0.0, 0.0
     for i in range(n):
         e = G[i] - Y[rows[i], 0]
         total += e * e
         G[i] = e * scale
-        db2 += G[i]
-    grad[-1] = db2
+        s += G[i]
+    db2[0] = s
     # Backward: dW₂ = Aᵀ g, dZ = g w₂ ⊙ f'(Z), db₁ = dZᵀ 1, dW₁ = dZᵀ X (with one input,
     # in one pass).
-    for j in range(hidden):
+    for j in range(W1.shape[0]):
         a, u = A[j], w2[j]
         if n_in == 1:
             x, s2, s1, s0 = XT[0], 0.0, 0.0, 0.0
@@ -380,7 +423,7 @@ def run_rank_one(
     """
     for s in range(n_steps):
         snapshots[s % 2] = flat
-        value = rank_one_step(X, Y, rows, flat, grad, work, code, divisor)
+        value = rank_one_step(X, Y, rows, flat, grad, sizes, work, code, divisor)
         losses[s] = value
         update(flat, grad, m, v, t + s + 1, optimizer, hyper)
         if not math.isfinite(value):
@@ -421,11 +464,6 @@ def run_layered(
         if not finite(flat):
             return s, 2
     return n_steps, 0
-
-
-def is_rank_one(sizes: tuple[int, ...]) -> bool:
-    """One hidden layer and one output: :func:`run_rank_one`'s networks."""
-    return len(sizes) == 3 and sizes[2] == 1
 
 
 def work_size(sizes: tuple[int, ...], n: int) -> int:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.engine.batches import Rows
+from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
-from gradfit.engine.kernel import loops
+from gradfit.engine.kernel import is_rank_one, loops
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
@@ -45,7 +46,7 @@ class KernelStepper(EngineStepper):
         self._work = np.empty(0, net.dtype)
         self._losses = np.empty(1)
         self._divisors: dict[int, int] = {}
-        rank_one = loops.is_rank_one(tuple(net.sizes))
+        rank_one = is_rank_one(tuple(net.sizes))
         self._run_steps = loops.run_rank_one if rank_one else loops.run_layered
 
     def _optimizer(self) -> tuple[int, Array, Array, Array]:
@@ -100,3 +101,18 @@ class KernelStepper(EngineStepper):
             previous=split_flat(self._snapshots[(done - 1) % 2].copy(), like) if done else None,
             last=split_flat(last.copy(), like),
         )
+
+
+class EnsembleKernelStepper(KernelStepper):
+    """:class:`~gradfit.engine.EnsembleStepper`'s job, compiled: the ``K`` members of an
+    :class:`~gradfit.engine.Ensemble` with one hidden layer and one output, all stepped
+    in one kernel call on the same rows, each with its own loss's gradient (so each as it
+    would be trained alone); the loss reported is the members' mean.
+
+    Parameters are :class:`KernelStepper`'s, with ``net`` an :class:`~gradfit.engine.Ensemble`.
+    """
+
+    net: Ensemble
+
+    def evaluate(self, X: Array, Y: Array) -> float:
+        return members_loss(self.net, self.loss, X, Y)
