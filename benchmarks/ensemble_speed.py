@@ -1,8 +1,9 @@
 """What an ensemble of K networks costs against one network, batched and in a loop.
 
-    python benchmarks/ensemble_speed.py [--members 5] [--repeats 3] [--quick]
+    python benchmarks/ensemble_speed.py [--members 5] [--repeats 3] [--loss mse] [--quick]
 
-For each workload and backend, three fits of ``MLPRegressor(loss="gaussian_nll")`` run
+For each workload and backend, three fits of ``MLPRegressor(loss="gaussian_nll")`` (or
+``--loss mse``: mean-only members, which the compiled kernel steps all in one call) run
 interleaved (the order rotates every repeat) for a fixed number of epochs: one network;
 ``n_members=K`` (all members in one batched computation); and K separate one-network
 fits one after another (the loop a user would write). The table gives each median time
@@ -43,26 +44,28 @@ def data(w: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def model(w: dict[str, Any], backend: str, members: int, seed: int = 0) -> MLPRegressor:
+def model(
+    w: dict[str, Any], backend: str, members: int, seed: int = 0, loss: str = "gaussian_nll"
+) -> MLPRegressor:
     return MLPRegressor(
         hidden_layer_sizes=w["hidden"], batch_size=w["batch"], max_iter=w["epochs"],
-        loss="gaussian_nll", n_members=members, backend=backend, random_state=seed,
+        loss=loss, n_members=members, backend=backend, random_state=seed,
         n_iter_no_change=10**6,
     )  # fmt: skip
 
 
-def runs(w: dict[str, Any], backend: str, K: int) -> dict[str, Callable[[], None]]:
+def runs(w: dict[str, Any], backend: str, K: int, loss: str) -> dict[str, Callable[[], None]]:
     X, y = data(w)
 
     def one() -> None:
-        model(w, backend, 1).fit(X, y)
+        model(w, backend, 1, loss=loss).fit(X, y)
 
     def batched() -> None:
-        model(w, backend, K).fit(X, y)
+        model(w, backend, K, loss=loss).fit(X, y)
 
     def loop() -> None:
         for k in range(K):
-            model(w, backend, 1, seed=k).fit(X, y)
+            model(w, backend, 1, seed=k, loss=loss).fit(X, y)
 
     return {"one": one, "batched": batched, "loop": loop}
 
@@ -88,10 +91,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backends", default="numpy,torch")
+    parser.add_argument("--loss", default="gaussian_nll", choices=["gaussian_nll", "mse"])
     parser.add_argument("--quick", action="store_true", help="few epochs, one repeat")
     args = parser.parse_args(argv)
     K, repeats = args.members, 1 if args.quick else args.repeats
-    print(f"K = {K} members; median of {repeats} interleaved repeats; times in seconds")
+    print(f"K = {K} members, loss {args.loss}; median of {repeats} interleaved repeats; seconds")
     print("| workload | backend | one net | K batched | K in a loop | batched/one | loop/one |")
     print("|---|---|---|---|---|---|---|")
     memory = []
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, w in WORKLOADS.items():
             w = w | ({"epochs": QUICK[name]} if args.quick else {})
             for backend in args.backends.split(","):
-                fns = runs(w, backend, K)
+                fns = runs(w, backend, K, args.loss)
                 fns["one"]()  # warm up (imports, first allocations)
                 times: dict[str, list[float]] = {k: [] for k in fns}
                 order = list(fns)
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 if backend == "numpy":
                     X, y = data(w)
-                    one = model(w, "numpy", 1).set_params(max_iter=1).fit(X, y)
+                    one = model(w, "numpy", 1, loss=args.loss).set_params(max_iter=1).fit(X, y)
                     n_params = one.net_.n_parameters
                     memory.append((name, peak_bytes(fns["one"]), peak_bytes(fns["batched"]),
                                    8 * n_params, X.nbytes))  # fmt: skip
