@@ -1,4 +1,4 @@
-"""What the CLI shows of a classifier: its figures, its predictions as columns, its scores."""
+"""What the CLI shows of a classifier: its figures, its predictions as columns, its accuracy."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.cli.paths import beside
+from gradfit.cli.running_scores import ClassifierSums
 from gradfit.engine.types import Array
 
 
@@ -76,8 +77,6 @@ def accuracy_line(model: Any, parts: Iterable[tuple[Any, Array, Array]]) -> str:
     """``accuracy 0.98 (log loss 0.05) on the 120 training rows, 0.96 (…) on the 30
     held-out rows``, from ``parts`` ``(X, y, trained)`` of the rows (all at once, or a
     chunk each), where ``trained`` marks the training rows."""
-    from gradfit.cli.running_scores import ClassifierSums
-
     sums = {"training": ClassifierSums(model.classes_), "held-out": ClassifierSums(model.classes_)}
     for X, y, trained in parts:
         predicted, P = np.asarray(model.predict(X)), model.predict_proba(X)
@@ -112,28 +111,3 @@ def prediction_columns(model: Any, targets: list[str], X: Any) -> tuple[list[str
         label_rows = labels.tolist()
     header = head + [f"P({n})" for n in names]
     return header, [a + b for a, b in zip(label_rows, P.tolist(), strict=True)]
-
-
-def score_lines(
-    n_rows: int,
-    accuracy: float,
-    balanced: float | None,
-    log_loss: float,
-    matrix: Array | None,
-    classes: Array,
-) -> str:
-    """``evaluate``'s lines for a classifier: ``balanced`` and the confusion ``matrix`` for one
-    label per row, ``None`` for multilabel rows (whose log loss is per label)."""
-    lines = [f"rows               {n_rows}", f"accuracy           {accuracy:.4f}"]
-    if matrix is None:
-        lines.append(f"log loss           {log_loss:.4f} (per label)")
-        return "\n".join(lines)
-    lines.append(f"balanced accuracy  {balanced:.4f}")
-    lines.append(f"log loss           {log_loss:.4f}")
-    names = [str(c) for c in classes]
-    width = max(6, *(len(n) for n in names), len(str(matrix.max())))
-    lines.append("confusion matrix (rows: true, columns: predicted):")
-    lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
-    for name, row in zip(names, matrix, strict=True):
-        lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
-    return "\n".join(lines)

@@ -18,6 +18,7 @@ from gradfit.cli.options import (
     EPOCHS,
     FRACTION,
     MAX_MEMBERS,
+    MAX_PROCESSES,
     MAX_UNITS,
     NON_NEGATIVE,
     POSITIVE,
@@ -209,9 +210,10 @@ OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option(
         "--nproc-per-node",
-        type=click.IntRange(min=1),
-        help="Start N processes on this machine and train --distributed across them "
-        "(instead of torchrun: one line and the documented exit code when a rank fails).",
+        type=count(1, MAX_PROCESSES),
+        help="Start N processes on this machine (at most one per CPU) and train "
+        "--distributed across them (instead of torchrun: one line and the documented exit "
+        "code when a rank fails).",
     ),
 ]
 """``fit``'s argument and options, in the order ``--help`` lists them."""

@@ -9,6 +9,7 @@ keep a typo from asking for more memory or time than any machine has.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,10 @@ MAX_EPOCHS = 1_000_000
 
 MAX_MEMBERS = 1000
 """The most networks in an ensemble (``--ensemble``)."""
+
+MAX_PROCESSES = max(2, os.cpu_count() or 1)
+"""The most ranks ``--nproc-per-node`` starts: one per CPU of this machine (two at least,
+so that a one-CPU machine can still try a distributed run); more only share the CPUs."""
 
 MAX_SEED = 2**32 - 1
 """Seeds are ``0 … 2³² − 1``, as NumPy's and PyTorch's generators all take them."""

@@ -92,9 +92,7 @@ class ClassifierSums:
         self.confusion += confusion_matrix(y, predicted, labels=self.classes)
 
     def lines(self) -> str:
-        """The scores as ``cli.class_outputs.scores`` prints them."""
-        from gradfit.cli.class_outputs import score_lines
-
+        """The scores as ``evaluate`` prints them (:func:`score_lines`)."""
         if self.multilabel:
             log_loss = self.log_loss / self.entries
             return score_lines(self.n, self.correct / self.n, None, log_loss, None, self.classes)
@@ -104,6 +102,31 @@ class ClassifierSums:
         return score_lines(
             self.n, self.correct / self.n, balanced, self.log_loss / self.n, matrix, self.classes
         )
+
+
+def score_lines(
+    n_rows: int,
+    accuracy: float,
+    balanced: float | None,
+    log_loss: float,
+    matrix: Array | None,
+    classes: Array,
+) -> str:
+    """``evaluate``'s lines for a classifier: ``balanced`` and the confusion ``matrix`` for one
+    label per row, ``None`` for multilabel rows (whose log loss is per label)."""
+    lines = [f"rows               {n_rows}", f"accuracy           {accuracy:.4f}"]
+    if matrix is None:
+        lines.append(f"log loss           {log_loss:.4f} (per label)")
+        return "\n".join(lines)
+    lines.append(f"balanced accuracy  {balanced:.4f}")
+    lines.append(f"log loss           {log_loss:.4f}")
+    names = [str(c) for c in classes]
+    width = max(6, *(len(n) for n in names), len(str(matrix.max())))
+    lines.append("confusion matrix (rows: true, columns: predicted):")
+    lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
+    for name, row in zip(names, matrix, strict=True):
+        lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
 
 
 def as_labels(y: Any, classes: Array) -> Array:
