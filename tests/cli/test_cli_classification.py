@@ -160,7 +160,7 @@ def test_the_readme_shell_example_prints_what_the_readme_shows(
 ) -> None:
     from sklearn.datasets import load_iris
 
-    from readme_session import console_session
+    from readme_session import assert_prints, console_session
 
     iris = load_iris(as_frame=True)
     frame = iris.frame.drop(columns="target")
@@ -175,7 +175,7 @@ def test_the_readme_shell_example_prints_what_the_readme_shows(
             result = invoke(*command.split()[1:])
             assert result.exit_code == 0, result.output
             printed = result.stdout.splitlines()
-        assert printed == expected, command
+        assert_prints(printed, expected, command)
 
 
 def test_an_ensemble_of_classifiers_predicts_its_mean_probability(

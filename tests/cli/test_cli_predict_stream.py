@@ -242,11 +242,13 @@ def test_classifier_outputs_stream_the_same(invoke: Invoke, tmp_path: Path) -> N
                         "--chunk-rows", chunk, "--keep", "2")  # fmt: skip
         assert result.exit_code == 0, result.stderr
         texts.append(result.stdout)
-    assert texts[0] == texts[1]
-    got = pd.read_csv(pd.io.common.StringIO(texts[0]))
+    # BLAS may round a product of 7 rows and one of 1000 differently in the last bit.
+    got, whole = (pd.read_csv(pd.io.common.StringIO(text)) for text in texts)
     assert list(got.columns) == ["2", "label", "P(down)", "P(up)"]
+    assert_array_equal(got[["2", "label"]], whole[["2", "label"]])
     assert_array_equal(got["label"], model.predict(frame[["0", "1"]]))
-    assert_array_equal(got[["P(down)", "P(up)"]], model.predict_proba(frame[["0", "1"]]))
+    for P in (got, whole):
+        assert_allclose(P[["P(down)", "P(up)"]], model.predict_proba(frame[["0", "1"]]), rtol=1e-12)
     result = invoke("evaluate", tmp_path / "c.safetensors", data, "--chunk-rows", CHUNK)
     assert result.exit_code == 0, result.stderr
     P = model.predict_proba(frame[["0", "1"]])
@@ -347,13 +349,13 @@ def test_the_readme_session_prints_what_the_readme_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The console block of the README's "Predicting on files of any size"."""
-    from readme_session import console_session, run
+    from readme_session import assert_prints, console_session, run
 
     steps = console_session("## Predicting on files of any size")
     assert len(steps) == 5
     monkeypatch.chdir(tmp_path)
     for command, expected in steps:
-        assert run(command) == expected, command
+        assert_prints(run(command), expected, command)
 
 
 def test_classifier_sums_equal_scikit_learns_scores_of_all_rows() -> None:

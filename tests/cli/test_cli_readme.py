@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from readme_session import console_session, run
+from readme_session import assert_prints, console_session, run
 
 
 def test_the_fit_and_evaluate_session_prints_what_the_readme_shows(
@@ -16,7 +16,7 @@ def test_the_fit_and_evaluate_session_prints_what_the_readme_shows(
     pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)
     for command, expected in console_session("## The command line"):
-        assert run(command) == expected, command
+        assert_prints(run(command), expected, command)
     assert sorted(os.listdir(tmp_path))[:3] == [
         "diabetes.history.csv",
         "diabetes.loss.png",
