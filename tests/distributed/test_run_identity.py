@@ -110,6 +110,28 @@ def test_a_data_error_under_torchrun_is_one_line_and_exit_3_from_every_rank(
     assert not (tmp_path / "m.safetensors").exists()
 
 
+def test_rank_0_says_the_error_even_when_another_rank_meets_it_first(
+    data: Path, tmp_path: Path
+) -> None:
+    # Rank 0 starts 3 s late: rank 1 meets the error first, and waits for rank 0 to say
+    # it rather than ending at once (which made torchrun stop rank 0 before it could).
+    late = tmp_path / "late_rank_0.py"
+    late.write_text(
+        "import os, sys, time\n"
+        "if os.environ['RANK'] == '0':\n    time.sleep(3)\n"
+        "from gradfit.cli import main\n"
+        "sys.argv = ['gradfit', *sys.argv[1:]]\nmain()\n"
+    )
+    cmd = torchrun(2, str(late), "fit", str(data), "--target", "9", "--distributed",
+                   "--backend", "torch", "--out", str(tmp_path / "m.safetensors"))  # fmt: skip
+    done = subprocess.run(cmd, env=environment(), capture_output=True, text=True, timeout=180)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("gradfit: error:")]
+    assert errors == [
+        f"gradfit: error: {data}: column(s) '9' not found; the file has '0', '1', '2', '3'"
+    ]
+    assert set(re.findall(r"exitcode\s*:\s*(-?\d+)", done.stderr)) == {"3"}, done.stderr[-2000:]
+
+
 def test_a_data_error_under_nproc_per_node_is_one_line_and_exit_3(
     data: Path, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,9 +45,27 @@ def as_rank() -> Iterator[bool]:
             os._exit(lost.exit_code)
         if rank == 0:
             raise error from None
-        raise SystemExit(error.exit_code) from None
+        _leave_it_to_rank_0(error.exit_code)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+GRACE_S = 10.0
+"""How long a rank other than 0 that met an error waits for rank 0 to say it."""
+
+
+def _leave_it_to_rank_0(code: int) -> None:
+    """End this rank (not rank 0) with ``code``, leaving the line to rank 0.
+
+    Rank 0 meets an error that every rank meets alike as well, a little later or
+    sooner. Were this rank to end at once, the launcher would stop rank 0 (SIGTERM)
+    before it has said the error, and the user would read only that a process was
+    stopped. So this rank waits up to :data:`GRACE_S` seconds; the launcher's SIGTERM,
+    which comes once rank 0 has ended, ends it quietly with the same code.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(code))
+    time.sleep(GRACE_S)
+    raise SystemExit(code) from None
 
 
 def _stopped(signum: int, frame: Any) -> None:
