@@ -29,6 +29,23 @@ def write_labels_csv(path: Path, labels: str = "text", n: int = 60, seed: int = 
     return path
 
 
+def test_help_gives_the_classifiers_defaults_beside_the_regressors(invoke: Invoke) -> None:
+    text = " ".join(invoke("fit", "--help").stdout.split())
+    assert "Hidden activation (default: relu; tanh for labels)." in text
+    assert "default: on from 150 rows, off below; off for labels." in text
+    assert "Learning rate (default: 0.003)." in text  # the same for both: said once
+
+
+def test_labels_train_with_the_classifiers_defaults(invoke: Invoke, tmp_path: Path) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv", n=200)  # "auto" would hold out here
+    model = tmp_path / "kinds.safetensors"
+    result = invoke("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
+    assert result.exit_code == 0, result.output
+    params = gradfit.load(model).get_params()
+    assert params["activation"] == "tanh" and params["early_stopping"] is False
+    assert gradfit.load(model).early_stopping_ is False  # no rows held out
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))

@@ -11,8 +11,14 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
-from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS, holds_out
-from gradfit.estimator import MLPRegressor
+from gradfit.defaults import (
+    CLASSIFIER_DEFAULTS,
+    DEFAULTS,
+    HOLD_OUT,
+    MIN_VALIDATION_ROWS,
+    holds_out,
+)
+from gradfit.estimator import MLPClassifier, MLPRegressor
 
 
 def noisy_line(n: int, noise: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -25,6 +31,16 @@ def test_the_signature_takes_every_default_from_the_one_home() -> None:
     signature = inspect.signature(MLPRegressor)
     for name, value in vars(DEFAULTS).items():
         assert signature.parameters[name].default == value, name
+
+
+def test_the_classifier_takes_its_defaults_from_the_same_home() -> None:
+    signature = inspect.signature(MLPClassifier)
+    for name, value in vars(CLASSIFIER_DEFAULTS).items():
+        if name != "loss":  # a classifier's loss follows from its labels
+            assert signature.parameters[name].default == value, name
+    differ = {k for k, v in vars(CLASSIFIER_DEFAULTS).items() if getattr(DEFAULTS, k) != v}
+    assert differ == {"activation", "early_stopping"}
+    assert "loss" not in signature.parameters
 
 
 @pytest.mark.parametrize(

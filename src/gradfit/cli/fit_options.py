@@ -28,7 +28,7 @@ from gradfit.cli.options import (
     count,
 )
 from gradfit.cli.task import TASKS
-from gradfit.defaults import DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
+from gradfit.defaults import CLASSIFIER_DEFAULTS, DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.types import DTYPES
@@ -65,6 +65,20 @@ STREAMED = (".npy", ".parquet", ".pq")
 CLI_NAMES = {param: "--" + option.replace("_", "-") for option, param in ESTIMATOR_OPTIONS.items()}
 
 
+def default(field: str, say: Callable[[Any], str] = str) -> str:
+    """``default: X`` for the estimator parameter ``field``, as :mod:`gradfit.defaults`
+    has it, with the classifier's beside it where that differs (``; Y for labels``)."""
+    regressor, classifier = getattr(DEFAULTS, field), getattr(CLASSIFIER_DEFAULTS, field)
+    said = f"default: {say(regressor)}"
+    return said if classifier == regressor else f"{said}; {say(classifier)} for labels"
+
+
+def _stopping(setting: bool | str) -> str:
+    if setting == "auto":
+        return f"on from {MIN_VALIDATION_ROWS / HOLD_OUT:.0f} rows, off below"
+    return "on" if setting else "off"
+
+
 OPTIONS: list[Callable[[Any], Any]] = [
     click.argument("data", type=click.Path(dir_okay=True, path_type=Path)),
     click.option(
@@ -88,18 +102,18 @@ OPTIONS: list[Callable[[Any], Any]] = [
         type=count(0, MAX_UNITS),
         multiple=True,
         help="Units of a hidden layer; repeat for depth: --hidden 64 --hidden 64 "
-        f"(default: {' '.join(map(str, DEFAULTS.hidden_layer_sizes))}); "
+        f"({default('hidden_layer_sizes', lambda sizes: ' '.join(map(str, sizes)))}); "
         "--hidden 0 alone: no hidden layer (a linear model).",
     ),
     click.option(
         "--activation",
         type=click.Choice(sorted(ACTIVATIONS)),
-        help=f"Hidden activation (default: {DEFAULTS.activation}).",
+        help=f"Hidden activation ({default('activation')}).",
     ),
     click.option(
         "--solver",
         type=click.Choice(["sgd", "adam"]),
-        help=f"Optimizer (default: {DEFAULTS.solver}).",
+        help=f"Optimizer ({default('solver')}).",
     ),
     click.option(
         "--momentum",
@@ -109,21 +123,23 @@ OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--lr",
         type=POSITIVE,
-        help=f"Learning rate (default: {DEFAULTS.learning_rate_init:g}).",
+        help=f"Learning rate ({default('learning_rate_init', '{:g}'.format)}).",
     ),
     click.option(
         "--epochs",
         type=EPOCHS,
-        help=f"Most epochs (max_iter; default: {DEFAULTS.max_iter}).",
+        help=f"Most epochs (max_iter; {default('max_iter')}).",
     ),
     click.option(
         "--batch-size",
         type=BatchSize(),
         metavar="N|auto|full",
         help="Rows per update: an integer, 'auto' (min(200, rows)) or 'full' (full-batch gradient "
-        f"descent); default: {DEFAULTS.batch_size}.",
+        f"descent); {default('batch_size')}.",
     ),
-    click.option("--alpha", type=NON_NEGATIVE, help=f"L2 penalty (default: {DEFAULTS.alpha:g})."),
+    click.option(
+        "--alpha", type=NON_NEGATIVE, help=f"L2 penalty ({default('alpha', '{:g}'.format)})."
+    ),
     click.option(
         "--loss",
         type=click.Choice(REGRESSION_LOSSES),
@@ -154,7 +170,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
         "--early-stopping/--no-early-stopping",
         default=None,
         help="Hold out a validation split, stop when its loss stops improving and keep the best "
-        f"epoch; default: on from {MIN_VALIDATION_ROWS / HOLD_OUT:.0f} rows, off below.",
+        f"epoch; {default('early_stopping', _stopping)}.",
     ),
     click.option(
         "--validation-fraction",
@@ -183,12 +199,12 @@ OPTIONS: list[Callable[[Any], Any]] = [
         "--tol",
         type=NON_NEGATIVE,
         help="Stop when the loss has not fallen by this much for --n-iter-no-change epochs "
-        f"(default: {DEFAULTS.tol:g}).",
+        f"({default('tol', '{:g}'.format)}).",
     ),
     click.option(
         "--n-iter-no-change",
         type=EPOCHS,
-        help=f"Patience, in epochs (default: {DEFAULTS.n_iter_no_change}).",
+        help=f"Patience, in epochs ({default('n_iter_no_change')}).",
     ),
     click.option(
         "--drop-missing",

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from gradfit.defaults import DEFAULTS
+from gradfit.defaults import CLASSIFIER_DEFAULTS
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
@@ -35,9 +35,9 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
     cross-entropy. Labels may be strings, integers or booleans.
 
     The parameters are :class:`~gradfit.MLPRegressor`'s (without ``loss``), with the
-    same defaults (:mod:`gradfit.defaults`) and meaning but
-    for the two below; a validation split is stratified; ``standardize`` scales ``X``
-    only. What differs:
+    same meaning and the same defaults but for the two below
+    (:data:`gradfit.defaults.CLASSIFIER_DEFAULTS`, which says why); a validation split
+    is stratified; ``standardize`` scales ``X`` only. What differs:
 
     Parameters
     ----------
@@ -81,33 +81,33 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
 
     def __init__(
         self,
-        hidden_layer_sizes: int | Sequence[int] = DEFAULTS.hidden_layer_sizes,
-        activation: str = "tanh",
+        hidden_layer_sizes: int | Sequence[int] = CLASSIFIER_DEFAULTS.hidden_layer_sizes,
+        activation: str = CLASSIFIER_DEFAULTS.activation,
         *,
-        solver: str = DEFAULTS.solver,
-        alpha: float = DEFAULTS.alpha,
-        batch_size: int | str | None = DEFAULTS.batch_size,
-        learning_rate_init: float = DEFAULTS.learning_rate_init,
-        max_iter: int = DEFAULTS.max_iter,
+        solver: str = CLASSIFIER_DEFAULTS.solver,
+        alpha: float = CLASSIFIER_DEFAULTS.alpha,
+        batch_size: int | str | None = CLASSIFIER_DEFAULTS.batch_size,
+        learning_rate_init: float = CLASSIFIER_DEFAULTS.learning_rate_init,
+        max_iter: int = CLASSIFIER_DEFAULTS.max_iter,
         shuffle: bool = True,
         random_state: int | np.random.Generator | None = None,
-        tol: float = DEFAULTS.tol,
+        tol: float = CLASSIFIER_DEFAULTS.tol,
         verbose: int = 0,
         warm_start: bool = False,
         momentum: float = 0.9,
         nesterovs_momentum: bool = True,
-        early_stopping: bool | str = False,
-        validation_fraction: float | None = DEFAULTS.validation_fraction,
+        early_stopping: bool | str = CLASSIFIER_DEFAULTS.early_stopping,
+        validation_fraction: float | None = CLASSIFIER_DEFAULTS.validation_fraction,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
-        backend: str = DEFAULTS.backend,
-        dtype: str = DEFAULTS.dtype,
+        n_iter_no_change: int = CLASSIFIER_DEFAULTS.n_iter_no_change,
+        backend: str = CLASSIFIER_DEFAULTS.backend,
+        dtype: str = CLASSIFIER_DEFAULTS.dtype,
         device: str | None = None,
         precision: str = "full",
         standardize: bool = True,
-        clip_inputs: bool = DEFAULTS.clip_inputs,
+        clip_inputs: bool = CLASSIFIER_DEFAULTS.clip_inputs,
         record_parameters: bool = False,
         class_weight: str | dict[Any, float] | None = None,
         n_members: int = 1,
