@@ -123,7 +123,8 @@ def fit_variance_calibration(y: Array, mean: Array, var: Array) -> Array:
         def neg_loglik(p: Array, r2: Array = r2, v: Array = v) -> tuple[float, Array]:
             a, c = np.exp(p)
             total = a * v + c
-            dv = (total - r2) / (2 * np.square(total)) / len(r2)
+            # (v - r²) / 2v², written so that a trial step to a huge a cannot overflow v².
+            dv = (1 - r2 / total) / (2 * total) / len(r2)
             value = float(np.mean(0.5 * np.log(total) + r2 / (2 * total)))
             return value, np.array([a * np.dot(dv, v), c * dv.sum()])
 
