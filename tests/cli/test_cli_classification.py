@@ -211,3 +211,19 @@ def test_an_ensemble_of_classifiers_predicts_its_mean_probability(
     P = np.array([[float(r[f"P({c})"]) for c in ("cat", "dog", "eel")] for r in rows])
     X = pd.read_csv(data)[["a", "b", "c"]]
     assert_allclose(P, loaded.predict_proba(X), rtol=1e-12)
+
+
+def test_evaluate_refuses_labels_the_model_has_not_seen(invoke: Invoke, tmp_path: Path) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    model = tmp_path / "m.safetensors"
+    assert invoke("fit", data, "--target", "kind", "--epochs", 3, "--no-plots", "--out", model)
+    text = data.read_text().replace(",eel\n", ",fox\n", 2)
+    other = tmp_path / "other.csv"
+    other.write_text(text)
+    result = invoke("evaluate", model, other)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        "other.csv column 'kind': label(s) 'fox' are not among the model's classes "
+        "('cat', 'dog', 'eel'); score only rows of those classes",
+    )

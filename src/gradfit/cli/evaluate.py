@@ -141,6 +141,7 @@ def _evaluate_classifier(
         y = decide(rows, names, "classification").y
         assert y is not None
         X = model_inputs(model, rows, unseen=unseen)
-        sums.add(as_labels(y, model.classes_), np.asarray(model.predict(X)), model.predict_proba(X))
+        labels = as_labels(y, model.classes_, f"{data} column {', '.join(map(repr, names))}")
+        sums.add(labels, np.asarray(model.predict(X)), model.predict_proba(X))
     click.echo(f"{model_path} on {data} ({', '.join(names)}):")
     click.echo(sums.lines())

@@ -129,9 +129,24 @@ def score_lines(
     return "\n".join(lines)
 
 
-def as_labels(y: Any, classes: Array) -> Array:
-    """Labels read from a file as the model's: integers as text for a model of text labels."""
+def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
+    """Labels read from a file as the model's: integers as text for a model of text labels.
+
+    Raises :class:`~gradfit.errors.DataError` naming the labels of ``y: (n_rows,)`` that
+    are not among ``classes`` (``where`` says whose labels), which no score can count.
+    """
+    from gradfit.errors import DataError
+
     y = np.asarray(y)
     if y.dtype.kind in "iu" and classes.dtype.kind == "U":
-        return y.astype(str)
+        y = y.astype(str)
+    if y.ndim == 1:
+        unseen = [str(v) for v in np.unique(y[~np.isin(y, classes)])]
+        if unseen:
+            shown = ", ".join(repr(v) for v in unseen[:5]) + (", …" if len(unseen) > 5 else "")
+            known = ", ".join(repr(str(c)) for c in classes)
+            raise DataError(
+                f"{where}: label(s) {shown} are not among the model's classes ({known}); "
+                "score only rows of those classes, or refit on data that has these labels"
+            )
     return y
