@@ -211,6 +211,10 @@ def test_an_ensemble_of_classifiers_predicts_its_mean_probability(
     P = np.array([[float(r[f"P({c})"]) for c in ("cat", "dog", "eel")] for r in rows])
     X = pd.read_csv(data)[["a", "b", "c"]]
     assert_allclose(P, loaded.predict_proba(X), rtol=1e-12)
+    result = invoke("predict", model, data, "--interval", "0.9", "--out", tmp_path / "i.csv")
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "--interval is for regressors", "is a classifier")
+    assert not (tmp_path / "i.csv").exists()
 
 
 def test_evaluate_refuses_labels_the_model_has_not_seen(invoke: Invoke, tmp_path: Path) -> None:
@@ -226,4 +230,9 @@ def test_evaluate_refuses_labels_the_model_has_not_seen(invoke: Invoke, tmp_path
         result.stderr,
         "other.csv column 'kind': label(s) 'fox' are not among the model's classes "
         "('cat', 'dog', 'eel'); score only rows of those classes",
+    )
+    result = invoke("evaluate", model, data, "--target", "a")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr, "column 'a' holds non-integer numbers (row 1: 0.12573", "not class labels"
     )

@@ -83,6 +83,12 @@ def predict(
     if twice:
         raise CommandError(f"--keep {twice[0]!r} is given twice; name each column once", Exit.USAGE)
     model = load(model_path)
+    if interval is not None and is_classifier(model):
+        raise CommandError(
+            f"--interval is for regressors; {model_path} is a classifier, whose predictions "
+            "give P(class) for every class instead. Leave --interval out",
+            Exit.USAGE,
+        )
     if interval is not None and not has_spread(model):
         raise CommandError(
             f"--interval needs a model with a spread; {model_path} is one network with a "

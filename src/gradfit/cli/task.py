@@ -70,8 +70,8 @@ def decide(table: Table, targets: tuple[str, ...], task: str | None) -> Task:
             i = int(np.flatnonzero(y != np.round(y))[0])
             raise DataError(
                 f"{table.path}: column {targets[0]!r} holds non-integer numbers "
-                f"(row {int(table.frame.index[i]) + 1}: {y[i]!r}), not class labels; use "
-                "--task regression to fit them"
+                f"(row {int(table.frame.index[i]) + 1}: {float(y[i])!r}), not class labels; "
+                "give a column of labels, or use --task regression to fit numbers"
             )
         return Task("regression", "non-integer numbers")
     if task == "classification":
