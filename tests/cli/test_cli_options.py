@@ -100,6 +100,20 @@ def test_zero_is_refused_where_it_means_nothing(invoke: Invoke, option: tuple[st
         (["--hidden", "99999999999"], ["--hidden", "not in the range 0<=x<=100000"]),
         (["--backend", "torch", "--device", "meta"], ["--device 'meta' cannot train here"]),
         (["--backend", "torch", "--device", "nonsense"], ["'nonsense' is not a torch device"]),
+        # the estimator's checks in the command's words, not distributed=True, backend='torch'
+        (["--distributed"], ["error: --distributed needs --backend torch"]),
+        (
+            [
+                "--distributed",
+                "--backend",
+                "torch",
+                "--dtype",
+                "float32",
+                "--precision",
+                "bf16-mixed",
+            ],
+            ["error: --distributed trains in --precision full"],
+        ),
     ],
 )
 def test_issue_13_option_reproducers(

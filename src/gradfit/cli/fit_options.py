@@ -7,6 +7,7 @@ default applies (:mod:`gradfit.defaults`, which the help texts quote).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -286,6 +287,19 @@ def estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLPC
 
 def as_options(message: str) -> str:
     """The estimator's message, which starts with a parameter's name, in the command's
-    words: ``--lr must be …`` for ``learning_rate_init must be …``."""
+    words: ``--lr must be …`` for ``learning_rate_init must be …``, ``--backend torch`` for
+    ``backend='torch'``."""
     name, _, rest = message.partition(" ")
-    return f"{CLI_NAMES.get(name, name)} {rest}"
+    return re.sub(_SETTING, _as_option, f"{CLI_NAMES.get(name, name)} {rest}")
+
+
+_SETTING = r"\b([a-z_]+)=(?:'([^']*)'|(\w+))"
+"""``param='value'`` or ``param=value`` inside an estimator's message."""
+
+
+def _as_option(match: re.Match[str]) -> str:
+    """``--option value`` (``--flag`` for ``=True``) for a parameter the command has."""
+    name, value = match[1], match[2] if match[2] is not None else match[3]
+    if name not in CLI_NAMES:
+        return match[0]
+    return CLI_NAMES[name] if value == "True" else f"{CLI_NAMES[name]} {value}"
