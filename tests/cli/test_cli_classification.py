@@ -33,7 +33,8 @@ def test_help_gives_the_classifiers_defaults_beside_the_regressors(invoke: Invok
     text = " ".join(invoke("fit", "--help").stdout.split())
     assert "Hidden activation (default: relu; tanh for labels)." in text
     assert "default: on from 150 rows, off below; off for labels." in text
-    assert "Learning rate (default: 0.003)." in text  # the same for both: said once
+    assert "Learning rate (default: 0.003; 0.001 for labels)." in text
+    assert "Most epochs (max_iter; default: 1000)." in text  # the same for both: said once
 
 
 def test_labels_train_with_the_classifiers_defaults(invoke: Invoke, tmp_path: Path) -> None:

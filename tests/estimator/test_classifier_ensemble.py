@@ -29,7 +29,7 @@ def labelled(kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 def ensemble(**kw: object) -> MLPClassifier:
     base = {"hidden_layer_sizes": (8,), "n_members": 3, "random_state": 0, "max_iter": 25,
-            "batch_size": 30}  # fmt: skip
+            "batch_size": 30, "learning_rate_init": 0.003}  # fmt: skip
     return MLPClassifier(**(base | kw))
 
 
