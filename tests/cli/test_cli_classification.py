@@ -237,3 +237,45 @@ def test_evaluate_refuses_labels_the_model_has_not_seen(invoke: Invoke, tmp_path
     assert_one_line_error(
         result.stderr, "column 'a' holds non-integer numbers (row 1: 0.12573", "not class labels"
     )
+
+
+def _edit_labels(path: Path, **labels: object) -> None:
+    """Rewrite the label set in the gradfit metadata of the model file at ``path``."""
+    import json
+
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    doc = json.loads(header["__metadata__"]["gradfit"])
+    doc["estimator"]["labels"] |= labels
+    header["__metadata__"]["gradfit"] = json.dumps(doc)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])
+
+
+@pytest.mark.parametrize(
+    ("labels", "fragment"),
+    [
+        # A cast that renames the classes: 'cat' as <U1 is 'c'; 1.5 as an integer is 1.
+        ({"label_dtype": "<U1"}, "classes ['cat', 'dog', 'eel'] are not labels of dtype <U1"),
+        ({"classes": [0.5, 1.5, 2.5], "label_dtype": "<i8"}, "are not labels of dtype int64"),
+        ({"classes": [None, "dog", "eel"]}, "are not labels of dtype <U3"),
+        # A cast that overflows was an OverflowError traceback.
+        ({"classes": [1, 2, 300], "label_dtype": "|i1"}, "are not labels of dtype int8"),
+        # classes_ are sorted as np.unique sorts them; another order renames the outputs.
+        ({"classes": ["eel", "dog", "cat"]}, "are not sorted and distinct"),
+    ],
+)
+def test_a_model_file_whose_classes_its_label_dtype_would_change_is_refused(
+    invoke: Invoke, tmp_path: Path, labels: dict[str, object], fragment: str
+) -> None:
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    model = tmp_path / "kinds.safetensors"
+    fit = ("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
+    assert invoke(*fit).exit_code == 0
+    _edit_labels(model, **labels)
+    out = tmp_path / "p.csv"
+    result = invoke("predict", model, data, "--out", out)
+    assert result.exit_code == Exit.BAD_MODEL, result.output
+    assert_one_line_error(result.stderr, "not a valid gradfit model file", fragment)
+    assert not out.exists()

@@ -171,7 +171,17 @@ class Labels:
             raise ValueError(f"label dtype {dtype} is not one of bool, int, float or str")
         if not isinstance(state["classes"], list) or not isinstance(state["multilabel"], bool):
             raise ValueError("classes must be a list and multilabel a boolean")
-        return cls(np.asarray(state["classes"], dtype=dtype), multilabel=state["multilabel"])
+        # The labels must be the saved ones exactly: a cast that truncates text ('cat' as
+        # <U1 is 'c'), rounds a number or turns None into 'None' would rename the classes.
+        try:
+            classes = np.asarray(state["classes"], dtype=dtype)
+        except (OverflowError, TypeError, ValueError):
+            classes = None
+        if classes is None or classes.tolist() != state["classes"]:
+            raise ValueError(f"classes {state['classes']!r} are not labels of dtype {dtype}")
+        if np.any(classes[1:] <= classes[:-1]):
+            raise ValueError(f"classes {state['classes']!r} are not sorted and distinct")
+        return cls(classes, multilabel=state["multilabel"])
 
 
 def n_right(Z: Array, Y: Array, labels: Labels) -> int:
