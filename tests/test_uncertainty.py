@@ -14,6 +14,9 @@ from gradfit import uncertainty as u
 def test_interval_and_z_by_hand() -> None:
     assert u.z_score(0.9) == pytest.approx(1.6448536269514722, rel=1e-15)
     assert u.z_score(0.6826894921370859) == pytest.approx(1.0, rel=1e-12)
+    # Within 1e-16 of 1 (predict --interval 0.9999999999999999 wrote ±inf): finite, and
+    # scipy's norm.isf(2**-54), the upper tail when 1 - coverage = 2**-53 exactly.
+    assert u.z_score(1 - 2**-53) == pytest.approx(8.292361075813597, rel=1e-12)
     lower, upper = u.interval(np.array([1.0, 2.0]), np.array([1.0, 0.5]), 0.9)
     assert_allclose(lower, [1 - 1.6448536269514722, 2 - 0.8224268134757361])
     assert_allclose(upper, [1 + 1.6448536269514722, 2 + 0.8224268134757361])

@@ -35,8 +35,11 @@ def check_coverage(coverage: Any) -> float:
 
 
 def z_score(coverage: float) -> float:
-    """``z`` with ``P(|Z| ≤ z) = coverage`` for ``Z ~ N(0, 1)``: 1.645 for 0.9."""
-    return float(ndtri(0.5 + check_coverage(coverage) / 2))
+    """``z`` with ``P(|Z| ≤ z) = coverage`` for ``Z ~ N(0, 1)``: 1.645 for 0.9.
+
+    Taken from the upper tail, ``-Φ⁻¹((1 - coverage) / 2)``: ``Φ⁻¹(½ + coverage / 2)``
+    rounds its argument to 1, and ``z`` to infinity, for a coverage within 1e-16 of 1."""
+    return float(-ndtri((1 - check_coverage(coverage)) / 2))
 
 
 def interval(mean: Array, std: Array, coverage: float = 0.9) -> tuple[Array, Array]:

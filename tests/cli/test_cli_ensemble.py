@@ -45,6 +45,20 @@ def test_predict_writes_each_target_with_its_interval(
     assert (table["y_lower"] < table["y"]).all() and (table["y"] < table["y_upper"]).all()
 
 
+def test_an_interval_within_1e_16_of_everything_is_finite(
+    invoke: Invoke, sine_csv: Path, ensemble_model: Path
+) -> None:
+    """--interval 0.9999999999999999 is a valid coverage (8.29 σ each side); it wrote
+    -inf and inf with exit 0, the z score's argument rounding to 1."""
+    out = sine_csv.parent / "pred.csv"
+    result = invoke("predict", ensemble_model, sine_csv, "--interval", 1 - 2**-53, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(out)
+    mean, std = gradfit.load(ensemble_model).predict(pd.read_csv(sine_csv)[["x"]], return_std=True)
+    assert_allclose(table["y_upper"], mean + 8.292361075813597 * std, rtol=1e-12)
+    assert_allclose(table["y_lower"], mean - 8.292361075813597 * std, rtol=1e-12)
+
+
 def test_two_targets_get_three_columns_each(invoke: Invoke, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, 50)
