@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from model_files import join, split
 from mutations import FUZZ, flip, header_edit
 from runs import sine, torch_single_thread
 
@@ -119,3 +120,27 @@ def test_fuzzed_regressor_files(regressor_bytes: bytes, data: Any) -> None:
         _load_regressor(path)
     finally:
         path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.__setitem__("target_names", ["y", "z"]), "target_names ['y', 'z'] is not 1"),
+        (lambda d: d.__setitem__("target_names", []), "target_names [] is not 1 distinct"),
+        (
+            lambda d: d["estimator"].__setitem__("feature_names_in_", ["x", "x"]),
+            "feature_names_in_ is not a list of 1 distinct strings",
+        ),
+    ],
+)
+def test_names_that_disagree_with_the_network_are_refused(
+    regressor_bytes: bytes, tmp_path: Path, edit: Any, message: str
+) -> None:
+    # They loaded, and predict then named its columns by a fallback or failed on the data.
+    header, doc, body = split(regressor_bytes)
+    edit(doc)
+    path = tmp_path / "edited.safetensors"
+    path.write_bytes(join(header, doc, body))
+    with pytest.raises(ModelFileError, match="not a valid gradfit model file") as info:
+        gradfit.load(path)
+    assert message in str(info.value)

@@ -197,8 +197,11 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
             isinstance(names, list)
             and len(names) == est.n_features_in_
             and all(isinstance(n, str) for n in names)
+            and len(set(names)) == len(names)
         ):
-            raise ValueError(f"feature_names_in_ is not a list of {est.n_features_in_} strings")
+            raise ValueError(
+                f"feature_names_in_ is not a list of {est.n_features_in_} distinct strings"
+            )
         est.feature_names_in_ = np.asarray(names, dtype=object)
     est.n_outputs_ = int(meta["n_outputs_"])
     n_out = head_width(get_loss(params.get("loss", "mse")), est.n_outputs_)

@@ -253,5 +253,18 @@ def _model_from(
         # The estimator checks its own document; whatever it rejects is a bad file here.
         raise fail(f"the estimator's state is inconsistent: {exc}") from None
     if target_names is not None:
+        n_columns = _target_columns(model)
+        if len(target_names) != n_columns or len(set(target_names)) != len(target_names):
+            raise fail(
+                f"target_names {target_names!r} is not {n_columns} distinct name(s), one per "
+                "target column the model predicts"
+            )
         model.target_names_ = target_names
     return model
+
+
+def _target_columns(model: Any) -> int:
+    """How many target columns ``model`` was trained on: one of labels for a classifier
+    (its outputs are the classes), one per label of a multilabel one or per regressor output."""
+    labels = getattr(model, "_labels", None)
+    return 1 if labels is not None and not labels.multilabel else int(model.n_outputs_)
