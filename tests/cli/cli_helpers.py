@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from click.testing import Result
@@ -54,3 +56,16 @@ def assert_one_line_error(stderr: str, *fragments: str) -> None:
     assert lines[0].startswith("gradfit: error: "), stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def edit_model_metadata(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Rewrite the gradfit metadata of the model file at ``path`` by hand: ``edit`` changes
+    the document (``{"kind": …, "estimator": {"params": …, "spec": …, …}, …}``) in place."""
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    doc = json.loads(header["__metadata__"]["gradfit"])
+    edit(doc)
+    header["__metadata__"]["gradfit"] = json.dumps(doc)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import Invoke, assert_one_line_error
+from cli_helpers import Invoke, assert_one_line_error, edit_model_metadata
 from numpy.testing import assert_allclose
 
 import gradfit
@@ -239,20 +239,6 @@ def test_evaluate_refuses_labels_the_model_has_not_seen(invoke: Invoke, tmp_path
     )
 
 
-def _edit_labels(path: Path, **labels: object) -> None:
-    """Rewrite the label set in the gradfit metadata of the model file at ``path``."""
-    import json
-
-    raw = path.read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + n])
-    doc = json.loads(header["__metadata__"]["gradfit"])
-    doc["estimator"]["labels"] |= labels
-    header["__metadata__"]["gradfit"] = json.dumps(doc)
-    text = json.dumps(header).encode()
-    path.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])
-
-
 @pytest.mark.parametrize(
     ("labels", "fragment"),
     [
@@ -273,7 +259,7 @@ def test_a_model_file_whose_classes_its_label_dtype_would_change_is_refused(
     model = tmp_path / "kinds.safetensors"
     fit = ("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
     assert invoke(*fit).exit_code == 0
-    _edit_labels(model, **labels)
+    edit_model_metadata(model, lambda doc: doc["estimator"]["labels"].update(labels))
     out = tmp_path / "p.csv"
     result = invoke("predict", model, data, "--out", out)
     assert result.exit_code == Exit.BAD_MODEL, result.output

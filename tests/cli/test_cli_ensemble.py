@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import Invoke, assert_one_line_error
+from cli_helpers import Invoke, assert_one_line_error, edit_model_metadata
 from numpy.testing import assert_allclose
 
 import gradfit
@@ -149,3 +149,28 @@ def test_evaluate_of_a_model_without_spread_has_no_uncertainty_table(
         "nll" not in result.stdout
         and "90% coverage" not in invoke("evaluate", one, sine_csv).stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "fragment"),
+    [
+        # Parameters that describe another network than the file holds: get_params() lied.
+        ("dtype", "float32", "dtype='float32'; the network has [8], 'relu', 'float64'"),
+        ("activation", "tanh", "activation='tanh', dtype='float64'; the network has [8], 'relu'"),
+        ("hidden_layer_sizes", [9], "hidden_layer_sizes=[9]"),
+        # Parameters fit would refuse: the message named n_members=3 as if it agreed.
+        ("n_members", "3", "n_members (networks in the ensemble, 1 for one network) must be"),
+        ("precision", "fp8", "precision must be one of 'full', 'bf16-mixed'; got 'fp8'"),
+    ],
+)
+def test_a_model_file_whose_parameters_disagree_with_its_network_is_refused(
+    invoke: Invoke, sine_csv: Path, ensemble_model: Path, where: str, value: object, fragment: str
+) -> None:
+    edit_model_metadata(
+        ensemble_model, lambda doc: doc["estimator"]["params"].update({where: value})
+    )
+    out = sine_csv.parent / "pred.csv"
+    result = invoke("predict", ensemble_model, sine_csv, "--out", out)
+    assert result.exit_code == Exit.BAD_MODEL, result.output
+    assert_one_line_error(result.stderr, "not a valid gradfit model file", fragment)
+    assert not out.exists()

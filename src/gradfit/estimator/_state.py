@@ -40,6 +40,7 @@ from gradfit.engine.losses import get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
+from gradfit.estimator._params import resolve
 
 if TYPE_CHECKING:
     from gradfit.estimator._base import MLPBase
@@ -177,6 +178,9 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     if isinstance(params["hidden_layer_sizes"], list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     est = cls(**params)
+    # The parameters are checked as fit checks them, so that get_params() describes a
+    # valid estimator, and below, the network they describe is the one in the file.
+    settings = resolve(est.get_params())
     spec = meta["spec"]
     n_layers = len(spec["sizes"]) - 1
     weights = [arrays[f"{kind}{i}"] for i in range(1, n_layers + 1) for kind in "Wb"]
@@ -190,6 +194,13 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
         )
     if est.net_.dtype.name != spec["dtype"]:
         raise ValueError(f"parameters are {est.net_.dtype.name}, the spec says {spec['dtype']}")
+    described = (list(settings.hidden), settings.activation, settings.dtype.name)
+    held = (list(est.net_.sizes[1:-1]), est.net_.activation, est.net_.dtype.name)
+    if described != held:
+        raise ValueError(
+            "the parameters describe hidden_layer_sizes={}, activation={!r}, dtype={!r}; "
+            "the network has {}, {!r}, {!r}".format(*described, *held)
+        )
     est.n_features_in_ = int(meta["n_features_in_"])
     names = meta["feature_names_in_"]
     if names is not None:
