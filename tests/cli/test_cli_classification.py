@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -265,3 +266,29 @@ def test_a_model_file_whose_classes_its_label_dtype_would_change_is_refused(
     assert result.exit_code == Exit.BAD_MODEL, result.output
     assert_one_line_error(result.stderr, "not a valid gradfit model file", fragment)
     assert not out.exists()
+
+
+def test_evaluate_json_gives_a_classifiers_scores_as_scikit_learn_does(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """--json was refused for a classifier (exit 2, 'a classifier's are printed')."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss
+
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    model = tmp_path / "kinds.safetensors"
+    fit = ("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
+    assert invoke(*fit).exit_code == 0
+    result = invoke("evaluate", model, data, "--json", "--chunk-rows", 7)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)["kind"]
+    frame = pd.read_csv(data)
+    loaded = gradfit.load(model)
+    y, X = frame["kind"], frame[["a", "b", "c"]]
+    predicted, P = loaded.predict(X), loaded.predict_proba(X)
+    assert scores["rows"] == 60 and scores["classes"] == ["cat", "dog", "eel"]
+    assert scores["accuracy"] == pytest.approx(accuracy_score(y, predicted), rel=1e-15)
+    assert scores["balanced_accuracy"] == pytest.approx(
+        balanced_accuracy_score(y, predicted), rel=1e-12
+    )
+    assert scores["log_loss"] == pytest.approx(log_loss(y, P), rel=1e-12)
+    assert scores["confusion_matrix"] == confusion_matrix(y, predicted).tolist()

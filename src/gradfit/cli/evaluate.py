@@ -134,8 +134,6 @@ def _evaluate_classifier(
             "the labels with --target",
             Exit.USAGE,
         )
-    if as_json:
-        raise CommandError("--json scores regressors; a classifier's are printed", Exit.USAGE)
     sums = ClassifierSums(model.classes_)
     for rows in chunks:
         y = decide(rows, names, "classification").y
@@ -143,5 +141,9 @@ def _evaluate_classifier(
         X = model_inputs(model, rows, unseen=unseen)
         labels = as_labels(y, model.classes_, f"{data} column {', '.join(map(repr, names))}")
         sums.add(labels, np.asarray(model.predict(X)), model.predict_proba(X))
+    if as_json:
+        # As a regressor's: keyed by the target (a multilabel model's columns, joined).
+        click.echo(json.dumps({", ".join(names): sums.scores()}))
+        return
     click.echo(f"{model_path} on {data} ({', '.join(names)}):")
     click.echo(sums.lines())

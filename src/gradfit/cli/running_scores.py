@@ -91,17 +91,39 @@ class ClassifierSums:
         self.log_loss += log_loss(y, P, labels=self.classes, normalize=False)
         self.confusion += confusion_matrix(y, predicted, labels=self.classes)
 
-    def lines(self) -> str:
-        """The scores as ``evaluate`` prints them (:func:`score_lines`)."""
+    def scores(self) -> dict[str, Any]:
+        """The scores as ``evaluate --json`` prints them: ``rows``, ``accuracy``,
+        ``balanced_accuracy``, ``log_loss``, ``classes`` and ``confusion_matrix`` (rows:
+        true, columns: predicted); for multilabel rows, subset accuracy and
+        ``log_loss_per_label``."""
         if self.multilabel:
-            log_loss = self.log_loss / self.entries
-            return score_lines(self.n, self.correct / self.n, None, log_loss, None, self.classes)
+            return {
+                "rows": self.n,
+                "accuracy": self.correct / self.n,
+                "log_loss_per_label": self.log_loss / self.entries,
+            }
         matrix = self.confusion
         seen = matrix.sum(axis=1) > 0
-        balanced = float(np.mean(np.diag(matrix)[seen] / matrix.sum(axis=1)[seen]))
+        return {
+            "rows": self.n,
+            "accuracy": self.correct / self.n,
+            "balanced_accuracy": float(np.mean(np.diag(matrix)[seen] / matrix.sum(axis=1)[seen])),
+            "log_loss": self.log_loss / self.n,
+            "classes": self.classes.tolist(),
+            "confusion_matrix": matrix.tolist(),
+        }
+
+    def lines(self) -> str:
+        """The scores as ``evaluate`` prints them (:func:`score_lines`)."""
+        s = self.scores()
+        if self.multilabel:
+            return score_lines(
+                self.n, s["accuracy"], None, s["log_loss_per_label"], None, self.classes
+            )
         return score_lines(
-            self.n, self.correct / self.n, balanced, self.log_loss / self.n, matrix, self.classes
-        )
+            self.n, s["accuracy"], s["balanced_accuracy"], s["log_loss"], self.confusion,
+            self.classes,
+        )  # fmt: skip
 
 
 def score_lines(
