@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import Invoke, assert_one_line_error
 from numpy.testing import assert_array_equal
 
+from gradfit.cli.exits import Exit
 from gradfit.errors import DataError
 from gradfit.io.tabular import read_table, write_csv
 
@@ -118,3 +120,39 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
         write_csv(path, ["epoch", "loss"], rows())  # type: ignore[arg-type]
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_parquet_lists_and_records_are_refused_where_a_column_is_used(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # They were read as text: a list column became one category, a struct target one
+    # class per record, and predict --keep of a list column a ValueError traceback.
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "nested.parquet"
+    pd.DataFrame(
+        {"x": np.arange(40.0), "pair": [[1, 2]] * 40, "label": [{"a": 1}, {"a": 2}] * 20,
+         "kind": ["a", "b"] * 20}
+    ).to_parquet(path)  # fmt: skip
+    model = tmp_path / "m.safetensors"
+    cases = [
+        (["fit", path, "--target", "kind", "--features", "pair"], "column 'pair' holds lists"),
+        (["fit", path, "--target", "label", "--features", "x"], "target column 'label' holds"),
+    ]
+    for args, fragment in cases:
+        result = invoke(*args, "--epochs", 2, "--no-plots", "--out", model)
+        assert result.exit_code == Exit.BAD_DATA
+        assert_one_line_error(result.stderr, fragment, "spread them into one column per number")
+        assert not model.exists()
+    fit = ["fit", path, "--target", "kind", "--features", "x", "--epochs", 2, "--no-plots"]
+    assert invoke(*fit, "--out", model).exit_code == 0
+    result = invoke("predict", model, path, "--keep", "pair", "--out", "-")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "--keep column 'pair' holds lists or records")
+
+
+def test_a_npy_file_of_no_columns_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.npy"
+    np.save(path, np.zeros((10, 0)))
+    with pytest.raises(DataError, match=r"column\(s\) '1' not found; the file has no columns"):
+        read_table(path).floats(["1"], role="target")

@@ -59,14 +59,23 @@ class Table:
         return len(self.frame)
 
     def require(self, names: Sequence[str], *, role: str) -> None:
-        """Raise :class:`DataError` naming every column of ``names`` the table lacks."""
+        """Raise :class:`DataError` naming every column of ``names`` the table lacks, or the
+        first that holds lists or records."""
         missing = [n for n in names if n not in self.frame.columns]
         if missing:
             listed = ", ".join(repr(n) for n in missing)
-            shown = ", ".join(repr(c) for c in self.columns[:20])
+            shown = ", ".join(repr(c) for c in self.columns[:20]) or "no columns"
             more = f", … ({len(self.columns)} columns)" if len(self.columns) > 20 else ""
             raise DataError(
                 f"{self.path}: {role} column(s) {listed} not found; the file has {shown}{more}"
+            )
+        nested = [n for n in names if _nested(self.frame[n])]
+        if nested:
+            # A Parquet list or struct column would otherwise be read as text, one
+            # category (or one class) per distinct value.
+            raise DataError(
+                f"{self.path}: {role} column {nested[0]!r} holds lists or records, not numbers "
+                "or text; spread them into one column per number first"
             )
 
     def missing(self, names: Sequence[str]) -> dict[str, int]:
@@ -210,6 +219,14 @@ class Table:
         if self.path.suffix.lower() in (*PARQUET_SUFFIXES, ".npy"):
             return f"row {row + 1}"
         return f"row {row + 1} (line {line_of_row(self.path, row)})"
+
+
+def _nested(col: Any) -> bool:
+    """Whether the column's cells are lists, arrays or dicts (Parquet's nested types)."""
+    if col.dtype != object:
+        return False
+    first = col[col.notna()].iloc[:1]
+    return bool(len(first)) and isinstance(first.iloc[0], (list, tuple, dict, np.ndarray))
 
 
 def _is_text(col: Any) -> bool:
