@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import Invoke, assert_one_line_error, edit_model_metadata
+from cli_helpers import Invoke, assert_one_line_error, edit_model_metadata, run_gradfit
 from numpy.testing import assert_allclose
 
 import gradfit
@@ -292,3 +292,15 @@ def test_evaluate_json_gives_a_classifiers_scores_as_scikit_learn_does(
     )
     assert scores["log_loss"] == pytest.approx(log_loss(y, P), rel=1e-12)
     assert scores["confusion_matrix"] == confusion_matrix(y, predicted).tolist()
+
+
+def test_labels_the_font_cannot_draw_warn_nothing(tmp_path: Path) -> None:
+    # matplotlib's "Glyph 29483 missing from font(s)" printed a source line on stderr.
+    data = tmp_path / "kinds.csv"
+    data.write_text(write_labels_csv(tmp_path / "k.csv").read_text().replace(",cat\n", ",猫\n"))
+    model = tmp_path / "m.safetensors"
+    result = run_gradfit("fit", data, "--target", "kind", "--epochs", 2, "--out", model)
+    assert result.returncode == 0, result.stderr
+    assert "Glyph" not in result.stderr and "UserWarning" not in result.stderr
+    assert [line.split(":")[1] for line in result.stderr.splitlines()] == [" warning"]
+    assert (tmp_path / "m.confusion.png").stat().st_size > 0

@@ -8,6 +8,7 @@ global list of open figures, and never opens a window.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,12 @@ def log_y(ax: Any) -> None:
 def save(fig: Figure, path: PathLike) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (a reader never sees half a file)."""
     target = Path(path)
-    with atomic_write(target, "wb") as f:
+    with atomic_write(target, "wb") as f, warnings.catch_warnings():
+        # A label in a script the font lacks (a class named 猫) is drawn as a box;
+        # matplotlib's warning about it would print a source line among gradfit's own.
+        warnings.filterwarnings(
+            "ignore", message="Glyph .* missing from font", category=UserWarning
+        )
         fig.savefig(f, format="png", dpi=DPI)
     return target
 
