@@ -304,3 +304,22 @@ def test_labels_the_font_cannot_draw_warn_nothing(tmp_path: Path) -> None:
     assert "Glyph" not in result.stderr and "UserWarning" not in result.stderr
     assert [line.split(":")[1] for line in result.stderr.splitlines()] == [" warning"]
     assert (tmp_path / "m.confusion.png").stat().st_size > 0
+
+
+def test_integer_labels_above_2_to_the_53_stay_apart(invoke: Invoke, tmp_path: Path) -> None:
+    """Ids as labels: 2**53 and 2**53 + 1 were read through float64, one number, so the
+    column was taken for a constant target to regress (R² nan, exit 0)."""
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    big = tmp_path / "big.csv"
+    big.write_text(
+        data.read_text().replace(",cat\n", f",{2**53}\n").replace(",dog\n", f",{2**53 + 1}\n")
+        .replace(",eel\n", f",{2**64 - 1}\n")
+    )  # fmt: skip
+    model = tmp_path / "big.safetensors"
+    result = invoke("fit", big, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
+    assert result.exit_code == 0, result.output
+    assert "integers with 3 distinct values" in result.stdout
+    assert gradfit.load(model).classes_.tolist() == [2**53, 2**53 + 1, 2**64 - 1]
+    out = tmp_path / "p.csv"
+    assert invoke("predict", model, big, "--out", out).exit_code == 0
+    assert list(read_rows(out)[0])[1:] == [f"P({2**53})", f"P({2**53 + 1})", f"P({2**64 - 1})"]

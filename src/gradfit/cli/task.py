@@ -101,6 +101,9 @@ def _labels(table: Table, name: str, task: str | None) -> Array:
                 f"({empty.size} such cell(s)); drop or fill them first"
             )
         return col.astype(str).str.strip().to_numpy(dtype=str)
+    if col.dtype.kind in "iu":
+        # As read, not through float64, which merges integers above 2**53 (ids as labels).
+        return col.to_numpy()
     values = table.floats([name], role="target")[:, 0]
     whole = np.array_equal(values, np.round(values)) and np.abs(values).max() < 2**53
     return values.astype(np.int64) if whole else values
