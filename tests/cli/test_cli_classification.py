@@ -129,7 +129,9 @@ def test_a_single_class_is_refused(invoke: Invoke, tmp_path: Path) -> None:
     data.write_text("x,kind\n" + "".join(f"{i},same\n" for i in range(10)))
     result = invoke("fit", data, "--target", "kind", "--out", tmp_path / "m.safetensors")
     assert result.exit_code == Exit.BAD_DATA
-    assert_one_line_error(result.stderr, "only one class ('same')", "at least two")
+    assert_one_line_error(
+        result.stderr, "one.csv: column 'kind' holds one label only ('same')", "two or more"
+    )
 
 
 def test_loss_is_refused_for_a_classifier(invoke: Invoke, tmp_path: Path) -> None:
@@ -323,3 +325,24 @@ def test_integer_labels_above_2_to_the_53_stay_apart(invoke: Invoke, tmp_path: P
     out = tmp_path / "p.csv"
     assert invoke("predict", model, big, "--out", out).exit_code == 0
     assert list(read_rows(out)[0])[1:] == [f"P({2**53})", f"P({2**53 + 1})", f"P({2**64 - 1})"]
+
+
+def test_one_label_is_refused_naming_the_column(invoke: Invoke, tmp_path: Path) -> None:
+    # The estimator's message called it "y has only one class"; evaluate still scores
+    # a file whose rows are all of one class.
+    data = write_labels_csv(tmp_path / "kinds.csv")
+    one = tmp_path / "one.csv"
+    lines = data.read_text().splitlines()
+    one.write_text("\n".join([lines[0], *(ln for ln in lines[1:] if ln.endswith(",dog"))]) + "\n")
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", one, "--target", "kind", "--no-plots", "--out", out)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr, "one.csv: column 'kind' holds one label only ('dog'); a classifier needs"
+    )
+    assert not out.exists()
+    assert invoke("fit", data, "--target", "kind", "--epochs", 3, "--no-plots", "--out", out)
+    result = invoke("evaluate", out, one)
+    assert result.exit_code == 0, result.output
+    n_dogs = sum(ln.endswith(",dog") for ln in lines)
+    assert f"rows               {n_dogs}\n" in result.stdout
