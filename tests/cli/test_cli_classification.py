@@ -346,3 +346,22 @@ def test_one_label_is_refused_naming_the_column(invoke: Invoke, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     n_dogs = sum(ln.endswith(",dog") for ln in lines)
     assert f"rows               {n_dogs}\n" in result.stdout
+
+
+def test_a_target_named_as_a_class_probability_column_is_refused(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """A label column named 'P(dog)' with a class 'dog' wrote the header
+    'P(dog),P(cat),P(dog),P(eel)' with exit 0: two columns of one name."""
+    data = tmp_path / "kinds.csv"
+    text = write_labels_csv(tmp_path / "k.csv").read_text()
+    data.write_text(text.replace("a,b,c,kind\n", "a,b,c,P(dog)\n"))
+    model = tmp_path / "m.safetensors"
+    fit = ("fit", data, "--target", "P(dog)", "--epochs", 2, "--no-plots", "--out", model)
+    assert invoke(*fit).exit_code == 0
+    for out in (tmp_path / "p.csv", "-"):
+        result = invoke("predict", model, data, "--out", out)
+        assert result.exit_code == Exit.USAGE, result.output
+        assert_one_line_error(result.stderr, "would have two columns named 'P(dog)'", "rename")
+        assert result.stdout == ""
+    assert not (tmp_path / "p.csv").exists()

@@ -174,3 +174,19 @@ def test_a_model_file_whose_parameters_disagree_with_its_network_is_refused(
     assert result.exit_code == Exit.BAD_MODEL, result.output
     assert_one_line_error(result.stderr, "not a valid gradfit model file", fragment)
     assert not out.exists()
+
+
+def test_a_target_named_as_an_interval_column_is_refused(invoke: Invoke, tmp_path: Path) -> None:
+    """Targets y and y_lower with --interval wrote y_lower twice, with exit 0."""
+    data = tmp_path / "two.csv"
+    x = np.linspace(-1, 1, 30).tolist()
+    data.write_text("x,y,y_lower\n" + "".join(f"{a!r},{2 * a!r},{a - 1!r}\n" for a in x))
+    model = tmp_path / "two.safetensors"
+    fit = ("fit", data, "--target", "y", "--target", "y_lower", *FAST, "--ensemble", 2)
+    assert invoke(*fit, "--no-plots", "--out", model).exit_code == 0
+    out = tmp_path / "p.csv"
+    result = invoke("predict", model, data, "--interval", 0.9, "--out", out)
+    assert result.exit_code == Exit.USAGE, result.output
+    assert_one_line_error(result.stderr, "would have two columns named 'y_lower'")
+    assert not out.exists()
+    assert invoke("predict", model, data, "--out", out).exit_code == 0  # y, y_lower: fine

@@ -105,6 +105,7 @@ def predict(
             if keep:
                 header, rows = _kept(table, keep, header, rows)
             if n_rows == 0:
+                _check_unique(header, model_path)
                 writer.writerow(header)
             writer.writerows(rows)
             n_rows += table.n_rows
@@ -159,6 +160,19 @@ def _kept(
     cells = table.frame[list(keep)].astype(object).to_numpy().tolist()
     kept = [[None if pd.isna(v) else v for v in ids] for ids in cells]
     return [*keep, *header], [ids + row for ids, row in zip(kept, rows, strict=True)]
+
+
+def _check_unique(header: list[str], model_path: Path) -> None:
+    """Refuse a header naming a column twice: a target named as a column made from
+    another one, such as ``P(dog)`` beside class ``dog``, or ``y_lower`` beside ``y``."""
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise CommandError(
+            f"the predictions of {model_path} would have two columns named {twice[0]!r} (a "
+            "target named as the P(class) or _lower/_upper column of another); rename that "
+            "target column in the data and fit again",
+            Exit.USAGE,
+        )
 
 
 def model_inputs(model: Any, table: Table, *, unseen: str = "error") -> Any:
