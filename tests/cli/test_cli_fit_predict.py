@@ -180,7 +180,7 @@ def test_a_checkpoint_of_another_run_is_refused(
     assert first.stdout.rstrip().endswith(f", {checkpoint}")
     result = invoke(*args, "--lr", 0.5, "--resume", "--out", tmp_path / "m2.safetensors")
     assert result.exit_code == Exit.USAGE, result.stderr
-    assert_one_line_error(result.stderr, "run.ckpt belongs to another run", "learning_rate_init")
+    assert_one_line_error(result.stderr, "run.ckpt belongs to another run", "--lr: ")
     missing = invoke(*args[:-1], tmp_path / "none.ckpt", "--resume", "--out", model)
     assert missing.exit_code == Exit.BAD_MODEL
     assert_one_line_error(missing.stderr, "none.ckpt", "no such file")

@@ -44,12 +44,12 @@ def fit(data: Path, out: Path, *options: str) -> Result:
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        (["--lr", "0.02"], "learning_rate_init: 0.01 then, 0.02 now"),
-        (["--activation", "tanh"], "activation: 'relu' then, 'tanh' now"),
-        (["--seed", "2"], "random_state: 1 then, 2 now"),
-        (["--hidden", "5"], "hidden_layer_sizes: [4] then, [4, 5] now"),
-        (["--batch-size", "4"], "batch_size: 8 then, 4 now"),
-        (["--alpha", "0.1"], "alpha: 0.0001 then, 0.1 now"),
+        (["--lr", "0.02"], "--lr: 0.01 then, 0.02 now"),
+        (["--activation", "tanh"], "--activation: 'relu' then, 'tanh' now"),
+        (["--seed", "2"], "--seed: 1 then, 2 now"),
+        (["--hidden", "5"], "--hidden: [4] then, [4, 5] now"),
+        (["--batch-size", "4"], "--batch-size: 8 then, 4 now"),
+        (["--alpha", "0.1"], "--alpha: 0.0001 then, 0.1 now"),
         (["--features", "2", "--features", "1", "--features", "0"],
          "features: ['0', '1', '2'] then, ['2', '1', '0'] now"),
     ],

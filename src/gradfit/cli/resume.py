@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.cli.exits import CommandError, Exit
+from gradfit.cli.fit_options import CLI_NAMES
 from gradfit.engine.types import Array
 
 RESUMABLE = frozenset({"max_iter", "distributed"})
@@ -75,7 +76,8 @@ def check_same_run(path: Path, saved: Any, current: dict[str, Any]) -> None:
     then, now = saved.get("params") or {}, current["params"]
     for name in sorted(set(then) | set(now)):
         if then.get(name) != now.get(name):
-            differences.append(f"{name}: {then.get(name)!r} then, {now.get(name)!r} now")
+            option = CLI_NAMES.get(name, name)  # --ensemble, not n_members
+            differences.append(f"{option}: {then.get(name)!r} then, {now.get(name)!r} now")
     if differences:
         raise CommandError(
             f"{path} belongs to another run ({'; '.join(differences)}); "
