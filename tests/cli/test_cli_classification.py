@@ -365,3 +365,29 @@ def test_a_target_named_as_a_class_probability_column_is_refused(
         assert_one_line_error(result.stderr, "would have two columns named 'P(dog)'", "rename")
         assert result.stdout == ""
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_evaluate_reads_text_labels_that_name_the_models_integer_classes(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """A Parquet column of text '0', '1', '2' (which fit --distributed reads as numbers,
+    so its model's classes are integers) was refused by evaluate with "label(s) '0', '1',
+    '2' are not among the model's classes ('0', '1', '2')"."""
+    data = write_labels_csv(tmp_path / "kinds.csv", labels="int")
+    model = tmp_path / "m.safetensors"
+    fit = ("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
+    assert invoke(*fit).exit_code == 0
+    assert gradfit.load(model).classes_.tolist() == [0, 1, 2]
+    text = tmp_path / "text.parquet"
+    pd.read_csv(data, dtype={"kind": str}).to_parquet(text)
+    as_numbers = json.loads(invoke("evaluate", model, data, "--json").stdout)
+    result = invoke("evaluate", model, text, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == as_numbers
+    other = tmp_path / "other.parquet"
+    pd.read_csv(data, dtype={"kind": str}).replace({"kind": {"2": "two"}}).to_parquet(other)
+    result = invoke("evaluate", model, other)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr, "label(s) 'two' are not among the model's classes (0, 1, 2)"
+    )

@@ -152,7 +152,8 @@ def score_lines(
 
 
 def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
-    """Labels read from a file as the model's: integers as text for a model of text labels.
+    """Labels read from a file as the model's: integers as text for a model of text labels,
+    text that names them for a model of integer labels.
 
     Raises :class:`~gradfit.errors.DataError` naming the labels of ``y: (n_rows,)`` that
     are not among ``classes`` (``where`` says whose labels), which no score can count.
@@ -162,13 +163,23 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
     y = np.asarray(y)
     if y.dtype.kind in "iu" and classes.dtype.kind == "U":
         y = y.astype(str)
-    if y.ndim == 1:
+    if y.ndim != 1:
+        return y
+    if y.dtype.kind in "OUS" and classes.dtype.kind in "biu":
+        # Text that names a model's number: a Parquet column of "7" and "10" read as text,
+        # for a model trained --distributed on it, which reads that column as numbers.
+        names, codes = np.unique(y.astype(str), return_inverse=True)
+        by_name = {str(c): c for c in classes.tolist()}
+        unseen = [n for n in names.tolist() if n not in by_name]
+        if not unseen:
+            y = np.array([by_name[n] for n in names.tolist()], dtype=classes.dtype)[codes]
+    else:
         unseen = [str(v) for v in np.unique(y[~np.isin(y, classes)])]
-        if unseen:
-            shown = ", ".join(repr(v) for v in unseen[:5]) + (", …" if len(unseen) > 5 else "")
-            known = ", ".join(repr(str(c)) for c in classes)
-            raise DataError(
-                f"{where}: label(s) {shown} are not among the model's classes ({known}); "
-                "score only rows of those classes, or refit on data that has these labels"
-            )
+    if unseen:
+        shown = ", ".join(repr(v) for v in unseen[:5]) + (", …" if len(unseen) > 5 else "")
+        known = ", ".join(repr(c) for c in classes.tolist())
+        raise DataError(
+            f"{where}: label(s) {shown} are not among the model's classes ({known}); "
+            "score only rows of those classes, or refit on data that has these labels"
+        )
     return y
