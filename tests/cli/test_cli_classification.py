@@ -391,3 +391,16 @@ def test_evaluate_reads_text_labels_that_name_the_models_integer_classes(
     assert_one_line_error(
         result.stderr, "label(s) 'two' are not among the model's classes (0, 1, 2)"
     )
+
+
+def test_a_librarys_warning_is_one_gradfit_line(tmp_path: Path) -> None:
+    """Sixty classes squeeze the confusion figure: matplotlib's "UserWarning:
+    constrained_layout not applied" came with its file, line and source line."""
+    data = tmp_path / "many.csv"
+    data.write_text("x,z,kind\n" + "".join(f"{i / 60!r},{i % 7!r},c{i}\n" for i in range(60)))
+    model = tmp_path / "m.safetensors"
+    result = run_gradfit("fit", data, "--target", "kind", "--epochs", 2, "--out", model)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "gradfit: warning: constrained_layout not applied" in "\n".join(lines)
+    assert all(line.startswith("gradfit: warning: ") for line in lines), result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -26,7 +27,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # A library's warning (matplotlib, NumPy) is one line like gradfit's own,
+                # not Python's "file:line: UserWarning: …" and the source line after it.
+                warnings.showwarning = _one_line_warning
+                return super().invoke(ctx)
         except click.UsageError as exc:
             # One line, as every other error, with where to read more.
             where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
@@ -45,6 +50,10 @@ class _Group(click.Group):
             if error is None:
                 raise
             raise error from None
+
+
+def _one_line_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    click.echo(f"gradfit: warning: {' '.join(str(message).split())}", err=True)
 
 
 @click.group(
