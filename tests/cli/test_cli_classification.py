@@ -35,6 +35,7 @@ def test_help_gives_the_classifiers_defaults_beside_the_regressors(invoke: Invok
     assert "Hidden activation (default: relu; tanh for labels)." in text
     assert "default: on from 150 rows, off below; off for labels." in text
     assert "Learning rate (default: 0.003; 0.001 for labels)." in text
+    assert "Patience, in epochs (default: 50; 10 for labels)." in text
     assert "Most epochs (max_iter; default: 1000)." in text  # the same for both: said once
 
 
@@ -45,6 +46,7 @@ def test_labels_train_with_the_classifiers_defaults(invoke: Invoke, tmp_path: Pa
     assert result.exit_code == 0, result.output
     params = gradfit.load(model).get_params()
     assert params["activation"] == "tanh" and params["early_stopping"] is False
+    assert params["learning_rate_init"] == 0.001 and params["n_iter_no_change"] == 10
     assert gradfit.load(model).early_stopping_ is False  # no rows held out
 
 
