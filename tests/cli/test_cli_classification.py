@@ -406,3 +406,17 @@ def test_a_librarys_warning_is_one_gradfit_line(tmp_path: Path) -> None:
     lines = result.stderr.splitlines()
     assert "gradfit: warning: constrained_layout not applied" in "\n".join(lines)
     assert all(line.startswith("gradfit: warning: ") for line in lines), result.stderr
+
+
+def test_the_unseen_labels_line_shows_ten_classes_at_most(invoke: Invoke, tmp_path: Path) -> None:
+    """A model of sixty classes listed every one of them in the line."""
+    data = tmp_path / "many.csv"
+    data.write_text("x,kind\n" + "".join(f"{i / 60!r},c{i:02d}\n" for i in range(60)))
+    model = tmp_path / "m.safetensors"
+    fit = ("fit", data, "--target", "kind", "--epochs", 2, "--no-plots", "--out", model)
+    assert invoke(*fit).exit_code == 0
+    other = tmp_path / "other.csv"
+    other.write_text("x,kind\n0.5,fox\n")
+    result = invoke("evaluate", model, other)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(result.stderr, "classes ('c00', 'c01',", "'c09', … (60 in all))")

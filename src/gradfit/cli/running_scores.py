@@ -177,7 +177,8 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
         unseen = [str(v) for v in np.unique(y[~np.isin(y, classes)])]
     if unseen:
         shown = ", ".join(repr(v) for v in unseen[:5]) + (", …" if len(unseen) > 5 else "")
-        known = ", ".join(repr(c) for c in classes.tolist())
+        known = ", ".join(repr(c) for c in classes.tolist()[:10])
+        known += f", … ({len(classes)} in all)" if len(classes) > 10 else ""
         raise DataError(
             f"{where}: label(s) {shown} are not among the model's classes ({known}); "
             "score only rows of those classes, or refit on data that has these labels"
