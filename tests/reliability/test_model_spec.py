@@ -89,10 +89,10 @@ def test_an_extra_tensor_in_a_regressor_is_refused(tmp_path: Path, regressor_byt
 @pytest.mark.parametrize(
     ("names", "fragment"),
     [
-        (["x", "z"], "feature_names_in_ is not a list of 1 strings"),
-        ([1], "feature_names_in_ is not a list of 1 strings"),
-        ("x", "feature_names_in_ is not a list of 1 strings"),
-        ({"x": 1}, "feature_names_in_ is not a list of 1 strings"),
+        (["x", "z"], "feature_names_in_ is not a list of 1 distinct strings"),
+        ([1], "feature_names_in_ is not a list of 1 distinct strings"),
+        ("x", "feature_names_in_ is not a list of 1 distinct strings"),
+        ({"x": 1}, "feature_names_in_ is not a list of 1 distinct strings"),
     ],
 )
 def test_feature_names_of_the_wrong_type_are_a_model_file_error(
