@@ -72,9 +72,8 @@ def read_training_table(
     if decided.y is None:
         Y = table.floats(targets, role="target")
         return InMemory(X, Y[:, 0] if len(targets) == 1 else Y, tuple(encoded), categories, None)
-    classes = np.unique(decided.y)
     # One label: said here, since the estimator's message would call the column "y".
-    if decided.y.ndim == 1 and len(classes) == 1:
+    if decided.y.ndim == 1 and len(classes := np.unique(decided.y)) == 1:
         raise DataError(
             f"{table.path}: column {targets[0]!r} holds one label only ({str(classes[0])!r}); "
             "a classifier needs rows of two or more, or fit numbers with --task regression"

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.engine.types import Array
+from gradfit.errors import DataError
 
 
 class SpreadSums:
@@ -114,41 +115,23 @@ class ClassifierSums:
         }
 
     def lines(self) -> str:
-        """The scores as ``evaluate`` prints them (:func:`score_lines`)."""
+        """The scores as ``evaluate`` prints them: one per line, then the confusion
+        matrix for one label per row (multilabel rows: the log loss per label)."""
         s = self.scores()
+        lines = [f"rows               {self.n}", f"accuracy           {s['accuracy']:.4f}"]
         if self.multilabel:
-            return score_lines(
-                self.n, s["accuracy"], None, s["log_loss_per_label"], None, self.classes
-            )
-        return score_lines(
-            self.n, s["accuracy"], s["balanced_accuracy"], s["log_loss"], self.confusion,
-            self.classes,
-        )  # fmt: skip
-
-
-def score_lines(
-    n_rows: int,
-    accuracy: float,
-    balanced: float | None,
-    log_loss: float,
-    matrix: Array | None,
-    classes: Array,
-) -> str:
-    """``evaluate``'s lines for a classifier: ``balanced`` and the confusion ``matrix`` for one
-    label per row, ``None`` for multilabel rows (whose log loss is per label)."""
-    lines = [f"rows               {n_rows}", f"accuracy           {accuracy:.4f}"]
-    if matrix is None:
-        lines.append(f"log loss           {log_loss:.4f} (per label)")
+            lines.append(f"log loss           {s['log_loss_per_label']:.4f} (per label)")
+            return "\n".join(lines)
+        lines.append(f"balanced accuracy  {s['balanced_accuracy']:.4f}")
+        lines.append(f"log loss           {s['log_loss']:.4f}")
+        names = [str(c) for c in self.classes]
+        matrix = self.confusion
+        width = max(6, *(len(n) for n in names), len(str(matrix.max())))
+        lines.append("confusion matrix (rows: true, columns: predicted):")
+        lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
+        for name, row in zip(names, matrix, strict=True):
+            lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
         return "\n".join(lines)
-    lines.append(f"balanced accuracy  {balanced:.4f}")
-    lines.append(f"log loss           {log_loss:.4f}")
-    names = [str(c) for c in classes]
-    width = max(6, *(len(n) for n in names), len(str(matrix.max())))
-    lines.append("confusion matrix (rows: true, columns: predicted):")
-    lines.append(" " * (width + 2) + " ".join(n.rjust(width) for n in names))
-    for name, row in zip(names, matrix, strict=True):
-        lines.append(name.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
-    return "\n".join(lines)
 
 
 def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
@@ -158,8 +141,6 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
     Raises :class:`~gradfit.errors.DataError` naming the labels of ``y: (n_rows,)`` that
     are not among ``classes`` (``where`` says whose labels), which no score can count.
     """
-    from gradfit.errors import DataError
-
     y = np.asarray(y)
     if y.dtype.kind in "iu" and classes.dtype.kind == "U":
         y = y.astype(str)
