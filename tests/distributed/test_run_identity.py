@@ -110,19 +110,22 @@ def test_a_data_error_under_torchrun_is_one_line_and_exit_3_from_every_rank(
     assert not (tmp_path / "m.safetensors").exists()
 
 
+@pytest.mark.parametrize(("late", "seconds"), [(0, 3), (1, 1)])
 def test_rank_0_says_the_error_even_when_another_rank_meets_it_first(
-    data: Path, tmp_path: Path
+    data: Path, tmp_path: Path, late: int, seconds: int
 ) -> None:
-    # Rank 0 starts 3 s late: rank 1 meets the error first, and waits for rank 0 to say
-    # it rather than ending at once (which made torchrun stop rank 0 before it could).
-    late = tmp_path / "late_rank_0.py"
-    late.write_text(
+    # One rank starts late. Rank 0 late: rank 1 meets the error first and waits for rank
+    # 0 to say it (ending at once made torchrun stop rank 0 before it could). Rank 1
+    # late: rank 0 says the error and waits for rank 1 to meet it (ending at once made
+    # torchrun stop rank 1, which said that it was stopped).
+    late_script = tmp_path / "late_rank.py"
+    late_script.write_text(
         "import os, sys, time\n"
-        "if os.environ['RANK'] == '0':\n    time.sleep(3)\n"
+        f"if os.environ['RANK'] == '{late}':\n    time.sleep({seconds})\n"
         "from gradfit.cli import main\n"
         "sys.argv = ['gradfit', *sys.argv[1:]]\nmain()\n"
     )
-    cmd = torchrun(2, str(late), "fit", str(data), "--target", "9", "--distributed",
+    cmd = torchrun(2, str(late_script), "fit", str(data), "--target", "9", "--distributed",
                    "--backend", "torch", "--out", str(tmp_path / "m.safetensors"))  # fmt: skip
     done = subprocess.run(cmd, env=environment(), capture_output=True, text=True, timeout=180)
     errors = [line for line in done.stderr.splitlines() if line.startswith("gradfit: error:")]

@@ -43,9 +43,12 @@ def as_rank() -> Iterator[bool]:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(lost.exit_code)
-        if rank == 0:
+        if rank != 0:
+            _end_quietly_after(GRACE_S, error.exit_code)
+        if int(os.environ.get("WORLD_SIZE", "1")) == 1:
             raise error from None
-        _leave_it_to_rank_0(error.exit_code)
+        error.show()
+        _end_quietly_after(LEAD_GRACE_S, error.exit_code)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -53,18 +56,25 @@ def as_rank() -> Iterator[bool]:
 GRACE_S = 10.0
 """How long a rank other than 0 that met an error waits for rank 0 to say it."""
 
+LEAD_GRACE_S = 2.0
+"""How long rank 0, having said an error, waits for the others to meet it too."""
 
-def _leave_it_to_rank_0(code: int) -> None:
-    """End this rank (not rank 0) with ``code``, leaving the line to rank 0.
 
-    Rank 0 meets an error that every rank meets alike as well, a little later or
-    sooner. Were this rank to end at once, the launcher would stop rank 0 (SIGTERM)
-    before it has said the error, and the user would read only that a process was
-    stopped. So this rank waits up to :data:`GRACE_S` seconds; the launcher's SIGTERM,
-    which comes once rank 0 has ended, ends it quietly with the same code.
+def _end_quietly_after(seconds: float, code: int) -> None:
+    """End this rank with ``code`` after ``seconds``, or at the launcher's SIGTERM.
+
+    An error that every rank meets alike (a bad file) is met by each a little sooner
+    or later, and the launcher stops the others (SIGTERM) as soon as one has ended.
+    Were a rank to end at once, a slower rank would be stopped before it met the error
+    and say that it was stopped; were rank 0 the slower, the error would go unsaid.
+    So rank 0 says the error and waits :data:`LEAD_GRACE_S` for the others to meet
+    it, and the others say nothing and wait up to :data:`GRACE_S` for rank 0; a
+    SIGTERM meanwhile is the launcher's cleanup and ends the rank quietly.
     """
+    sys.stdout.flush()
+    sys.stderr.flush()
     signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(code))
-    time.sleep(GRACE_S)
+    time.sleep(seconds)
     raise SystemExit(code) from None
 
 
