@@ -82,7 +82,7 @@ def test_predict_to_standard_output_writes_the_csv_there_and_no_file(
     pd.DataFrame({"x": x}).to_csv(data, index=False)
     result = invoke("predict", model, data, "--out", "-")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "wrote 5 predictions to -\n"
+    assert result.stderr == "wrote 5 predictions to standard output\n"
     lines = result.stdout.splitlines()
     assert lines[0] == "y"
     expected = gradfit.load(model).predict(pd.DataFrame({"x": x}))

@@ -105,7 +105,7 @@ def test_out_dash_writes_the_csv_to_standard_output_and_the_report_to_stderr(
     to_stdout = invoke("predict", path, data, "--out", "-", "--chunk-rows", CHUNK)
     assert to_file.exit_code == to_stdout.exit_code == 0
     assert to_stdout.stdout == (tmp_path / "p.csv").read_text()
-    assert to_stdout.stderr == f"wrote {N} predictions to -\n"
+    assert to_stdout.stderr == f"wrote {N} predictions to standard output\n"
     assert not (tmp_path / "-").exists()
 
 

@@ -110,7 +110,9 @@ def predict(
             writer.writerows(rows)
             n_rows += table.n_rows
     what = f" with {interval:.0%} intervals" if interval is not None else ""
-    click.echo(f"wrote {n_rows} predictions{what} to {out_path}", err=to_stdout)
+    # On stderr for '-': standard output holds the CSV alone, and no file is named '-'.
+    where = "standard output" if to_stdout else out_path
+    click.echo(f"wrote {n_rows} predictions{what} to {where}", err=to_stdout)
 
 
 @contextlib.contextmanager
