@@ -138,6 +138,24 @@ def test_fit_trains_on_a_npy_file(invoke: Invoke, tmp_path: Path) -> None:
     np.testing.assert_allclose(pd.read_csv(predictions)["1"], expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("distributed", [(), ("--distributed", "--backend", "torch")])
+def test_a_fortran_order_npy_trains_as_its_c_order_copy(
+    invoke: Invoke, tmp_path: Path, distributed: tuple[str, ...]
+) -> None:
+    """A .npy stored column by column (np.asfortranarray, R) was refused under
+    --distributed alone ('rows cannot be read one by one'); it is read as it is."""
+    rows = np.array(sine_rows())
+    models = []
+    for order, A in (("c", rows), ("f", np.asfortranarray(rows))):
+        np.save(tmp_path / f"{order}.npy", A)
+        out = tmp_path / f"{order}.safetensors"
+        result = invoke("fit", tmp_path / f"{order}.npy", "--target", "1", *distributed, *FAST,
+                        "--out", out)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        models.append(out.read_bytes())
+    assert models[0] == models[1]
+
+
 def test_a_binary_file_names_the_formats_read(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
     data = tmp_path / "data.xlsx"
     data.write_bytes(b"PK\x03\x04\xff\xfe\x00garbage")

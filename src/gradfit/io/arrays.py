@@ -150,7 +150,10 @@ class NpyRows:
 
     Parameters
     ----------
-    path : path to a ``.npy`` file holding a C-ordered ``(n_rows, n_columns)`` array
+    path : path to a ``.npy`` file holding a ``(n_rows, n_columns)`` array
+        In C order (row by row) or Fortran order (column by column, as R and
+        ``np.asfortranarray`` write it): a read of rows then touches each column's
+        pages, slower on a wide file, the same rows and numbers.
     target : sequence of str
         Target column(s), named by index (``"0"``, ``"1"``, …; ``"-1"`` is the last).
     features : sequence of str, optional
@@ -173,12 +176,6 @@ class NpyRows:
             raise DataError(
                 f"{self.path}: needs a non-empty 2-D numeric array (rows × columns); "
                 f"found shape {A.shape}, dtype {A.dtype}"
-            )
-        if not A.flags.c_contiguous and A.shape[1] > 1:
-            raise DataError(
-                f"{self.path}: the array is stored column by column (Fortran order); "
-                "rows cannot be read one by one: save it with "
-                "np.save(path, np.ascontiguousarray(A))"
             )
         self.n_rows, n_columns = A.shape
         del A
