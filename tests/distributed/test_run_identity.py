@@ -160,3 +160,46 @@ def test_nproc_per_node_is_refused_under_torchrun(
         "gradfit: error: --nproc-per-node starts its own processes; under torchrun leave it "
         "out (torchrun's --nproc_per_node says how many)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("data_name", "args", "code", "line"),
+    [
+        ("data.npy", ["--backend", "numpy"], 2, "--distributed needs --backend torch"),
+        ("data.npy", ["--device", "nonsense"], 2,
+         "'nonsense' is not a torch device such as 'cpu' or 'cuda'"),
+        ("data.npy", ["--checkpoint", "{tmp}/no/c.safetensors"], 2, "cannot write the "
+         "checkpoint to '{tmp}/no/c.safetensors': the folder '{tmp}/no' does not exist"),
+        ("data.npy", ["--features", "7"], 3,
+         "{tmp}/data.npy: column(s) '7' not found; the file has '0', '1', '2', '3'"),
+        ("data.csv", [], 3,
+         "{tmp}/data.csv: target column(s) '3' not found; the file has 'x', 'y'"),
+        ("missing.csv", [], 3, "data file '{tmp}/missing.csv' does not exist"),
+        ("data.npy", ["--resume"], 4, "{tmp}/m.checkpoint.safetensors: not a valid gradfit "
+         "checkpoint file: no such file"),
+    ],
+)  # fmt: skip
+def test_nproc_per_node_checks_options_and_data_before_it_starts_a_process(
+    data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data_name: str,
+    args: list[str],
+    code: int,
+    line: str,
+) -> None:
+    """A bad option started the ranks (seconds) and was said by rank 0: it is said by
+    the command itself, with its exit code, and no process is started."""
+
+    def launch(*_: object) -> int:
+        raise AssertionError("processes were started")
+
+    monkeypatch.setattr("gradfit.cli.launch.launch", launch)
+    monkeypatch.delenv("GRADFIT_LAUNCHED", raising=False)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    (tmp_path / "data.csv").write_text("x,y\n1,2\n3,4\n")
+    args = [a.format(tmp=tmp_path) for a in args]
+    done = fit(tmp_path / data_name, tmp_path / "m.safetensors", *args, "--nproc-per-node", "2")
+    assert done.exit_code == code, done.output
+    assert done.stderr.splitlines() == [f"gradfit: error: {line.format(tmp=tmp_path)}"]
+    assert done.stdout == ""

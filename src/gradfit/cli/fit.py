@@ -15,7 +15,7 @@ import numpy as np
 from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit
 from gradfit.cli.figures import frame
-from gradfit.cli.fit_data import check_names, read_training_table
+from gradfit.cli.fit_data import check_names, feature_columns, read_training_table
 from gradfit.cli.fit_options import CLI_NAMES, estimator, fit_options
 from gradfit.cli.outputs import (
     plot,
@@ -75,6 +75,7 @@ def fit(
     this same fit on its share of each batch; the first (rank 0) alone prints and writes.
     """
     nproc_per_node = options.pop("nproc_per_node")
+    run = Run(data, targets, features, out_path, checkpoint_path, checkpoint_every, resume)
     if nproc_per_node is not None:
         from gradfit.cli.launch import launch, launched, under_torchrun
 
@@ -84,11 +85,14 @@ def fit(
                 "(torchrun's --nproc_per_node says how many)",
                 Exit.USAGE,
             )
+        options["distributed"] = True
         if not launched():
+            # Said here, once, before any process starts (which takes seconds), rather
+            # than by rank 0 once every rank has met it.
+            _check(run, plots, task, options)
+            _check_inputs(run)
             context = click.get_current_context()
             context.exit(launch(nproc_per_node, context.meta[ARGV]))
-        options["distributed"] = True
-    run = Run(data, targets, features, out_path, checkpoint_path, checkpoint_every, resume)
     if not options["distributed"]:
         return _fit(run, drop_missing, plots, task, options)
     from gradfit.cli.ranks import as_rank
@@ -117,14 +121,9 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
     from gradfit.io.checkpoint import Checkpoint, load_checkpoint
 
     data, targets, out_path = run.data, run.targets, run.out_path
-    checkpoint_path = run.checkpoint_path or beside(out_path, ".checkpoint.safetensors")
-    # Rows read in chunks (never whole) when several processes share a large file.
-    streamed = options["distributed"] and data.suffix.lower() in STREAMED
-    # The options alone, checked before any data is read.
-    estimator(options, classify=task == "classification")
-    outputs = _outputs(out_path, checkpoint_path, () if streamed else targets, plots=plots)
-    check_paths({"data": data}, outputs)
-    check_names(targets, run.features)
+    checkpoint_path = _checkpoint_path(run)
+    streamed = _streamed(run, options)
+    outputs = _check(run, plots, task, options)
     X: Array | None = None
     y: Array | None = None
     categories: dict[str, list[str]] = {}
@@ -190,6 +189,41 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
             raise _interrupted(checkpoint, checkpoint_path) from None
     if run.lead:
         _write(run, model, X, y, features, categories, plots, outputs, fit_data)
+
+
+def _checkpoint_path(run: Run) -> Path:
+    return run.checkpoint_path or beside(run.out_path, ".checkpoint.safetensors")
+
+
+def _streamed(run: Run, options: Any) -> bool:
+    """Whether the rows are read in chunks (never whole): several processes share a file."""
+    return bool(options["distributed"]) and run.data.suffix.lower() in STREAMED
+
+
+def _check(run: Run, plots: bool, task: str | None, options: Any) -> dict[str, Path]:
+    """Check the options, the paths and the column names before any data is read; the
+    files the run may write, by what they hold."""
+    estimator(options, classify=task == "classification")
+    targets = () if _streamed(run, options) else run.targets
+    outputs = _outputs(run.out_path, _checkpoint_path(run), targets, plots=plots)
+    check_paths({"data": run.data}, outputs)
+    check_names(run.targets, run.features)
+    return outputs
+
+
+def _check_inputs(run: Run) -> None:
+    """Check that the data file can be read and names the columns asked for, from its
+    header (and a CSV's first row) alone; and, to resume, that the checkpoint is one."""
+    from gradfit.io.arrays import open_rows
+    from gradfit.io.checkpoint import load_checkpoint
+    from gradfit.io.tabular import read_chunks
+
+    if run.data.suffix.lower() in STREAMED:
+        open_rows(run.data, target=run.targets, features=run.features or None)
+    else:
+        feature_columns(next(read_chunks(run.data, 1)), run.targets, run.features)
+    if run.resume:
+        load_checkpoint(_checkpoint_path(run))
 
 
 @contextlib.contextmanager
