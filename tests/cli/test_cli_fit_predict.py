@@ -192,6 +192,32 @@ def test_device_needs_the_torch_backend(invoke: Invoke, sine_csv: Path) -> None:
     assert_one_line_error(result.stderr, "--device needs --backend torch")
 
 
+@pytest.mark.parametrize("cuda_build", [None, "12.4"])
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_device_cuda_without_a_gpu_is_one_line_and_a_usage_error(
+    invoke: Invoke,
+    sine_csv: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cuda_build: str | None,
+    device: str,
+) -> None:
+    """It was the library's words, 'use device='cpu'', and exit 6 (a missing dependency)."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.version, "cuda", cuda_build)
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", sine_csv, "--target", "y", "--backend", "torch", "--device", device,
+                    "--out", out)  # fmt: skip
+    assert result.exit_code == Exit.USAGE
+    build = "" if cuda_build else f"; this PyTorch, {torch.__version__}, is built without it"
+    assert result.stderr == (
+        f"gradfit: error: --device {device}: no CUDA device is available here "
+        f"(torch.cuda.is_available() is False{build}); use --device cpu\n"
+    )
+    assert result.stdout == "" and not out.exists()
+
+
 def test_gradcheck_prints_the_table_and_fails_on_disagreement(
     invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,7 +40,7 @@ Exit status:
   1    a file could not be read or written; gradcheck found disagreeing gradients;
        a process of a --distributed run was lost
   2    usage error: unknown option, bad value, output folder missing,
-       a checkpoint of another run
+       a checkpoint of another run, a --device this machine lacks
   3    bad data: missing file or column, non-numeric cell, NaN/inf, too few rows
   4    model or checkpoint file missing, corrupt or not gradfit's;
        a model whose predictions overflow

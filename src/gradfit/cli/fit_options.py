@@ -33,6 +33,7 @@ from gradfit.defaults import CLASSIFIER_DEFAULTS, DEFAULTS, HOLD_OUT, MIN_VALIDA
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.types import DTYPES
+from gradfit.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from gradfit.estimator import MLPClassifier, MLPRegressor
@@ -277,12 +278,29 @@ def estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLPC
         # The estimator's own checks, made now rather than after the data is read.
         resolve(model.get_params())
         if model.backend == "torch":
-            from gradfit.torch_backend import resolve_device
-
-            resolve_device(model.device)
+            _check_device(model.device)
     except ValueError as exc:
         raise CommandError(as_options(str(exc)), Exit.USAGE) from None
     return model
+
+
+def _check_device(device: str | None) -> None:
+    """Raise ``ValueError`` for a ``--device`` that names no device this machine has."""
+    from gradfit.torch_backend import resolve_device
+
+    try:
+        resolve_device(device)
+    except MissingDependencyError:
+        # The library says it in Python's words (device='cpu'); the one reason is CUDA.
+        import torch
+
+        built = torch.version.cuda is not None
+        build = "" if built else f"; this PyTorch, {torch.__version__}, is built without it"
+        raise CommandError(
+            f"--device {device}: no CUDA device is available here "
+            f"(torch.cuda.is_available() is False{build}); use --device cpu",
+            Exit.USAGE,
+        ) from None
 
 
 def as_options(message: str) -> str:
