@@ -186,6 +186,32 @@ def test_a_checkpoint_of_another_run_is_refused(
     assert_one_line_error(missing.stderr, "none.ckpt", "no such file")
 
 
+@pytest.mark.parametrize(
+    ("first", "then"), [("classification", "regression"), ("regression", "classification")]
+)
+def test_a_checkpoint_of_the_other_task_is_refused_naming_the_task(
+    invoke: Invoke, tmp_path: Path, first: str, then: str
+) -> None:
+    """--task was not named among the differences; the defaults that differ by task
+    (--lr, --activation, …) were, as if the user had changed them."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "d.csv"
+    x = rng.normal(size=40)
+    pd.DataFrame({"x": x, "k": (x > 0).astype(int) + (x > 1)}).to_csv(data, index=False)
+    checkpoint = tmp_path / "run.ckpt"
+    args = ["fit", data, "--target", "k", *FAST, "--checkpoint", checkpoint, "--out",
+            tmp_path / "m.safetensors"]  # fmt: skip
+    assert invoke(*args, "--task", first, "--checkpoint-every", 5).exit_code == 0
+    before = checkpoint.read_bytes()
+    result = invoke(*args, "--task", then, "--resume", "--epochs", 20)
+    assert result.exit_code == Exit.USAGE
+    assert result.stderr == (
+        f"gradfit: error: {checkpoint} belongs to another run (--task: {first!r} then, "
+        f"{then!r} now); rerun with the same data and options, or start afresh without --resume\n"
+    )
+    assert checkpoint.read_bytes() == before
+
+
 def test_device_needs_the_torch_backend(invoke: Invoke, sine_csv: Path) -> None:
     result = invoke("fit", sine_csv, "--target", "y", "--device", "cuda", "--out", "m.safetensors")
     assert result.exit_code == Exit.USAGE

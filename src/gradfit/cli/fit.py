@@ -151,7 +151,8 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
         drawn = [".training.png"] if streamed else FIGURES.values()
         figures = {what: beside(out_path, end) for what, end in FIGURES.items() if end in drawn}
         check_paths({"data": data}, figures)
-    identity = run_identity(model.get_params(), features, targets, digest)
+    task_done = "classification" if classify else "regression"
+    identity = run_identity(model.get_params(), features, targets, digest, task_done)
     state = None
     if run.resume:
         state = load_checkpoint(checkpoint_path)

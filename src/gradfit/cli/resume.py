@@ -43,15 +43,21 @@ def file_digest(path: Path, n_rows: int) -> str:
 
 
 def run_identity(
-    params: dict[str, Any], features: tuple[str, ...], targets: tuple[str, ...], data: str
+    params: dict[str, Any],
+    features: tuple[str, ...],
+    targets: tuple[str, ...],
+    data: str,
+    task: str,
 ) -> dict[str, Any]:
     """What makes a run this run, as JSON-able data for the checkpoint's ``extra_meta``;
-    ``data`` is the data's :func:`array_digest` or :func:`file_digest`."""
+    ``data`` is the data's :func:`array_digest` or :func:`file_digest`, ``task``
+    ``"classification"`` or ``"regression"``."""
     kept = {k: v for k, v in params.items() if k not in RESUMABLE}
     # Through JSON, so that tuples compare equal to the lists a checkpoint gives back.
     return json.loads(
         json.dumps(
             {
+                "task": task,
                 "params": kept,
                 "features": list(features),
                 "targets": list(targets),
@@ -70,10 +76,16 @@ def check_same_run(path: Path, saved: Any, current: dict[str, Any]) -> None:
             Exit.BAD_MODEL,
         )
     differences = []
+    # Checkpoints written before the task was kept lack it: their params tell it apart.
+    other_task = "task" in saved and saved["task"] != current["task"]
+    if other_task:
+        differences.append(f"--task: {saved['task']!r} then, {current['task']!r} now")
     for key in ("features", "targets", "data"):
         if saved.get(key) != current[key]:
             differences.append(f"{key}: {saved.get(key)} then, {current[key]} now")
-    then, now = saved.get("params") or {}, current["params"]
+    # A classifier's parameters differ from a regressor's by their defaults alone: not
+    # options the user changed, so not named beside the task.
+    then, now = ({}, {}) if other_task else (saved.get("params") or {}, current["params"])
     for name in sorted(set(then) | set(now)):
         if then.get(name) != now.get(name):
             option = CLI_NAMES.get(name, name)  # --ensemble, not n_members
