@@ -184,6 +184,24 @@ def test_a_column_named_twice_on_the_command_line_is_refused(
     assert kept.read_bytes() == GOOD
 
 
+def test_a_npy_column_named_twice_by_a_negative_index_is_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    """--distributed reads '-1' as a .npy file's last column: '--target 1 --target -1'
+    trained two outputs on one column, exit 0."""
+    pytest.importorskip("torch")
+    data = tmp_path / "data.npy"
+    np.save(data, np.array(sine_rows()))
+    result = invoke("fit", data, "--target", "1", "--target", "-1", "--distributed",
+                    "--backend", "torch", "--out", kept)  # fmt: skip
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr == (
+        f"gradfit: error: {data}: '1' and '-1' name the same target column '1' (a negative "
+        "index counts from the last of 2 columns); name each column once\n"
+    )
+    assert kept.read_bytes() == GOOD
+
+
 def test_duplicate_column_names_in_the_file_are_refused(
     invoke: Invoke, tmp_path: Path, kept: Path
 ) -> None:

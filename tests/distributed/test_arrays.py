@@ -122,8 +122,28 @@ def test_bad_paths_and_columns_are_named(tmp_path: Path) -> None:
     np.save(tmp_path / "data.npy", table())
     with pytest.raises(DataError, match="'7' not found"):
         open_rows(tmp_path / "data.npy", target=["7"])
-    with pytest.raises(DataError, match="target and feature"):
+    with pytest.raises(DataError, match="are both target and feature; a column is an input"):
         open_rows(tmp_path / "data.npy", target=["2"], features=["1", "2"])
+
+
+@pytest.mark.parametrize(
+    ("target", "features", "message"),
+    [
+        (["2", "-1"], None, "'2' and '-1' name the same target column '2'"),
+        (["2"], ["0", "-3"], "'0' and '-3' name the same feature column '0'"),
+    ],
+)
+def test_a_column_named_twice_by_a_negative_index_is_refused(
+    tmp_path: Path, target: list[str], features: list[str] | None, message: str
+) -> None:
+    """``--target 2 --target -1`` trained a model of two outputs, both column 2."""
+    np.save(tmp_path / "data.npy", table())
+    with pytest.raises(DataError) as raised:
+        open_rows(tmp_path / "data.npy", target=target, features=features)
+    assert str(raised.value) == (
+        f"{tmp_path / 'data.npy'}: {message} (a negative index counts from the last of 3 "
+        "columns); name each column once"
+    )
 
 
 def test_a_non_numeric_parquet_column_is_named(tmp_path: Path) -> None:

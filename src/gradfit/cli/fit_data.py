@@ -94,7 +94,8 @@ def check_names(targets: tuple[str, ...], features: tuple[str, ...]) -> None:
     both = sorted(set(features) & set(targets))
     if both:
         raise CommandError(
-            f"column(s) {', '.join(map(repr, both))} given as both feature and target",
+            f"column(s) {', '.join(map(repr, both))} given as both --features and --target; "
+            "a column is an input or a target, not both: leave it out of --features",
             Exit.USAGE,
         )
 

@@ -98,7 +98,10 @@ def _columns(
         features = [c for c in names if c not in target]
     both = sorted(set(target) & set(features))
     if both:
-        raise DataError(f"{where}: column(s) {', '.join(map(repr, both))} are target and feature")
+        raise DataError(
+            f"{where}: column(s) {', '.join(map(repr, both))} are both target and feature; a "
+            "column is an input or a target, not both: leave it out of the features"
+        )
     if not features:
         raise DataError(f"{where}: no feature columns are left besides the target(s)")
     return [index[c] for c in features], [index[c] for c in target]
@@ -181,14 +184,26 @@ class NpyRows:
         del A
         names = npy_columns(n_columns)
 
-        def by_index(c: str) -> str:
-            j = int(c) if c.lstrip("-").isdigit() else None
-            return names[j] if j is not None and -n_columns <= j < n_columns else c
+        def by_index(given: Sequence[str], role: str) -> list[str]:
+            """The column names ``given`` stands for: ``"-1"`` is the last."""
+            named = []
+            for c in given:
+                j = int(c) if c.lstrip("-").isdigit() else None
+                named.append(names[j] if j is not None and -n_columns <= j < n_columns else c)
+            twice = [n for n in dict.fromkeys(named) if named.count(n) > 1]
+            if twice:
+                aliases = [repr(c) for c, n in zip(given, named, strict=True) if n == twice[0]]
+                raise DataError(
+                    f"{self.path}: {' and '.join(aliases)} name the same {role} column "
+                    f"{twice[0]!r} (a negative index counts from the last of {n_columns} "
+                    "columns); name each column once"
+                )
+            return named
 
         self._features, self._targets = _columns(
             names,
-            [by_index(c) for c in target],
-            None if features is None else [by_index(c) for c in features],
+            by_index(target, "target"),
+            None if features is None else by_index(features, "feature"),
             str(self.path),
         )
         self.feature_names = [names[j] for j in self._features]
