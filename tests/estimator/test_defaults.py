@@ -39,7 +39,13 @@ def test_the_classifier_takes_its_defaults_from_the_same_home() -> None:
         if name != "loss":  # a classifier's loss follows from its labels
             assert signature.parameters[name].default == value, name
     differ = {k for k, v in vars(CLASSIFIER_DEFAULTS).items() if getattr(DEFAULTS, k) != v}
-    assert differ == {"activation", "early_stopping", "learning_rate_init", "n_iter_no_change"}
+    assert differ == {
+        "activation",
+        "early_stopping",
+        "learning_rate_init",
+        "n_iter_no_change",
+        "clip_inputs",
+    }
     assert "loss" not in signature.parameters
 
 

@@ -49,6 +49,10 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         tanh, not relu: on scikit-learn's iris, wine, breast_cancer and digits (5
         stratified splits each, ``benchmarks/classification.py``) it was as accurate or
         more on every set, and relu fell behind logistic regression on breast_cancer.
+    clip_inputs : bool, default=False
+        As the regressor's, but off by default: a classifier's probabilities stay
+        bounded beyond the training range, and clipping each column alone distorts a
+        row's shape (on R's crabs it turned one small crab into another species).
     class_weight : None, "balanced" or dict, default=None
         Weights of each class's term in the loss, as in scikit-learn's linear models
         (``"balanced"``: ``n_samples / (n_classes · count)``); not for multilabel ``y``.
