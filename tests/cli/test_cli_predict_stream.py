@@ -411,8 +411,32 @@ def test_evaluate_names_the_files_row_of_a_bad_label_in_a_later_chunk(
     frame["label"] = np.where(frame["2"] > 0, "up", "down")
     model = MLPClassifier((4,), max_iter=5, random_state=0).fit(frame[["0", "1"]], frame["label"])
     gradfit.save(model, tmp_path / "c.safetensors", target_names=["label"])
-    frame.loc[19, "label"] = None  # data row 20, in the third chunk of 7
+    frame.loc[[19, 20, 50], "label"] = None  # data rows 20, 21 (third chunk of 7), 51 (eighth)
     data = _write(frame, tmp_path / "d.csv")
     result = invoke("evaluate", tmp_path / "c.safetensors", data, "--chunk-rows", CHUNK)
     assert result.exit_code == Exit.BAD_DATA
-    assert_one_line_error(result.stderr, "column 'label', row 20: the label is empty")
+    # The file's count (3), not the chunk's (2): every chunk is read to count them.
+    assert result.stderr == (
+        f"gradfit: error: {data}: 3 missing cell(s) (empty or NaN): column 'label' 3 (the "
+        "first at row 20 (line 21)); fill them, or leave those rows out of the file\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_missing_inputs_are_counted_over_the_file_not_the_chunk(
+    invoke: Invoke, tmp_path: Path, regressor: tuple[Path, MLPRegressor], command: str
+) -> None:
+    path, _ = regressor
+    frame = _data(17)
+    frame.loc[[3, 40], "0"] = np.nan  # chunks 1 and 6 of 7 rows
+    frame.loc[[45], "1"] = np.nan
+    data = _write(frame, tmp_path / "d.csv")
+    out = ["--out", tmp_path / "p.csv"] if command == "predict" else []
+    result = invoke(command, path, data, *out, "--chunk-rows", CHUNK)
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr == (
+        f"gradfit: error: {data}: 3 missing cell(s) (empty or NaN): column '0' 2 (the first "
+        "at row 4 (line 5)); column '1' 1 (the first at row 46 (line 47)); fill them, or "
+        "leave those rows out of the file\n"
+    )
+    assert not (tmp_path / "p.csv").exists()

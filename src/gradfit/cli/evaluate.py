@@ -20,7 +20,7 @@ from gradfit.cli.outputs import is_classifier
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
 from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
 from gradfit.cli.scores import Scorer, table
-from gradfit.io.tabular import read_chunks
+from gradfit.io.tabular import LEAVE_OUT, read_chunks
 
 
 @click.command(epilog=EPILOG)
@@ -77,7 +77,10 @@ def evaluate(
         )
     sums, spread = Scorer(), SpreadSums() if has_spread(model) else None
     for rows in chunks:
-        inputs = model_inputs(model, rows, unseen=unseen_categories)
+        # Counted over the file, not the chunk, when one misses a cell.
+        rows.require(names, role="target")
+        rows.check_missing(names, rest=chunks, advice=LEAVE_OUT)
+        inputs = model_inputs(model, rows, unseen=unseen_categories, rest=chunks)
         Y = rows.floats(names, role="target")
         sums.add(Y, predictions(model, inputs, rows, model_path))
         if spread is not None:
@@ -136,9 +139,11 @@ def _evaluate_classifier(
         )
     sums = ClassifierSums(model.classes_)
     for rows in chunks:
+        rows.require(names, role="target")
+        rows.check_missing(names, rest=chunks, advice=LEAVE_OUT)  # over the file, not the chunk
         y = decide(rows, names, "classification").y
         assert y is not None
-        X = model_inputs(model, rows, unseen=unseen)
+        X = model_inputs(model, rows, unseen=unseen, rest=chunks)
         labels = as_labels(y, model.classes_, f"{data} column {', '.join(map(repr, names))}")
         sums.add(labels, np.asarray(model.predict(X)), model.predict_proba(X))
     if as_json:

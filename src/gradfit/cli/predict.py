@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +28,7 @@ from gradfit.errors import ModelFileError
 from gradfit.io.arrays import positional_features
 from gradfit.io.atomic import atomic_write
 from gradfit.io.categories import input_columns
-from gradfit.io.tabular import Cell, Table, read_chunks
+from gradfit.io.tabular import LEAVE_OUT, Cell, Table, read_chunks
 
 
 @click.command(epilog=EPILOG)
@@ -98,10 +98,13 @@ def predict(
     n_rows = 0
     with _output(out_path) as f:
         writer = csv.writer(f, lineterminator="\n")
-        for table in read_chunks(data, chunk_rows, text=keep, purpose="predict"):
+        chunks = read_chunks(data, chunk_rows, text=keep, purpose="predict")
+        for table in chunks:
             for note in table.notes:
                 click.echo(f"gradfit: note: {note}", err=True)
-            header, rows = prediction_rows(model, table, model_path, interval, unseen_categories)
+            header, rows = prediction_rows(
+                model, table, model_path, interval, unseen_categories, rest=chunks
+            )
             if keep:
                 header, rows = _kept(table, keep, header, rows)
             if n_rows == 0:
@@ -127,11 +130,18 @@ def _output(out_path: Path) -> Iterator[IO[str]]:
 
 
 def prediction_rows(
-    model: Any, table: Table, model_path: Path, interval: float | None, unseen: str
+    model: Any,
+    table: Table,
+    model_path: Path,
+    interval: float | None,
+    unseen: str,
+    *,
+    rest: Iterable[Table] = (),
 ) -> tuple[list[str], list[list[Cell]]]:
     """The header and rows ``predict`` writes for the rows of ``table``: one column per
-    target (with its interval's ends), or a classifier's label and probabilities."""
-    inputs = model_inputs(model, table, unseen=unseen)
+    target (with its interval's ends), or a classifier's label and probabilities.
+    ``rest``: the file's later chunks, read to count missing cells over the file."""
+    inputs = model_inputs(model, table, unseen=unseen, rest=rest)
     if is_classifier(model):
         return prediction_columns(model, target_names(model, 1), inputs)
     Y = predictions(model, inputs, table, model_path)
@@ -177,21 +187,28 @@ def _check_unique(header: list[str], model_path: Path) -> None:
         )
 
 
-def model_inputs(model: Any, table: Table, *, unseen: str = "error") -> Any:
+def model_inputs(
+    model: Any, table: Table, *, unseen: str = "error", rest: Iterable[Table] = ()
+) -> Any:
     """The model's inputs from ``table``: a DataFrame of its features by name when it
     knows them (category columns one-hot encoded with the values it was trained on;
     ``unseen`` says what a new value becomes), else an array of its inputs by position
-    (:func:`~gradfit.io.arrays.positional_features`)."""
+    (:func:`~gradfit.io.arrays.positional_features`). ``rest``: the file's later chunks,
+    read to count missing cells over the file (:meth:`~gradfit.io.tabular.Table.check_missing`)."""
     names = getattr(model, "feature_names_in_", None)
     if isinstance(model, MLP) or names is None:
         n_in = model.sizes[0] if isinstance(model, MLP) else model.n_features_in_
         targets = list(getattr(model, "target_names_", None) or [])
         columns = positional_features(table.columns, n_in, targets, str(table.path))
+        table.require(columns, role="feature")
+        table.check_missing(columns, rest, advice=LEAVE_OUT)
         return table.floats(columns, role="feature")
     import pandas as pd
 
     categories = getattr(model, "categories_", None) or {}
     columns = input_columns([str(n) for n in names], categories)
+    table.require(columns, role="feature")
+    table.check_missing(columns, rest, advice=LEAVE_OUT)
     X, encoded, _ = table.features(columns, categories, unseen=unseen)
     return pd.DataFrame(X, columns=encoded)
 

@@ -40,6 +40,12 @@ if TYPE_CHECKING:
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
+DROP_MISSING = "fill them, or leave those rows out (fit --drop-missing)"
+"""What to do about missing cells, when training."""
+
+LEAVE_OUT = "fill them, or leave those rows out of the file"
+"""What to do about missing cells in a file to predict or score."""
+
 
 @dataclass(frozen=True)
 class Table:
@@ -157,20 +163,41 @@ class Table:
             found[name] = cat.values_of(name, cells, str(self.path))
         return found
 
-    def check_missing(self, names: Sequence[str]) -> None:
+    def check_missing(
+        self, names: Sequence[str], rest: Iterable[Table] = (), *, advice: str = DROP_MISSING
+    ) -> None:
         """Raise :class:`DataError` naming each column of ``names`` with missing cells,
-        how many, and where the first is."""
+        how many, and where the first is, then ``advice``.
+
+        ``rest``: the tables of the file's later chunks (:func:`read_chunks`), read to the
+        end only when this one misses a cell, so that the counts are the file's, not
+        this chunk's.
+        """
         counts = self.missing(names)
         if not counts:
             return
-        parts = []
-        for name, k in counts.items():
-            first = int(np.flatnonzero(self.frame[name].isna().to_numpy())[0])
-            parts.append(f"column {name!r} {k} (the first at {self._where(first)})")
+        firsts = {name: self._first_missing(name) for name in counts}
+        at_least = ""
+        try:
+            for table in rest:
+                for name, k in table.missing(names).items():
+                    firsts.setdefault(name, table._first_missing(name))
+                    counts[name] = counts.get(name, 0) + k
+        except DataError:
+            at_least = "at least "  # a later chunk cannot be read: counted up to it
+        parts = [
+            f"column {name!r} {counts[name]} (the first at {firsts[name]})"
+            for name in dict.fromkeys(names)
+            if name in counts
+        ]
         raise DataError(
-            f"{self.path}: {sum(counts.values())} missing cell(s) (empty or NaN): "
-            f"{'; '.join(parts)}; fill them, or leave those rows out (fit --drop-missing)"
+            f"{self.path}: {at_least}{sum(counts.values())} missing cell(s) (empty or NaN): "
+            f"{'; '.join(parts)}; {advice}"
         )
+
+    def _first_missing(self, name: str) -> str:
+        """Where the first missing cell of column ``name`` is (it has one)."""
+        return self._where(int(np.flatnonzero(self.frame[name].isna().to_numpy())[0]))
 
     def _number_block(self, names: Sequence[str], role: str) -> Array:
         """The columns ``names`` as a float64 ``(n_rows, len(names))`` array: those of a
