@@ -183,6 +183,40 @@ def test_keep_carries_id_columns_through_as_written(
     assert [line.split(",")[0] for line in result.stdout.splitlines()[1:4]] == ["0", "10", "20"]
 
 
+def test_keep_carries_missing_value_words_through_as_text(
+    invoke: Invoke, tmp_path: Path, regressor: tuple[Path, MLPRegressor]
+) -> None:
+    """An id 'NaN' (or 'NA', 'null') was written as an empty cell: pandas reads it as
+    missing. A kept input column is read as the model reads it (a NaN there is refused)."""
+    path, model = regressor
+    frame = _data(8)
+    ids = ["NaN", "NA", "null", "", "None", "n/a"] + [f"r{i}" for i in range(6, N)]
+    lines = ["id,0,1,2"] + [
+        f"{i},{a!r},{b!r},{c!r}"
+        for i, (a, b, c) in zip(ids, frame.to_numpy().tolist(), strict=True)
+    ]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(lines) + "\n")
+    result = invoke("predict", path, data, "--out", "-", "--keep", "id", "--keep", "0",
+                    "--chunk-rows", CHUNK)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[0] == "id,0,2"
+    assert [line.split(",")[0] for line in out[1:]] == ids
+    assert [float(line.split(",")[1]) for line in out[1:]] == frame["0"].tolist()
+    assert_array_equal([float(line.split(",")[2]) for line in out[1:]],
+                       model.predict(frame[["0", "1"]]))  # fmt: skip
+    id_, _, *rest = lines[3].split(",")
+    lines[3] = ",".join([id_, "NaN", *rest])  # data row 3: its input '0' is missing
+    data.write_text("\n".join(lines) + "\n")
+    refused = invoke("predict", path, data, "--out", "-", "--keep", "id", "--keep", "0")
+    assert refused.exit_code == Exit.BAD_DATA
+    assert refused.stderr == (
+        f"gradfit: error: {data}: 1 missing cell(s) (empty or NaN): column '0' 1 (the first "
+        "at row 3 (line 4)); fill them, or leave those rows out of the file\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("keep", "code", "fragments"),
     [

@@ -98,7 +98,12 @@ def predict(
     n_rows = 0
     with _output(out_path) as f:
         writer = csv.writer(f, lineterminator="\n")
-        chunks = read_chunks(data, chunk_rows, text=keep, purpose="predict")
+        # A kept column that is no input is carried through as written, 'NaN' and all.
+        inputs = set(
+            input_columns(_feature_names(model), getattr(model, "categories_", None) or {})
+        )
+        verbatim = [c for c in keep if c not in inputs]
+        chunks = read_chunks(data, chunk_rows, text=keep, verbatim=verbatim, purpose="predict")
         for table in chunks:
             for note in table.notes:
                 click.echo(f"gradfit: note: {note}", err=True)
@@ -185,6 +190,12 @@ def _check_unique(header: list[str], model_path: Path) -> None:
             "target column in the data and fit again",
             Exit.USAGE,
         )
+
+
+def _feature_names(model: Any) -> list[str]:
+    """The model's input columns by name; none for a model that takes them by position."""
+    names = None if isinstance(model, MLP) else getattr(model, "feature_names_in_", None)
+    return [] if names is None else [str(n) for n in names]
 
 
 def model_inputs(

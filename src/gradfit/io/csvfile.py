@@ -24,6 +24,11 @@ from gradfit.io.datafile import FORMATS, rows_per_chunk
 if TYPE_CHECKING:
     import pandas as pd
 
+PANDAS_NA = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+             "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan",
+             "null"]  # fmt: skip
+"""The cells ``pandas.read_csv`` takes for missing by default (its documented list)."""
+
 INDEX_NAMES = ("", "Unnamed: 0")
 """First-column names that mark a row index written by ``DataFrame.to_csv()``."""
 
@@ -34,19 +39,24 @@ def csv_frames(
     chunked: bool = False,
     chunk_rows: int | None = None,
     text: Sequence[str] = (),
+    verbatim: Sequence[str] = (),
 ) -> Iterator[tuple[pd.DataFrame, tuple[str, ...]]]:
     """The data rows of the CSV file at ``path``: all at once, or ``chunked``,
     ``chunk_rows`` at a time (by default :func:`~gradfit.io.datafile.rows_per_chunk`),
     each with the notes on what the reader left out.
 
     Each frame's index numbers the file's data rows from 0, counting every chunk before
-    it. The columns ``text`` are read as text, as written (an id such as ``007``).
+    it. The columns ``text`` are read as text, as written (an id such as ``007``); those
+    of ``verbatim`` too, and none of their cells is taken for missing (an id ``NaN``
+    or ``NA`` stays that text, an empty cell the empty string).
     """
     import pandas as pd
 
     header: list[str] = []
     try:
         skip, header = _header(path)
+        names_of = {h: {h, h.strip()} for h in header}
+        as_written = {n for h in header if h.strip() in verbatim for n in names_of[h]}
         with pd.read_csv(
             path,
             encoding="utf-8-sig",
@@ -55,7 +65,14 @@ def csv_frames(
             # A row with more fields than names is never taken as an index; pandas
             # warns of it, and the warning is the refusal below.
             index_col=False,
-            dtype={name: str for h in header for name in (h, h.strip()) if h.strip() in text},
+            dtype={n: str for h in header if h.strip() in (*text, *verbatim) for n in names_of[h]},
+            # pandas' own missing-value words for every column but the verbatim ones.
+            keep_default_na=not as_written,
+            na_values={
+                n: PANDAS_NA for h in header if not names_of[h] & as_written for n in names_of[h]
+            }
+            if as_written
+            else None,
             iterator=True,
         ) as reader:
             names, notes = _names(path, [h.strip() for h in header])

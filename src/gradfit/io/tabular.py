@@ -287,6 +287,7 @@ def read_chunks(
     chunk_rows: int | None = None,
     *,
     text: Sequence[str] = (),
+    verbatim: Sequence[str] = (),
     purpose: str = "read it",
 ) -> Iterator[Table]:
     """The rows of a data file as tables of at most ``chunk_rows`` rows, read one by one
@@ -295,8 +296,10 @@ def read_chunks(
     Each table's frame is numbered by the file's data rows, so that messages name the
     row (and a CSV's line) as :func:`read_table` does, with the same checks; the first
     carries the reader's notes. The columns ``text`` of a CSV are read as text, as
-    written. Memory is bounded by a chunk: a ``.npy`` file is memory-mapped afresh for
-    each chunk, a Parquet file read in batches of ``chunk_rows`` rows.
+    written; those of ``verbatim`` too, with no cell taken for missing (an id ``NaN``
+    stays ``NaN``; see :func:`~gradfit.io.csvfile.csv_frames`). Memory is bounded by a
+    chunk: a ``.npy`` file is memory-mapped afresh for each chunk, a Parquet file read in
+    batches of ``chunk_rows`` rows.
 
     Raises :class:`DataError` as :func:`read_table` does (with ``min_rows=1``), when
     the chunk that holds the problem is read.
@@ -310,7 +313,7 @@ def read_chunks(
     elif suffix == ".npy":
         frames = _npy_frames(path, chunk_rows)
     else:
-        frames = csv_frames(path, chunked=True, chunk_rows=chunk_rows, text=text)
+        frames = csv_frames(path, chunked=True, chunk_rows=chunk_rows, text=text, verbatim=verbatim)
     n_rows = 0
     for frame, notes in frames:
         if len(frame):
