@@ -156,3 +156,66 @@ def test_a_npy_file_of_no_columns_says_so(tmp_path: Path) -> None:
     np.save(path, np.zeros((10, 0)))
     with pytest.raises(DataError, match=r"column\(s\) '1' not found; the file has no columns"):
         read_table(path).floats(["1"], role="target")
+
+
+def _labels_csv(tmp_path: Path, spellings: list[str]) -> Path:
+    """``x, lab``: 24 rows, ``lab`` cycling through ``spellings`` (written as given)."""
+    rows = [f"{i / 24!r},{spellings[i % len(spellings)]}" for i in range(24)]
+    return table_file(tmp_path, "x,lab\n" + "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("spellings", "merged"),
+    [
+        (["a", " a", "b"], "' a' and 'a' as 'a'"),  # a space after the comma
+        (["a", '" a"', "b"], "' a' and 'a' as 'a'"),  # quoted: kept by the CSV reader
+        (["a", "a ", "b", " b"], "'a' and 'a ' as 'a'; ' b' and 'b' as 'b'"),
+    ],
+)
+def test_labels_that_differ_by_spaces_alone_are_one_class_with_a_warning(
+    invoke: Invoke, tmp_path: Path, spellings: list[str], merged: str
+) -> None:
+    """They were merged silently. Spaces around a label are no part of it (as a person
+    reads it; pandas would keep ' a' apart from 'a'), and the merge is said."""
+    import gradfit
+
+    data = _labels_csv(tmp_path, spellings)
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "lab", "--epochs", 2, "--no-plots", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"gradfit: warning: {data}: column 'lab': values that differ only by the spaces around "
+        f"them are read as one class: {merged}; if they are different, name them apart in the data"
+    )
+    assert gradfit.load(out).classes_.tolist() == ["a", "b"]
+
+
+def test_category_values_that_differ_by_spaces_alone_are_one_category_with_a_warning(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    colours = ["red", "red ", "blue"]
+    rows = [f"{colours[i % 3]},{i / 24!r},{i % 2}" for i in range(24)]
+    data = table_file(tmp_path, "colour,x,y\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "y", "--task", "regression", "--epochs", 2,
+                    "--no-plots", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"gradfit: warning: {data}: column 'colour': values that differ only by the spaces "
+        "around them are read as one category: 'red' and 'red ' as 'red'; if they are "
+        "different, name them apart in the data"
+    )
+
+
+def test_integer_labels_with_leading_zeros_are_the_same_integer_without_a_warning(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """'01' and '1' are the number 1, as pandas reads them: no spelling is merged."""
+    import gradfit
+
+    data = _labels_csv(tmp_path, ["1", "01", "2"])
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "lab", "--epochs", 2, "--no-plots", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "spaces" not in result.stderr
+    assert gradfit.load(out).classes_.tolist() == [1, 2]

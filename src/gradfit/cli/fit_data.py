@@ -18,6 +18,7 @@ from gradfit.cli.exits import CommandError, Exit
 from gradfit.cli.task import decide
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
+from gradfit.io.categories import merged_spellings
 from gradfit.io.tabular import Table, read_table
 
 
@@ -56,6 +57,7 @@ def read_training_table(
         for note in table.notes:
             click.echo(f"gradfit: note: {note}", err=True)
     chosen = feature_columns(table, targets, features)
+    whole = table
     if drop_missing:
         table = without_missing(table, [*chosen, *targets], say=say)
     table.check_missing([*chosen, *targets])
@@ -69,6 +71,10 @@ def read_training_table(
             "name the inputs with --features to leave this one out)"
         ) from None
     decided = decide(table, targets, task)
+    if say:
+        labels = decided.y is not None and decided.y.dtype.kind in "OUS"
+        for name in [*categories, *(targets if labels else ())]:
+            say_merged_spellings(whole, name, "category" if name in categories else "class")
     if decided.y is None:
         Y = table.floats(targets, role="target")
         return InMemory(X, Y[:, 0] if len(targets) == 1 else Y, tuple(encoded), categories, None)
@@ -79,6 +85,25 @@ def read_training_table(
             "a classifier needs rows of two or more, or fit numbers with --task regression"
         )
     return InMemory(X, decided.y, tuple(encoded), categories, decided.describe(targets))
+
+
+def say_merged_spellings(table: Table, name: str, kind: str) -> None:
+    """Warn, in one line, when text column ``name`` of ``table`` (read whole) holds
+    values that differ only by the spaces around them: gradfit reads them as one
+    ``kind`` (``"class"``, ``"category"``), as a person would, but says so."""
+    read = table.frame[name].astype(str).str.strip().tolist()
+    merged = merged_spellings(table.as_written(name), read)
+    if not merged:
+        return
+    groups = [
+        f"{' and '.join(map(repr, spellings))} as {value!r}" for value, spellings in merged.items()
+    ]
+    click.echo(
+        f"gradfit: warning: {table.path}: column {name!r}: values that differ only by the "
+        f"spaces around them are read as one {kind}: {'; '.join(groups)}; if they are "
+        f"different, name them apart in the data",
+        err=True,
+    )
 
 
 def check_names(targets: tuple[str, ...], features: tuple[str, ...]) -> None:

@@ -55,6 +55,16 @@ def input_columns(names: Sequence[str], categories: Categories) -> list[str]:
     return columns
 
 
+def merged_spellings(written: Sequence[str], read: Sequence[str]) -> dict[str, list[str]]:
+    """The values of ``read`` (cells stripped of surrounding spaces) that two or more
+    spellings of ``written`` (the same cells as written) gave: ``{value: spellings}``."""
+    spellings: dict[str, set[str]] = {}
+    for w, r in zip(written, read, strict=True):
+        if w.strip() == r:  # pairs that differ otherwise (quotes kept) tell nothing
+            spellings.setdefault(r, set()).add(w)
+    return {r: sorted(ws) for r, ws in sorted(spellings.items()) if len(ws) > 1}
+
+
 def values_of(column: str, cells: Sequence[str], where: str) -> list[str]:
     """The sorted distinct values of a text column, if few enough to encode."""
     values = sorted(set(cells))

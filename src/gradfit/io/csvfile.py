@@ -100,6 +100,34 @@ def csv_frames(
         raise DataError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
 
 
+def cells_as_written(path: Path, name: str) -> list[str] | None:
+    """The cells of column ``name`` as the file spells them, spaces after the comma kept
+    (:func:`csv_frames` drops them, as ``skipinitialspace``) and none read as missing;
+    ``None`` when that reading cannot be lined up with :func:`csv_frames`' rows (a
+    quoted cell after a space reads otherwise without ``skipinitialspace``)."""
+    import pandas as pd
+
+    skip, header = _header(path)
+    names = [h.strip() for h in header]
+    if names.count(name) != 1:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            column = pd.read_csv(
+                path,
+                encoding="utf-8-sig",
+                skiprows=skip,
+                usecols=[names.index(name)],
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+            ).iloc[:, 0]
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
+        return None
+    return column.tolist()
+
+
 def _next(reader: Any, chunk_rows: int | None) -> pd.DataFrame | None:
     """The next ``chunk_rows`` rows (all that are left for ``None``), or ``None`` at the end."""
     import pandas as pd

@@ -32,7 +32,7 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError, require
 from gradfit.io import categories as cat
 from gradfit.io.atomic import atomic_write
-from gradfit.io.csvfile import csv_frames, line_of_row
+from gradfit.io.csvfile import cells_as_written, csv_frames, line_of_row
 from gradfit.io.datafile import load_npy, npy_columns, regular_file, rows_per_chunk
 
 if TYPE_CHECKING:
@@ -162,6 +162,16 @@ class Table:
             cells = col.astype(str).str.strip().tolist()
             found[name] = cat.values_of(name, cells, str(self.path))
         return found
+
+    def as_written(self, name: str) -> list[str]:
+        """The cells of column ``name`` of a table read whole (:func:`read_table`) as the
+        file spells them, spaces around them kept: a CSV's read again for that column
+        (the reader drops spaces after a comma), unless that reading does not line up."""
+        cells = self.frame[name].astype(str).tolist()
+        if self.path.suffix.lower() in (*PARQUET_SUFFIXES, ".npy"):
+            return cells
+        written = cells_as_written(self.path, name)
+        return cells if written is None or len(written) != len(cells) else written
 
     def check_missing(
         self, names: Sequence[str], rest: Iterable[Table] = (), *, advice: str = DROP_MISSING
