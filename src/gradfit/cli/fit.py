@@ -16,7 +16,7 @@ from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit
 from gradfit.cli.figures import frame
 from gradfit.cli.fit_data import check_names, feature_columns, read_training_table
-from gradfit.cli.fit_options import CLI_NAMES, estimator, fit_options
+from gradfit.cli.fit_options import CLI_NAMES, STREAMED, estimator, fit_options
 from gradfit.cli.outputs import (
     plot,
     summary,
@@ -36,10 +36,6 @@ from gradfit.io.atomic import atomic_files
 if TYPE_CHECKING:
     from gradfit.estimator import MLPClassifier, MLPRegressor
     from gradfit.io.checkpoint import Checkpoint
-
-
-STREAMED = (".npy", ".parquet", ".pq")
-"""Files that ``--distributed`` reads in chunks rather than whole."""
 
 
 @click.command(epilog=EPILOG)
