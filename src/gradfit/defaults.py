@@ -16,6 +16,20 @@ What the literature on small tabular data finds robust, and what they do here:
   too small to judge epochs by, and costly to give up, so ``early_stopping="auto"``
   switches it off: the network trains on every row and stops when the training loss
   stops improving.
+- **Five networks, each holding out its own fold** (``n_members="auto"``): when a split
+  is held out, the fit trains :data:`AUTO_MEMBERS` networks at once, member ``k``
+  holding out fold ``k`` of a 5-fold cross-validation split and training on the other
+  four (k-fold bagging, as AutoGluon-Tabular does; Erickson et al. 2020), and predicts
+  their mean. A single network gives up a fifth of a small table to its validation
+  split, and its held-out score wavers with which fifth it was (and with its random
+  start); here every row trains four of the five members, and averaging them cancels
+  much of what each learnt from its own noise. Early stopping watches the members'
+  mean loss on their own held-out folds, and the fitted model scores each row
+  out-of-bag (by the member that did not train on it). The members are one batched
+  computation: five networks cost about two to three times one. Below
+  :data:`MIN_VALIDATION_ROWS` held-out rows, where nothing is held out, ``"auto"`` is
+  one network: five members that all train on every row differ only in their
+  starting weights, which on ``mcycle`` (133 rows) gained nothing.
 - **Standardise inputs and targets** inside the estimator, so that one learning rate and
   one initialisation suit every table whatever its units.
 - **Robust to outlying inputs at prediction**: ``clip_inputs=True`` clips each input to
@@ -51,6 +65,9 @@ AUTO_BATCH = 200
 HOLD_OUT = 0.2
 """The share of rows held out for early stopping when ``validation_fraction`` is unset."""
 
+AUTO_MEMBERS = 5
+"""``n_members="auto"`` trains this many networks when the fit holds out validation rows."""
+
 MIN_VALIDATION_ROWS = 30
 """``early_stopping="auto"`` holds out a split only when it would have this many rows (150
 rows in all at :data:`HOLD_OUT`): the usual rule of thumb for a mean — here the validation
@@ -71,6 +88,7 @@ class Defaults:
     tol: float = 1e-4
     n_iter_no_change: int = 50
     early_stopping: bool | str = "auto"
+    n_members: int | str = "auto"
     validation_fraction: float | None = None
     clip_inputs: bool = True
     backend: str = "numpy"
@@ -126,6 +144,15 @@ and two test rows) lose breast_cancer or Pima against logistic regression.
 
 The ``loss`` field does not apply: a classifier's loss follows from its labels
 (softmax or sigmoid cross-entropy)."""
+
+
+def members(n_members: int | None, held_out: bool, in_memory: bool) -> int:
+    """The networks a fit trains: ``n_members`` as given, or for ``"auto"`` (``None``)
+    :data:`AUTO_MEMBERS` when it holds out validation rows (``held_out``) from data in
+    memory (``in_memory``: an ensemble trains on arrays), else one."""
+    if n_members is not None:
+        return n_members
+    return AUTO_MEMBERS if held_out and in_memory else 1
 
 
 def holds_out(early_stopping: bool | str, n_samples: int, fraction: float | None) -> bool:

@@ -72,15 +72,23 @@ def test_auto_from_the_threshold_holds_out_a_fifth_and_restores_the_best_epoch()
     X, y = noisy_line(150, noise=1.0)
     est = MLPRegressor(learning_rate_init=0.01, random_state=0).fit(X, y)
     assert est.early_stopping_ is True
-    assert est.validation_rows_.size == 30
+    # Five members, each holding out one fold of 30 rows: every row is held out once.
+    assert est.net_.n_members == 5 and est.validation_rows_.shape == (5, 30)
+    assert_array_equal(np.sort(est.validation_rows_.ravel()), np.arange(150))
     best = int(np.argmin(est.validation_loss_curve_)) + 1
     assert est.best_epoch_ == best
-    # The parameters held are the best epoch's: their validation loss is the minimum.
-    rows = est.validation_rows_
-    scaled = est.y_scaler_.transform(y[rows, None])
-    standardized = (est.predict(X[rows]) - est.y_scaler_.center) / est.y_scaler_.scale
-    loss = np.mean((standardized[:, None] - scaled) ** 2)
+    # The parameters held are the best epoch's: the members' mean loss on their own
+    # held-out folds is the minimum.
+    outputs, scaled = est._outputs(X), est.y_scaler_.transform(y[:, None])
+    loss = np.mean([np.mean((outputs[k, rows] - scaled[rows]) ** 2)
+                    for k, rows in enumerate(est.validation_rows_)])  # fmt: skip
     assert loss == pytest.approx(min(est.validation_loss_curve_), rel=1e-10)
+    # Out of bag, each row is predicted by the member that held it out.
+    own = np.empty(150)
+    for k, rows in enumerate(est.validation_rows_):
+        own[rows] = outputs[k, rows, 0]
+    assert_allclose(est.oob_prediction_, est.y_scaler_.inverse_transform(own[:, None])[:, 0],
+                    rtol=1e-12)  # fmt: skip
     assert est.stop_reason_ == "early_stopping"
     assert est.n_iter_ - est.best_epoch_ > est.n_iter_no_change
 

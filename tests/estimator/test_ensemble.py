@@ -206,14 +206,19 @@ def test_return_std_without_spread_is_one_clear_error(data) -> None:
 
 @pytest.mark.parametrize("loss", ["gaussian_nll", "mse"])
 def test_the_variance_is_calibrated_to_the_held_out_rows(data, loss: str) -> None:
-    """With a validation split, the variance ``v = a σ² + c`` maximises the held-out rows'
-    likelihood: ``Σ (r² - v) σ² / v² = 0`` and ``Σ (r² - v) / v² = 0`` (or ``c`` at its floor)."""
+    """With validation splits (one per member), the variance ``v = a σ² + c`` maximises the
+    held-out rows' likelihood, their residuals ``r`` out-of-bag (from the members that held
+    each row out): ``Σ (r² - v) σ² / v² = 0`` and ``Σ (r² - v) / v² = 0`` (or ``c`` at its
+    floor)."""
     X, y = data
     Y = np.column_stack([y, 10 * y + 5])
     est = ensemble(loss=loss, early_stopping=True).fit(X, Y)
-    held = est.validation_rows_
+    held = np.unique(est.validation_rows_)
+    assert est.validation_rows_.shape == (3, 16) and held.size > 16
     assert est.variance_calibration_.shape == (2, 2) and (est.variance_calibration_ > 0).all()
-    mean, std = est.predict(X[held], return_std=True)
+    _, std = est.predict(X[held], return_std=True)
+    mean = est.oob_prediction_[held]
+    assert np.isnan(est.oob_prediction_).any(axis=1).sum() == 80 - held.size
     calibration, est.variance_calibration_ = est.variance_calibration_, None
     _, raw = est.predict(X[held], return_std=True)
     a, c = calibration * np.square(est.y_scaler_.scale)[None] ** np.array([[0], [1]])

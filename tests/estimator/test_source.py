@@ -49,6 +49,9 @@ SETTINGS = {
     "n_iter_no_change": 3,
     "tol": 1e-3,
     "random_state": 5,
+    # One network on both sides: "auto" trains five on arrays that hold out rows, one
+    # on a source (an ensemble trains in memory).
+    "n_members": 1,
 }
 
 
@@ -148,6 +151,10 @@ def test_a_source_is_refused_where_it_cannot_train(tmp_path: Path, table: np.nda
         MLPClassifier().partial_fit(source, None, classes=[0, 1])
     with pytest.raises(ValueError, match="ensemble"):
         MLPRegressor(n_members=2, max_iter=2).fit(source)
+    # n_members="auto" is one network on a source, five on the same rows in memory.
+    auto = {**SETTINGS, "n_members": "auto", "max_iter": 2, "early_stopping": True}
+    assert type(MLPRegressor(**auto).fit(source).net_).__name__ == "MLP"
+    assert MLPRegressor(**auto).fit(table[:, :3], table[:, 3]).net_.n_members == 5
     with pytest.raises(ValueError, match="mse, sse or a cross-entropy, not GaussianNLL"):
         MLPRegressor(loss="gaussian_nll", max_iter=2).fit(source)
     # The target column holds numbers that are not labels.

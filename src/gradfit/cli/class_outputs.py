@@ -73,15 +73,22 @@ FIGURES = {
 """The suffixes of a classifier's figures, by what they show."""
 
 
-def accuracy_line(model: Any, parts: Iterable[tuple[Any, Array, Array]]) -> str:
+def accuracy_line(
+    model: Any, parts: Iterable[tuple[Any, Array, Array]], oob: Array | None = None
+) -> str:
     """``accuracy 0.98 (log loss 0.05) on the 120 training rows, 0.96 (…) on the 30
     held-out rows``, from ``parts`` ``(X, y, trained)`` of the rows (all at once, or a
-    chunk each), where ``trained`` marks the training rows."""
+    chunk each), where ``trained`` marks the training rows. With ``oob`` (one part: an
+    ensemble's ``oob_decision_function_``), the training rows are all rows and the
+    held-out ones are scored out-of-bag."""
     sums = {"training": ClassifierSums(model.classes_), "held-out": ClassifierSums(model.classes_)}
     for X, y, trained in parts:
         predicted, P = np.asarray(model.predict(X)), model.predict_proba(X)
+        if oob is not None:
+            sums["training"].add(y, predicted, P)
+            predicted, P = model._labels.decide_proba(oob), oob
         for name, mask in (("training", trained), ("held-out", ~trained)):
-            if mask.any():
+            if mask.any() and not (oob is not None and name == "training"):
                 sums[name].add(y[mask], predicted[mask], P[mask])
     said = []
     for name, rows in sums.items():

@@ -107,7 +107,7 @@ def plot(
         inputs = frame(grid[:, None], features)
         fitted = np.asarray(model.predict(inputs)).reshape(grid.size, -1)
         band = None
-        if model.n_members > 1 or model.loss == "gaussian_nll":
+        if getattr(model.net_, "n_members", 1) > 1 or model.loss == "gaussian_nll":
             band = [np.asarray(b).reshape(grid.size, -1) for b in model.predict_interval(inputs)]
         for j, target in enumerate(targets):
             suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
@@ -153,7 +153,8 @@ def summary(
         if model.validation_rows_ is not None:
             trained[model.validation_rows_] = False
         lines = _described(model, X.shape[0], features, targets)
-        return "\n".join([*lines, accuracy_line(model, [(frame(X, features), Y, trained)])])
+        oob = model.oob_decision_function_ if members_hold_out(model) else None
+        return "\n".join([*lines, accuracy_line(model, [(frame(X, features), Y, trained)], oob)])
     return summary_of_chunks(model, [(X, Y.reshape(X.shape[0], -1))], features, targets)
 
 
@@ -166,7 +167,9 @@ def summary_of_chunks(
     """:func:`summary` of the model on its rows given chunk by chunk, ``(X, Y)`` each
     in the order of the rows (so that ``validation_rows_`` find theirs); a classifier's
     ``Y`` holds its labels as numbers."""
-    held = model.validation_rows_
+    held, bagged = model.validation_rows_, members_hold_out(model)
+    if bagged:
+        held = np.unique(held)  # the rows any member held out
     n_rows = 0
     sets = {"training": Scorer(), "validation": Scorer()}
     parts = []
@@ -175,12 +178,17 @@ def summary_of_chunks(
         if held is not None:
             mine = held[(held >= n_rows) & (held < n_rows + X.shape[0])]
             trained[mine - n_rows] = False
+        rows = slice(n_rows, n_rows + X.shape[0])
         n_rows += X.shape[0]
         if is_classifier(model):
             parts.append((frame(X, features), numbers_as_labels(Y, model.classes_), trained))
             continue
         Y_hat = np.asarray(model.predict(frame(X, features))).reshape(Y.shape)
-        sets["training"].add(Y[trained], Y_hat[trained])
+        if bagged:  # the ensemble on every row; out-of-bag on the held-out ones
+            sets["training"].add(Y, Y_hat)
+            Y_hat = model.oob_prediction_[rows].reshape(Y.shape)
+        else:
+            sets["training"].add(Y[trained], Y_hat[trained])
         sets["validation"].add(Y[~trained], Y_hat[~trained])
     lines = _described(model, n_rows, features, targets)
     if is_classifier(model):
@@ -202,10 +210,23 @@ def _described(
     """The summary's first lines: the network, the rows, why training stopped."""
     held = model.validation_rows_
     rows = f"trained {model.n_iter_} epochs on {n_rows} rows"
-    if held is not None:
+    if members_hold_out(model):
+        K, n_held = held.shape
+        rows += (
+            f": each of the {K} networks held out {n_held} of its own for validation, "
+            f"{np.unique(held).size} in all (validation scores are out-of-bag: each row "
+            "predicted by the networks that did not train on it)"
+        )
+    elif held is not None:
         rows += f": {n_rows - held.size} to train on, {held.size} held out for validation"
     return [f"{architecture(model)}: {listed(features)} -> {listed(targets)}", rows,
             stopping(model)]  # fmt: skip
+
+
+def members_hold_out(model: Any) -> bool:
+    """Whether each member of ``model`` held out a validation split of its own."""
+    held = model.validation_rows_
+    return held is not None and held.ndim == 2
 
 
 def architecture(model: Any) -> str:

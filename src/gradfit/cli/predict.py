@@ -248,7 +248,7 @@ def has_spread(model: Any) -> bool:
     """Whether ``model`` is an estimator whose predictions have a spread."""
     if isinstance(model, MLP) or is_classifier(model):
         return False
-    return bool(model.n_members > 1 or model.loss == "gaussian_nll")
+    return bool(getattr(model.net_, "n_members", 1) > 1 or model.loss == "gaussian_nll")
 
 
 def target_names(model: Any, n_outputs: int) -> list[str]:

@@ -120,10 +120,11 @@ class Ensemble(MLP):
 class EnsembleStepper(EngineStepper):
     """The engine's :class:`~gradfit.engine.Stepper` for an :class:`Ensemble`.
 
-    Every member sees the same rows; the objective is ``Σₖ L(Ŷₖ, Y)``, computed as the
-    loss over the stacked predictions (``Y`` broadcast to ``(K, n, m)``) scaled back
-    to a sum (:meth:`Loss.members_factor <gradfit.engine.Loss.members_factor>`). The
-    value returned is the members' mean loss.
+    Every member sees the same rows, or with ``member_rows`` each its own (bagging: each
+    member holds out its own validation split). The objective is ``Σₖ L(Ŷₖ, Yₖ)``,
+    computed as the loss over the stacked predictions (``Y`` broadcast to ``(K, n, m)``,
+    or gathered per member) scaled back to a sum (:meth:`Loss.members_factor
+    <gradfit.engine.Loss.members_factor>`). The value returned is the members' mean loss.
 
     Parameters
     ----------
@@ -133,14 +134,27 @@ class EnsembleStepper(EngineStepper):
     loss : Loss
     optimizer : Optimizer
         Built over ``net.parameters()``.
+    member_rows : (K, n_train) array of int, optional
+        The rows of ``(X, Y)`` member ``k`` trains on, ``member_rows[k]``; a step on
+        batch rows ``r`` (positions in ``0 … n_train - 1``) gives member ``k`` the rows
+        ``member_rows[k, r]``. By default every member trains on every row.
     """
 
     net: Ensemble
 
-    def __init__(self, net: Ensemble, X: Array, Y: Array, loss: Loss, optimizer: Optimizer) -> None:
+    def __init__(
+        self,
+        net: Ensemble,
+        X: Array,
+        Y: Array,
+        loss: Loss,
+        optimizer: Optimizer,
+        member_rows: Array | None = None,
+    ) -> None:
         self.net, self.X, self.Y = net, X, Y
         self.loss, self.optimizer = loss, optimizer
-        self.n_samples = X.shape[0]
+        self.member_rows = member_rows
+        self.n_samples = X.shape[0] if member_rows is None else member_rows.shape[1]
         self._grads = net.gradients()
         self._Y_all = np.broadcast_to(Y, (net.n_members, *Y.shape))
 
@@ -157,7 +171,10 @@ class EnsembleStepper(EngineStepper):
         return members_loss(self.net, self.loss, X, Y)
 
     def step(self, rows: Rows) -> float:
-        if rows is None:
+        if self.member_rows is not None:
+            index = self.member_rows if rows is None else self.member_rows[:, rows]
+            X, Y = self.X[index], self.Y[index]
+        elif rows is None:
             X, Y = self.X, self._Y_all
         else:
             X, Y = self.X[rows], self.Y[rows]
@@ -173,10 +190,11 @@ class EnsembleStepper(EngineStepper):
 
 
 def members_loss(net: Ensemble, loss: Loss, X: Array, Y: Array) -> float:
-    """The members' mean ``loss`` on ``(X, Y)``: ``X: (n_samples, n_in)``,
-    ``Y: (n_samples, n_out)``, every member's prediction scored against ``Y``."""
+    """The members' mean ``loss`` on ``(X, Y)``: ``X: (n_samples, n_in)`` and
+    ``Y: (n_samples, n_out)``, every member's prediction scored against ``Y``; or each
+    member on its own rows, ``X: (K, n_samples, n_in)`` and ``Y: (K, n_samples, n_out)``."""
     K, A = net.n_members, net.forward(X)
-    return loss.members_mean(loss.value(A, np.broadcast_to(Y, (K, *Y.shape))), K)
+    return loss.members_mean(loss.value(A, np.broadcast_to(Y, A.shape[:-1] + Y.shape[-1:])), K)
 
 
 def mixture(means: Array, variances: Array | None = None) -> tuple[Array, Array]:
@@ -197,3 +215,27 @@ def mixture(means: Array, variances: Array | None = None) -> tuple[Array, Array]
     mu = means.mean(axis=0)
     spread = ((means - mu) ** 2).mean(axis=0)
     return mu, spread if variances is None else spread + variances.mean(axis=0)
+
+
+def out_of_bag(values: Array, held: Array, n_rows: int) -> Array:
+    """Each row's mean over the members that held it out (bagging's out-of-bag estimate).
+
+    Parameters
+    ----------
+    values : (K, n_held, c) array
+        Member ``k``'s outputs on its held-out rows ``held[k]``.
+    held : (K, n_held) array of int
+        The rows, among ``n_rows``, each member held out.
+
+    Returns
+    -------
+    (n_rows, c) array
+        NaN in the rows no member held out.
+    """
+    c = values.shape[-1]
+    sums = np.zeros((n_rows, c))
+    counts = np.zeros(n_rows)
+    np.add.at(sums, held.ravel(), values.reshape(-1, c))
+    np.add.at(counts, held.ravel(), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts[:, None]

@@ -65,15 +65,21 @@ class AccuracyCurve:
     def _accuracy(self, rows: Rows) -> float:
         if isinstance(rows, tuple):
             X, Y = rows
-            return self._right(X, Y) / X.shape[0]
+            return self._right(X, Y) / X.shape[-2]
         n, rank, world = rows.n_rows, self.group.rank, self.group.world
-        right = 0
+        right = 0.0
         for piece in pieces(share(slice(0, n), n, rank, world), self.chunk_rows):
             right += self._right(*rows.take(piece, self.net.dtype))
         return float(self.group.all_sum(np.array([float(right)]))[0]) / n
 
-    def _right(self, X: Array, Y: Array) -> int:
-        return n_right(self.labels.logits(self.net.forward(X)), Y, self.labels)
+    def _right(self, X: Array, Y: Array) -> float:
+        """Rows predicted right; for members' own rows, ``X: (K, n, n_in)``, the members'
+        mean count of the rows each predicts right alone."""
+        if X.ndim == 2:
+            return n_right(self.labels.logits(self.net.forward(X)), Y, self.labels)
+        outputs = self.net.forward(X)  # member k on its own rows X[k]
+        right = sum(n_right(self.labels.logits(o), y, self.labels) for o, y in zip(outputs, Y, strict=True))
+        return right / X.shape[0]
 
     def state_dict(self) -> dict[str, Any]:
         """The curves (copies), for checkpoints."""

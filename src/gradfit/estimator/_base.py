@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
-from gradfit.defaults import holds_out
+from gradfit.defaults import holds_out, members
 from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.history import History
 from gradfit.engine.losses import Loss
@@ -190,11 +191,16 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     ) -> None:
         """Standardise, split, and train on ``data``: arrays in memory, or a source."""
         data, stats = self._read(data, s.dtype, group)
+        self._n_rows = stats[0].n
+        stop_early = not partial and holds_out(self.early_stopping, stats[0].n,
+                                               s.validation_fraction)  # fmt: skip
         if incremental:
             net, history = self.net_, self.history_
             self._widen_range(stats[0])
         else:
             self._start(*stats, s)
+            in_memory = isinstance(data, tuple) and group.world == 1
+            s = replace(s, n_members=members(s.n_members, stop_early, in_memory))
             net, history = self._new_network(s), None
         rows = TrainingRows.split(
             standardized(data, self.x_scaler_, getattr(self, "y_scaler_", None), s.dtype),
@@ -202,10 +208,9 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
             rng=self._rng,
             strata=self._strata(data),
             in_memory=group.world == 1,
+            members=net.n_members if isinstance(net, Ensemble) else 1,
         )
         self.validation_rows_ = rows.held
-        stop_early = not partial and holds_out(self.early_stopping, stats[0].n,
-                                               s.validation_fraction)  # fmt: skip
         batch = batch_rows(s.batch_size, rows.n_train)
         hyper = optimizer_hyper(self.get_params(), s, batch=batch, n_outputs=self.n_outputs_)
         stepper = rows.stepper(s, net, loss=self._loss(s), hyper=hyper, group=group,
@@ -273,7 +278,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     def _new_network(self, s: Settings) -> MLP:
         """One network, or ``n_members`` stacked, from ``n_features_in_`` to the head."""
         sizes = [self.n_features_in_, *s.hidden, self._head_width(s)]
-        if s.n_members > 1:
+        if s.n_members is not None and s.n_members > 1:
             return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
 

@@ -10,6 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from gradfit.defaults import CLASSIFIER_DEFAULTS
+from gradfit.engine.ensemble import out_of_bag
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
@@ -18,6 +19,8 @@ from gradfit.errors import DataError
 from gradfit.estimator._accuracy import AccuracyCurve
 from gradfit.estimator._base import MLPBase
 from gradfit.estimator._data import validated
+from gradfit.estimator._early_stopping import EarlyStopping
+from gradfit.estimator._fitting import EstimatorTrainer
 from gradfit.estimator._labels import Labels, as_labels, target_kind
 from gradfit.estimator._params import Settings
 from gradfit.estimator._source import Labelled, TrainingRows
@@ -56,11 +59,14 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
     class_weight : None, "balanced" or dict, default=None
         Weights of each class's term in the loss, as in scikit-learn's linear models
         (``"balanced"``: ``n_samples / (n_classes · count)``); not for multilabel ``y``.
-    n_members : int, default=1
+    n_members : int or "auto", default="auto"
         ``K > 1`` trains a deep ensemble (Lakshminarayanan et al. 2017) of ``K``
         networks from different random starts, stacked and trained as one computation
-        as the regressor's are; the prediction is the members' mean probability (its
-        logits are what ``decision_function`` returns).
+        as the regressor's are (each holding out a stratified fold of its own when
+        stopping early); the prediction is the members' mean probability (its logits
+        are what ``decision_function`` returns). ``"auto"`` as the regressor's: 5
+        members when a validation split is held out, which with
+        ``early_stopping=False`` (the default) it is not, so one network.
     distributed : bool, default=False
         Data-parallel training under ``torchrun``, as the regressor's. ``fit`` also
         takes a :class:`~gradfit.io.arrays.RowSource` whose target column holds the
@@ -81,6 +87,10 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         As :class:`~gradfit.MLPRegressor`'s; the losses are cross-entropies.
     n_outputs_ : int
         Outputs of the network: 1 for two classes, else one per class or label.
+    oob_decision_function_ : array (n_samples, n_classes) or None
+        For an ensemble whose members each held out a validation split of their own:
+        each row's mean probabilities over the members that held it out (NaN where
+        none did), scikit-learn's ``BaggingClassifier`` name; else ``None``.
     """
 
     def __init__(
@@ -114,7 +124,7 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
         clip_inputs: bool = CLASSIFIER_DEFAULTS.clip_inputs,
         record_parameters: bool = False,
         class_weight: str | dict[Any, float] | None = None,
-        n_members: int = 1,
+        n_members: int | str = CLASSIFIER_DEFAULTS.n_members,
         distributed: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -256,6 +266,19 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
                               accuracy=self.accuracy_curve_,
                               val_accuracy=self.validation_accuracy_curve_)  # fmt: skip
         return [curve]
+
+    def _finish(
+        self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
+    ) -> None:
+        super()._finish(trainer, net, stopping, restore=restore)
+        self.oob_decision_function_: Array | None = None
+        held = trainer.validation
+        if held is not None and isinstance(held[0], np.ndarray) and held[0].ndim == 3:
+            # members with held-out rows of their own
+            assert self.validation_rows_ is not None
+            out = self.net_.copy().forward(held[0]).astype(np.float64, copy=False)
+            P = np.exp(np.stack([self._labels.log_proba(Z) for Z in out]))
+            self.oob_decision_function_ = out_of_bag(P, self.validation_rows_, self._n_rows)
 
     def predict_proba(self, X: Any) -> Array:
         """Probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order; float64."""

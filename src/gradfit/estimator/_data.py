@@ -68,3 +68,37 @@ def split_validation(
     picked = np.zeros(n_samples, dtype=bool)
     picked[((np.arange(n_val) + 0.5) * n_samples / n_val).astype(np.int64)] = True
     return np.sort(grouped[~picked]), np.sort(grouped[picked])
+
+
+def member_splits(
+    n_samples: int,
+    fraction: float,
+    rng: np.random.Generator,
+    members: int,
+    *,
+    strata: Array | None = None,
+) -> tuple[Array, Array]:
+    """``(train_rows, validation_rows)``, ``(K, n_train)`` and ``(K, n_held)``: a split
+    for each of ``members`` networks, as k-fold cross-validation draws them (the
+    k-fold bagging of Erickson et al., "AutoGluon-Tabular", 2020).
+
+    The rows are shuffled (grouped by stratum when ``strata`` is given) and cut into
+    ``F = round(1 / fraction)`` folds of ``n_held = round(fraction · n)`` evenly spaced
+    rows; member ``k`` holds out fold ``k mod F`` of a shuffle drawn afresh every ``F``
+    members. With ``F`` members every row is held out by one of them (up to rounding).
+    """
+    n_val = min(max(1, round(fraction * n_samples)), n_samples - 1)
+    step = n_samples / n_val
+    folds = max(1, round(1 / fraction))
+    train, held = [], []
+    for k in range(members):
+        if k % folds == 0:
+            order = rng.permutation(n_samples)
+            if strata is not None:
+                order = order[np.argsort(strata[order], kind="stable")]
+        picked = np.zeros(n_samples, dtype=bool)
+        offset = (k % folds + 0.5) / folds
+        picked[order[((np.arange(n_val) + offset) * step).astype(np.int64)]] = True
+        train.append(np.flatnonzero(~picked))
+        held.append(np.flatnonzero(picked))
+    return np.stack(train), np.stack(held)

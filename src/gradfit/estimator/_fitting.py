@@ -46,6 +46,7 @@ def make_stepper(
     batch_rows: int,
     device: Any = None,
     precision: str = "full",
+    member_rows: Array | None = None,
 ) -> Stepper:
     """A :class:`~gradfit.engine.Stepper` training a copy of ``net`` on ``(X, Y)``.
 
@@ -54,17 +55,20 @@ def make_stepper(
     for ``batch_rows`` rows a step (``$GRADFIT_KERNEL`` decides); ``"torch"`` converts
     ``net`` to ``torch.nn`` on ``device`` and steps it with ``torch.optim``, in
     ``precision``. ``hyper`` uses torch's names. An :class:`~gradfit.engine.Ensemble`
-    trains all its members in one batched step (one kernel call, where the kernel covers it).
+    trains all its members in one batched step (one kernel call, where the kernel covers it),
+    each on its own rows ``member_rows[k]`` of ``(X, Y)`` when given.
     """
     if backend == "numpy":
         net = net.copy()
         engine_optimizer = OPTIMIZERS[solver](net.parameters(), **hyper)
-        return engine_stepper(net, X, Y, loss, engine_optimizer, batch_rows=batch_rows)
+        return engine_stepper(net, X, Y, loss, engine_optimizer, batch_rows=batch_rows,
+                              member_rows=member_rows)  # fmt: skip
     from gradfit.torch_backend import TorchStepper, make_optimizer, to_torch
 
     module = to_torch(net, device)
     optimizer = make_optimizer(solver, module.parameters(), **hyper)
-    return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer, precision=precision)
+    return TorchStepper(module, X, Y, loss=loss, optimizer=optimizer, precision=precision,
+                        member_rows=member_rows)  # fmt: skip
 
 
 def make_source_stepper(

@@ -37,7 +37,8 @@ class Settings:
     validation_fraction: float | None
     """As given: ``None`` holds out :data:`HOLD_OUT` when stopping early, else nothing."""
     log_every: int | None
-    n_members: int
+    n_members: int | None
+    """As given; ``None`` for ``"auto"``, resolved by a fit (:func:`gradfit.defaults.members`)."""
     batch_size: int | None
     """Rows per update (at most ``n_samples`` are taken), or ``None`` for the full batch."""
     distributed: bool
@@ -81,8 +82,10 @@ def resolve(p: dict[str, Any]) -> Settings:
     _number("tol", p["tol"], 0, inf)
     _positive_int("max_iter", p["max_iter"])
     _positive_int("n_iter_no_change", p["n_iter_no_change"])
-    n_members = _positive_int("n_members (networks in the ensemble, 1 for one network)",
-                              p.get("n_members", 1))  # fmt: skip
+    n_members = p.get("n_members", 1)
+    if n_members != "auto":
+        n_members = _positive_int("n_members (networks in the ensemble, 1 for one network, "
+                                  "or 'auto')", n_members)  # fmt: skip
     batch_size = p["batch_size"]
     if batch_size == "auto":
         batch_size = AUTO_BATCH
@@ -124,7 +127,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         precision=precision,
         validation_fraction=fraction,
         log_every=verbose or None,
-        n_members=n_members,
+        n_members=None if n_members == "auto" else n_members,
         batch_size=batch_size,
         distributed=bool(distributed),
     )

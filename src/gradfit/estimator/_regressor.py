@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from gradfit.datasets import Standardizer
 from gradfit.defaults import DEFAULTS
-from gradfit.engine.ensemble import Ensemble, mixture
+from gradfit.engine.ensemble import Ensemble, mixture, out_of_bag
 from gradfit.engine.losses import GaussianNLL, Loss, get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
@@ -98,11 +98,18 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         log-likelihood of a mean-and-variance head: each target gets a second output,
         its variance through softplus (Lakshminarayanan et al. 2017), so that the model
         predicts how far off it may be, point by point.
-    n_members : int, default=1
+    n_members : int or "auto", default="auto"
         Networks in a deep ensemble, each from its own random start (drawn one after
-        another from ``random_state``), trained together in one batched computation on
-        the same batches. ``predict`` returns the mean of the members' mixture, and
-        ``predict(X, return_std=True)`` and :meth:`predict_interval` its spread.
+        another from ``random_state``), trained together in one batched computation.
+        With a validation split, each member holds out a fold of its own, as k-fold
+        cross-validation draws them (:func:`~gradfit.estimator._data.member_splits`),
+        and trains on the other rows (k-fold bagging), so that every row trains most
+        members; without one, every member trains on every row. ``predict`` returns the
+        mean of the members' mixture, and ``predict(X, return_std=True)`` and
+        :meth:`predict_interval` its spread. ``"auto"`` trains 5 members when the fit
+        holds out validation rows from data in memory (so by default from 150 rows on,
+        see ``early_stopping``), one network otherwise (small data, ``partial_fit``, or
+        rows read from a source): see :mod:`gradfit.defaults` for why.
     dtype : {"float64", "float32"}, default="float64"
         Of the parameters and the data while training.
     device : str or None, default=None
@@ -154,7 +161,16 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         ``"interrupted"``. A model loaded from a file keeps these three (``None`` when
         the file was written before they were kept).
     validation_rows_ : array of int or None
-        Indices of the rows of the last ``fit``'s ``X`` held out for validation.
+        Indices of the rows of the last ``fit``'s ``X`` held out for validation; for an
+        ensemble (``n_members`` ``K > 1``), each member holds out a split of its own,
+        drawn one after another, and this is ``(K, n_held)``: member ``k`` held out
+        ``validation_rows_[k]`` and trained on the other rows (bagging), so that every
+        row trains most members. Early stopping watches the members' mean loss on their
+        own held-out rows.
+    oob_prediction_ : array (n_samples,) or (n_samples, n_outputs), or None
+        For an ensemble whose members each held out rows: each row's mean prediction
+        over the members that held it out (the out-of-bag estimate of scikit-learn's
+        ``BaggingRegressor``; NaN where no member did); else ``None``.
     variance_calibration_ : array of shape (2, n_outputs) or None
         For a model with spread (``n_members > 1`` or ``loss="gaussian_nll"``) whose
         last ``fit`` held out a validation split: ``(a, c)`` per output, and the
@@ -206,7 +222,7 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         standardize: bool = True,
         clip_inputs: bool = DEFAULTS.clip_inputs,
         record_parameters: bool = False,
-        n_members: int = 1,
+        n_members: int | str = DEFAULTS.n_members,
         distributed: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -321,15 +337,38 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         super()._finish(trainer, net, stopping, restore=restore)
         held = trainer.validation
         self.variance_calibration_: Array | None = None
-        if held is not None and self._has_spread():
+        self.oob_prediction_: Array | None = None
+        if held is None:
+            return
+        X, Y = held
+        if isinstance(X, np.ndarray) and X.ndim == 3:  # members with rows of their own
+            X, Y, mean = self._out_of_bag(X, Y, n_rows=self._n_rows)
+        if self._has_spread():
             from gradfit.uncertainty import fit_variance_calibration
 
+            full, var = self._mixture(X)
             self.variance_calibration_ = fit_variance_calibration(
-                held[1].astype(np.float64), *self._mixture(held[0])
+                Y.astype(np.float64), full if X is held[0] else mean, var
             )
 
+    def _out_of_bag(self, X: Array, Y: Array, n_rows: int) -> tuple[Array, Array, Array]:
+        """From each member's held-out rows ``X: (K, n_held, n_in)`` and ``Y: (K, n_held,
+        n_outputs)`` (standardised), set :attr:`oob_prediction_` (in ``y``'s units) and
+        return the rows held out by any member, ``(X, Y)`` of each once, and their
+        out-of-bag means (standardised)."""
+        held = self.validation_rows_
+        assert held is not None
+        out = self.net_.copy().forward(X).astype(np.float64, copy=False)
+        means = GaussianNLL().mean_and_variance(out)[0] if self.loss == GaussianNLL.name else out
+        oob = out_of_bag(means, held, n_rows)
+        rows, first = np.unique(held, return_index=True)
+        scaled = oob if self.y_scaler_ is None else self.y_scaler_.inverse_transform(oob)
+        self.oob_prediction_ = self._shaped(scaled)
+        X, Y = X.reshape(-1, X.shape[-1])[first], Y.reshape(-1, Y.shape[-1])[first]
+        return X, Y, oob[rows]
+
     def _has_spread(self) -> bool:
-        return self.n_members > 1 or self.loss == GaussianNLL.name
+        return isinstance(self.net_, Ensemble) or self.loss == GaussianNLL.name
 
     def _mixture(self, X: Array) -> tuple[Array, Array]:
         """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in float64 and

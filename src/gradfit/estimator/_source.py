@@ -20,7 +20,7 @@ from gradfit.engine.network import MLP
 from gradfit.engine.stepper import Stepper
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
-from gradfit.estimator._data import split_validation
+from gradfit.estimator._data import member_splits, split_validation
 from gradfit.estimator._fitting import make_source_stepper, make_stepper
 from gradfit.estimator._labels import Labels, as_labels
 from gradfit.estimator._params import Settings
@@ -123,12 +123,17 @@ def join(s: Settings, device: Any) -> Group:
 class TrainingRows:
     """The rows a fit trains on and those it validates on: arrays, or sources.
 
-    ``held`` are the indices of the validation rows among all rows (``None``: none).
+    ``held`` are the indices of the validation rows among all rows (``None``: none). An
+    ensemble's members may each hold out rows of their own (bagging): ``train`` is then
+    all the rows, ``member_rows: (K, n_train)`` those each member trains on, ``held:
+    (K, n_held)`` those it validates on, and ``validation`` their ``(X, Y)`` gathered per
+    member, ``(K, n_held, n_in)`` and ``(K, n_held, n_out)``.
     """
 
     train: tuple[Array, Array] | RowSource
     validation: tuple[Array, Array] | RowSource | None
     held: Array | None
+    member_rows: Array | None = None
 
     @classmethod
     def split(
@@ -139,17 +144,24 @@ class TrainingRows:
         rng: np.random.Generator,
         strata: Array | None,
         in_memory: bool,
+        members: int = 1,
     ) -> TrainingRows:
         """Hold out ``fraction`` of the rows of ``data``, drawn by :func:`split_validation`
         from ``rng`` (the same rows however the data is read or shared), in proportion
         within each of ``strata`` (a label per row) when given. Arrays stay arrays when
-        ``in_memory`` (one process), else become sources for the ranks."""
+        ``in_memory`` (one process), else become sources for the ranks. With ``members``
+        ``K > 1`` (arrays only), each member holds out a split of its own, as k-fold
+        cross-validation draws them (:func:`member_splits`)."""
         n = data[0].shape[0] if isinstance(data, tuple) else data.n_rows
         if fraction is None:
             rows = cls(data, None, None)
         else:
             if n < 2:
                 raise DataError(f"a validation split needs n_samples >= 2; got n_samples = {n}")
+            if members > 1 and isinstance(data, tuple):
+                X, Y = data
+                train, held = member_splits(n, fraction, rng, members, strata=strata)
+                return cls(data, (X[held], Y[held]), held, member_rows=train)
             train, held = split_validation(n, fraction, rng, strata=strata)
             if isinstance(data, tuple):
                 X, Y = data
@@ -166,6 +178,9 @@ class TrainingRows:
 
     @property
     def n_train(self) -> int:
+        """The rows a member trains on."""
+        if self.member_rows is not None:
+            return int(self.member_rows.shape[1])
         return self.train[0].shape[0] if isinstance(self.train, tuple) else self.train.n_rows
 
     @property
@@ -195,7 +210,8 @@ class TrainingRows:
         if isinstance(self.train, tuple):
             X, Y = self.train
             return make_stepper(s.backend, net, X, Y, loss=loss, solver=s.solver, hyper=hyper,
-                                batch_rows=batch, device=device, precision=s.precision)  # fmt: skip
+                                batch_rows=batch, device=device, precision=s.precision,
+                                member_rows=self.member_rows)  # fmt: skip
         return make_source_stepper(s.backend, net, self.train, loss=loss, solver=s.solver,
                                    hyper=hyper, group=group, device=device,
                                    precision=s.precision)  # fmt: skip

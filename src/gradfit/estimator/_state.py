@@ -187,7 +187,8 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     kind = Ensemble if "n_members" in spec else MLP
     est.net_ = kind.from_parameters(spec["sizes"], spec["activation"], weights)
     members = est.net_.n_members if isinstance(est.net_, Ensemble) else 1
-    if members != spec.get("n_members", 1) or members != params.get("n_members", 1):
+    given = params.get("n_members", 1)
+    if members != spec.get("n_members", 1) or (given != "auto" and members != given):
         raise ValueError(
             f"the arrays hold {members} member(s), the spec says {spec.get('n_members', 1)} "
             f"and the parameters n_members={params.get('n_members', 1)}"

@@ -126,6 +126,9 @@ class TorchStepper(TorchParameters):
         Move ``module`` there first; by default it stays where it is.
     precision : {"full", "bf16-mixed"}
         See :data:`PRECISIONS`; ``bf16-mixed`` needs float32 parameters.
+    member_rows : (K, n_train) array of int, optional
+        For stacked members, the rows each trains on, as the engine's
+        :class:`~gradfit.engine.EnsembleStepper` takes them.
     """
 
     def __init__(
@@ -138,6 +141,7 @@ class TorchStepper(TorchParameters):
         optimizer: torch.optim.Optimizer,
         device: Any = None,
         precision: str = "full",
+        member_rows: Array | None = None,
     ) -> None:
         from gradfit.torch_backend.mapping import resolve_device
 
@@ -150,7 +154,10 @@ class TorchStepper(TorchParameters):
         self.dtype, self.device = self.params[0].dtype, self.params[0].device
         self.precision = check_precision(precision, self.dtype)
         self.X, self.Y = self._tensor(X), self._tensor(Y)
-        self.n_samples = int(self.X.shape[0])
+        self.member_rows = None
+        if member_rows is not None:
+            self.member_rows = torch.as_tensor(member_rows, device=self.device)
+        self.n_samples = int(self.X.shape[0] if member_rows is None else member_rows.shape[1])
         self.t = steps_taken(optimizer)
         self._loss_fn = torch_loss(loss, dtype=self.dtype, device=self.device)
 
@@ -167,7 +174,7 @@ class TorchStepper(TorchParameters):
         else:
             Y_hat = self.module(X)
         width = head_width(self.loss, Y.shape[-1])
-        if Y_hat.shape[-2:] != (Y.shape[0], width) or Y_hat.ndim > 3:
+        if Y_hat.shape[-2:] != (Y.shape[-2], width) or Y_hat.ndim > 3 or Y.ndim > Y_hat.ndim:
             raise DataError(
                 f"predictions have shape {tuple(Y_hat.shape)} but targets have shape "
                 f"{tuple(Y.shape)}; reshape the targets to (n_samples, n_outputs)"
@@ -176,13 +183,20 @@ class TorchStepper(TorchParameters):
             value = self._loss_fn(Y_hat, Y)
             return value, value, 1
         K = Y_hat.shape[0]
-        value = self._loss_fn(Y_hat, Y.expand(K, *Y.shape))
+        value = self._loss_fn(Y_hat, Y.expand(K, *Y.shape[-2:]))
         k = self.loss.members_factor(K)
         return (value * k if k != 1 else value), value, K
 
     def step(self, rows: Rows) -> float:
         """Forward, backward and update on ``rows``; return the loss before the update."""
-        if rows is None:
+        if self.member_rows is not None:
+            index = self.member_rows
+            if isinstance(rows, slice):
+                index = index[:, rows]
+            elif rows is not None:
+                index = index[:, torch.as_tensor(rows, device=self.device)]
+            X, Y = self.X[index], self.Y[index]
+        elif rows is None:
             X, Y = self.X, self.Y
         elif isinstance(rows, slice):
             X, Y = self.X[rows], self.Y[rows]

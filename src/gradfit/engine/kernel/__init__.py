@@ -100,13 +100,16 @@ def make_stepper(
     *,
     batch_rows: int,
     kernel: str | None = None,
+    member_rows: Array | None = None,
 ) -> Stepper:
     """The engine's stepper for this model: :class:`KernelStepper` (for an
     :class:`~gradfit.engine.Ensemble`, ``EnsembleKernelStepper``) or else
     :class:`~gradfit.engine.NumpyStepper` (:class:`~gradfit.engine.EnsembleStepper`), as
     :func:`mode` and the model decide.
 
-    ``batch_rows`` is the rows per step, by which :func:`faster` decides.
+    ``batch_rows`` is the rows per step, by which :func:`faster` decides. An ensemble
+    whose members train on rows of their own (``member_rows``, see
+    :class:`~gradfit.engine.EnsembleStepper`) steps in NumPy.
     """
     from gradfit.engine.numpy_stepper import NumpyStepper
 
@@ -116,6 +119,8 @@ def make_stepper(
     if compiled:
         from gradfit.engine.kernel.stepper import EnsembleKernelStepper, KernelStepper
     if isinstance(net, Ensemble):
+        if member_rows is not None:
+            return EnsembleStepper(net, X, Y, loss, optimizer, member_rows)
         return (EnsembleKernelStepper if compiled else EnsembleStepper)(net, X, Y, loss, optimizer)
     return (KernelStepper if compiled else NumpyStepper)(net, X, Y, loss, optimizer)
 
