@@ -78,7 +78,8 @@ class AccuracyCurve:
         if X.ndim == 2:
             return n_right(self.labels.logits(self.net.forward(X)), Y, self.labels)
         outputs = self.net.forward(X)  # member k on its own rows X[k]
-        right = sum(n_right(self.labels.logits(o), y, self.labels) for o, y in zip(outputs, Y, strict=True))
+        labels = self.labels
+        right = sum(n_right(labels.logits(o), y, labels) for o, y in zip(outputs, Y, strict=True))
         return right / X.shape[0]
 
     def state_dict(self) -> dict[str, Any]:
