@@ -136,8 +136,11 @@ class Heteroscedastic(Refitted):
     def fit(self, X: np.ndarray, y: np.ndarray) -> Heteroscedastic:
         first = self._refit(X, y)
         self.center, self.scale = X.mean(axis=0), X.std(axis=0) + 1e-12
-        held = first.validation_rows_
-        mean, var = uncalibrated(first, X[held])
+        # The rows some member held out, their residuals out-of-bag (as the estimator's
+        # own calibration takes them) and the whole ensemble's spread.
+        held = np.unique(first.validation_rows_)
+        _, var = uncalibrated(first, X[held])
+        mean = first.oob_prediction_[held]
         r2, z = np.square(y[held] - mean), (X[held] - self.center) / self.scale
         a, c = fit_variance_calibration(y[held, None], mean[:, None], var[:, None])[:, 0]
 

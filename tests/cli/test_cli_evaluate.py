@@ -45,11 +45,12 @@ def test_fit_reports_held_out_and_training_scores_in_the_targets_units(
     frame = pd.read_csv(table)
     X, y = frame[["a", "b"]], frame["y"].to_numpy()
     twin = MLPRegressor(random_state=0).fit(X, y)  # --seed defaults to 0: the same fit
-    held = twin.validation_rows_
-    trained = np.setdiff1d(np.arange(200), held)
-    assert lines[0] == "MLP 2 → 100 → 1 (relu, 401 parameters, mean squared error): a, b -> y"
+    held = np.unique(twin.validation_rows_)  # five members, each holding out 40 rows
+    assert twin.validation_rows_.shape == (5, 40) and held.size == 200
+    assert lines[0] == "5 MLPs 2 → 100 → 1 (relu, 2,005 parameters, mean squared error): a, b -> y"
     assert lines[1] == (
-        f"trained {twin.n_iter_} epochs on 200 rows: 160 to train on, 40 held out for validation"
+        f"trained {twin.n_iter_} epochs on 200 rows: 5 networks, each holding out 40 of its "
+        "own for validation (200 rows in all, scored out-of-bag)"
     )
     assert lines[2] == (
         f"early stop at epoch {twin.n_iter_}: the validation loss had not fallen by --tol "
@@ -57,15 +58,12 @@ def test_fit_reports_held_out_and_training_scores_in_the_targets_units(
         "validation loss"
     )
     assert lines[3].split() == ["target", "data", "rows", "R²", "RMSE", "MAE"]
-    for line, rows in zip(lines[4:6], (trained, held), strict=True):
-        name, kind, n, *numbers = line.split()
-        assert (name, kind, int(n)) == (
-            "y",
-            "training" if rows is trained else "validation",
-            rows.size,
-        )
-        expected = scores(y[rows], twin.predict(X.iloc[rows]))
-        assert_allclose([float(v) for v in numbers], expected, rtol=5e-4)
+    # Training: the ensemble on every row; validation: each row out-of-bag.
+    for line, kind, predicted in zip(lines[4:6], ("training", "validation"),
+                                     (twin.predict(X), twin.oob_prediction_), strict=True):  # fmt: skip
+        name, said, n, *numbers = line.split()
+        assert (name, said, int(n)) == ("y", kind, 200)
+        assert_allclose([float(v) for v in numbers], scores(y, predicted), rtol=5e-4)
     assert "gradfit: warning" not in result.stderr  # the validation loss had stopped falling
     history = pd.read_csv(tmp_path / "m.history.csv")
     assert list(history.columns) == ["epoch", "loss", "val_loss", "restored"]
@@ -120,7 +118,8 @@ def test_evaluate_scores_every_target_as_scikit_learn_does(
 
     text = invoke("evaluate", out, test)
     assert text.exit_code == 0, text.stderr
-    header, row = text.stdout.splitlines()
+    header, row, *spread = text.stdout.splitlines()  # the ensemble's NLL and coverage after
+    assert spread[0].split()[:2] == ["target", "NLL"]
     assert header.split() == ["target", "data", "rows", "R²", "RMSE", "MAE"]
     assert row.split()[:3] == ["y", str(test), "50"]
     assert_allclose([float(v) for v in row.split()[3:]], expected, rtol=5e-4)

@@ -64,9 +64,9 @@ def text_best(state: Any, header: Any, tensors: Any) -> None:
 def transposed_best(state: Any, header: Any, tensors: Any) -> None:
     ref = state["callbacks"][0]["state"]["best_parameters"][0]["__tensor__"]
     entry, raw = tensors[ref]
-    rows, cols = entry["shape"]
-    values = np.frombuffer(raw, "<f8").reshape(rows, cols).T.copy()
-    tensors[ref] = ({**entry, "shape": [cols, rows]}, values.tobytes())
+    *members, rows, cols = entry["shape"]
+    values = np.frombuffer(raw, "<f8").reshape(entry["shape"]).swapaxes(-1, -2).copy()
+    tensors[ref] = ({**entry, "shape": [*members, cols, rows]}, values.tobytes())
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def transposed_best(state: Any, header: Any, tensors: Any) -> None:
         (set_epoch, "epoch '5' is not a non-negative integer"),
         (negative_best_epoch, "best_epoch -1 is not a non-negative integer"),
         (text_best, "best '0.5' is not a number"),
-        (transposed_best, "best_parameters[0] is float64 (1, 4), the model's is float64 (4, 1)"),
+        (transposed_best, "best_parameters[0] is float64 (5, 1, 4), the model's is float64 (5, 4, 1)"),
     ],
 )
 def test_a_checkpoint_with_wrong_values_is_refused_before_training(

@@ -213,9 +213,8 @@ def _described(
     if members_hold_out(model):
         K, n_held = held.shape
         rows += (
-            f": each of the {K} networks held out {n_held} of its own for validation, "
-            f"{np.unique(held).size} in all (validation scores are out-of-bag: each row "
-            "predicted by the networks that did not train on it)"
+            f": {K} networks, each holding out {n_held} of its own for validation "
+            f"({np.unique(held).size} rows in all, scored out-of-bag)"
         )
     elif held is not None:
         rows += f": {n_rows - held.size} to train on, {held.size} held out for validation"
