@@ -159,7 +159,7 @@ def test_evaluate_of_a_model_without_spread_has_no_uncertainty_table(
         ("activation", "tanh", "activation='tanh', dtype='float64'; the network has [8], 'relu'"),
         ("hidden_layer_sizes", [9], "hidden_layer_sizes=[9]"),
         # Parameters fit would refuse: the message named n_members=3 as if it agreed.
-        ("n_members", "3", "n_members (networks in the ensemble, 1 for one network, or 'auto') must"),
+        ("n_members", "3", "n_members (networks in the ensemble, 1 for one network, or 'auto')"),
         ("precision", "fp8", "precision must be one of 'full', 'bf16-mixed'; got 'fp8'"),
     ],
 )
