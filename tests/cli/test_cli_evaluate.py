@@ -59,8 +59,8 @@ def test_fit_reports_held_out_and_training_scores_in_the_targets_units(
     )
     assert lines[3].split() == ["target", "data", "rows", "R²", "RMSE", "MAE"]
     # Training: the ensemble on every row; validation: each row out-of-bag.
-    predictions = (twin.predict(X), twin.oob_prediction_)
-    for line, kind, predicted in zip(lines[4:6], ("training", "validation"), predictions, strict=True):
+    kinds, predictions = ("training", "validation"), (twin.predict(X), twin.oob_prediction_)
+    for line, kind, predicted in zip(lines[4:6], kinds, predictions, strict=True):
         name, said, n, *numbers = line.split()
         assert (name, said, int(n)) == ("y", kind, 200)
         assert_allclose([float(v) for v in numbers], scores(y, predicted), rtol=5e-4)
