@@ -29,7 +29,13 @@ from gradfit.cli.options import (
     count,
 )
 from gradfit.cli.task import TASKS
-from gradfit.defaults import CLASSIFIER_DEFAULTS, DEFAULTS, HOLD_OUT, MIN_VALIDATION_ROWS
+from gradfit.defaults import (
+    AUTO_MEMBERS,
+    CLASSIFIER_DEFAULTS,
+    DEFAULTS,
+    HOLD_OUT,
+    MIN_VALIDATION_ROWS,
+)
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.types import DTYPES
@@ -152,9 +158,10 @@ OPTIONS: list[Callable[[Any], Any]] = [
         "--ensemble",
         type=count(1, MAX_MEMBERS),
         metavar="K",
-        help="Train a deep ensemble of K networks from different random starts, together "
-        "(default 1: one network): a regressor's predict --interval then uses their spread, and "
-        "a classifier predicts their mean probability.",
+        help="Train a deep ensemble of K networks from different random starts, together, each "
+        "holding out a fold of its own when a validation split is held out (default: "
+        f"{AUTO_MEMBERS} then, else 1): a regressor's predict --interval then uses their "
+        "spread, and a classifier predicts their mean probability.",
     ),
     click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on."),
     click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only)."),
