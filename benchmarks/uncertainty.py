@@ -12,9 +12,10 @@ target's units), averaged over the splits ± their standard deviation. Models:
 - ``paper``: the paper's setting — 5 members, one hidden layer of 50 ReLU units,
   Gaussian NLL, Adam (learning rate 0.01), 40 epochs on all the training rows, batches
   of 100, no weight decay (and no adversarial training);
-- ``gradfit``: ``MLPRegressor(n_members=5)``, gradfit's own defaults: mean-only members
-  (MSE), a fifth of the rows held out for early stopping and for calibrating the
-  variance (``a σ² + c``, :func:`gradfit.uncertainty.fit_variance_calibration`);
+- ``gradfit``: ``MLPRegressor()``, gradfit's own defaults: five mean-only members (MSE),
+  each holding out its own fold of a 5-fold split for early stopping, the variance
+  calibrated on the out-of-bag residuals (``a σ² + c``,
+  :func:`gradfit.uncertainty.fit_variance_calibration`);
 - ``gradfit-gaussian``: the same with Gaussian heads, ``loss="gaussian_nll"``;
 - ``gradfit-refit``: the defaults, then refitted on all the training rows for the epochs
   early stopping chose, with the first fit's calibration (:class:`Refitted`);
@@ -86,7 +87,7 @@ def paper_ensemble(seed: int, epochs: int = 40) -> MLPRegressor:
 
 
 def default_ensemble(seed: int) -> MLPRegressor:
-    return MLPRegressor(n_members=5, random_state=seed)
+    return MLPRegressor(random_state=seed)  # n_members="auto": five, on folds of their own
 
 
 def gaussian_ensemble(seed: int) -> MLPRegressor:

@@ -38,13 +38,16 @@ OPTIONS = [
     "--epochs", "300", "--batch-size", "32", "--lr", "0.02", "--seed", "5", "--alpha", "1e-3",
     "--early-stopping", "--validation-fraction", "0.2", "--tol", "1e-3",
     "--n-iter-no-change", "3",
+    # One network in both: n_members="auto" trains five in one process that holds out rows,
+    # one on rows read in chunks by the ranks.
+    "--ensemble", "1",
 ]  # fmt: skip
 # The estimator from Python, on a .npy file of several chunks, with two classes (a
 # sigmoid and binary cross-entropy) weighted "balanced", against one process.
 FIT: dict[str, Any] = {
     "fit": {"hidden_layer_sizes": [6], "activation": "tanh", "batch_size": 30,
             "learning_rate_init": 0.01, "max_iter": 8, "random_state": 2, "solver": "sgd",
-            "momentum": 0.9, "class_weight": "balanced", "early_stopping": True,
+            "n_members": 1, "momentum": 0.9, "class_weight": "balanced", "early_stopping": True,
             "validation_fraction": 0.25},
     "chunk_rows": 40,
     "classifier": True,
