@@ -17,6 +17,7 @@ from gradfit.engine import (
     get_loss,
     mixture,
 )
+from gradfit.engine.ensemble import out_of_bag
 
 
 def test_mixture_moments_by_hand() -> None:
@@ -63,6 +64,40 @@ def test_a_batched_step_is_every_members_own_step(loss: str, sizes: list[int]) -
     assert stepper.evaluate(X, Y) == pytest.approx(
         np.mean([s.evaluate(X, Y) for s in alone]), rel=1e-13
     )
+
+
+@pytest.mark.parametrize("loss", ["mse", "gaussian_nll"])
+def test_members_on_rows_of_their_own_step_as_each_alone_on_its_rows(loss: str) -> None:
+    """With ``member_rows``, member ``k`` steps as a network trained alone on
+    ``X[member_rows[k]]``: batch positions ``r`` are its rows ``member_rows[k, r]``."""
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(20, 2)), rng.normal(size=(20, 1))
+    sizes = [2, 6, 2 if loss == "gaussian_nll" else 1]
+    ens = Ensemble(sizes, "relu", 3, rng=rng)
+    member_rows = np.stack([np.delete(np.arange(20), np.arange(k, 20, 3)[:5]) for k in range(3)])
+    members = [ens.member(k) for k in range(3)]
+    stepper = EnsembleStepper(ens, X, Y, get_loss(loss), Adam(ens.parameters(), lr=0.01),
+                              member_rows)  # fmt: skip
+    assert stepper.n_samples == 15
+    alone = [NumpyStepper(m, X[r], Y[r], get_loss(loss), Adam(m.parameters(), lr=0.01))
+             for m, r in zip(members, member_rows, strict=True)]  # fmt: skip
+    for rows in (np.array([4, 0, 9, 2, 11]), None, slice(3, 12)):
+        value = stepper.step(rows)
+        assert value == pytest.approx(np.mean([s.step(rows) for s in alone]), rel=1e-13)
+    for k, m in enumerate(members):
+        assert_allclose(ens.member(k).flat, m.flat, rtol=1e-12, atol=1e-14)
+    # Each member scored on its own rows: (K, n, n_in) and (K, n, n_out).
+    held = np.stack([np.arange(k, 20, 3)[:5] for k in range(3)])
+    own = [s.evaluate(X[h], Y[h]) for s, h in zip(alone, held, strict=True)]
+    assert stepper.evaluate(X[held], Y[held]) == pytest.approx(np.mean(own), rel=1e-13)
+
+
+def test_out_of_bag_means_by_hand() -> None:
+    # Row 0 held out by members 0 and 1, row 2 by member 1 alone, row 1 by none.
+    values = np.array([[[1.0], [5.0]], [[3.0], [7.0]]])  # (K=2, n_held=2, 1)
+    held = np.array([[0, 3], [0, 2]])
+    out = out_of_bag(values, held, 4)
+    assert_allclose(out[[0, 2, 3]], [[2.0], [7.0], [5.0]]) and np.isnan(out[1, 0])
 
 
 def test_an_ensemble_trains_and_resumes_through_the_trainer() -> None:

@@ -67,6 +67,28 @@ def test_engine_and_torch_ensembles_agree_at_every_step(
     assert_allclose(module.to_engine().flat, ours.flat, rtol=1e-10, atol=1e-12)
 
 
+def test_members_on_rows_of_their_own_agree_at_every_step() -> None:
+    """Bagged members (each on its own rows, ``member_rows``): engine and torch agree."""
+    X, Y = data(1)
+    member_rows = np.stack([np.delete(np.arange(30), np.arange(k, 30, 3)) for k in range(3)])
+    net = Ensemble([2, 8, 1], "relu", 3, rng=np.random.default_rng(4))
+    module, ours = to_torch(net.copy()), net.copy()
+    steppers = (
+        EnsembleStepper(ours, X, Y, get_loss("mse"), Adam(ours.parameters(), lr=0.005),
+                        member_rows),
+        TorchStepper(module, X, Y, loss=get_loss("mse"), member_rows=member_rows,
+                     optimizer=make_optimizer("adam", module.parameters(), lr=0.005)),
+    )  # fmt: skip
+    recorders = [Recorder(s) for s in steppers]
+    for rec in recorders:
+        Trainer(rec, batch_size=8, rng=np.random.default_rng(7)).fit(STEPS // 3)
+    assert_same_trajectory(*recorders)
+    held = np.stack([np.arange(k, 30, 3) for k in range(3)])
+    assert steppers[1].evaluate(X[held], Y[held]) == pytest.approx(
+        steppers[0].evaluate(X[held], Y[held]), rel=1e-10
+    )
+
+
 def test_stacked_torch_members_train_as_separate_modules() -> None:
     """The stacked module's summed objective gives each member its own Adam trajectory."""
     X, Y = data(1)
