@@ -168,6 +168,24 @@ def test_an_ensembles_members_step_in_one_call_as_numpys_stacked_step(
     assert_allclose(ours.evaluate(X, Y), theirs.evaluate(X, Y), rtol=1e-13)
 
 
+def test_members_on_rows_of_their_own_step_in_one_call_as_numpys_step() -> None:
+    """Bagged members (``member_rows``): each gathers its own batch rows in the kernel."""
+    X, Y = problem([2, 16, 1])
+    member_rows = np.stack([np.delete(np.arange(20), np.arange(k, 20, 4)) for k in range(4)])
+    ens = Ensemble([2, 16, 1], "relu", 4, rng=np.random.default_rng(2))
+    reference = ens.copy()
+    ours = EnsembleKernelStepper(ens, X, Y, MSE(), Adam(ens.parameters(), lr=0.01), member_rows)
+    theirs = EnsembleStepper(reference, X, Y, MSE(), Adam(reference.parameters(), lr=0.01),
+                             member_rows)  # fmt: skip
+    assert ours.n_samples == theirs.n_samples == 15
+    for rows in (None, slice(3, 11), np.array([5, 0, 14, 7, 7])):
+        assert_allclose(ours.step(rows), theirs.step(rows), rtol=1e-13)
+        assert_allclose(ens.flat, reference.flat, rtol=1e-13, atol=1e-15)
+    stepper = engine_kernel.make_stepper(ens, X, Y, MSE(), Adam(ens.parameters()), batch_rows=8,
+                                         kernel="on", member_rows=member_rows)  # fmt: skip
+    assert type(stepper).__name__ == "EnsembleKernelStepper"
+
+
 def test_each_member_of_an_ensemble_ends_where_it_would_trained_alone() -> None:
     """Many full-batch epochs per call, K members per call: each member's trajectory is
     its own network's, trained alone by the kernel."""

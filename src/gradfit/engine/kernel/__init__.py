@@ -107,9 +107,9 @@ def make_stepper(
     :class:`~gradfit.engine.NumpyStepper` (:class:`~gradfit.engine.EnsembleStepper`), as
     :func:`mode` and the model decide.
 
-    ``batch_rows`` is the rows per step, by which :func:`faster` decides. An ensemble
-    whose members train on rows of their own (``member_rows``, see
-    :class:`~gradfit.engine.EnsembleStepper`) steps in NumPy.
+    ``batch_rows`` is the rows per step, by which :func:`faster` decides; an ensemble's
+    members may train on rows of their own (``member_rows``, see
+    :class:`~gradfit.engine.EnsembleStepper`).
     """
     from gradfit.engine.numpy_stepper import NumpyStepper
 
@@ -119,9 +119,8 @@ def make_stepper(
     if compiled:
         from gradfit.engine.kernel.stepper import EnsembleKernelStepper, KernelStepper
     if isinstance(net, Ensemble):
-        if member_rows is not None:
-            return EnsembleStepper(net, X, Y, loss, optimizer, member_rows)
-        return (EnsembleKernelStepper if compiled else EnsembleStepper)(net, X, Y, loss, optimizer)
+        kind = EnsembleKernelStepper if compiled else EnsembleStepper
+        return kind(net, X, Y, loss, optimizer, member_rows)
     return (KernelStepper if compiled else NumpyStepper)(net, X, Y, loss, optimizer)
 
 

@@ -171,16 +171,18 @@ def rank_one_step(
     X: Any, Y: Any, rows: Any, flat: Any, grad: Any, sizes: Any, work: Any, code: int, divisor: int
 ) -> float:  # pragma: no cover - compiled
     """One hidden layer and one output (``NumpyStepper``'s rank-one case), for one network
-    or the ``K`` members of an :class:`~gradfit.engine.Ensemble`, which see the same rows.
+    or the ``K`` members of an :class:`~gradfit.engine.Ensemble`. ``rows: (R, n)`` are
+    the batch's rows of ``(X, Y)``: ``R = 1``, the same for every member, or ``R = K``,
+    member ``k``'s own in ``rows[k]`` (``EnsembleStepper``'s ``member_rows``).
 
     ``flat`` and ``grad`` are laid out as the ensemble's stacked ``[W₁ (K, hidden, n_in),
     b₁ (K, hidden), w₂ (K, 1, hidden), b₂ (K, 1)]`` (one network's when ``K = 1``); ``K``
     follows from their size. Each member's gradient is its own loss's
     (:func:`rank_one_member`); returns the members' mean loss before the update.
-    ``work`` holds ``(n_in + 1 + hidden, n)``: the batch's ``Xᵀ``, gathered once, then a
-    member's ``ŷ`` and ``A``.
+    ``work`` holds ``(n_in + 1 + hidden, n)``: the batch's ``Xᵀ``, gathered once (or per
+    member, for rows of their own), then a member's ``ŷ`` and ``A``.
     """
-    n, n_in, hidden = rows.size, sizes[0], sizes[1]
+    n, n_in, hidden = rows.shape[1], sizes[0], sizes[1]
     K = flat.size // (hidden * (n_in + 2) + 1)
     W1, dW1 = flat[: K * hidden * n_in], grad[: K * hidden * n_in]
     b1 = flat[K * hidden * n_in : K * hidden * (n_in + 1)].reshape(K, hidden)
@@ -191,16 +193,18 @@ def rank_one_step(
     XT = work[: n_in * n].reshape(n_in, n)
     G = work[n_in * n : (n_in + 1) * n]
     A = work[(n_in + 1) * n : (n_in + 1 + hidden) * n].reshape(hidden, n)
-    for i in range(n):
-        r = rows[i]
-        for k in range(n_in):
-            XT[k, i] = X[r, k]
     total = 0.0
     for m in range(K):
+        own = rows[min(m, rows.shape[0] - 1)]
+        if m == 0 or rows.shape[0] > 1:
+            for i in range(n):
+                r = own[i]
+                for k in range(n_in):
+                    XT[k, i] = X[r, k]
         W1m = W1[m * hidden * n_in : (m + 1) * hidden * n_in].reshape(hidden, n_in)
         dW1m = dW1[m * hidden * n_in : (m + 1) * hidden * n_in].reshape(hidden, n_in)
         total += rank_one_member(
-            XT, Y, rows, W1m, b1[m], w2[m], b2[m], dW1m, db1[m], dw2[m], db2[m:], G, A, code,
+            XT, Y, own, W1m, b1[m], w2[m], b2[m], dW1m, db1[m], dw2[m], db2[m:], G, A, code,
             divisor,
         )  # fmt: skip
     return total / K
@@ -411,9 +415,10 @@ def run_rank_one(
     losses: Any,
     snapshots: Any,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
-    """``n_steps`` steps of :func:`rank_one_step` on the rows ``rows`` of ``(X, Y)``
-    (full-batch epochs, or one minibatch), the first at optimizer step ``t + 1``; the loss
-    of each into ``losses``, the parameters before each update into ``snapshots[step % 2]``.
+    """``n_steps`` steps of :func:`rank_one_step` on the rows ``rows: (R, n)`` of
+    ``(X, Y)`` (full-batch epochs, or one minibatch), the first at optimizer step
+    ``t + 1``; the loss of each into ``losses``, the parameters before each update into
+    ``snapshots[step % 2]``.
 
     Every step updates, as ``NumpyStepper.step`` does; the run stops after a step whose
     loss was not finite (returns ``(step, 1)``) or that left a parameter non-finite

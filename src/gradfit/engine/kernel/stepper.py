@@ -35,18 +35,31 @@ class KernelStepper(EngineStepper):
         Built over ``net.parameters()``.
     """
 
-    def __init__(self, net: MLP, X: Array, Y: Array, loss: Loss, optimizer: Optimizer) -> None:
+    def __init__(
+        self,
+        net: MLP,
+        X: Array,
+        Y: Array,
+        loss: Loss,
+        optimizer: Optimizer,
+        member_rows: Array | None = None,
+    ) -> None:
         self.net, self.loss, self.optimizer = net, loss, optimizer
         self.X, self.Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-        self.n_samples = X.shape[0]
+        rank_one = is_rank_one(tuple(net.sizes))
+        # The rows a step may take, as the loops index them: (R, n) for the rank-one
+        # loop (R = K members on rows of their own, else 1), (n,) for the layered one.
+        if member_rows is not None:
+            self._all_rows = np.ascontiguousarray(member_rows, dtype=np.int64)
+        else:
+            self._all_rows = np.arange(X.shape[0])[None] if rank_one else np.arange(X.shape[0])
+        self.n_samples = self._all_rows.shape[-1]
         self._sizes = np.asarray(net.sizes, np.int64)
         self._activation = ACTIVATIONS[net.activation]
-        self._all_rows = np.arange(self.n_samples)
         self._snapshots = np.empty((2, net.flat.size), net.dtype)
         self._work = np.empty(0, net.dtype)
         self._losses = np.empty(1)
         self._divisors: dict[int, int] = {}
-        rank_one = is_rank_one(tuple(net.sizes))
         self._run_steps = loops.run_rank_one if rank_one else loops.run_layered
 
     def _optimizer(self) -> tuple[int, Array, Array, Array]:
@@ -63,15 +76,16 @@ class KernelStepper(EngineStepper):
 
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
         """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
-        size = loops.work_size(tuple(self.net.sizes), rows.size)
+        n = rows.shape[-1]
+        size = loops.work_size(tuple(self.net.sizes), n)
         if self._work.size < size:
             self._work = np.empty(size, self.net.dtype)
         if self._losses.size < n_steps:
             self._losses = np.empty(n_steps)
         code, hyper, m, v = self._optimizer()
-        opt, divisor = self.optimizer, self._divisors.get(rows.size)
+        opt, divisor = self.optimizer, self._divisors.get(n)
         if divisor is None:  # the loss's reduction for batches of this many rows, kept
-            divisor = self._divisors[rows.size] = self.loss.divisor((rows.size, self.net.sizes[-1]))
+            divisor = self._divisors[n] = self.loss.divisor((n, self.net.sizes[-1]))
         done, failure = self._run_steps(
             self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
             code, hyper, self._sizes, self._work, self._activation, divisor,
@@ -81,12 +95,7 @@ class KernelStepper(EngineStepper):
         return int(done), int(failure)
 
     def step(self, rows: Rows) -> float:
-        if rows is None:
-            index = self._all_rows
-        elif isinstance(rows, slice):
-            index = self._all_rows[rows]
-        else:
-            index = np.asarray(rows, np.int64)
+        index = self._all_rows if rows is None else np.ascontiguousarray(self._all_rows[..., rows])
         self._run(index, 1)
         return float(self._losses[0])
 
@@ -109,7 +118,9 @@ class EnsembleKernelStepper(KernelStepper):
     in one kernel call on the same rows, each with its own loss's gradient (so each as it
     would be trained alone); the loss reported is the members' mean.
 
-    Parameters are :class:`KernelStepper`'s, with ``net`` an :class:`~gradfit.engine.Ensemble`.
+    Parameters are :class:`KernelStepper`'s, with ``net`` an :class:`~gradfit.engine.Ensemble`
+    and ``member_rows`` as :class:`~gradfit.engine.EnsembleStepper` takes them (each member
+    on rows of its own).
     """
 
     net: Ensemble
