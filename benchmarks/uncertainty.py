@@ -12,8 +12,9 @@ target's units), averaged over the splits ± their standard deviation. Models:
 - ``paper``: the paper's setting — 5 members, one hidden layer of 50 ReLU units,
   Gaussian NLL, Adam (learning rate 0.01), 40 epochs on all the training rows, batches
   of 100, no weight decay (and no adversarial training);
-- ``gradfit``: ``MLPRegressor()``, gradfit's own defaults: five mean-only members (MSE),
-  each holding out its own fold of a 5-fold split for early stopping, the variance
+- ``gradfit``: ``MLPRegressor(n_members=5)``, gradfit's own defaults (``n_members="auto"``
+  is five from 150 rows): five mean-only members (MSE), each holding out its own fold of
+  a 5-fold split for early stopping, the variance
   calibrated on the out-of-bag residuals (``a σ² + c``,
   :func:`gradfit.uncertainty.fit_variance_calibration`);
 - ``gradfit-gaussian``: the same with Gaussian heads, ``loss="gaussian_nll"``;
@@ -87,7 +88,9 @@ def paper_ensemble(seed: int, epochs: int = 40) -> MLPRegressor:
 
 
 def default_ensemble(seed: int) -> MLPRegressor:
-    return MLPRegressor(random_state=seed)  # n_members="auto": five, on folds of their own
+    # What "auto" trains where rows are held out (from 150 rows); five also below, where
+    # "auto" would train one network, which has no spread.
+    return MLPRegressor(n_members=5, random_state=seed)
 
 
 def gaussian_ensemble(seed: int) -> MLPRegressor:
