@@ -26,10 +26,12 @@ What the literature on small tabular data finds robust, and what they do here:
   much of what each learnt from its own noise. Early stopping watches the members'
   mean loss on their own held-out folds, and the fitted model scores each row
   out-of-bag (by the member that did not train on it). The members are one batched
-  computation: five networks cost about two to three times one. Below
+  computation, and cost up to five times one network. Below
   :data:`MIN_VALIDATION_ROWS` held-out rows, where nothing is held out, ``"auto"`` is
   one network: five members that all train on every row differ only in their
-  starting weights, which on ``mcycle`` (133 rows) gained nothing.
+  starting weights, which on ``mcycle`` (133 rows) gained nothing. So is it on large
+  tables, beyond :data:`AUTO_MEMBERS_MAX_WORK` multiply-adds an epoch, to keep a fit of
+  10,000 rows × 50 columns within 10 s.
 - **Standardise inputs and targets** inside the estimator, so that one learning rate and
   one initialisation suit every table whatever its units.
 - **Robust to outlying inputs at prediction**: ``clip_inputs=True`` clips each input to
@@ -69,6 +71,15 @@ HOLD_OUT = 0.2
 
 AUTO_MEMBERS = 5
 """``n_members="auto"`` trains this many networks when the fit holds out validation rows."""
+
+AUTO_MEMBERS_MAX_WORK = 20_000_000
+"""``n_members="auto"`` trains :data:`AUTO_MEMBERS` networks only while one network's
+epoch is at most this many multiply-adds (training rows × Σ n_in·n_out over its layers;
+10,000 rows of 20 inputs with the default layer of 100 units), one beyond. There one
+network's variance is smaller and five would cost five times as long: the 10,000 × 50 table
+of ``benchmarks/realdata.py`` (41 million) took 12 s with five against 3 s with one, over
+the 10 s that a fit of that size is allowed. The rule is scikit-learn's kind of "auto"
+(``HistGradientBoostingRegressor`` stops early from 10,000 rows)."""
 
 MIN_VALIDATION_ROWS = 30
 """``early_stopping="auto"`` holds out a split only when it would have this many rows (150
@@ -148,13 +159,15 @@ The ``loss`` field does not apply: a classifier's loss follows from its labels
 (softmax or sigmoid cross-entropy)."""
 
 
-def members(n_members: int | None, held_out: bool, in_memory: bool) -> int:
+def members(n_members: int | None, held_out: bool, in_memory: bool, work: int) -> int:
     """The networks a fit trains: ``n_members`` as given, or for ``"auto"`` (``None``)
     :data:`AUTO_MEMBERS` when it holds out validation rows (``held_out``) from data in
-    memory (``in_memory``: an ensemble trains on arrays), else one."""
+    memory (``in_memory``: an ensemble trains on arrays) and one network's epoch is
+    ``work`` ≤ :data:`AUTO_MEMBERS_MAX_WORK` multiply-adds; else one."""
     if n_members is not None:
         return n_members
-    return AUTO_MEMBERS if held_out and in_memory else 1
+    small = work <= AUTO_MEMBERS_MAX_WORK
+    return AUTO_MEMBERS if held_out and in_memory and small else 1
 
 
 def holds_out(early_stopping: bool | str, n_samples: int, fraction: float | None) -> bool:

@@ -12,11 +12,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from gradfit.defaults import (
+    AUTO_MEMBERS,
+    AUTO_MEMBERS_MAX_WORK,
     CLASSIFIER_DEFAULTS,
     DEFAULTS,
     HOLD_OUT,
     MIN_VALIDATION_ROWS,
     holds_out,
+    members,
 )
 from gradfit.estimator import MLPClassifier, MLPRegressor
 
@@ -134,3 +137,17 @@ def test_partial_fit_widens_the_range() -> None:
     est.partial_fit(X[:20], y[:20]).partial_fit(X[20:] * 3, y[20:])
     assert_array_equal(est.x_max_, np.maximum(X[:20].max(axis=0), 3 * X[20:].max(axis=0)))
     assert_array_equal(est.x_min_, np.minimum(X[:20].min(axis=0), 3 * X[20:].min(axis=0)))
+
+
+def test_auto_members_are_five_where_rows_are_held_out_from_a_small_table() -> None:
+    assert members(None, True, True, AUTO_MEMBERS_MAX_WORK) == AUTO_MEMBERS == 5
+    assert members(None, True, True, AUTO_MEMBERS_MAX_WORK + 1) == 1  # a large table
+    assert members(None, False, True, 10) == 1  # nothing held out (under 150 rows)
+    assert members(None, True, False, 10) == 1  # rows read from a source
+    assert members(3, False, False, 10**12) == 3  # as given
+    # One network's epoch on 160 training rows of 2 inputs: 160 · (2·100 + 100·1).
+    X, y = noisy_line(200)
+    assert MLPRegressor(max_iter=2, random_state=0).fit(X, y).net_.n_members == 5
+    wide = np.random.default_rng(0).normal(size=(2000, 130))  # 1600 · 13,100 > 2·10⁷
+    fitted = MLPRegressor(max_iter=2, random_state=0).fit(wide, wide[:, 0])
+    assert type(fitted.net_).__name__ == "MLP" and fitted.validation_rows_.shape == (400,)

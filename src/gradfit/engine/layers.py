@@ -125,7 +125,7 @@ class StackedDense(Dense):
         """Given ``G = dL/dZ: (K, n_samples, n_out)``, store ``dW[k] = G[k]ᵀ X[k]`` and
         ``db[k] = G[k]ᵀ 1``; return ``dL/dX = G @ W``, ``(K, n_samples, n_in)``."""
         self.parameter_gradients(G)
-        return np.matmul(G, self.W, out=out)
+        return matmul(G, self.W, out)
 
     def parameter_gradients(self, G: Array) -> None:
         """:meth:`backward` without ``dL/dX``: for a first layer, whose input is data."""

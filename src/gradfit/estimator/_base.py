@@ -9,6 +9,7 @@ outputs (:meth:`MLPBase._loss`), and predicts.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
-from gradfit.defaults import holds_out, members
+from gradfit.defaults import HOLD_OUT, holds_out, members
 from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.history import History
 from gradfit.engine.losses import Loss
@@ -200,7 +201,8 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         else:
             self._start(*stats, s)
             in_memory = isinstance(data, tuple) and group.world == 1
-            s = replace(s, n_members=members(s.n_members, stop_early, in_memory))
+            work = epoch_work(stats[0].n, s, self.n_features_in_, self._head_width(s))
+            s = replace(s, n_members=members(s.n_members, stop_early, in_memory, work))
             net, history = self._new_network(s), None
         rows = TrainingRows.split(
             standardized(data, self.x_scaler_, getattr(self, "y_scaler_", None), s.dtype),
@@ -335,6 +337,14 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
         """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
         return _state.import_state(cls, meta, arrays)
+
+
+def epoch_work(n_rows: int, s: Settings, n_in: int, n_out: int) -> int:
+    """Multiply-adds of one network's epoch on the rows of a fit that holds out a
+    fraction: training rows × Σ n_in·n_out over the layers."""
+    sizes = [n_in, *s.hidden, n_out]
+    n_train = n_rows - round((s.validation_fraction or HOLD_OUT) * n_rows)
+    return n_train * sum(a * b for a, b in itertools.pairwise(sizes))
 
 
 def _stop_reason(stopping: EarlyStopping | None, epochs: int, max_iter: int) -> str:

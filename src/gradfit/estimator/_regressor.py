@@ -108,8 +108,9 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         mean of the members' mixture, and ``predict(X, return_std=True)`` and
         :meth:`predict_interval` its spread. ``"auto"`` trains 5 members when the fit
         holds out validation rows from data in memory (so by default from 150 rows on,
-        see ``early_stopping``), one network otherwise (small data, ``partial_fit``, or
-        rows read from a source): see :mod:`gradfit.defaults` for why.
+        see ``early_stopping``) and the table is not large (:data:`gradfit.defaults.
+        AUTO_MEMBERS_MAX_WORK`), one network otherwise (small or large data,
+        ``partial_fit``, or rows read from a source): see :mod:`gradfit.defaults` for why.
     dtype : {"float64", "float32"}, default="float64"
         Of the parameters and the data while training.
     device : str or None, default=None
