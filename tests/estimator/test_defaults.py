@@ -48,7 +48,13 @@ def test_the_classifier_takes_its_defaults_from_the_same_home() -> None:
         "learning_rate_init",
         "n_iter_no_change",
         "clip_inputs",
+        "n_members",
     }
+    # With early stopping on, the classifier is still one network (the regressor: five).
+    X, y = noisy_line(200)
+    labels = (y > 0).astype(int)
+    fitted = MLPClassifier(early_stopping=True, max_iter=2).fit(X, labels)
+    assert type(fitted.net_).__name__ == "MLP"
     assert "loss" not in signature.parameters
 
 

@@ -160,8 +160,9 @@ OPTIONS: list[Callable[[Any], Any]] = [
         metavar="K",
         help="Train a deep ensemble of K networks from different random starts, together, each "
         "holding out a fold of its own when a validation split is held out (default: "
-        f"{AUTO_MEMBERS} then, else 1): a regressor's predict --interval then uses their "
-        "spread, and a classifier predicts their mean probability.",
+        f"{AUTO_MEMBERS} then, on tables that are not large, else 1; 1 for labels): a "
+        "regressor's predict --interval then uses their spread, and a classifier predicts "
+        "their mean probability.",
     ),
     click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on."),
     click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only)."),

@@ -59,14 +59,14 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
     class_weight : None, "balanced" or dict, default=None
         Weights of each class's term in the loss, as in scikit-learn's linear models
         (``"balanced"``: ``n_samples / (n_classes · count)``); not for multilabel ``y``.
-    n_members : int or "auto", default="auto"
+    n_members : int or "auto", default=1
         ``K > 1`` trains a deep ensemble (Lakshminarayanan et al. 2017) of ``K``
         networks from different random starts, stacked and trained as one computation
         as the regressor's are (each holding out a stratified fold of its own when
         stopping early); the prediction is the members' mean probability (its logits
-        are what ``decision_function`` returns). ``"auto"`` as the regressor's: 5
-        members when a validation split is held out, which with
-        ``early_stopping=False`` (the default) it is not, so one network.
+        are what ``decision_function`` returns). One by default: five members on folds
+        did not help on the benchmark's sets (:data:`gradfit.defaults.CLASSIFIER_DEFAULTS`);
+        ``"auto"`` is the regressor's rule.
     distributed : bool, default=False
         Data-parallel training under ``torchrun``, as the regressor's. ``fit`` also
         takes a :class:`~gradfit.io.arrays.RowSource` whose target column holds the
