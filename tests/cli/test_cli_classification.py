@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from cli_helpers import Invoke, assert_one_line_error, edit_model_metadata, run_gradfit
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 
 import gradfit
 from gradfit.cli.exits import Exit
@@ -420,3 +421,28 @@ def test_the_unseen_labels_line_shows_ten_classes_at_most(invoke: Invoke, tmp_pa
     result = invoke("evaluate", model, other)
     assert result.exit_code == Exit.BAD_DATA
     assert_one_line_error(result.stderr, "classes ('c00', 'c01',", "'c09', … (60 in all))")
+
+
+def test_members_on_folds_of_their_own_are_scored_out_of_bag(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """``--early-stopping --ensemble 5``: each member holds out its own stratified fold; the
+    summary's held-out accuracy is each row's label from the members that held it out."""
+    data = write_labels_csv(tmp_path / "kinds.csv", n=200)
+    out = tmp_path / "kinds.safetensors"
+    options = ("--early-stopping", "--ensemble", 5, "--epochs", 30, "--no-plots")
+    result = invoke("fit", data, "--target", "kind", *options, "--out", out)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(data)
+    twin = gradfit.MLPClassifier(early_stopping=True, n_members=5, max_iter=30, random_state=0)
+    with pytest.warns(ConvergenceWarning):  # 30 epochs: as the command's run
+        twin.fit(frame[["a", "b", "c"]], frame["kind"])
+    assert twin.validation_rows_.shape == (5, 40)
+    assert_allclose(np.nansum(twin.oob_decision_function_, axis=1), 1.0, rtol=1e-12)
+    oob = twin.classes_[np.argmax(twin.oob_decision_function_, axis=1)]
+    held = np.unique(twin.validation_rows_)
+    right = np.mean(oob[held] == frame["kind"].to_numpy()[held])
+    lines = result.stdout.splitlines()
+    assert "5 networks, each holding out 40 of its own for validation" in lines[2]
+    said = lines[-2]
+    assert f"{right:.4f} (log loss" in said and f"on the {held.size} held-out rows" in said

@@ -86,7 +86,10 @@ def accuracy_line(
         predicted, P = np.asarray(model.predict(X)), model.predict_proba(X)
         if oob is not None:
             sums["training"].add(y, predicted, P)
-            predicted, P = model._labels.decide_proba(oob), oob
+            # Labels from the out-of-bag probabilities, as predict decides them.
+            multilabel = y.ndim == 2
+            P = oob
+            predicted = (P > 0.5).astype(int) if multilabel else model.classes_[P.argmax(axis=1)]
         for name, mask in (("training", trained), ("held-out", ~trained)):
             if mask.any() and not (oob is not None and name == "training"):
                 sums[name].add(y[mask], predicted[mask], P[mask])

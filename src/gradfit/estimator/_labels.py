@@ -155,15 +155,6 @@ class Labels:
         positive = (Z > 0).astype(int)
         return positive if self.multilabel else self.classes[positive[:, 0]]
 
-    def decide_proba(self, P: Array) -> Array:
-        """Labels from probabilities ``P: (n, n_classes)`` (:meth:`log_proba`'s columns,
-        exponentiated), as :meth:`decide` takes them from logits."""
-        if self.softmax:
-            return self.classes[np.argmax(P, axis=1)]
-        if self.multilabel:
-            return (P > 0.5).astype(int)
-        return self.classes[(P[:, 1] > 0.5).astype(int)]
-
     def state(self) -> dict[str, Any]:
         """The label set as JSON: ``{"classes": [...], "label_dtype": ..., "multilabel": ...}``."""
         return {
