@@ -168,7 +168,7 @@ The ``loss`` field does not apply: a classifier's loss follows from its labels
 
 def members(n_members: int | None, held_out: bool, in_memory: bool, work: int) -> int:
     """The networks a fit trains: ``n_members`` as given, or for ``"auto"`` (``None``)
-    :data:`AUTO_MEMBERS` when it holds out validation rows (``held_out``) from data in
+    :data:`AUTO_MEMBERS` when it stops early on held-out rows (``held_out``) of data in
     memory (``in_memory``: an ensemble trains on arrays) and one network's epoch is
     ``work`` ≤ :data:`AUTO_MEMBERS_MAX_WORK` multiply-adds; else one."""
     if n_members is not None:

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
-from gradfit.defaults import HOLD_OUT, holds_out, members
+from gradfit.defaults import holds_out, members
 from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.history import History
 from gradfit.engine.losses import Loss
@@ -192,21 +192,22 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     ) -> None:
         """Standardise, split, and train on ``data``: arrays in memory, or a source."""
         data, stats = self._read(data, s.dtype, group)
-        self._n_rows = stats[0].n
-        stop_early = not partial and holds_out(self.early_stopping, stats[0].n,
-                                               s.validation_fraction)  # fmt: skip
+        n = self._n_rows = stats[0].n
+        stop_early = not partial and holds_out(self.early_stopping, n, s.validation_fraction)
+        fraction = None if partial else held_out_fraction(s, self.early_stopping, n)
         if incremental:
             net, history = self.net_, self.history_
             self._widen_range(stats[0])
         else:
             self._start(*stats, s)
             in_memory = isinstance(data, tuple) and group.world == 1
-            work = epoch_work(stats[0].n, s, self.n_features_in_, self._head_width(s))
+            n_train = n - round((fraction or 0.0) * n)
+            work = n_train * sum(a * b for a, b in itertools.pairwise(self._sizes(s)))
             s = replace(s, n_members=members(s.n_members, stop_early, in_memory, work))
             net, history = self._new_network(s), None
         rows = TrainingRows.split(
             standardized(data, self.x_scaler_, getattr(self, "y_scaler_", None), s.dtype),
-            fraction=None if partial else held_out_fraction(s, self.early_stopping, stats[0].n),
+            fraction=fraction,
             rng=self._rng,
             strata=self._strata(data),
             in_memory=group.world == 1,
@@ -277,12 +278,25 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         """``x_min_``/``x_max_``: each column's range over the rows seen before and now."""
         self.x_min_, self.x_max_ = np.fmin(self.x_min_, x.low), np.fmax(self.x_max_, x.high)
 
+    def _sizes(self, s: Settings) -> list[int]:
+        """``[n_in, *hidden, n_out]``: from ``n_features_in_`` to the head."""
+        return [self.n_features_in_, *s.hidden, self._head_width(s)]
+
     def _new_network(self, s: Settings) -> MLP:
-        """One network, or ``n_members`` stacked, from ``n_features_in_`` to the head."""
-        sizes = [self.n_features_in_, *s.hidden, self._head_width(s)]
+        """One network, or ``n_members`` stacked, of :meth:`_sizes`."""
+        sizes = self._sizes(s)
         if s.n_members is not None and s.n_members > 1:
             return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
         return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
+
+    def _members_held_out(self, trainer: EstimatorTrainer) -> Array | None:
+        """Each member's outputs on its own held-out rows, ``(K, n_held, n_out)`` in
+        float64, when the members held out rows of their own (``validation_rows_`` is
+        ``(K, n_held)``); else ``None``."""
+        held = trainer.validation
+        if held is None or not isinstance(held[0], np.ndarray) or held[0].ndim != 3:
+            return None
+        return self.net_.copy().forward(held[0]).astype(np.float64, copy=False)
 
     def _head_width(self, s: Settings) -> int:
         """The network's outputs: ``n_outputs_`` (the regressor's Gaussian head has more)."""
@@ -337,14 +351,6 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
         """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
         return _state.import_state(cls, meta, arrays)
-
-
-def epoch_work(n_rows: int, s: Settings, n_in: int, n_out: int) -> int:
-    """Multiply-adds of one network's epoch on the rows of a fit that holds out a
-    fraction: training rows × Σ n_in·n_out over the layers."""
-    sizes = [n_in, *s.hidden, n_out]
-    n_train = n_rows - round((s.validation_fraction or HOLD_OUT) * n_rows)
-    return n_train * sum(a * b for a, b in itertools.pairwise(sizes))
 
 
 def _stop_reason(stopping: EarlyStopping | None, epochs: int, max_iter: int) -> str:

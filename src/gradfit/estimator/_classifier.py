@@ -272,12 +272,10 @@ class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
     ) -> None:
         super()._finish(trainer, net, stopping, restore=restore)
         self.oob_decision_function_: Array | None = None
-        held = trainer.validation
-        if held is not None and isinstance(held[0], np.ndarray) and held[0].ndim == 3:
-            # members with held-out rows of their own
+        own = self._members_held_out(trainer)
+        if own is not None:  # members with held-out rows of their own: score out-of-bag
             assert self.validation_rows_ is not None
-            out = self.net_.copy().forward(held[0]).astype(np.float64, copy=False)
-            P = np.exp(np.stack([self._labels.log_proba(Z) for Z in out]))
+            P = np.exp(np.stack([self._labels.log_proba(Z) for Z in own]))
             self.oob_decision_function_ = out_of_bag(P, self.validation_rows_, self._n_rows)
 
     def predict_proba(self, X: Any) -> Array:

@@ -163,11 +163,11 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         the file was written before they were kept).
     validation_rows_ : array of int or None
         Indices of the rows of the last ``fit``'s ``X`` held out for validation; for an
-        ensemble (``n_members`` ``K > 1``), each member holds out a split of its own,
-        drawn one after another, and this is ``(K, n_held)``: member ``k`` held out
-        ``validation_rows_[k]`` and trained on the other rows (bagging), so that every
-        row trains most members. Early stopping watches the members' mean loss on their
-        own held-out rows.
+        ensemble (``n_members`` ``K > 1``), each member holds out a fold of its own
+        (:func:`~gradfit.estimator._data.member_splits`), and this is ``(K, n_held)``:
+        member ``k`` held out ``validation_rows_[k]`` and trained on the other rows
+        (bagging), so that every row trains most members. Early stopping watches the
+        members' mean loss on their own held-out rows.
     oob_prediction_ : array (n_samples,) or (n_samples, n_outputs), or None
         For an ensemble whose members each held out rows: each row's mean prediction
         over the members that held it out (the out-of-bag estimate of scikit-learn's
@@ -337,32 +337,31 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
     ) -> None:
         super()._finish(trainer, net, stopping, restore=restore)
-        held = trainer.validation
         self.variance_calibration_: Array | None = None
         self.oob_prediction_: Array | None = None
-        if held is None:
+        if trainer.validation is None:
             return
-        X, Y = held
-        if isinstance(X, np.ndarray) and X.ndim == 3:  # members with rows of their own
-            X, Y, mean = self._out_of_bag(X, Y, n_rows=self._n_rows)
+        X, Y = trainer.validation
+        own = self._members_held_out(trainer)
+        if own is not None:  # members with held-out rows of their own: score out-of-bag
+            X, Y, oob = self._out_of_bag(own, X, Y)
         if self._has_spread():
             from gradfit.uncertainty import fit_variance_calibration
 
-            full, var = self._mixture(X)
+            mean, var = self._mixture(X)
             self.variance_calibration_ = fit_variance_calibration(
-                Y.astype(np.float64), full if X is held[0] else mean, var
+                Y.astype(np.float64), mean if own is None else oob, var
             )
 
-    def _out_of_bag(self, X: Array, Y: Array, n_rows: int) -> tuple[Array, Array, Array]:
-        """From each member's held-out rows ``X: (K, n_held, n_in)`` and ``Y: (K, n_held,
-        n_outputs)`` (standardised), set :attr:`oob_prediction_` (in ``y``'s units) and
-        return the rows held out by any member, ``(X, Y)`` of each once, and their
-        out-of-bag means (standardised)."""
+    def _out_of_bag(self, own: Array, X: Array, Y: Array) -> tuple[Array, Array, Array]:
+        """From each member's outputs ``own`` on its held-out rows ``X: (K, n_held, n_in)``
+        (targets ``Y: (K, n_held, n_outputs)``, standardised), set :attr:`oob_prediction_`
+        (in ``y``'s units) and return the rows held out by any member, ``(X, Y)`` of each
+        once, and their out-of-bag means (standardised)."""
         held = self.validation_rows_
         assert held is not None
-        out = self.net_.copy().forward(X).astype(np.float64, copy=False)
-        means = GaussianNLL().mean_and_variance(out)[0] if self.loss == GaussianNLL.name else out
-        oob = out_of_bag(means, held, n_rows)
+        means = GaussianNLL().mean_and_variance(own)[0] if self.loss == GaussianNLL.name else own
+        oob = out_of_bag(means, held, self._n_rows)
         rows, first = np.unique(held, return_index=True)
         scaled = oob if self.y_scaler_ is None else self.y_scaler_.inverse_transform(oob)
         self.oob_prediction_ = self._shaped(scaled)
