@@ -11,13 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from gradfit.datasets import Standardizer
 from gradfit.defaults import DEFAULTS
-from gradfit.engine.ensemble import Ensemble, mixture, out_of_bag
+from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.losses import GaussianNLL, Loss, get_loss, head_width
 from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.engine.validation import as_2d_float
-from gradfit.estimator import _state
+from gradfit.estimator import _spread, _state
 from gradfit.estimator._base import MLPBase
 from gradfit.estimator._data import standardizer, validated
 from gradfit.estimator._early_stopping import EarlyStopping
@@ -342,44 +342,32 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         if trainer.validation is None:
             return
         X, Y = trainer.validation
+        gaussian = self.loss == GaussianNLL.name
+        mean = None
         own = self._members_held_out(trainer)
         if own is not None:  # members with held-out rows of their own: score out-of-bag
-            X, Y, oob = self._out_of_bag(own, X, Y)
+            held = self.validation_rows_
+            assert held is not None
+            oob = _spread.out_of_bag_means(own, held, self._n_rows, gaussian=gaussian)
+            scaled = oob if self.y_scaler_ is None else self.y_scaler_.inverse_transform(oob)
+            self.oob_prediction_ = self._shaped(scaled)
+            # The rows held out by any member, each once.
+            rows, first = np.unique(held, return_index=True)
+            X, Y = X.reshape(-1, X.shape[-1])[first], Y.reshape(-1, Y.shape[-1])[first]
+            mean = oob[rows]
         if self._has_spread():
-            from gradfit.uncertainty import fit_variance_calibration
-
-            mean, var = self._mixture(X)
-            self.variance_calibration_ = fit_variance_calibration(
-                Y.astype(np.float64), mean if own is None else oob, var
-            )
-
-    def _out_of_bag(self, own: Array, X: Array, Y: Array) -> tuple[Array, Array, Array]:
-        """From each member's outputs ``own`` on its held-out rows ``X: (K, n_held, n_in)``
-        (targets ``Y: (K, n_held, n_outputs)``, standardised), set :attr:`oob_prediction_`
-        (in ``y``'s units) and return the rows held out by any member, ``(X, Y)`` of each
-        once, and their out-of-bag means (standardised)."""
-        held = self.validation_rows_
-        assert held is not None
-        means = GaussianNLL().mean_and_variance(own)[0] if self.loss == GaussianNLL.name else own
-        oob = out_of_bag(means, held, self._n_rows)
-        rows, first = np.unique(held, return_index=True)
-        scaled = oob if self.y_scaler_ is None else self.y_scaler_.inverse_transform(oob)
-        self.oob_prediction_ = self._shaped(scaled)
-        X, Y = X.reshape(-1, X.shape[-1])[first], Y.reshape(-1, Y.shape[-1])[first]
-        return X, Y, oob[rows]
+            outputs = self._members(self.net_.copy().forward(X))
+            if mean is None:
+                mean = _spread.moments(outputs, gaussian=gaussian)[0]
+            self.variance_calibration_ = _spread.calibrate(Y, mean, outputs, gaussian=gaussian)
 
     def _has_spread(self) -> bool:
         return isinstance(self.net_, Ensemble) or self.loss == GaussianNLL.name
 
-    def _mixture(self, X: Array) -> tuple[Array, Array]:
-        """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in float64 and
-        the network's units (standardised), for ``X`` as the network takes it."""
-        # A copy, so that predicting keeps no reference to X in the fitted network.
-        out = self.net_.copy().forward(X).astype(np.float64, copy=False)
-        members = out if isinstance(self.net_, Ensemble) else out[None]
-        if self.loss == GaussianNLL.name:
-            return mixture(*GaussianNLL().mean_and_variance(members))
-        return mixture(members)
+    def _members(self, out: Array) -> Array:
+        """The network's outputs as the members' ``(K, n_samples, width)``, in float64."""
+        out = out.astype(np.float64, copy=False)
+        return out if isinstance(self.net_, Ensemble) else out[None]
 
     def _predictive(self, X: Any, *, need_spread: bool) -> tuple[Array, Array | None]:
         """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in ``y``'s
@@ -392,16 +380,11 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
                 "or loss='gaussian_nll' (a variance per point) to get return_std and "
                 "predict_interval"
             )
-        dtype = self.net_.dtype
-        X = validated(self, X, dtype=dtype, reset=False)
-        if self.clip_inputs:
-            X = np.clip(X, self.x_min_, self.x_max_).astype(dtype, copy=False)
-        if self.x_scaler_ is not None:
-            X = self.x_scaler_.transform(X).astype(dtype)
-        mean, var = self._mixture(X)
-        if self.variance_calibration_ is not None:
-            a, c = self.variance_calibration_
-            var = a * var + c
+        outputs = self._members(
+            self._outputs(validated(self, X, dtype=self.net_.dtype, reset=False))
+        )
+        mean, var = _spread.moments(outputs, gaussian=self.loss == GaussianNLL.name)
+        var = _spread.calibrated(var, self.variance_calibration_)
         if self.y_scaler_ is not None:
             mean = self.y_scaler_.inverse_transform(mean)
             var = var * np.square(self.y_scaler_.scale)
