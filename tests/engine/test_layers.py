@@ -93,3 +93,39 @@ def test_float32_layer() -> None:
     Z = layer.forward(X)
     dX = layer.backward(np.ones_like(Z))
     assert {a.dtype for a in (layer.W, layer.b, Z, dX, layer.dW, layer.db)} == {np.dtype("f4")}
+
+
+@pytest.mark.parametrize("n_in", [1, 3], ids=["one input: views", "three inputs: copies"])
+def test_an_input_with_a_column_of_ones_folds_the_bias_in(n_in: int) -> None:
+    # Z = [X 1][W b]ᵀ and [dW db] = Gᵀ[X 1]: the numbers of X Wᵀ + b, Gᵀ X and Gᵀ 1.
+    from gradfit.engine import MLP
+
+    rng = np.random.default_rng(5)
+    net = MLP([n_in, 4, 2], "identity", rng=rng)  # W₁ and b₁ end to end in net.flat
+    layer, twin = net.dense[0], Dense(n_in, 4, rng=rng)
+    twin.W[...], twin.b[...] = layer.W, layer.b
+    X, G = rng.normal(size=(7, n_in)), rng.normal(size=(7, 4))
+    X1 = np.hstack([X, np.ones((7, 1))])
+    assert_allclose(layer.forward(X1), twin.forward(X), rtol=1e-14)
+    layer.parameter_gradients(G)
+    twin.parameter_gradients(G)
+    assert_allclose(layer.dW, twin.dW, rtol=1e-14)
+    assert_allclose(layer.db, twin.db, rtol=1e-14)
+    WbT, dWbT, copies = layer.joint()
+    assert copies == (n_in != 1)
+    assert np.shares_memory(WbT, net.flat) == np.shares_memory(dWbT, net.flat_grad) == (n_in == 1)
+    layer.W += 1.0  # a copy is refilled at the next forward
+    twin.W += 1.0
+    assert_allclose(layer.forward(X1), twin.forward(X), rtol=1e-14)
+
+
+def test_products_into_an_array_numpy_dot_cannot_write_still_land() -> None:
+    from gradfit.engine.layers import matmul
+
+    rng = np.random.default_rng(6)
+    A, B = rng.normal(size=(5, 1)), rng.normal(size=(1, 3))
+    out = np.empty((3, 5)).T  # Fortran order
+    assert matmul(A, B, out) is out
+    assert_array_equal(out, A * B)
+    stack, C = rng.normal(size=(2, 5, 3)), rng.normal(size=(3, 4))
+    assert_allclose(matmul(stack, C), np.matmul(stack, C), rtol=1e-14)

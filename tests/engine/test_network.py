@@ -173,3 +173,28 @@ def test_a_pickled_network_leaves_its_last_batch_behind() -> None:
     net.backward(net.forward(X[:5]))
     for g, h in zip(again.gradients(), net.gradients(), strict=True):
         assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize("sizes", [[1, 8, 1], [3, 6, 5, 2]], ids=["1-8-1", "3-6-5-2"])
+def test_a_workspace_gives_the_same_numbers(sizes: list[int]) -> None:
+    # The stepper's path: [X 1] into the first layer, every Z and gradient written into
+    # the workspace, no dL/dX; against forward and backward that allocate.
+    from gradfit.engine.workspace import Workspace
+
+    rng = np.random.default_rng(8)
+    net = MLP(sizes, "tanh", rng=rng)
+    twin = net.copy()
+    X, Y = rng.normal(size=(9, sizes[0])), rng.normal(size=(9, sizes[-1]))
+    workspace = Workspace(net.sizes, net.dtype)
+    for rows in (None, np.array([4, 0, 4, 7]), slice(1, 8)):  # grows, shrinks, refills
+        X1, Z, G = workspace.batch(X, rows)
+        batch = slice(None) if rows is None else rows
+        assert_array_equal(X1, np.hstack([X[batch], np.ones((len(X1), 1))]))
+        Y_hat = net.forward(X1, Z)
+        assert Y_hat is Z[-1]
+        assert_allclose(Y_hat, twin.forward(X[batch]), rtol=1e-13)
+        dY = MSE().gradient(Y_hat, Y[batch])
+        net.parameter_gradients(dY.copy(), G)
+        twin.backward(dY)
+        for g, h in zip(net.gradients(), twin.gradients(), strict=True):
+            assert_allclose(g, h, rtol=1e-12, atol=1e-15)

@@ -48,10 +48,10 @@ class Identity(Activation):
 
     def forward(self, Z: Array, out: Array | None = None) -> Array:
         self._shape, self._dtype = Z.shape, Z.dtype
-        return _into(out, Z)
+        return Z if out is None or out is Z else _into(out, Z)
 
     def backward(self, G: Array, out: Array | None = None) -> Array:
-        return _into(out, G)
+        return G if out is None or out is G else _into(out, G)
 
     def derivative(self) -> Array:
         return np.ones(self._shape, self._dtype)
@@ -83,11 +83,12 @@ class ReLU(Activation):
         mask = self._mask
         if mask is None or mask.shape != Z.shape or mask.dtype != Z.dtype:
             mask = self._mask = np.empty_like(Z)
-        np.greater(Z, 0, out=mask)
-        return np.multiply(Z, mask, out=out)
+        np.greater(Z, 0, mask)
+        return np.multiply(Z, mask, out)
 
     def backward(self, G: Array, out: Array | None = None) -> Array:
-        return np.multiply(G, self.derivative(), out=out)
+        mask = self._mask
+        return np.multiply(G, self.derivative() if mask is None else mask, out)
 
     def derivative(self) -> Array:
         if self._mask is None:

@@ -74,14 +74,14 @@ class Ensemble(MLP):
         """What rebuilds this ensemble: ``sizes``, ``activation``, ``dtype``, ``n_members``."""
         return {**super().spec, "n_members": self.n_members}
 
-    def forward(self, X: Array) -> Array:
+    def forward(self, X: Array, out: Sequence[Array | None] | None = None) -> Array:
         """``X: (n_samples, n_in)`` → every member's predictions, ``(K, n_samples, n_out)``."""
-        return super().forward(X)
+        return super().forward(X, out)
 
-    def backward(self, G: Array) -> Array:
+    def backward(self, G: Array, out: Sequence[Array | None] | None = None) -> Array:
         """Backpropagate ``G = dL/dŶ: (K, n_samples, n_out)``; fills every ``dW`` and ``db``
         and returns ``dL/dX: (K, n_samples, n_in)``."""
-        return super().backward(G)
+        return super().backward(G, out)
 
     def member(self, k: int) -> MLP:
         """Member ``k`` as an independent :class:`MLP` (copies of its parameters)."""
@@ -179,12 +179,8 @@ class EnsembleStepper(EngineStepper):
         else:
             X, Y = self.X[rows], self.Y[rows]
             Y = np.broadcast_to(Y, (self.net.n_members, *Y.shape))
-        net = self.net
-        value, G = self._objective(net.forward(X), Y)
-        G = net.activations[-1].backward(G)
-        for i in range(len(net.dense) - 1, 0, -1):
-            G = net.activations[i - 1].backward(net.dense[i].backward(G))
-        net.dense[0].parameter_gradients(G)
+        value, G = self._objective(self.net.forward(X), Y)
+        self.net.parameter_gradients(G)
         self.optimizer.step(self._grads)
         return value
 

@@ -153,7 +153,7 @@ class SSE(Loss):
         self, Y_hat: Array, Y: Array, out: Array | None = None
     ) -> tuple[float, Array]:
         check_same_shape(Y_hat, Y)
-        G: Array = np.subtract(Y_hat, Y, out=out)
+        G: Array = np.subtract(Y_hat, Y, out)
         value = float(np.vdot(G, G))
         G *= 2
         return value, G
@@ -185,7 +185,7 @@ class MSE(Loss):
         self, Y_hat: Array, Y: Array, out: Array | None = None
     ) -> tuple[float, Array]:
         check_same_shape(Y_hat, Y)
-        G: Array = np.subtract(Y_hat, Y, out=out)
+        G: Array = np.subtract(Y_hat, Y, out)
         value = float(np.vdot(G, G)) / G.size
         G *= 2 / G.size
         return value, G

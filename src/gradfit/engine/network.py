@@ -83,21 +83,43 @@ class MLP:
         """What rebuilds this network: ``sizes``, ``activation`` and ``dtype``."""
         return {"sizes": list(self.sizes), "activation": self.activation, "dtype": self.dtype.name}
 
-    def forward(self, X: Array) -> Array:
-        """``X: (n_samples, n_in)`` → predictions ``(n_samples, n_out)``."""
+    def forward(self, X: Array, out: Sequence[Array | None] | None = None) -> Array:
+        """``X: (n_samples, n_in)`` → predictions ``(n_samples, n_out)``.
+
+        ``out``, if given, holds one ``(n_samples, n_out)`` array per layer (a
+        :class:`~gradfit.engine.workspace.Workspace`'s ``Z``), into which that layer's
+        ``Z`` and then its activation ``A = f(Z)`` are written.
+        """
         A = X
-        for dense, f in zip(self.dense, self.activations, strict=True):
-            A = f.forward(dense.forward(A))
+        outs = out or [None] * len(self.dense)
+        for dense, f, Z in zip(self.dense, self.activations, outs, strict=True):
+            A = f.forward(dense.forward(A, Z), Z)
         return A
 
-    def backward(self, G: Array) -> Array:
+    def backward(self, G: Array, out: Sequence[Array | None] | None = None) -> Array:
         """Backpropagate ``G = dL/dŶ: (n_samples, n_out)`` from the last :meth:`forward`.
 
         Fills every layer's ``dW`` and ``db`` (overwriting, not accumulating) and
-        returns ``dL/dX: (n_samples, n_in)``.
+        returns ``dL/dX: (n_samples, n_in)``. ``out``, if given, holds one array per
+        layer for the gradient of that layer's input, ``(n_samples, n_in)`` (a
+        :class:`~gradfit.engine.workspace.Workspace`'s ``G``); ``None`` allocates.
         """
-        for dense, f in zip(reversed(self.dense), reversed(self.activations), strict=True):
-            G = dense.backward(f.backward(G))
+        outs = out or [None] * len(self.dense)
+        return self.dense[0].backward(self._first_layer_gradient(G, outs), outs[0])
+
+    def parameter_gradients(self, G: Array, out: Sequence[Array | None] | None = None) -> None:
+        """:meth:`backward` without ``dL/dX``: for a stepper, whose input is data
+        (``out[0]`` is not used)."""
+        outs = out or [None] * len(self.dense)
+        self.dense[0].parameter_gradients(self._first_layer_gradient(G, outs))
+
+    def _first_layer_gradient(self, G: Array, out: Sequence[Array | None]) -> Array:
+        """``dL/dZ₁`` from ``G = dL/dŶ``: every layer's and activation's chain rule in
+        turn, down to the first layer's output."""
+        dense, f = self.dense, self.activations
+        G = f[-1].backward(G)
+        for i in range(len(dense) - 1, 0, -1):
+            G = f[i - 1].backward(dense[i].backward(G, out[i]), out[i])
         return G
 
     def parameters(self) -> list[Array]:

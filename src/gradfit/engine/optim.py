@@ -172,7 +172,7 @@ class SGD(Optimizer):
                 b *= mu
                 b += (1 - self.dampening) * g
             g = np.add(g, mu * b, out=tmp) if self.nesterov else b
-        np.multiply(g, -self.lr, out=tmp)
+        np.multiply(g, -self.lr, tmp)
         p += tmp
 
 
@@ -215,18 +215,18 @@ class Adam(Optimizer):
         if self.weight_decay:
             # Into _g, the optimizer's own buffer (g itself when gathered), never the caller's.
             g = np.add(g, np.multiply(p, self.weight_decay, out=tmp), out=self._g)
-        np.subtract(g, m, out=tmp)
+        np.subtract(g, m, tmp)
         tmp *= 1 - beta1
         m += tmp
         v *= beta2
-        np.multiply(g, g, out=tmp)
+        np.multiply(g, g, tmp)
         tmp *= 1 - beta2
         v += tmp
         step_size = self.lr / (1 - beta1**self.t)
-        np.sqrt(v, out=tmp)
+        np.sqrt(v, tmp)
         tmp /= math.sqrt(1 - beta2**self.t)
         tmp += self.eps
-        np.divide(m, tmp, out=tmp)
+        np.divide(m, tmp, tmp)
         tmp *= -step_size
         p += tmp
 

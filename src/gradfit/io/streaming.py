@@ -127,7 +127,7 @@ class SourceStepper(EngineStepper):
             value, G = self._summed.value_and_gradient(Y_hat, Y, out=Y_hat)
             total += value
             G *= scale
-            self.net.backward(G)
+            self.net.parameter_gradients(G)
             self._flat_sum += self.net.flat_grad
         self.optimizer.step(self._sum)
         return loss.reduce(total, batch)
