@@ -20,7 +20,8 @@ from gradfit.cli.outputs import is_classifier
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
 from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
 from gradfit.cli.scores import Scorer, table
-from gradfit.io.tabular import LEAVE_OUT, read_chunks
+from gradfit.io.table import LEAVE_OUT
+from gradfit.io.tabular import read_chunks
 
 
 @click.command(epilog=EPILOG)

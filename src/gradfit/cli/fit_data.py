@@ -19,7 +19,8 @@ from gradfit.cli.task import decide
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io.categories import merged_spellings
-from gradfit.io.tabular import Table, read_table
+from gradfit.io.table import Table
+from gradfit.io.tabular import read_table
 
 
 @dataclass(frozen=True)

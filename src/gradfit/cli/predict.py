@@ -28,7 +28,8 @@ from gradfit.errors import ModelFileError
 from gradfit.io.arrays import positional_features
 from gradfit.io.atomic import atomic_write
 from gradfit.io.categories import input_columns
-from gradfit.io.tabular import LEAVE_OUT, Cell, Table, read_chunks
+from gradfit.io.table import LEAVE_OUT, Table
+from gradfit.io.tabular import Cell, read_chunks
 
 
 @click.command(epilog=EPILOG)
@@ -205,7 +206,7 @@ def model_inputs(
     knows them (category columns one-hot encoded with the values it was trained on;
     ``unseen`` says what a new value becomes), else an array of its inputs by position
     (:func:`~gradfit.io.arrays.positional_features`). ``rest``: the file's later chunks,
-    read to count missing cells over the file (:meth:`~gradfit.io.tabular.Table.check_missing`)."""
+    read to count missing cells over the file (:meth:`~gradfit.io.table.Table.check_missing`)."""
     names = getattr(model, "feature_names_in_", None)
     if isinstance(model, MLP) or names is None:
         n_in = model.sizes[0] if isinstance(model, MLP) else model.n_features_in_

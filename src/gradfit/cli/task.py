@@ -14,7 +14,7 @@ import numpy as np
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io.arrays import RowSource
-from gradfit.io.tabular import Table
+from gradfit.io.table import Table
 
 TASKS = ("classification", "regression")
 MAX_CLASSES = 20

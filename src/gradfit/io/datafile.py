@@ -19,6 +19,9 @@ from gradfit.errors import DataError
 NPY_MAGIC = b"\x93NUMPY"
 """The first bytes of every ``.npy`` file."""
 
+PARQUET_SUFFIXES = (".parquet", ".pq")
+"""The suffixes of a Parquet file; any other but ``.npy`` is read as CSV."""
+
 FORMATS = "CSV, Parquet (.parquet, .pq) or NumPy (.npy)"
 """The kinds of data file ``gradfit fit`` and ``predict`` read, for messages."""
 

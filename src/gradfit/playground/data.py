@@ -18,7 +18,8 @@ from gradfit import datasets
 from gradfit.demo.problems import generators
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
-from gradfit.io.tabular import Table, read_table
+from gradfit.io.table import Table
+from gradfit.io.tabular import read_table
 from gradfit.playground.protocol import ProtocolError, Settings
 
 CURVE_GRID = 200
