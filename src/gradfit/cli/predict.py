@@ -25,9 +25,9 @@ from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
-from gradfit.io.arrays import positional_features
 from gradfit.io.atomic import atomic_write
 from gradfit.io.categories import input_columns
+from gradfit.io.columns import positional_features
 from gradfit.io.table import LEAVE_OUT, Table
 from gradfit.io.tabular import Cell, read_chunks
 
@@ -205,7 +205,7 @@ def model_inputs(
     """The model's inputs from ``table``: a DataFrame of its features by name when it
     knows them (category columns one-hot encoded with the values it was trained on;
     ``unseen`` says what a new value becomes), else an array of its inputs by position
-    (:func:`~gradfit.io.arrays.positional_features`). ``rest``: the file's later chunks,
+    (:func:`~gradfit.io.columns.positional_features`). ``rest``: the file's later chunks,
     read to count missing cells over the file (:meth:`~gradfit.io.table.Table.check_missing`)."""
     names = getattr(model, "feature_names_in_", None)
     if isinstance(model, MLP) or names is None:

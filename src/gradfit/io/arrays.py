@@ -29,6 +29,7 @@ import numpy as np
 from gradfit.engine.types import Array
 from gradfit.engine.validation import check_training_data
 from gradfit.errors import DataError, require
+from gradfit.io.columns import feature_target_columns
 from gradfit.io.datafile import load_npy, npy_columns, regular_file
 
 Rows = slice | Array
@@ -78,58 +79,6 @@ def _check_finite(where: str, rows: Rows, *arrays: Array) -> None:
                 f"{where}: row {row + 1} holds NaN or an infinite value "
                 f"({int(bad.sum())} such cell(s) in the rows read); drop or fill them first"
             )
-
-
-def _columns(
-    names: list[str], target: Sequence[str], features: Sequence[str] | None, where: str
-) -> tuple[list[int], list[int]]:
-    """Indices of the feature and target columns among ``names``."""
-    index = {name: i for i, name in enumerate(names)}
-    wanted = [*target, *(features or [])]
-    missing = [c for c in wanted if c not in index]
-    if missing:
-        raise DataError(
-            f"{where}: column(s) {', '.join(map(repr, missing))} not found; "
-            f"the file has {', '.join(map(repr, names))}"
-        )
-    if not target:
-        raise DataError(f"{where}: name at least one target column")
-    if features is None:
-        features = [c for c in names if c not in target]
-    both = sorted(set(target) & set(features))
-    if both:
-        raise DataError(
-            f"{where}: column(s) {', '.join(map(repr, both))} are both target and feature; a "
-            "column is an input or a target, not both: leave it out of the features"
-        )
-    if not features:
-        raise DataError(f"{where}: no feature columns are left besides the target(s)")
-    return [index[c] for c in features], [index[c] for c in target]
-
-
-def positional_features(
-    names: list[str], n_features: int, targets: Sequence[str], where: str
-) -> list[str]:
-    """The columns among ``names`` that are a model's ``n_features`` inputs, in order, for
-    a model that does not name its features: every column when there are
-    ``n_features``; else, as a file is split for training (:func:`_columns`), every
-    column that is not one of the model's ``targets``.
-
-    Raises :class:`DataError` naming both counts and what to do when neither gives
-    ``n_features`` columns.
-    """
-    if len(names) == n_features:
-        return list(names)
-    present = [t for t in targets if t in names]
-    if present and len(names) - len(present) == n_features:
-        features, _ = _columns(names, present, None, where)
-        return [names[j] for j in features]
-    besides = f", or those and its target column(s) {', '.join(map(repr, targets))}"
-    raise DataError(
-        f"{where}: the model has no feature names and takes {n_features} input(s) by "
-        f"position; the file has {len(names)} column(s), so which to use is unclear; give a "
-        f"file whose columns are the {n_features} inputs in order{besides if targets else ''}"
-    )
 
 
 class ArrayRows:
@@ -200,7 +149,7 @@ class NpyRows:
                 )
             return named
 
-        self._features, self._targets = _columns(
+        self._features, self._targets = feature_target_columns(
             names,
             by_index(target, "target"),
             None if features is None else by_index(features, "feature"),
@@ -254,7 +203,7 @@ class ParquetRows:
             raise DataError(f"{self.path}: not a readable Parquet file: {exc}") from None
         meta = self._file.metadata
         names = list(self._file.schema_arrow.names)
-        features_idx, targets_idx = _columns(names, target, features, str(self.path))
+        features_idx, targets_idx = feature_target_columns(names, target, features, str(self.path))
         self.feature_names = [names[j] for j in features_idx]
         self.target_names = [names[j] for j in targets_idx]
         sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
