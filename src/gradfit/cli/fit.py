@@ -16,7 +16,8 @@ from gradfit.cli.class_outputs import FIGURES
 from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit
 from gradfit.cli.figures import frame
 from gradfit.cli.fit_data import check_names, feature_columns, read_training_table
-from gradfit.cli.fit_options import CLI_NAMES, STREAMED, estimator, fit_options
+from gradfit.cli.fit_estimator import CLI_NAMES, estimator
+from gradfit.cli.fit_options import STREAMED, fit_options
 from gradfit.cli.outputs import (
     plot,
     summary,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.cli.exits import CommandError, Exit
-from gradfit.cli.fit_options import CLI_NAMES
+from gradfit.cli.fit_estimator import CLI_NAMES
 from gradfit.engine.types import Array
 
 RESUMABLE = frozenset({"max_iter", "distributed"})
