@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import numpy as np
@@ -17,14 +17,16 @@ from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit
 from gradfit.cli.figures import frame
 from gradfit.cli.fit_data import check_names, feature_columns, read_training_table
 from gradfit.cli.fit_estimator import CLI_NAMES, estimator
-from gradfit.cli.fit_options import STREAMED, fit_options
-from gradfit.cli.outputs import (
-    plot,
-    summary,
-    summary_of_chunks,
-    warnings_as_lines,
-    write_history,
+from gradfit.cli.fit_files import (
+    Run,
+    checkpoint_file,
+    diverged,
+    interrupted,
+    output_paths,
+    write_outputs,
 )
+from gradfit.cli.fit_options import STREAMED, fit_options
+from gradfit.cli.outputs import warnings_as_lines
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
 from gradfit.cli.resume import array_digest, check_same_run, file_digest, run_identity
@@ -32,11 +34,6 @@ from gradfit.cli.task import decide_streamed
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.errors import DivergenceError
-from gradfit.io.atomic import atomic_files
-
-if TYPE_CHECKING:
-    from gradfit.estimator import MLPClassifier, MLPRegressor
-    from gradfit.io.checkpoint import Checkpoint
 
 
 @click.command(epilog=EPILOG)
@@ -99,26 +96,12 @@ def fit(
     return None
 
 
-@dataclass(frozen=True)
-class Run:
-    """What ``fit`` reads and writes, and whether this process writes (rank 0)."""
-
-    data: Path
-    targets: tuple[str, ...]
-    features: tuple[str, ...]
-    out_path: Path
-    checkpoint_path: Path | None
-    checkpoint_every: int | None
-    resume: bool
-    lead: bool = True
-
-
 def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: Any) -> None:
     from gradfit.io.arrays import open_rows
     from gradfit.io.checkpoint import Checkpoint, load_checkpoint
 
     data, targets, out_path = run.data, run.targets, run.out_path
-    checkpoint_path = _checkpoint_path(run)
+    checkpoint_path = checkpoint_file(run)
     streamed = _streamed(run, options)
     outputs = _check(run, plots, task, options)
     X: Array | None = None
@@ -178,19 +161,15 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
         except DivergenceError as exc:
             if not run.lead:
                 raise
-            raise _diverged(
+            raise diverged(
                 model, exc, outputs["diverged model"], out_path, targets, categories
             ) from None
         except KeyboardInterrupt:
             if not run.lead:
                 raise
-            raise _interrupted(checkpoint, checkpoint_path) from None
+            raise interrupted(checkpoint, checkpoint_path) from None
     if run.lead:
-        _write(run, model, X, y, features, categories, plots, outputs, fit_data)
-
-
-def _checkpoint_path(run: Run) -> Path:
-    return run.checkpoint_path or beside(run.out_path, ".checkpoint.safetensors")
+        write_outputs(run, model, X, y, features, categories, plots, outputs, fit_data)
 
 
 def _streamed(run: Run, options: Any) -> bool:
@@ -203,7 +182,7 @@ def _check(run: Run, plots: bool, task: str | None, options: Any) -> dict[str, P
     files the run may write, by what they hold."""
     estimator(options, classify=task == "classification")
     targets = () if _streamed(run, options) else run.targets
-    outputs = _outputs(run.out_path, _checkpoint_path(run), targets, plots=plots)
+    outputs = output_paths(run.out_path, checkpoint_file(run), targets, plots=plots)
     check_paths({"data": run.data}, outputs)
     check_names(run.targets, run.features)
     return outputs
@@ -221,7 +200,7 @@ def _check_inputs(run: Run) -> None:
     else:
         feature_columns(next(read_chunks(run.data, 1)), run.targets, run.features)
     if run.resume:
-        load_checkpoint(_checkpoint_path(run))
+        load_checkpoint(checkpoint_file(run))
 
 
 @contextlib.contextmanager
@@ -230,101 +209,3 @@ def _silenced() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
-
-
-def _write(
-    run: Run,
-    model: MLPRegressor | MLPClassifier,
-    X: Array | None,
-    y: Array | None,
-    features: tuple[str, ...],
-    categories: dict[str, list[str]],
-    plots: bool,
-    outputs: dict[str, Path],
-    fit_data: tuple[Any, ...],
-) -> None:
-    """Write the model, its history and figures (together, or not at all); summarise."""
-    out_path, targets = run.out_path, run.targets
-    with atomic_files() as files:
-        written = [
-            files.write(out_path, lambda path: _save(model, path, targets, categories)),
-            files.write(outputs["history"], lambda path: write_history(model, path)),
-        ]
-        if plots:
-            written += plot(model, X, y, features, targets, out_path, files.write)
-    if run.checkpoint_every:
-        written.append(outputs["checkpoint"])
-    if X is None or y is None:
-        click.echo(summary_of_chunks(model, _chunks(fit_data[0]), features, targets))
-    else:
-        click.echo(summary(model, X, y, features, targets))
-    click.echo("wrote " + ", ".join(str(p) for p in written))
-
-
-def _chunks(source: Any) -> Any:
-    """The rows of ``source``, chunk by chunk, as ``(X, Y)`` in float64."""
-    bounds = source.bounds
-    for c in range(len(bounds) - 1):
-        yield source.take(slice(int(bounds[c]), int(bounds[c + 1])), np.float64)
-
-
-def _outputs(
-    out_path: Path, checkpoint_path: Path, targets: tuple[str, ...], *, plots: bool
-) -> dict[str, Path]:
-    """Every file ``fit`` may write, by what it holds."""
-    outputs = {
-        "model": out_path,
-        "history": beside(out_path, ".history.csv"),
-        "checkpoint": checkpoint_path,
-        "diverged model": beside(out_path, ".diverged" + out_path.suffix),
-    }
-    if plots:
-        outputs["loss figure"] = beside(out_path, ".loss.png")
-        for target in targets:
-            suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
-            outputs[f"figure of {target}"] = beside(out_path, suffix)
-    return outputs
-
-
-def _save(
-    model: MLPRegressor | MLPClassifier,
-    path: Path,
-    targets: tuple[str, ...],
-    categories: dict[str, list[str]] | None = None,
-) -> None:
-    from gradfit.io.model import save
-
-    save(model, path, target_names=list(targets), categories=categories or None)
-
-
-def _diverged(
-    model: MLPRegressor | MLPClassifier,
-    exc: DivergenceError,
-    path: Path,
-    out_path: Path,
-    targets: tuple[str, ...],
-    categories: dict[str, list[str]],
-) -> CommandError:
-    message = " ".join(str(exc).split())
-    if not hasattr(model, "net_") or not model.loss_curve_:
-        return CommandError(f"{message} No model was written.", Exit.DIVERGED)
-    replaced = " (replacing the one an earlier run left there)" if path.exists() else ""
-    _save(model, path, targets, categories)
-    return CommandError(
-        f"{message} The last finite model was written to '{path}'{replaced}; "
-        f"'{out_path}' is untouched.",
-        Exit.DIVERGED,
-    )
-
-
-def _interrupted(checkpoint: Checkpoint, path: Path) -> CommandError:
-    trainer = checkpoint.trainer
-    if trainer is None or not checkpoint.save():
-        return CommandError(
-            "interrupted before the first epoch ended; nothing was written", Exit.INTERRUPTED
-        )
-    return CommandError(
-        f"interrupted after epoch {trainer.epoch}; the checkpoint is saved in '{path}': "
-        "run the same command with --resume to continue",
-        Exit.INTERRUPTED,
-    )
