@@ -56,3 +56,14 @@ def test_a_misstated_ending_is_refused(fitted: MLPRegressor, key: str, value: ob
     meta[key] = value
     with pytest.raises(ModelFileError, match="inconsistent: " + message):
         _state.import_state(MLPRegressor, meta, arrays)
+
+
+def test_a_fit_cut_short_warns_at_the_callers_line() -> None:
+    # The warning is raised three calls below fit; it names the line that called fit.
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.linspace(-1, 1, 50)[:, None]
+    with pytest.warns(ConvergenceWarning, match="max_iter=3 epochs while the loss") as seen:
+        model = MLPRegressor(max_iter=3, n_members=1, random_state=0).fit(X, X[:, 0] ** 2)
+    assert model.stop_reason_ == "max_iter"
+    assert [Path(w.filename).name for w in seen] == [Path(__file__).name]

@@ -10,14 +10,12 @@ outputs (:meth:`MLPBase._loss`), and predicts.
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 
 from gradfit.defaults import holds_out, members
 from gradfit.engine.ensemble import Ensemble
@@ -29,7 +27,7 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator import _state
 from gradfit.estimator._data import standardizer
-from gradfit.estimator._early_stopping import EarlyStopping
+from gradfit.estimator._early_stopping import EarlyStopping, stop_reason
 from gradfit.estimator._fitting import EstimatorTrainer, blas_threads, layers_from
 from gradfit.estimator._params import (
     Settings,
@@ -251,15 +249,8 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
                 trainer.fit(epochs)
         finally:
             self._finish(trainer, net, stopping, restore=stop_early)
-        if stopping is not None and epochs > 0 and stopping.still_improving():
-            watched = "validation loss" if stop_early else "loss"
-            warnings.warn(
-                f"{type(self).__name__} reached max_iter={self.max_iter} epochs while the "
-                f"{watched} was still falling by more than tol={self.tol}; raise max_iter or "
-                "learning_rate_init",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+        if stopping is not None and epochs > 0:
+            stopping.warn_if_still_improving(type(self).__name__, int(self.max_iter))
 
     def _start(self, x: ColumnStats, y: ColumnStats, s: Settings) -> None:
         """Reset: a new random stream, a new scaler of ``X`` (from its statistics ``x``),
@@ -324,7 +315,7 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         if stopping is not None and restore:
             stopping.restore_best(trainer)
         self.best_epoch_ = stopping.best_epoch if stopping is not None and restore else None
-        self.stop_reason_: str | None = _stop_reason(stopping, trainer.epoch, int(self.max_iter))
+        self.stop_reason_: str | None = stop_reason(stopping, trainer.epoch, int(self.max_iter))
         params = trainer.stepper.get_parameters()
         self.net_ = type(net).from_parameters(net.sizes, net.activation, params)
         self._optimizer_state = trainer.stepper.optimizer_state()
@@ -351,12 +342,3 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
     def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
         """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
         return _state.import_state(cls, meta, arrays)
-
-
-def _stop_reason(stopping: EarlyStopping | None, epochs: int, max_iter: int) -> str:
-    """Why a fit ended: ``"early_stopping"`` (the validation loss stopped improving),
-    ``"no_improvement"`` (the training loss did), ``"max_iter"``, or ``"interrupted"``
-    (an exception or a callback's ``trainer.stop``)."""
-    if stopping is not None and stopping.stopped:
-        return "early_stopping" if stopping.monitor == "val_loss" else "no_improvement"
-    return "max_iter" if epochs >= max_iter else "interrupted"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from gradfit.engine.training import Trainer
 from gradfit.engine.types import Array
@@ -70,6 +72,20 @@ class EarlyStopping:
         """Whether training ended without stopping while the last epoch still improved."""
         return not self.stopped and self.bad_epochs == 0
 
+    def warn_if_still_improving(self, estimator: str, max_iter: int) -> None:
+        """Warn (:class:`~sklearn.exceptions.ConvergenceWarning`) that ``estimator`` reached
+        ``max_iter`` epochs while its loss was still falling by more than ``tol``; to the
+        caller of the estimator's ``fit``."""
+        if not self.still_improving():
+            return
+        watched = "validation loss" if self.monitor == "val_loss" else "loss"
+        warnings.warn(
+            f"{estimator} reached max_iter={max_iter} epochs while the {watched} was still "
+            f"falling by more than tol={self.tol}; raise max_iter or learning_rate_init",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+
     def restore_best(self, trainer: Trainer) -> None:
         """Put the best epoch's parameters back into the trainer's model (if kept)."""
         if self.best_parameters is not None:
@@ -123,3 +139,12 @@ class EarlyStopping:
 
     def __repr__(self) -> str:
         return f"EarlyStopping(patience={self.patience}, tol={self.tol}, monitor={self.monitor!r})"
+
+
+def stop_reason(stopping: EarlyStopping | None, epochs: int, max_iter: int) -> str:
+    """Why a fit ended: ``"early_stopping"`` (the validation loss stopped improving),
+    ``"no_improvement"`` (the training loss did), ``"max_iter"``, or ``"interrupted"``
+    (an exception or a callback's ``trainer.stop``)."""
+    if stopping is not None and stopping.stopped:
+        return "early_stopping" if stopping.monitor == "val_loss" else "no_improvement"
+    return "max_iter" if epochs >= max_iter else "interrupted"
