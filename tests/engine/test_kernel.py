@@ -81,6 +81,22 @@ def test_a_kernel_step_is_backprop_then_the_engines_update(
         assert_allclose(net.flat, reference.flat, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.parametrize("sizes", [[1, 9, 1], [3, 9, 1]], ids=["one-input", "three-inputs"])
+def test_batches_of_every_size_round_the_four_row_blocks(sizes: list[int]) -> None:
+    """The rank-one step takes rows four at a time: batches of 1 to 9 rows end a block at
+    every place (and a row repeated in a batch counts twice), with NumPy's gradients."""
+    X, Y = problem(sizes)
+    for n in range(1, 10):
+        rows = np.random.default_rng(n).integers(0, 20, size=n)
+        net = MLP(sizes, "relu", rng=np.random.default_rng(n))
+        reference = net.copy()
+        value = KernelStepper(net, X, Y, MSE(), Adam(net.parameters(), lr=0.01)).step(rows)
+        Y_hat = reference.forward(X[rows])
+        assert_allclose(value, MSE().value(Y_hat, Y[rows]), rtol=1e-13)
+        reference.backward(MSE().gradient(Y_hat, Y[rows]))
+        assert_allclose(net.flat_grad, reference.flat_grad, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize(
     "optimizer",
     [
