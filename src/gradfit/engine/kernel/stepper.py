@@ -8,14 +8,14 @@ import numpy as np
 from gradfit.engine.batches import Rows
 from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
-from gradfit.engine.kernel import is_rank_one, loops
+from gradfit.engine.kernel import elements, is_rank_one, loops
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
 from gradfit.engine.stepper import EngineStepper, EpochsRun
 from gradfit.engine.types import Array
 
-ACTIVATIONS = {"identity": loops.IDENTITY, "relu": loops.RELU}
+ACTIVATIONS = {"identity": elements.IDENTITY, "relu": elements.RELU}
 
 
 class KernelStepper(EngineStepper):
@@ -69,10 +69,10 @@ class KernelStepper(EngineStepper):
         empty = np.empty(0, self.net.dtype)
         if isinstance(opt, Adam):
             hyper = [opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weight_decay]
-            return loops.ADAM, np.array(hyper, float), buffers["m"], buffers["v"]
+            return elements.ADAM, np.array(hyper, float), buffers["m"], buffers["v"]
         assert isinstance(opt, SGD)
         hyper = [opt.lr, opt.momentum, opt.dampening, opt.weight_decay, float(opt.nesterov)]
-        return loops.SGD, np.array(hyper, float), buffers.get("b", empty), empty
+        return elements.SGD, np.array(hyper, float), buffers.get("b", empty), empty
 
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
         """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
