@@ -287,3 +287,24 @@ def test_chunk_statistics_are_the_same_bits_for_any_number_of_processes(
             assert ours.n == theirs.n
             for name in ("mean", "m2", "low", "high"):
                 np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 8, 64, 1000], ids=lambda c: f"chunks of {c}")
+def test_rows_of_a_source_kept_as_bits_read_the_rows_they_stand_for(chunk_rows: int) -> None:
+    # RowsOf keeps one bit per parent row; its reads, in any order, by slice or by index,
+    # and its chunks are those of the row numbers it stands for.
+    from gradfit.estimator._source import RowsOf
+
+    rng = np.random.default_rng(11)
+    X = np.arange(300, dtype=np.float64)[:, None]
+    parent = ArrayRows(X, -X, chunk_rows=chunk_rows)
+    rows = np.sort(rng.choice(300, size=90, replace=False))
+    rows = rows[(rows < 40) | (rows > 70)]  # a run of the parent's chunks with no row
+    subset = RowsOf(parent, rows)
+    assert subset.n_rows == rows.size
+    np.testing.assert_array_equal(subset.bounds, np.unique(np.searchsorted(rows, parent.bounds)))
+    for at in (rng.permutation(rows.size), np.array([rows.size - 1, 0, 5, 5]), slice(3, 50)):
+        got_X, got_Y = subset.take(at, np.float64)
+        np.testing.assert_array_equal(got_X[:, 0], rows[at])
+        np.testing.assert_array_equal(got_Y[:, 0], -rows[at])
+    assert subset.take(slice(0, rows.size), np.float32)[0].dtype == np.float32

@@ -91,17 +91,46 @@ class RowsOf:
     """The rows ``rows`` (sorted indices) of ``source``, as a source of their own.
 
     Its chunks are the parent's: row ``i`` is ``source``'s row ``rows[i]``, and the
-    chunk boundaries are where the parent's fall among ``rows``.
+    chunk boundaries are where the parent's fall among ``rows``. The rows are kept as one
+    bit per row of ``source``, not as row numbers; a read turns the bits of the parent's
+    chunks it touches into row numbers, and keeps the last chunk's for the next read.
     """
 
     def __init__(self, source: RowSource, rows: Array) -> None:
-        self.source, self.rows = source, np.asarray(rows, dtype=np.int64)
-        self.n_rows = self.rows.size
+        self.source = source
+        rows = np.asarray(rows, dtype=np.int64)
+        self.n_rows = rows.size
         self.feature_names, self.target_names = source.feature_names, source.target_names
-        self.bounds = np.unique(np.searchsorted(self.rows, source.bounds))
+        picked = np.zeros(source.n_rows, dtype=bool)
+        picked[rows] = True
+        self._bits = np.packbits(picked)
+        self._parent = np.asarray(source.bounds, dtype=np.int64)
+        # Where each of the parent's chunks starts among ``rows``.
+        self._starts = np.searchsorted(rows, self._parent)
+        self.bounds = np.unique(self._starts)
+        self._kept: tuple[int, Array] = (-1, rows[:0])
 
     def take(self, rows: Rows, dtype: Any) -> tuple[Array, Array]:
-        return self.source.take(self.rows[rows], dtype)
+        at = np.arange(self.n_rows)[rows] if isinstance(rows, slice) else np.asarray(rows)
+        # A chunk none of whose rows is picked starts where the next one does: "right"
+        # finds the chunk that holds the row.
+        chunks = np.searchsorted(self._starts, at, side="right") - 1
+        if at.size and (chunks == chunks[0]).all():  # the trainer's batches: one chunk
+            c = int(chunks[0])
+            return self.source.take(self._chunk_rows(c)[at - self._starts[c]], dtype)
+        parent = np.empty(at.size, dtype=np.int64)
+        for c in np.unique(chunks):
+            here = chunks == c
+            parent[here] = self._chunk_rows(int(c))[at[here] - self._starts[c]]
+        return self.source.take(parent, dtype)
+
+    def _chunk_rows(self, c: int) -> Array:
+        """The parent's row numbers picked in its chunk ``c``, in order."""
+        if self._kept[0] != c:
+            a, b = int(self._parent[c]), int(self._parent[c + 1])
+            bits = np.unpackbits(self._bits[a // 8 : (b + 7) // 8])[a % 8 : a % 8 + b - a]
+            self._kept = (c, a + np.flatnonzero(bits))
+        return self._kept[1]
 
 
 def is_source(data: Any) -> bool:
