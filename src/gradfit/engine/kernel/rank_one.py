@@ -31,22 +31,22 @@ def rank_one_step(
     b₁ (K, hidden), w₂ (K, 1, hidden), b₂ (K, 1)]`` (one network's when ``K = 1``); ``K``
     follows from their size. Each member's gradient is its own loss's
     (:func:`rank_one_member`); returns the members' mean loss before the update.
-    ``work`` holds :func:`rank_one_member`'s ``(2 n_in + 1 + BLOCK, hidden)``.
+    ``work`` holds :func:`rank_one_member`'s ``(2 n_in + BLOCK, hidden)``.
     """
     n_in, hidden = sizes[0], sizes[1]
     K = flat.size // (hidden * (n_in + 2) + 1)
-    W1, dW1 = flat[: K * hidden * n_in], grad[: K * hidden * n_in]
-    b1 = flat[K * hidden * n_in : K * hidden * (n_in + 1)].reshape(K, hidden)
-    db1 = grad[K * hidden * n_in : K * hidden * (n_in + 1)].reshape(K, hidden)
-    w2 = flat[K * hidden * (n_in + 1) : K * hidden * (n_in + 2)].reshape(K, hidden)
-    dw2 = grad[K * hidden * (n_in + 1) : K * hidden * (n_in + 2)].reshape(K, hidden)
-    b2, db2 = flat[K * hidden * (n_in + 2) :], grad[K * hidden * (n_in + 2) :]
+    # Plain slices, never a reshape: numba's reshape is a call and an allocation, which
+    # on the sine cost a quarter of the step.
+    W1, b1, w2 = 0, K * hidden * n_in, K * hidden * (n_in + 1)
+    b2 = K * hidden * (n_in + 2)
     total = 0.0
     for m in range(K):
         own, size = rows[min(m, rows.shape[0] - 1)], hidden * n_in
+        W, b, u = W1 + m * size, b1 + m * hidden, w2 + m * hidden
         total += rank_one_member(
-            X, Y, own, W1[m * size : (m + 1) * size], b1[m], w2[m], b2[m],
-            dW1[m * size : (m + 1) * size], db1[m], dw2[m], db2[m:], work, code, divisor,
+            X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + hidden],
+            flat[b2 + m], grad[W : W + size], grad[b : b + hidden], grad[u : u + hidden],
+            grad[b2 + m : b2 + m + 1], work, code, divisor,
         )  # fmt: skip
     return total / K
 
@@ -77,21 +77,29 @@ def rank_one_member(
     ``dz = g w₂ ⊙ f'(z)``, ``db₁ = Σ dz = w₂ ⊙ Σ g f'(z)`` and ``dW₁ = Σ dz xᵀ =
     w₂ ⊙ Σ g f'(z) xᵀ``: the constant ``w₂`` leaves the sums, which run over ``BLOCK``
     rows at a time with the hidden units as the inner, vectorised loop. ``work`` holds
-    ``W₁ᵀ (n_in, hidden)``, the sums ``Σ g f'(z) xᵀ (n_in, hidden)`` and
-    ``Σ g f'(z) (hidden,)``, and the ``BLOCK`` rows' ``a (BLOCK, hidden)``.
+    ``W₁ᵀ (n_in, hidden)`` and the sums ``Σ g f'(z) xᵀ (n_in, hidden)`` (with one input,
+    ``W₁`` and ``dW₁`` serve: they are laid out so already), then the ``BLOCK`` rows'
+    ``a (BLOCK, hidden)``; ``Σ g f'(z)`` builds up in ``db₁``.
     Writes ``dW₁``, ``db₁``, ``dw₂`` and ``db₂[0]``; returns the loss.
     """
     hidden, n_in = b1.size, X.shape[1]
-    WT, S = work[: n_in * hidden], work[n_in * hidden : 2 * n_in * hidden]
-    s = work[2 * n_in * hidden : (2 * n_in + 1) * hidden]
-    A = work[(2 * n_in + 1) * hidden : (2 * n_in + 1 + BLOCK) * hidden].reshape(BLOCK, hidden)
-    a0, a1, a2, a3 = A[0], A[1], A[2], A[3]
+    at = 2 * n_in * hidden  # the BLOCK rows' a, one after another, follow W₁ᵀ and S
+    a0, a1 = work[at : at + hidden], work[at + hidden : at + 2 * hidden]
+    a2, a3 = work[at + 2 * hidden : at + 3 * hidden], work[at + 3 * hidden : at + 4 * hidden]
+    # The sums Σ g f'(z) build up in db₁ and, with one input, Σ g f'(z) x in dW₁ (then
+    # W₁ is W₁ᵀ already): both are scaled by w₂ at the end.
+    WT, S = W1, dW1
+    if n_in > 1:
+        WT, S = work[: n_in * hidden], work[n_in * hidden : 2 * n_in * hidden]
+        for j in range(hidden):
+            for k in range(n_in):
+                WT[k * hidden + j] = W1[j * n_in + k]
+    for i in range(n_in * hidden):
+        S[i] = 0.0
     for j in range(hidden):
-        for k in range(n_in):
-            WT[k * hidden + j] = W1[j * n_in + k]
-    S[:] = 0
-    s[:] = 0
-    dw2[:] = 0
+        db1[j] = 0.0
+        dw2[j] = 0.0
+    s = db1
     scale = 2 / divisor
     total, g_sum, n = 0.0, 0.0, rows.size
     # BLOCK rows forward, their g, then their backward in one pass over the hidden units.
@@ -123,10 +131,14 @@ def rank_one_member(
             total, g_sum = total + squares, g_sum + ((g0 + g1) + (g2 + g3))
             hidden_backward(X, r0, r1, r2, r3, g0, g1, g2, g3, a0, a1, a2, a3, dw2, s, S, code)
     for j in range(hidden):
-        u = w2[j]
-        db1[j] = u * s[j]
-        for k in range(n_in):
-            dW1[j * n_in + k] = u * S[k * hidden + j]
+        db1[j] *= w2[j]
+    if n_in == 1:
+        for j in range(hidden):
+            dW1[j] *= w2[j]
+    else:
+        for j in range(hidden):
+            for k in range(n_in):
+                dW1[j * n_in + k] = w2[j] * S[k * hidden + j]
     db2[0] = g_sum
     return total / divisor
 
@@ -258,5 +270,5 @@ def hidden_backward(
 
 
 def rank_one_work(sizes: tuple[int, ...]) -> int:
-    """Elements of ``work`` that :func:`rank_one_step` needs: ``(2 n_in + 1 + BLOCK, hidden)``."""
-    return (2 * sizes[0] + 1 + BLOCK) * sizes[1]
+    """Elements of ``work`` that :func:`rank_one_step` needs: ``(2 n_in + BLOCK, hidden)``."""
+    return (2 * sizes[0] + BLOCK) * sizes[1]
