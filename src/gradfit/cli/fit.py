@@ -25,7 +25,7 @@ from gradfit.cli.fit_files import (
     output_paths,
     write_outputs,
 )
-from gradfit.cli.fit_options import STREAMED, fit_options
+from gradfit.cli.fit_options import fit_options
 from gradfit.cli.outputs import warnings_as_lines
 from gradfit.cli.paths import beside, check_paths
 from gradfit.cli.progress import EpochBar
@@ -34,6 +34,7 @@ from gradfit.cli.task import decide_streamed
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.errors import DivergenceError
+from gradfit.io.datafile import CHUNKED_SUFFIXES
 
 
 @click.command(epilog=EPILOG)
@@ -174,7 +175,7 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
 
 def _streamed(run: Run, options: Any) -> bool:
     """Whether the rows are read in chunks (never whole): several processes share a file."""
-    return bool(options["distributed"]) and run.data.suffix.lower() in STREAMED
+    return bool(options["distributed"]) and run.data.suffix.lower() in CHUNKED_SUFFIXES
 
 
 def _check(run: Run, plots: bool, task: str | None, options: Any) -> dict[str, Path]:
@@ -195,7 +196,7 @@ def _check_inputs(run: Run) -> None:
     from gradfit.io.checkpoint import load_checkpoint
     from gradfit.io.tabular import read_chunks
 
-    if run.data.suffix.lower() in STREAMED:
+    if run.data.suffix.lower() in CHUNKED_SUFFIXES:
         open_rows(run.data, target=run.targets, features=run.features or None)
     else:
         feature_columns(next(read_chunks(run.data, 1)), run.targets, run.features)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -37,12 +37,6 @@ from gradfit.defaults import (
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.types import DTYPES
-
-if TYPE_CHECKING:
-    pass
-
-STREAMED = (".npy", ".parquet", ".pq")
-"""Files that ``--distributed`` reads in chunks rather than whole."""
 
 
 def default(field: str, say: Callable[[Any], str] = str) -> str:

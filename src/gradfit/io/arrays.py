@@ -30,7 +30,7 @@ from gradfit.engine.types import Array
 from gradfit.engine.validation import check_training_data
 from gradfit.errors import DataError, require
 from gradfit.io.columns import feature_target_columns
-from gradfit.io.datafile import load_npy, npy_columns, regular_file
+from gradfit.io.datafile import PARQUET_SUFFIXES, load_npy, npy_columns, regular_file
 
 Rows = slice | Array
 """Rows to read: a slice, or an array of row indices (in the order wanted)."""
@@ -259,7 +259,7 @@ def open_rows(
     suffix = Path(path).suffix.lower()
     if suffix == ".npy":
         return NpyRows(path, target=target, features=features, chunk_rows=chunk_rows)
-    if suffix in (".parquet", ".pq"):
+    if suffix in PARQUET_SUFFIXES:
         return ParquetRows(path, target=target, features=features)
     raise DataError(
         f"{path}: data larger than memory is read from .npy or Parquet files, "

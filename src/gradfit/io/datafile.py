@@ -22,6 +22,9 @@ NPY_MAGIC = b"\x93NUMPY"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 """The suffixes of a Parquet file; any other but ``.npy`` is read as CSV."""
 
+CHUNKED_SUFFIXES = (".npy", *PARQUET_SUFFIXES)
+"""The files a :class:`~gradfit.io.arrays.RowSource` reads in chunks (``open_rows``)."""
+
 FORMATS = "CSV, Parquet (.parquet, .pq) or NumPy (.npy)"
 """The kinds of data file ``gradfit fit`` and ``predict`` read, for messages."""
 
