@@ -15,8 +15,8 @@ target's units), averaged over the splits ± their standard deviation. Models:
 - ``gradfit``: ``MLPRegressor(n_members=5)``, gradfit's own defaults (``n_members="auto"``
   is five from 150 rows): five mean-only members (MSE), each holding out its own fold of
   a 5-fold split for early stopping, the variance
-  calibrated on the out-of-bag residuals (``a σ² + c``,
-  :func:`gradfit.uncertainty.fit_variance_calibration`);
+  calibrated on the held-out rows (``(a σ² + c) exp(z·w)``, each row's members moved as if
+  none had trained on it: :mod:`gradfit.estimator._spread`);
 - ``gradfit-gaussian``: the same with Gaussian heads, ``loss="gaussian_nll"``;
 - ``gradfit-refit``: the defaults, then refitted on all the training rows for the epochs
   early stopping chose, with the first fit's calibration (:class:`Refitted`);
@@ -102,8 +102,8 @@ class Refitted:
     as many epochs as early stopping chose (the protocol of Hernández-Lobato & Adams 2015,
     which the paper follows: choose on a validation split, then retrain on everything).
     The refit has no held-out rows, so its variance keeps the first fit's calibration:
-    ``a σ² + c`` in ``y``'s units (``c`` is conservative, measured on members that saw
-    four fifths of the rows)."""
+    ``(a σ² + c) exp(z·w)`` in ``y``'s units (``c`` is conservative, measured on members that
+    saw four fifths of the rows; both fits standardise the same ``X``, so ``z`` is the same)."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
@@ -114,6 +114,7 @@ class Refitted:
         # The same a σ² + c in y's units, written in the refit's standardised units.
         ratio = np.square(first.y_scaler_.scale / self.model.y_scaler_.scale)
         self.model.variance_calibration_ = np.stack([a, c * ratio])
+        self.model.variance_slopes_ = first.variance_slopes_
         return self
 
     def _refit(self, X: np.ndarray, y: np.ndarray) -> MLPRegressor:

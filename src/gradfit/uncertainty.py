@@ -92,8 +92,20 @@ def miscalibration_area(y: Array, mean: Array, std: Array) -> float:
     return float(np.mean(np.abs(observed - expected)))
 
 
-def fit_variance_calibration(y: Array, mean: Array, var: Array) -> Array:
-    """``(a, c)`` per output that make ``a σ² + c`` the most likely variances of held-out ``y``.
+SLOPE_PENALTY = 100.0
+"""``λ`` of :func:`fit_variance_calibration`'s Gaussian prior on the slopes ``w``: a standard
+deviation of ``1/√λ = 0.1`` in the log-variance per standard deviation of an input."""
+
+
+SLOPE_BOUND = 5.0
+"""The largest slope :func:`fit_variance_calibration` tries (50 prior standard deviations)."""
+
+
+def fit_variance_calibration(
+    y: Array, mean: Array, var: Array, Z: Array | None = None, *, penalty: float = SLOPE_PENALTY
+) -> Array:
+    """``(a, c)`` per output that make ``a σ² + c`` the most likely variances of held-out ``y``;
+    with inputs ``Z``, also slopes ``w`` that make it ``(a σ² + c) exp(z·w)``.
 
     A deep ensemble's variance is the members' disagreement plus, with Gaussian heads,
     the noise they learnt; on rows it did not train on both tend to be too small, and
@@ -102,42 +114,63 @@ def fit_variance_calibration(y: Array, mean: Array, var: Array) -> Array:
     scale ``a`` of the model's variance and a floor ``c`` of noise it did not see
     maximises the Gaussian likelihood
 
-        ``ℓ(a, c) = -Σᵢ ½ (log 2π vᵢ + rᵢ² / vᵢ)``,  ``vᵢ = a σᵢ² + c``,  ``rᵢ = yᵢ - μᵢ``,
+        ``ℓ(a, c, w) = -Σᵢ ½ (log 2π vᵢ + rᵢ² / vᵢ) - ½ λ |w|²``,
+        ``vᵢ = (a σᵢ² + c) exp(zᵢ·w)``,  ``rᵢ = yᵢ - μᵢ``,
 
-    over ``a, c > 0`` (in logarithms, by L-BFGS with the exact gradient
-    ``∂ℓ/∂vᵢ = (rᵢ² - vᵢ) / 2vᵢ²``). The optimum sets ``Σᵢ (rᵢ² - vᵢ) σᵢ² / vᵢ² = 0`` and,
-    unless ``c`` shrinks to nothing, ``Σᵢ (rᵢ² - vᵢ) / vᵢ² = 0``.
+    over ``a, c > 0`` and ``w`` (in logarithms, by L-BFGS with the exact gradient
+    ``∂ℓ/∂log vᵢ = (rᵢ² / vᵢ - 1) / 2``, from two starts: the likelier end is kept).
+    Without ``Z`` there is no ``w``, and the optimum sets ``Σᵢ (rᵢ² - vᵢ) σᵢ² / vᵢ² = 0``
+    and, unless ``c`` shrinks to nothing, ``Σᵢ (rᵢ² - vᵢ) / vᵢ² = 0``. With it, the noise
+    may grow or shrink log-linearly along the inputs (a heteroscedastic floor), each slope
+    held near 0 by a Gaussian prior of precision ``λ = penalty``.
 
     Parameters
     ----------
     y, mean, var : (n_samples, n_outputs) arrays
         Held-out targets and the model's means and variances for them.
+    Z : (n_samples, n_features) array or None
+        The rows' inputs, standardised (the prior's scale assumes it).
 
     Returns
     -------
-    (2, n_outputs) array
-        ``a`` then ``c`` of each output.
+    (2, n_outputs) or (2 + n_features, n_outputs) array
+        ``a``, ``c`` of each output, then its slopes ``w`` when ``Z`` is given.
     """
-    out = np.empty((2, y.shape[1]))
+    Z = np.zeros((len(y), 0)) if Z is None else np.asarray(Z, dtype=np.float64)
+    out = np.empty((2 + Z.shape[1], y.shape[1]))
     for j in range(y.shape[1]):
         r2, v = np.square(y[:, j] - mean[:, j]), var[:, j]
         level = float(np.mean(r2)) or 1.0
 
         def neg_loglik(p: Array, r2: Array = r2, v: Array = v) -> tuple[float, Array]:
-            a, c = np.exp(p)
-            total = a * v + c
-            # (v - r²) / 2v², written so that a trial step to a huge a cannot overflow v².
-            dv = (1 - r2 / total) / (2 * total) / len(r2)
-            value = float(np.mean(0.5 * np.log(total) + r2 / (2 * total)))
-            return value, np.array([a * np.dot(dv, v), c * dv.sum()])
+            a, c, w = np.exp(p[0]), np.exp(p[1]), p[2:]
+            u = a * v + c
+            log_v = np.log(u) + Z @ w
+            # r²/v from the logarithm, so that a trial step to a huge a cannot overflow.
+            ratio = r2 * np.exp(-log_v)
+            dlog = (1 - ratio) / (2 * len(r2))  # ∂(-ℓ/n)/∂log vᵢ
+            value = float(np.mean(0.5 * log_v + 0.5 * ratio) + penalty * (w @ w) / (2 * len(r2)))
+            grad = np.concatenate(
+                [[np.dot(dlog, a * v / u), np.dot(dlog, c / u)], Z.T @ dlog + penalty * w / len(r2)]
+            )
+            return value, grad
 
-        start = np.log([np.mean(r2 / v), 1e-3 * level])
-        floor = np.log(1e-12 * level)
-        found = minimize(
-            neg_loglik, start, jac=True, method="L-BFGS-B",
-            bounds=[(None, None), (floor, None)], options={"gtol": 1e-12, "ftol": 1e-15},
+        scale = np.log(np.mean(r2 / v))
+        # Bounds far beyond any optimum keep L-BFGS's trial steps from overflowing exp.
+        floor, reach = np.log(1e-12 * level), 40.0
+        bounds = [(scale - reach, scale + reach), (floor, np.log(level) + reach)]
+        bounds += [(-SLOPE_BOUND, SLOPE_BOUND)] * Z.shape[1]
+        # The likelihood is not concave: start from the spread explaining all the error and
+        # from the noise explaining it all, and keep the likelier end.
+        starts = ([scale, np.log(1e-3 * level)], [scale + np.log(1e-3), np.log(level)])
+        found = min(
+            (minimize(neg_loglik, np.concatenate([start, np.zeros(Z.shape[1])]), jac=True,
+                      method="L-BFGS-B", bounds=bounds,
+                      options={"gtol": 1e-12, "ftol": 1e-15}) for start in starts),
+            key=lambda result: result.fun,
         )  # fmt: skip
-        out[:, j] = np.exp(found.x)
+        out[:2, j] = np.exp(found.x[:2])
+        out[2:, j] = found.x[2:]
     return out
 
 

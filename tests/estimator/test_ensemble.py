@@ -206,29 +206,46 @@ def test_return_std_without_spread_is_one_clear_error(data) -> None:
 
 @pytest.mark.parametrize("loss", ["gaussian_nll", "mse"])
 def test_the_variance_is_calibrated_to_the_held_out_rows(data, loss: str) -> None:
-    """With validation splits (one per member), the variance ``v = a σ² + c`` maximises the
-    held-out rows' likelihood, their residuals ``r`` out-of-bag (from the members that held
-    each row out): ``Σ (r² - v) σ² / v² = 0`` and ``Σ (r² - v) / v² = 0`` (or ``c`` at its
-    floor)."""
+    """With a fold held out by each member, the variance is ``v = (a σ² + c) exp(z·w)``
+    (``z`` the standardised inputs) with ``a, c, w`` the most likely on the held-out rows
+    under the slopes' prior, each row's members first moved as if none had trained on it
+    (a trained member's residual times ``√(MSE held out / MSE trained)``), the spread that
+    of the members that trained on the row, and the residual the moved ensemble's. Worked
+    here by hand: the likelihood's gradient vanishes there (``c`` may sit at its floor)."""
     X, y = data
     Y = np.column_stack([y, 10 * y + 5])
     est = ensemble(loss=loss, early_stopping=True).fit(X, Y)
-    held = np.unique(est.validation_rows_)
-    assert est.validation_rows_.shape == (3, 16) and held.size > 16
+    folds = est.validation_rows_
+    held = np.unique(folds)
+    assert folds.shape == (3, 16) and held.size > 16
     assert est.variance_calibration_.shape == (2, 2) and (est.variance_calibration_ > 0).all()
-    _, std = est.predict(X[held], return_std=True)
-    mean = est.oob_prediction_[held]
+    assert est.variance_slopes_.shape == (2, 2)
     assert np.isnan(est.oob_prediction_).any(axis=1).sum() == 80 - held.size
-    calibration, est.variance_calibration_ = est.variance_calibration_, None
+    _, std = est.predict(X[held], return_std=True)
+    (a, c), w = est.variance_calibration_, est.variance_slopes_
+    est.variance_calibration_ = est.variance_slopes_ = None
     _, raw = est.predict(X[held], return_std=True)
-    a, c = calibration * np.square(est.y_scaler_.scale)[None] ** np.array([[0], [1]])
-    assert_allclose(np.square(std), a * np.square(raw) + c, rtol=1e-12)
-    r2, v, s2 = np.square(Y[held] - mean), np.square(std), np.square(raw)
-    assert_allclose(np.sum((r2 - v) * s2 / v**2, axis=0) / np.sum(r2 * s2 / v**2, axis=0), 0,
-                    atol=1e-6)  # fmt: skip
-    floor = calibration[1] <= 1e-10
-    stationary = np.sum((r2 - v) / v**2, axis=0) / np.sum(r2 / v**2, axis=0)
-    assert_allclose(stationary[~floor], 0, atol=1e-6)
+    scale2, Z = np.square(est.y_scaler_.scale), est.x_scaler_.transform(X[held])
+    assert_allclose(np.square(std), (a * np.square(raw) + c * scale2) * np.exp(Z @ w), rtol=1e-12)
+
+    out = est.net_.forward(Z)
+    gaussian = loss == "gaussian_nll"
+    M, member_var = GaussianNLL().mean_and_variance(out) if gaussian else (out, 0 * out)
+    T = np.stack([~np.isin(held, f) for f in folds])[..., None]  # member k trained on row i
+    Ys = est.y_scaler_.transform(Y[held])
+    E2 = np.square(M - Ys)
+    ratio = np.sqrt((E2 * ~T).sum((0, 1)) / (~T).sum() / ((E2 * T).sum((0, 1)) / T.sum()))
+    moved = np.where(T, Ys + (M - Ys) * ratio, M)
+    centre = (moved * T).sum(0) / T.sum(0)
+    s2 = (np.square(moved - centre) * T).sum(0) / (T.sum(0) - 1) * 2 / 3 + np.mean(member_var, 0)
+    u = a * s2 + c
+    v, r2 = u * np.exp(Z @ w), np.square(Ys - moved.mean(0))
+    dlog = (1 - r2 / v) / 2  # ∂(-log-likelihood)/∂log v per row
+    n = len(held)
+    assert_allclose(np.sum(dlog * a * s2 / u, 0) / n, 0, atol=1e-7)
+    assert_allclose((Z.T @ dlog + 100.0 * w) / n, 0, atol=1e-7)
+    floor = c <= 1e-10 * np.mean(r2, 0)
+    assert_allclose((np.sum(dlog * c / u, 0) / n)[~floor], 0, atol=1e-7)
 
 
 def test_the_calibration_is_the_grids_best() -> None:
@@ -252,6 +269,20 @@ def test_the_calibration_is_the_grids_best() -> None:
             assert nll(a + da, c + dc) >= best - 1e-12
 
 
+def test_the_calibration_finds_a_noise_that_grows_along_an_input() -> None:
+    """On data drawn as ``N(0, (2 σ² + 0.5) exp(0.3 z₁))``, the fitted ``a, c`` and slopes lie
+    near the truth (the prior's pull on the slopes is negligible on 20 000 rows)."""
+    from gradfit.uncertainty import fit_variance_calibration
+
+    rng = np.random.default_rng(4)
+    var = rng.uniform(0.1, 3, size=(20_000, 1))
+    Z = rng.normal(size=(20_000, 2))
+    y = rng.normal(0, np.sqrt((2 * var + 0.5) * np.exp(0.3 * Z[:, :1])))
+    (a,), (c,), (w1,), (w2,) = fit_variance_calibration(y, np.zeros_like(y), var, Z)
+    assert a == pytest.approx(2, rel=0.05) and c == pytest.approx(0.5, rel=0.2)
+    assert w1 == pytest.approx(0.3, abs=0.03) and w2 == pytest.approx(0, abs=0.03)
+
+
 def test_without_a_held_out_split_the_variance_is_the_networks(data) -> None:
     X, y = data
     est = ensemble().fit(X, y)  # 80 rows: early_stopping="auto" holds nothing out
@@ -265,6 +296,7 @@ def test_a_calibrated_ensemble_file_keeps_its_calibration(data, tmp_path) -> Non
     save(est, tmp_path / "m.safetensors")
     back = load(tmp_path / "m.safetensors")
     assert_array_equal(back.variance_calibration_, est.variance_calibration_)
+    assert_array_equal(back.variance_slopes_, est.variance_slopes_)
     assert_array_equal(back.predict(X, return_std=True)[1], est.predict(X, return_std=True)[1])
 
 

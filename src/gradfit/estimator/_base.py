@@ -293,16 +293,27 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         """The network's outputs: ``n_outputs_`` (the regressor's Gaussian head has more)."""
         return int(self.n_outputs_)
 
-    def _outputs(self, X: Array, dtype: Any = None) -> Array:
-        """The network's outputs ``(n_samples, n_outputs)`` for validated ``X`` (an
-        ensemble's ``(K, n_samples, n_outputs)``), computed in ``dtype`` (by default the
-        network's)."""
-        net = self.net_
-        dtype = net.dtype if dtype is None else np.dtype(dtype)
+    def _inputs(self, X: Array, dtype: Any = None) -> Array:
+        """Validated ``X`` as the network takes it: clipped to the training range (when
+        ``clip_inputs``) and standardised (when ``standardize``), in ``dtype`` (by default
+        the network's)."""
+        dtype = self.net_.dtype if dtype is None else np.dtype(dtype)
         if self.clip_inputs:
             X = np.clip(X, self.x_min_, self.x_max_).astype(dtype, copy=False)
         if self.x_scaler_ is not None:
             X = self.x_scaler_.transform(X).astype(dtype)
+        return X
+
+    def _outputs(self, X: Array, dtype: Any = None) -> Array:
+        """The network's outputs ``(n_samples, n_outputs)`` for validated ``X`` (an
+        ensemble's ``(K, n_samples, n_outputs)``), computed in ``dtype`` (by default the
+        network's)."""
+        return self._forward(self._inputs(X, dtype), dtype)
+
+    def _forward(self, X: Array, dtype: Any = None) -> Array:
+        """The network's outputs for inputs ``X`` as it takes them, computed in ``dtype``."""
+        net = self.net_
+        dtype = net.dtype if dtype is None else np.dtype(dtype)
         # A copy, so that predicting keeps no reference to X in the fitted network.
         params = [p.astype(dtype) for p in net.parameters()]
         return type(net).from_parameters(net.sizes, net.activation, params).forward(X)

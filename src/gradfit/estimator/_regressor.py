@@ -338,28 +338,36 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
     ) -> None:
         super()._finish(trainer, net, stopping, restore=restore)
         self.variance_calibration_: Array | None = None
+        self.variance_slopes_: Array | None = None
         self.oob_prediction_: Array | None = None
         if trainer.validation is None:
             return
         X, Y = trainer.validation
         gaussian = self.loss == GaussianNLL.name
-        mean = None
         own = self._members_held_out(trainer)
+        unseen = None
         if own is not None:  # members with held-out rows of their own: score out-of-bag
             held = self.validation_rows_
             assert held is not None
             oob = _spread.out_of_bag_means(own, held, self._n_rows, gaussian=gaussian)
             scaled = oob if self.y_scaler_ is None else self.y_scaler_.inverse_transform(oob)
             self.oob_prediction_ = self._shaped(scaled)
-            # The rows held out by any member, each once.
+            # The rows held out by any member, each once, and which members held each out.
             rows, first = np.unique(held, return_index=True)
             X, Y = X.reshape(-1, X.shape[-1])[first], Y.reshape(-1, Y.shape[-1])[first]
-            mean = oob[rows]
-        if self._has_spread():
-            outputs = self._members(self.net_.copy().forward(X))
-            if mean is None:
-                mean = _spread.moments(outputs, gaussian=gaussian)[0]
-            self.variance_calibration_ = _spread.calibrate(Y, mean, outputs, gaussian=gaussian)
+            unseen = np.stack([np.isin(rows, h) for h in held])
+        if not self._has_spread():
+            return
+        outputs = self._members(self.net_.copy().forward(X))
+        # The noise may vary along the inputs where they are standardised, as the slopes'
+        # prior assumes.
+        Z = X if self.x_scaler_ is not None else None
+        if unseen is None:
+            found = _spread.calibrate(Y, outputs, Z, gaussian=gaussian)
+        else:
+            found = _spread.calibrate_folds(Y, outputs, unseen, Z, gaussian=gaussian)
+        self.variance_calibration_ = found[:2]
+        self.variance_slopes_ = found[2:] if Z is not None else None
 
     def _has_spread(self) -> bool:
         return isinstance(self.net_, Ensemble) or self.loss == GaussianNLL.name
@@ -380,11 +388,10 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
                 "or loss='gaussian_nll' (a variance per point) to get return_std and "
                 "predict_interval"
             )
-        outputs = self._members(
-            self._outputs(validated(self, X, dtype=self.net_.dtype, reset=False))
-        )
+        Z = self._inputs(validated(self, X, dtype=self.net_.dtype, reset=False))
+        outputs = self._members(self._forward(Z))
         mean, var = _spread.moments(outputs, gaussian=self.loss == GaussianNLL.name)
-        var = _spread.calibrated(var, self.variance_calibration_)
+        var = _spread.calibrated(var, self.variance_calibration_, self.variance_slopes_, Z)
         if self.y_scaler_ is not None:
             mean = self.y_scaler_.inverse_transform(mean)
             var = var * np.square(self.y_scaler_.scale)
@@ -395,12 +402,18 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         return Y[:, 0] if self._y_is_1d else Y
 
     def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        """``y_is_1d`` and the scaler of ``y``, for the model file."""
+        """``y_is_1d``, the scaler of ``y`` and the variance's calibration, for the model file."""
         arrays = _state.scaler_arrays("y", self.y_scaler_)
-        calibration = self.variance_calibration_
+        calibration, slopes = self.variance_calibration_, self.variance_slopes_
         if calibration is not None:
             arrays["variance_calibration"] = np.asarray(calibration, dtype=np.float64)
-        meta = {"y_is_1d": bool(self._y_is_1d), "variance_calibrated": calibration is not None}
+        if slopes is not None:
+            arrays["variance_slopes"] = np.asarray(slopes, dtype=np.float64)
+        meta = {
+            "y_is_1d": bool(self._y_is_1d),
+            "variance_calibrated": calibration is not None,
+            "variance_slopes": slopes is not None,
+        }
         return meta, arrays
 
     def _import_targets(self, meta: dict[str, Any], arrays: dict[str, Array]) -> None:
@@ -408,6 +421,10 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         self.variance_calibration_ = arrays.get("variance_calibration")
         if self.variance_calibration_ is not None and not (self.variance_calibration_ > 0).all():
             raise ValueError("variance_calibration holds a value that is not positive")
+        # Files written before the slopes were kept have none: their noise is constant.
+        self.variance_slopes_ = arrays.get("variance_slopes")
+        if self.variance_slopes_ is not None and self.variance_calibration_ is None:
+            raise ValueError("variance_slopes without a variance_calibration")
         self.y_scaler_ = None
         if meta["standardized"]:
             self.y_scaler_ = Standardizer(arrays["y_center"], arrays["y_scale"])

@@ -21,8 +21,9 @@ This is what :func:`gradfit.save` writes (safetensors + JSON, never pickle).
 ``arrays``: ``W1, b1, W2, b2, …`` (engine layout, ``W: (n_out, n_in)``; an ensemble's
 ``W: (K, n_out, n_in)``, ``b: (K, n_out)``), ``x_min, x_max: (n_features,)`` (the training
 range) and, when standardised, ``x_center, x_scale: (n_features,)`` (and the regressor's
-``y_center, y_scale: (n_outputs,)``, and ``variance_calibration: (2, n_outputs)`` when
-the regressor's meta says ``variance_calibrated``). The optimizer's state and a recorded
+``y_center, y_scale: (n_outputs,)``, ``variance_calibration: (2, n_outputs)`` when
+the regressor's meta says ``variance_calibrated`` and ``variance_slopes: (n_features,
+n_outputs)`` when it says ``variance_slopes``). The optimizer's state and a recorded
 trajectory are not kept.
 """
 
@@ -130,6 +131,9 @@ def expected_arrays(meta: Any, kind: str) -> dict[str, tuple[str, tuple[int, ...
     arrays["x_min"] = arrays["x_max"] = ("F64", (int(meta["n_features_in_"]),))
     if kind == "regressor" and meta.get("variance_calibrated") is True:
         arrays["variance_calibration"] = ("F64", (2, int(meta["n_outputs_"])))
+    if kind == "regressor" and meta.get("variance_slopes") is True:
+        shape = (int(meta["n_features_in_"]), int(meta["n_outputs_"]))
+        arrays["variance_slopes"] = ("F64", shape)
     return arrays
 
 
