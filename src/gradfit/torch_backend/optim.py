@@ -92,7 +92,21 @@ def make_optimizer(
         and (hyper.get("momentum", 0) <= 0 or hyper.get("dampening", 0) != 0)
     ):
         raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+    params = list(params)
+    if name != "manual" and fusable(params):
+        hyper = {**hyper, "fused": True}
     return OPTIMIZERS[name](params, **hyper)
+
+
+def fusable(params: list[torch.Tensor]) -> bool:
+    """Whether ``params`` are updated by torch's fused ``SGD``/``Adam``: float32 tensors on
+    the CPU or a CUDA device. The fused update is one kernel per step instead of a dozen
+    calls per parameter (5 % of the large workload's step on one thread), with the same
+    algebra rounded differently; float64, the precision in which the backend and the
+    engine agree at every step (rtol 1e-10), keeps torch's reference loop."""
+    return bool(params) and all(
+        p.dtype == torch.float32 and p.device.type in ("cpu", "cuda") for p in params
+    )
 
 
 # torch.optim's state names and the engine's.
@@ -162,8 +176,12 @@ def load_numpy_state(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) ->
                 np.asarray(entry[name]), dtype=p.dtype, device=p.device
             ).clone()
         if isinstance(optimizer, torch.optim.Adam):
-            # torch keeps Adam's step as a float32 tensor on the CPU (non-capturable).
-            own["step"] = torch.tensor(float(t), dtype=torch.float32)
+            # torch keeps Adam's step as a float32 tensor: on the CPU, or beside the
+            # parameters for the fused update.
+            fused = bool(group.get("fused"))
+            own["step"] = torch.tensor(
+                float(t), dtype=torch.float32, device=p.device if fused else None
+            )
         if own:
             optimizer.state[p] = own
     return t
