@@ -181,9 +181,9 @@ class Trainer(DivergenceGuard):
         self, runner: EpochRunner, epochs: int, interrupted: Callable[[], bool]
     ) -> None:
         """:meth:`fit`'s loop with the epochs run by ``runner`` in batches of them: each
-        run ends at a log line, and is sized to take about 50 ms (so Ctrl-C is still
-        answered at once); the history, the log, divergence and the parameters kept
-        for it are what running them one at a time gives."""
+        run ends at a log line, and is sized from the last one's pace to take about
+        50 ms (so Ctrl-C is still answered at once); the history, the log, divergence
+        and the parameters kept for it are what running them one at a time gives."""
         h, left, size = self.history, epochs, 1
         while left:
             n = min(left, size)
@@ -206,8 +206,12 @@ class Trainer(DivergenceGuard):
                 self.log(log_line(self.epoch, h.loss[-1], h.loss_name))
             if interrupted():
                 raise KeyboardInterrupt
-            if time.perf_counter() - start < 0.05:
-                size *= 2
+            # Next, as many epochs as fill 50 ms at this run's pace (which its fixed cost
+            # overstates, so the estimate errs short), at least twice as many as now.
+            seconds = time.perf_counter() - start
+            if seconds < 0.05:
+                pace = seconds / max(len(run.losses), 1)
+                size = max(2 * size, int(0.05 / pace) if pace > 0 else 2 * size)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything an exact resume needs, taken between epochs (copies).
