@@ -306,23 +306,6 @@ def test_the_stepper_is_chosen_by_mode_coverage_and_size(monkeypatch: pytest.Mon
     assert chosen([1, 64, 1], loss=SSE()) == "KernelStepper"
 
 
-def test_without_a_writable_cache_the_kernel_compiles_anyway(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from numba.core import caching
-
-    from gradfit.engine.kernel.cache import jit
-
-    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
-    with pytest.warns(UserWarning, match="cannot be cached on disk.*NUMBA_CACHE_DIR"):
-
-        @jit
-        def twice(x: float) -> float:
-            return 2 * x
-
-    assert twice(21.0) == 42.0
-
-
 def test_the_engine_trains_without_numba() -> None:
     code = (
         "import sys; sys.modules['numba'] = None\n"
