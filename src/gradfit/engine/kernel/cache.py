@@ -83,12 +83,13 @@ def cache_dir(package: Path) -> Path | None:
 def _numba_cache_dir(directory: Path) -> Iterator[None]:
     """numba's cache directory for the functions decorated inside the block: numba reads
     ``config.CACHE_DIR`` when it decorates a function, and keeps the place it chose."""
-    before = numba.config.CACHE_DIR
-    numba.config.CACHE_DIR = str(directory)
+    config: Any = numba.config  # its settings are set from the environment at import
+    before = config.CACHE_DIR
+    config.CACHE_DIR = str(directory)
     try:
         yield
     finally:
-        numba.config.CACHE_DIR = before
+        config.CACHE_DIR = before
 
 
 @overload
