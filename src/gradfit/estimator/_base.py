@@ -4,7 +4,8 @@
 numbers, the scaler of ``X``, a network, a validation split, early stopping, callbacks,
 resuming, and the fitted curves. A subclass says what its targets are: it turns ``y``
 into a float matrix ``Y`` (:meth:`MLPBase._validate`), names the loss on the network's
-outputs (:meth:`MLPBase._loss`), and predicts.
+outputs (:meth:`MLPBase._loss`), and predicts. The network itself, its inputs and its
+model file are :class:`~gradfit.estimator._network.NetworkEstimator`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from gradfit.defaults import holds_out, members
 from gradfit.engine.ensemble import Ensemble
@@ -25,10 +25,10 @@ from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
-from gradfit.estimator import _state
 from gradfit.estimator._data import standardizer
 from gradfit.estimator._early_stopping import EarlyStopping, stop_reason
 from gradfit.estimator._fitting import EstimatorTrainer, blas_threads, layers_from
+from gradfit.estimator._network import NetworkEstimator
 from gradfit.estimator._params import (
     Settings,
     batch_rows,
@@ -43,13 +43,9 @@ from gradfit.io.statistics import ColumnStats, column_statistics
 from gradfit.io.streaming import Group
 
 
-class MLPBase(BaseEstimator):  # type: ignore[misc]
+class MLPBase(NetworkEstimator):
     """The training shared by gradfit's estimators; see :class:`~gradfit.MLPRegressor`
     for the parameters and the fitted attributes."""
-
-    def __sklearn_is_fitted__(self) -> bool:
-        # Scalers are set before training starts; only a network means a fit happened.
-        return hasattr(self, "net_")
 
     def fit(
         self,
@@ -117,14 +113,6 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         """The rows to train on, and the column statistics of their ``X`` and ``Y`` (from
         one pass over a source's chunks, shared by ``group``)."""
         return data, column_statistics(data, dtype, group)
-
-    def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        """What the model file keeps about the targets: ``(meta, arrays)``."""
-        raise NotImplementedError
-
-    def _import_targets(self, meta: dict[str, Any], arrays: dict[str, Array]) -> None:
-        """Restore what :meth:`_export_targets` wrote."""
-        raise NotImplementedError
 
     def _epoch_callbacks(
         self, net: MLP, rows: TrainingRows, group: Group, incremental: bool
@@ -269,55 +257,6 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         """``x_min_``/``x_max_``: each column's range over the rows seen before and now."""
         self.x_min_, self.x_max_ = np.fmin(self.x_min_, x.low), np.fmax(self.x_max_, x.high)
 
-    def _sizes(self, s: Settings) -> list[int]:
-        """``[n_in, *hidden, n_out]``: from ``n_features_in_`` to the head."""
-        return [self.n_features_in_, *s.hidden, self._head_width(s)]
-
-    def _new_network(self, s: Settings) -> MLP:
-        """One network, or ``n_members`` stacked, of :meth:`_sizes`."""
-        sizes = self._sizes(s)
-        if s.n_members is not None and s.n_members > 1:
-            return Ensemble(sizes, s.activation, s.n_members, rng=self._rng, dtype=s.dtype)
-        return MLP(sizes, s.activation, rng=self._rng, dtype=s.dtype)
-
-    def _members_held_out(self, trainer: EstimatorTrainer) -> Array | None:
-        """Each member's outputs on its own held-out rows, ``(K, n_held, n_out)`` in
-        float64, when the members held out rows of their own (``validation_rows_`` is
-        ``(K, n_held)``); else ``None``."""
-        held = trainer.validation
-        if held is None or not isinstance(held[0], np.ndarray) or held[0].ndim != 3:
-            return None
-        return self.net_.copy().forward(held[0]).astype(np.float64, copy=False)
-
-    def _head_width(self, s: Settings) -> int:
-        """The network's outputs: ``n_outputs_`` (the regressor's Gaussian head has more)."""
-        return int(self.n_outputs_)
-
-    def _inputs(self, X: Array, dtype: Any = None) -> Array:
-        """Validated ``X`` as the network takes it: clipped to the training range (when
-        ``clip_inputs``) and standardised (when ``standardize``), in ``dtype`` (by default
-        the network's)."""
-        dtype = self.net_.dtype if dtype is None else np.dtype(dtype)
-        if self.clip_inputs:
-            X = np.clip(X, self.x_min_, self.x_max_).astype(dtype, copy=False)
-        if self.x_scaler_ is not None:
-            X = self.x_scaler_.transform(X).astype(dtype)
-        return X
-
-    def _outputs(self, X: Array, dtype: Any = None) -> Array:
-        """The network's outputs ``(n_samples, n_outputs)`` for validated ``X`` (an
-        ensemble's ``(K, n_samples, n_outputs)``), computed in ``dtype`` (by default the
-        network's)."""
-        return self._forward(self._inputs(X, dtype), dtype)
-
-    def _forward(self, X: Array, dtype: Any = None) -> Array:
-        """The network's outputs for inputs ``X`` as it takes them, computed in ``dtype``."""
-        net = self.net_
-        dtype = net.dtype if dtype is None else np.dtype(dtype)
-        # A copy, so that predicting keeps no reference to X in the fitted network.
-        params = [p.astype(dtype) for p in net.parameters()]
-        return type(net).from_parameters(net.sizes, net.activation, params).forward(X)
-
     def _finish(
         self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
     ) -> None:
@@ -341,15 +280,3 @@ class MLPBase(BaseEstimator):  # type: ignore[misc]
         watched = h.val_loss or h.loss
         self.best_loss_ = min(watched) if watched else float("inf")
         self.coefs_, self.intercepts_ = layers_from(self.net_.parameters())
-
-    def _export_state(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        """Everything ``predict`` needs, as ``(JSON-serialisable meta, named arrays)``.
-
-        See :func:`gradfit.estimator._state.export_state` for the layout; no pickle.
-        """
-        return _state.export_state(self)
-
-    @classmethod
-    def _import_state(cls, meta: dict[str, Any], arrays: dict[str, Array]) -> Any:
-        """A fitted estimator rebuilt from :meth:`_export_state`'s output."""
-        return _state.import_state(cls, meta, arrays)
