@@ -1,4 +1,4 @@
-"""``MLPRegressor``: a scikit-learn estimator trained by either of gradfit's backends."""
+"""``MLPRegressor``'s parameters and public methods; its targets are in ``_regression``."""
 
 from __future__ import annotations
 
@@ -7,27 +7,14 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
-from gradfit.datasets import Standardizer
 from gradfit.defaults import DEFAULTS
-from gradfit.engine.ensemble import Ensemble
-from gradfit.engine.losses import GaussianNLL, Loss, get_loss, head_width
-from gradfit.engine.network import MLP
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
-from gradfit.engine.validation import as_2d_float
-from gradfit.estimator import _spread, _state
-from gradfit.estimator._base import MLPBase
-from gradfit.estimator._data import standardizer, validated
-from gradfit.estimator._early_stopping import EarlyStopping
-from gradfit.estimator._fitting import EstimatorTrainer
-from gradfit.estimator._params import Settings
-from gradfit.io.arrays import RowSource
-from gradfit.io.statistics import ColumnStats
+from gradfit.estimator._regression import RegressionBase
 
 
-class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
+class MLPRegressor(RegressorMixin, RegressionBase):  # type: ignore[misc]
     """A multilayer perceptron for regression, trained by gradfit's NumPy or torch backend.
 
     scikit-learn's parameter names and behaviour where they exist; what differs is
@@ -107,10 +94,9 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         members; without one, every member trains on every row. ``predict`` returns the
         mean of the members' mixture, and ``predict(X, return_std=True)`` and
         :meth:`predict_interval` its spread. ``"auto"`` trains 5 members when the fit
-        holds out validation rows from data in memory (so by default from 150 rows on,
-        see ``early_stopping``) and the table is not large (:data:`gradfit.defaults.
-        AUTO_MEMBERS_MAX_WORK`), one network otherwise (small or large data,
-        ``partial_fit``, or rows read from a source): see :mod:`gradfit.defaults` for why.
+        holds out validation rows from data in memory (by default from 150 rows on) and
+        the table is not large, one network otherwise: :func:`gradfit.defaults.members`
+        says when, and :mod:`gradfit.defaults` why.
     dtype : {"float64", "float32"}, default="float64"
         Of the parameters and the data while training.
     device : str or None, default=None
@@ -163,11 +149,9 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         the file was written before they were kept).
     validation_rows_ : array of int or None
         Indices of the rows of the last ``fit``'s ``X`` held out for validation; for an
-        ensemble (``n_members`` ``K > 1``), each member holds out a fold of its own
-        (:func:`~gradfit.estimator._data.member_splits`), and this is ``(K, n_held)``:
-        member ``k`` held out ``validation_rows_[k]`` and trained on the other rows
-        (bagging), so that every row trains most members. Early stopping watches the
-        members' mean loss on their own held-out rows.
+        ensemble of ``K`` members, each holding out a fold of its own (see ``n_members``),
+        ``(K, n_held)``: member ``k`` held out ``validation_rows_[k]``. Early stopping
+        watches the members' mean loss on their own held-out rows.
     oob_prediction_ : array (n_samples,) or (n_samples, n_outputs), or None
         For an ensemble whose members each held out rows: each row's mean prediction
         over the members that held it out (the out-of-bag estimate of scikit-learn's
@@ -177,12 +161,10 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         last ``fit`` held out a validation split: ``(a, c)`` per output, and the
         predictive variance is ``(a σ² + c) exp(z·w)`` (in standardised units; ``z`` the
         standardised inputs, ``w`` in :attr:`variance_slopes_`), the most likely on that
-        split (:mod:`gradfit.estimator._spread`): where each member held out a fold, the
-        members that trained on a row first moved to where an unseen row's predictions
-        would lie. The defaults' 90% intervals so covered 88–93% of held-out rows on the
-        real-data suite wherever rows were held out (mean-only members' spread alone
-        misses the noise). ``None`` when nothing was held out: the spread is then as the
-        networks give it.
+        split, found as :mod:`gradfit.estimator._spread` says. The defaults' 90% intervals
+        so covered 88–93% of held-out rows on the real-data suite (mean-only members'
+        spread alone misses the noise). ``None`` when nothing was held out: the spread
+        is then as the networks give it.
     variance_slopes_ : array of shape (n_features, n_outputs) or None
         The slopes ``w`` of the log-variance along each standardised input (a Gaussian
         prior of sd 0.1 holds each near 0); ``None`` without a calibration or when
@@ -275,30 +257,6 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         ``max_iter=k``. Neither validation nor early stopping applies here."""
         return self._fit(X, y, hasattr(self, "net_"), partial=True, callbacks=callbacks)
 
-    def _validate(
-        self, X: Any, y: Any, s: Settings, *, reset: bool, **kwargs: Any
-    ) -> tuple[Array, Array]:
-        """Checked ``X`` and ``y`` of ``s.dtype``; ``y`` becomes 2-D."""
-        X, y = validated(self, X, y, dtype=s.dtype, reset=reset)
-        if reset:
-            self._y_is_1d = y.ndim == 1
-        return X, as_2d_float(y, "y", dtype=s.dtype)
-
-    def _loss(self, s: Settings) -> Loss:
-        return get_loss(s.loss or "mse")
-
-    def _validate_source(self, source: RowSource, s: Settings) -> None:
-        """Take the feature names of ``source``; one target is ``y`` 1-D."""
-        super()._validate_source(source, s)
-        self._y_is_1d = len(source.target_names) == 1
-
-    def _start(self, x: ColumnStats, y: ColumnStats, s: Settings) -> None:
-        super()._start(x, y, s)
-        self.y_scaler_ = standardizer(y, "y") if self.standardize else None
-
-    def _head_width(self, s: Settings) -> int:
-        return head_width(self._loss(s), self.n_outputs_)
-
     def predict(self, X: Any, return_std: bool = False) -> Array | tuple[Array, Array]:
         """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` when ``y`` was 2-D.
 
@@ -338,99 +296,3 @@ class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
         level = check_coverage(coverage)
         mean, std = self.predict(X, return_std=True)
         return interval(mean, std, level)
-
-    def _finish(
-        self, trainer: EstimatorTrainer, net: MLP, stopping: EarlyStopping | None, *, restore: bool
-    ) -> None:
-        super()._finish(trainer, net, stopping, restore=restore)
-        self.variance_calibration_: Array | None = None
-        self.variance_slopes_: Array | None = None
-        self.oob_prediction_: Array | None = None
-        if trainer.validation is None:
-            return
-        X, Y = trainer.validation
-        gaussian = self.loss == GaussianNLL.name
-        own = self._members_held_out(trainer)
-        unseen = None
-        if own is not None:  # members with held-out rows of their own: score out-of-bag
-            held = self.validation_rows_
-            assert held is not None
-            oob = _spread.out_of_bag_means(own, held, self._n_rows, gaussian=gaussian)
-            scaled = oob if self.y_scaler_ is None else self.y_scaler_.inverse_transform(oob)
-            self.oob_prediction_ = self._shaped(scaled)
-            # The rows held out by any member, each once, and which members held each out.
-            rows, first = np.unique(held, return_index=True)
-            X, Y = X.reshape(-1, X.shape[-1])[first], Y.reshape(-1, Y.shape[-1])[first]
-            unseen = np.stack([np.isin(rows, h) for h in held])
-        if not self._has_spread():
-            return
-        outputs = self._members(self.net_.copy().forward(X))
-        # The noise may vary along the inputs where they are standardised, as the slopes'
-        # prior assumes.
-        Z = X if self.x_scaler_ is not None else None
-        if unseen is None:
-            found = _spread.calibrate(Y, outputs, Z, gaussian=gaussian)
-        else:
-            found = _spread.calibrate_folds(Y, outputs, unseen, Z, gaussian=gaussian)
-        self.variance_calibration_ = found[:2]
-        self.variance_slopes_ = found[2:] if Z is not None else None
-
-    def _has_spread(self) -> bool:
-        return isinstance(self.net_, Ensemble) or self.loss == GaussianNLL.name
-
-    def _members(self, out: Array) -> Array:
-        """The network's outputs as the members' ``(K, n_samples, width)``, in float64."""
-        out = out.astype(np.float64, copy=False)
-        return out if isinstance(self.net_, Ensemble) else out[None]
-
-    def _predictive(self, X: Any, *, need_spread: bool) -> tuple[Array, Array | None]:
-        """The mixture's mean and variance, ``(n_samples, n_outputs)`` each, in ``y``'s
-        units and float64; the variance is ``None`` when not needed."""
-        check_is_fitted(self)
-        if need_spread and not self._has_spread():
-            raise ValueError(
-                "this model has no spread to report: it is one network with a mean-only "
-                f"head (loss={self.loss!r}); fit it with n_members >= 2 (a deep ensemble) "
-                "or loss='gaussian_nll' (a variance per point) to get return_std and "
-                "predict_interval"
-            )
-        Z = self._inputs(validated(self, X, dtype=self.net_.dtype, reset=False))
-        outputs = self._members(self._forward(Z))
-        mean, var = _spread.moments(outputs, gaussian=self.loss == GaussianNLL.name)
-        var = _spread.calibrated(var, self.variance_calibration_, self.variance_slopes_, Z)
-        if self.y_scaler_ is not None:
-            mean = self.y_scaler_.inverse_transform(mean)
-            var = var * np.square(self.y_scaler_.scale)
-        # float64 whatever the network's dtype, as scikit-learn's regressors return.
-        return mean.astype(np.float64, copy=False), var if need_spread else None
-
-    def _shaped(self, Y: Array) -> Array:
-        return Y[:, 0] if self._y_is_1d else Y
-
-    def _export_targets(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        """``y_is_1d``, the scaler of ``y`` and the variance's calibration, for the model file."""
-        arrays = _state.scaler_arrays("y", self.y_scaler_)
-        calibration, slopes = self.variance_calibration_, self.variance_slopes_
-        if calibration is not None:
-            arrays["variance_calibration"] = np.asarray(calibration, dtype=np.float64)
-        if slopes is not None:
-            arrays["variance_slopes"] = np.asarray(slopes, dtype=np.float64)
-        meta = {
-            "y_is_1d": bool(self._y_is_1d),
-            "variance_calibrated": calibration is not None,
-            "variance_slopes": slopes is not None,
-        }
-        return meta, arrays
-
-    def _import_targets(self, meta: dict[str, Any], arrays: dict[str, Array]) -> None:
-        self._y_is_1d = bool(meta["y_is_1d"])
-        self.variance_calibration_ = arrays.get("variance_calibration")
-        if self.variance_calibration_ is not None and not (self.variance_calibration_ > 0).all():
-            raise ValueError("variance_calibration holds a value that is not positive")
-        # Files written before the slopes were kept have none: their noise is constant.
-        self.variance_slopes_ = arrays.get("variance_slopes")
-        if self.variance_slopes_ is not None and self.variance_calibration_ is None:
-            raise ValueError("variance_slopes without a variance_calibration")
-        self.y_scaler_ = None
-        if meta["standardized"]:
-            self.y_scaler_ = Standardizer(arrays["y_center"], arrays["y_scale"])
