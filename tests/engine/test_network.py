@@ -175,10 +175,13 @@ def test_a_pickled_network_leaves_its_last_batch_behind() -> None:
         assert_array_equal(g, h)
 
 
-@pytest.mark.parametrize("sizes", [[1, 8, 1], [3, 6, 5, 2]], ids=["1-8-1", "3-6-5-2"])
+@pytest.mark.parametrize(
+    "sizes", [[1, 8, 1], [5, 2, 1], [3, 6, 5, 2]], ids=["1-8-1", "5-2-1", "3-6-5-2"]
+)
 def test_a_workspace_gives_the_same_numbers(sizes: list[int]) -> None:
     # The stepper's path: [X 1] into the first layer, every Z and gradient written into
-    # the workspace, no dL/dX; against forward and backward that allocate.
+    # the workspace, no dL/dX; against forward and backward that allocate. With one hidden
+    # layer and one output, the first layer's gradient is formed from its factors.
     from gradfit.engine.workspace import Workspace
 
     rng = np.random.default_rng(8)
@@ -188,6 +191,8 @@ def test_a_workspace_gives_the_same_numbers(sizes: list[int]) -> None:
     workspace = Workspace(net.sizes, net.dtype)
     for rows in (None, np.array([4, 0, 4, 7]), slice(1, 8)):  # grows, shrinks, refills
         X1, Z, G = workspace.batch(X, rows)
+        factored = len(sizes) == 3 and sizes[-1] == 1
+        assert (G[0] is not None) == factored
         batch = slice(None) if rows is None else rows
         assert_array_equal(X1, np.hstack([X[batch], np.ones((len(X1), 1))]))
         Y_hat = net.forward(X1, Z)

@@ -121,6 +121,21 @@ class Dense:
         if copies:
             self.dW[...], self.db[...] = dWbT[:-1].T, dWbT[-1]
 
+    def factored_parameter_gradients(self, g: Array, w: Array, F: Array, scratch: Array) -> None:
+        """:meth:`parameter_gradients` for ``G = (g w) ⊙ F`` after a forward of ``[X 1]``,
+        without forming ``G``: ``[dW db]ᵀ = [X 1]ᵀ G = ((g ⊙ [X 1])ᵀ F) ⊙ w``.
+
+        ``G`` factors so when the next layer has one output: ``g = dL/dŶ: (n_samples, 1)``,
+        ``w: (1, n_out)`` is that layer's weights and ``F: (n_samples, n_out)`` this
+        layer's activation's derivative. The ``(n_samples, n_out)`` matrix ``G`` and its two
+        passes cost the walk-through's 1-64-1 step a tenth of its time. ``scratch`` is an
+        ``(n_samples, n_in + 1)`` array for ``g ⊙ [X 1]``.
+        """
+        gX1 = np.multiply(self._X, g, scratch)
+        dWbT = np.dot(gX1.T, F, self.joint()[1])
+        dWbT *= w
+        self.store_joint_gradient(dWbT)
+
     _joint: tuple[Array, Array, Array, bool] | None = None
 
     def joint(self) -> tuple[Array, Array, bool]:

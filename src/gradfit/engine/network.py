@@ -108,9 +108,27 @@ class MLP:
         return self.dense[0].backward(self._first_layer_gradient(G, outs), outs[0])
 
     def parameter_gradients(self, G: Array, out: Sequence[Array | None] | None = None) -> None:
-        """:meth:`backward` without ``dL/dX``: for a stepper, whose input is data
-        (``out[0]`` is not used)."""
+        """:meth:`backward` without ``dL/dX``: for a stepper, whose input is data.
+
+        ``out`` as :meth:`backward`'s, but ``out[0]``, where the data's gradient would go,
+        may be an ``(n_samples, n_in + 1)`` scratch array when the forward took ``[X 1]``
+        (a :class:`~gradfit.engine.workspace.Workspace` gives both). With one hidden layer
+        and one output (the walk-through's 1-64-1), the first layer's gradient is then
+        formed from its factors, ``dL/dZ₁ = (g w₂) ⊙ f'(Z₁)``
+        (:meth:`Dense.factored_parameter_gradients
+        <gradfit.engine.Dense.factored_parameter_gradients>`): the same chain rule,
+        associated differently.
+        """
         outs = out or [None] * len(self.dense)
+        scratch = outs[0]
+        if scratch is not None and len(self.dense) == 2 and self.sizes[-1] == 1:
+            first, second = self.dense
+            g = self.activations[1].backward(G)
+            second.parameter_gradients(g)
+            first.factored_parameter_gradients(
+                g, second.W, self.activations[0].derivative(), scratch
+            )
+            return
         self.dense[0].parameter_gradients(self._first_layer_gradient(G, outs))
 
     def _first_layer_gradient(self, G: Array, out: Sequence[Array | None]) -> Array:

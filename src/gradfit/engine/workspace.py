@@ -34,6 +34,7 @@ class Workspace:
         self._X1: Array = np.ones((0, self.sizes[0] + 1), dtype)
         self._Z: list[Array] = []
         self._G: list[Array] = []
+        self._scratch: Array | None = None
         self._full: Array | None = None
         self._views: tuple[int, Array, list[Array], list[Array | None]] = (-1, self._X1, [], [])
 
@@ -45,8 +46,10 @@ class Workspace:
           layer's :meth:`Dense.forward <gradfit.engine.Dense.forward>` takes with its
           bias folded in. A full batch is copied in once, for as long as it stays here.
         - ``Z``: ``Z[i]: (n, sizes[i + 1])`` holds layer ``i``'s ``Z``, then its activation.
-        - ``G``: ``G[i]: (n, sizes[i])`` the gradient for layer ``i``'s input, but ``G[0]``
-          is ``None``: no gradient of the data is formed.
+        - ``G``: ``G[i]: (n, sizes[i])`` the gradient for layer ``i``'s input, but ``G[0]``:
+          no gradient of the data is formed. With one hidden layer and one output it is
+          an ``(n, n_in + 1)`` scratch array for :meth:`MLP.parameter_gradients
+          <gradfit.engine.MLP.parameter_gradients>`'s factored first layer, else ``None``.
         """
         if rows is None:
             n = X.shape[0]
@@ -61,7 +64,8 @@ class Workspace:
             self._X1[:n, :-1] = batch
             self._full = None
         if self._views[0] != n:
-            G: list[Array | None] = [None, *(G[:n] for G in self._G)]
+            scratch = self._scratch[:n] if self._scratch is not None else None
+            G: list[Array | None] = [scratch, *(G[:n] for G in self._G)]
             self._views = (n, self._X1[:n], [Z[:n] for Z in self._Z], G)
         return self._views[1], self._views[2], self._views[3]
 
@@ -71,5 +75,7 @@ class Workspace:
             self._X1 = np.ones((n, sizes[0] + 1), dtype)
             self._Z = [np.empty((n, s), dtype) for s in sizes[1:]]
             self._G = [np.empty((n, s), dtype) for s in sizes[1:-1]]
+            factored = len(sizes) == 3 and sizes[-1] == 1
+            self._scratch = np.empty((n, sizes[0] + 1), dtype) if factored else None
             self._rows, self._full = n, None
             self._views = (-1, self._X1, [], [])
