@@ -39,12 +39,17 @@ from gradfit.engine.ensemble import Ensemble
 from gradfit.engine.history import History
 from gradfit.engine.losses import get_loss, head_width
 from gradfit.engine.network import MLP
-from gradfit.engine.types import Array
+from gradfit.engine.types import Array, check_dtype
 from gradfit.errors import ModelFileError
 from gradfit.estimator._params import resolve
+from gradfit.io.safetensors_file import DTYPES
 
 if TYPE_CHECKING:
     from gradfit.estimator._base import MLPBase
+
+
+CODES = {dtype: code for code, dtype in DTYPES.items()}
+"""The safetensors code of each NumPy dtype a model file holds (``float32`` is ``F32``)."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -116,7 +121,7 @@ def expected_arrays(meta: Any, kind: str) -> dict[str, tuple[str, tuple[int, ...
     sizes, members = spec["sizes"], spec.get("n_members")
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
         raise ValueError(f"sizes {sizes!r} are not positive integers")
-    dtype = {"float32": "F32", "float64": "F64"}[spec["dtype"]]
+    dtype = CODES[check_dtype(spec["dtype"])]
     stack = () if members is None else (int(members),)
     arrays: dict[str, tuple[str, tuple[int, ...]]] = {}
     for i in range(1, len(sizes)):
@@ -237,7 +242,7 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
             continue
         if (
             arrays[name].shape != shape
-            or arrays[name].dtype.str[1:] != {"F32": "f4", "F64": "f8"}[dtype]
+            or arrays[name].dtype.str[1:] != DTYPES[dtype].str[1:]
         ):
             raise ValueError(
                 f"array {name} is {arrays[name].dtype} of shape {arrays[name].shape}; "
