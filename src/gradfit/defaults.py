@@ -1,4 +1,6 @@
-"""gradfit's defaults, in one place: the estimators' signatures and the CLI read them here.
+"""gradfit's defaults, in one place: the estimators' signatures and the CLI read them here,
+with the choices of the parameters whose options the CLI offers (:data:`BACKENDS`,
+:data:`PRECISIONS`; the solvers are :data:`gradfit.engine.optim.OPTIMIZERS`).
 
 They are chosen for what most users fit: a small table of numbers (a hundred to ten
 thousand rows, a few dozen columns), where a network's danger is to learn the noise.
@@ -63,6 +65,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+BACKENDS = ("numpy", "torch")
+"""``backend``: the engine's hand-written backprop, or PyTorch autograd."""
+
+PRECISIONS = ("full", "bf16-mixed")
+"""``precision`` (the torch backend's). ``full``: every operation in the parameters' dtype.
+``bf16-mixed`` (PyTorch Lightning's name): the forward runs under
+``torch.autocast(dtype=torch.bfloat16)``, so the matrix products take bfloat16 inputs (8
+bits of mantissa) and the element-wise operations follow them; the parameters, their
+gradients, the optimizer's state and the loss stay float32. The backward of each product
+runs in bfloat16 too, its results accumulated into float32 gradients."""
+
 AUTO_BATCH = 200
 """``batch_size="auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
 
@@ -97,6 +110,7 @@ class Defaults:
     alpha: float = 1e-4
     batch_size: int | str | None = "auto"
     learning_rate_init: float = 0.003
+    momentum: float = 0.9
     max_iter: int = 1000
     tol: float = 1e-4
     n_iter_no_change: int = 50
@@ -107,6 +121,7 @@ class Defaults:
     backend: str = "numpy"
     loss: str = "mse"
     dtype: str = "float64"
+    precision: str = "full"
 
 
 DEFAULTS = Defaults()

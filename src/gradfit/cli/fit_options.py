@@ -29,13 +29,16 @@ from gradfit.cli.options import (
 from gradfit.cli.task import TASKS
 from gradfit.defaults import (
     AUTO_MEMBERS,
+    BACKENDS,
     CLASSIFIER_DEFAULTS,
     DEFAULTS,
     HOLD_OUT,
     MIN_VALIDATION_ROWS,
+    PRECISIONS,
 )
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
+from gradfit.engine.optim import OPTIMIZERS
 from gradfit.engine.types import DTYPES
 
 
@@ -86,13 +89,13 @@ OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option(
         "--solver",
-        type=click.Choice(["sgd", "adam"]),
+        type=click.Choice(list(OPTIMIZERS)),
         help=f"Optimizer ({default('solver')}).",
     ),
     click.option(
         "--momentum",
         type=Finite(min=0, max=1),
-        help="SGD's momentum, Nesterov when above 0 (default: 0.9); with --solver sgd.",
+        help=f"SGD's momentum, Nesterov when above 0 ({default('momentum')}); with --solver sgd.",
     ),
     click.option(
         "--lr",
@@ -130,12 +133,12 @@ OPTIONS: list[Callable[[Any], Any]] = [
         "regressor's predict --interval then uses their spread, and a classifier predicts "
         "their mean probability.",
     ),
-    click.option("--backend", type=click.Choice(["numpy", "torch"]), help="Engine to train on."),
+    click.option("--backend", type=click.Choice(BACKENDS), help="Engine to train on."),
     click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only)."),
     click.option("--dtype", type=click.Choice(list(DTYPES)), help="Floating-point type."),
     click.option(
         "--precision",
-        type=click.Choice(["full", "bf16-mixed"]),
+        type=click.Choice(PRECISIONS),
         help="bf16-mixed: products in bfloat16, weights and loss float32 (--backend torch "
         "--dtype float32).",
     ),

@@ -12,14 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.defaults import AUTO_BATCH, HOLD_OUT, holds_out
+from gradfit.defaults import AUTO_BATCH, BACKENDS, HOLD_OUT, PRECISIONS, holds_out
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
+from gradfit.engine.optim import OPTIMIZERS
 from gradfit.engine.types import DTYPES
 
-SOLVERS = ("sgd", "adam")
-BACKENDS = ("numpy", "torch")
-PRECISIONS = ("full", "bf16-mixed")
+SOLVERS = tuple(OPTIMIZERS)
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from gradfit.defaults import PRECISIONS
 from gradfit.engine.batches import Rows
 from gradfit.engine.losses import Loss, head_width
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.torch_backend.losses import torch_loss
 from gradfit.torch_backend.optim import load_numpy_state, state_to_numpy, steps_taken
-
-PRECISIONS = ("full", "bf16-mixed")
-"""``full``: every operation in the parameters' dtype. ``bf16-mixed`` (PyTorch Lightning's
-name): the forward runs under ``torch.autocast(dtype=torch.bfloat16)``, so the matrix
-products take bfloat16 inputs (8 bits of mantissa) and the element-wise operations
-follow them; the parameters, their gradients, the optimizer's state and the loss stay
-float32. The backward of each product runs in bfloat16 too, its results accumulated into
-float32 gradients."""
 
 
 def check_precision(precision: str, dtype: torch.dtype) -> str:
@@ -125,7 +118,7 @@ class TorchStepper(TorchParameters):
     device : str or torch.device, optional
         Move ``module`` there first; by default it stays where it is.
     precision : {"full", "bf16-mixed"}
-        See :data:`PRECISIONS`; ``bf16-mixed`` needs float32 parameters.
+        See :data:`~gradfit.defaults.PRECISIONS`; ``bf16-mixed`` needs float32 parameters.
     member_rows : (K, n_train) array of int, optional
         For stacked members, the rows each trains on, as the engine's
         :class:`~gradfit.engine.EnsembleStepper` takes them.

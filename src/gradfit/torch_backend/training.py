@@ -68,7 +68,7 @@ callbacks
     precision : {"full", "bf16-mixed"}
         ``bf16-mixed`` computes the forward and backward in bfloat16 under
         ``torch.autocast``, on the CPU or CUDA, with float32 parameters, optimizer and
-        loss (see :data:`~gradfit.torch_backend.stepper.PRECISIONS`).
+        loss (see :data:`~gradfit.defaults.PRECISIONS`).
     **hyper
         The optimizer's hyperparameters when ``optimizer`` is a name, e.g. ``lr=0.1``.
 
