@@ -2,10 +2,11 @@
 
 :class:`MLPBase` holds the fit: validation of the parameters, a seeded stream of random
 numbers, the scaler of ``X``, a network, a validation split, early stopping, callbacks,
-resuming, and the fitted curves. A subclass says what its targets are: it turns ``y``
-into a float matrix ``Y`` (:meth:`MLPBase._validate`), names the loss on the network's
-outputs (:meth:`MLPBase._loss`), and predicts. The network itself, its inputs and its
-model file are :class:`~gradfit.estimator._network.NetworkEstimator`'s.
+resuming, and the fitted curves. A subclass says what its targets are
+(:mod:`~gradfit.estimator._regression`, :mod:`~gradfit.estimator._classification`): it
+turns ``y`` into a float matrix ``Y`` (:meth:`MLPBase._validate`), names the loss on the
+network's outputs (:meth:`MLPBase._loss`), and predicts. The network itself, its inputs
+and its model file are :class:`~gradfit.estimator._network.NetworkEstimator`'s.
 """
 
 from __future__ import annotations

@@ -240,10 +240,7 @@ def _build(cls: type[MLPBase], meta: dict[str, Any], arrays: dict[str, Array]) -
     for name, (dtype, shape) in expected.items():
         if name not in arrays:
             continue
-        if (
-            arrays[name].shape != shape
-            or arrays[name].dtype.str[1:] != DTYPES[dtype].str[1:]
-        ):
+        if arrays[name].shape != shape or arrays[name].dtype.str[1:] != DTYPES[dtype].str[1:]:
             raise ValueError(
                 f"array {name} is {arrays[name].dtype} of shape {arrays[name].shape}; "
                 f"it must be {dtype} of shape {shape}"
