@@ -28,6 +28,7 @@ from gradfit.cli.options import (
 )
 from gradfit.cli.task import TASKS
 from gradfit.defaults import (
+    AUTO_BATCH,
     AUTO_MEMBERS,
     BACKENDS,
     CLASSIFIER_DEFAULTS,
@@ -111,8 +112,8 @@ OPTIONS: list[Callable[[Any], Any]] = [
         "--batch-size",
         type=BatchSize(),
         metavar="N|auto|full",
-        help="Rows per update: an integer, 'auto' (min(200, rows)) or 'full' (full-batch gradient "
-        f"descent); {default('batch_size')}.",
+        help=f"Rows per update: an integer, 'auto' (min({AUTO_BATCH}, rows)) or 'full' "
+        f"(full-batch gradient descent); {default('batch_size')}.",
     ),
     click.option(
         "--alpha", type=NON_NEGATIVE, help=f"L2 penalty ({default('alpha', '{:g}'.format)})."
@@ -129,9 +130,9 @@ OPTIONS: list[Callable[[Any], Any]] = [
         metavar="K",
         help="Train a deep ensemble of K networks from different random starts, together, each "
         "holding out a fold of its own when a validation split is held out (default: "
-        f"{AUTO_MEMBERS} then, on tables that are not large, else 1; 1 for labels): a "
-        "regressor's predict --interval then uses their spread, and a classifier predicts "
-        "their mean probability.",
+        f"{AUTO_MEMBERS} then, on tables that are not large, else 1; "
+        f"{CLASSIFIER_DEFAULTS.n_members} for labels): a regressor's predict --interval then "
+        "uses their spread, and a classifier predicts their mean probability.",
     ),
     click.option("--backend", type=click.Choice(BACKENDS), help="Engine to train on."),
     click.option("--device", help="torch device, e.g. cpu or cuda (torch backend only)."),
