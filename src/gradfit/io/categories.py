@@ -21,6 +21,11 @@ from gradfit.errors import DataError
 MAX_CATEGORIES = 32
 """The most distinct values a text column may have to be one-hot encoded."""
 
+IDENTIFIER_ROWS = 10
+"""From this many rows, a text column with a different value in every row is refused as an
+identifier (a name or code per row) rather than one-hot encoded: each of its one-hot columns
+would mark one training row (AutoGluon drops such columns for the same reason)."""
+
 UNSEEN = ("error", "other")
 """What to do with a value not seen in training: refuse it, or encode it as zeros."""
 
@@ -66,13 +71,21 @@ def merged_spellings(written: Sequence[str], read: Sequence[str]) -> dict[str, l
 
 
 def values_of(column: str, cells: Sequence[str], where: str) -> list[str]:
-    """The sorted distinct values of a text column, if few enough to encode."""
+    """The sorted distinct values of a text column, if few enough to encode and not a
+    different one in every row (:data:`IDENTIFIER_ROWS`)."""
     values = sorted(set(cells))
     if len(values) > MAX_CATEGORIES:
         raise DataError(
             f"{where}: column {column!r} holds text with {len(values)} distinct values "
             f"(such as {values[0]!r}); only text columns with at most {MAX_CATEGORIES} "
             "distinct values are encoded as categories; leave it out or convert it to numbers"
+        )
+    if len(cells) >= IDENTIFIER_ROWS and len(values) == len(cells):
+        raise DataError(
+            f"{where}: column {column!r} holds a different text in each of its {len(cells)} "
+            f"rows (such as {cells[0]!r}): it names the rows rather than sorting them into "
+            "categories (each one-hot column would mark one training row); leave it out or "
+            "convert it to numbers"
         )
     return values
 

