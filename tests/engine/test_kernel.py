@@ -202,6 +202,29 @@ def test_members_on_rows_of_their_own_step_in_one_call_as_numpys_step() -> None:
     assert type(stepper).__name__ == "EnsembleKernelStepper"
 
 
+@pytest.mark.parametrize("own_rows", [False, True], ids=["shared", "own-rows"])
+def test_members_on_the_cores_step_bit_for_bit_as_one_after_another(
+    own_rows: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large steps run the members on the cores (``prange``): each member's arithmetic,
+    and the members' losses summed in their order, are those of the loop over them."""
+    from gradfit.engine.kernel import stepper as kernel_stepper
+
+    X, Y = problem([3, 24, 1], n=40)
+    member_rows = np.stack([np.delete(np.arange(40), np.arange(k, 40, 5)) for k in range(5)])
+    runs = []
+    for parallel_work in (0, 10**18):  # every step on the cores, then none
+        monkeypatch.setattr(kernel_stepper, "PARALLEL_WORK", parallel_work)
+        ens = Ensemble([3, 24, 1], "relu", 5, rng=np.random.default_rng(4))
+        stepper = EnsembleKernelStepper(ens, X, Y, MSE(), Adam(ens.parameters(), lr=0.01),
+                                        member_rows if own_rows else None)  # fmt: skip
+        assert stepper._parallel(8) == (parallel_work == 0 and kernel_stepper.cores() > 1)
+        losses = [stepper.step(rows) for rows in (None, slice(3, 11), np.array([5, 0, 31, 7]))]
+        runs.append((ens.flat.copy(), ens.flat_grad.copy(), losses))
+    for ours, theirs in zip(*runs, strict=True):
+        assert_array_equal(ours, theirs)
+
+
 def test_each_member_of_an_ensemble_ends_where_it_would_trained_alone() -> None:
     """Many full-batch epochs per call, K members per call: each member's trajectory is
     its own network's, trained alone by the kernel."""

@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.engine.activations import Identity, get_activation
+from gradfit.engine.batch_parts import BatchParts, n_parts
 from gradfit.engine.batches import Rows
+from gradfit.engine.flat import split_flat
 from gradfit.engine.layers import StackedDense
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
@@ -87,6 +90,28 @@ class Ensemble(MLP):
         """Member ``k`` as an independent :class:`MLP` (copies of its parameters)."""
         return MLP.from_parameters(self.sizes, self.activation, [p[k] for p in self.parameters()])
 
+    def with_gradients(self, flat_grad: Array) -> Ensemble:
+        """This ensemble with gradients of its own: its layers' ``W`` and ``b`` are this
+        one's arrays, their ``dW`` and ``db`` views of ``flat_grad`` (laid out as
+        ``flat_grad`` is), and its activations its own, so that a forward and backward
+        there leave this one's gradients and kept activations as they were."""
+        if flat_grad is self.flat_grad:
+            return self
+        # Attribute by attribute: copy.copy would go through __setstate__, which lays
+        # the shared layers' arrays into new buffers.
+        twin = Ensemble.__new__(Ensemble)
+        twin.__dict__.update(self.__dict__)
+        twin.dense = [StackedDense.__new__(StackedDense) for _ in self.dense]
+        for mine, theirs in zip(twin.dense, self.dense, strict=True):
+            mine.W, mine.b = theirs.W, theirs.b
+        twin.activations = [get_activation(self.activation) for _ in self.sizes[2:]]
+        twin.activations.append(Identity())
+        twin.flat_grad = flat_grad
+        grads = split_flat(flat_grad, self.gradients())
+        for i, d in enumerate(twin.dense):
+            d.dW, d.db = grads[2 * i], grads[2 * i + 1]
+        return twin
+
     def copy(self) -> Ensemble:
         return Ensemble.from_parameters(self.sizes, self.activation, self.parameters())
 
@@ -138,6 +163,12 @@ class EnsembleStepper(EngineStepper):
         The rows of ``(X, Y)`` member ``k`` trains on, ``member_rows[k]``; a step on
         batch rows ``r`` (positions in ``0 … n_train - 1``) gives member ``k`` the rows
         ``member_rows[k, r]``. By default every member trains on every row.
+    parts : int, optional
+        Run each step in this many parts of its rows, side by side on the machine's cores
+        (:class:`~gradfit.engine.batch_parts.BatchParts`); by default as many as the
+        step's size pays for (:func:`~gradfit.engine.batch_parts.n_parts`: 1, one pass,
+        on small steps).
+        The numbers do not depend on the cores.
     """
 
     net: Ensemble
@@ -150,6 +181,8 @@ class EnsembleStepper(EngineStepper):
         loss: Loss,
         optimizer: Optimizer,
         member_rows: Array | None = None,
+        *,
+        parts: int | None = None,
     ) -> None:
         self.net, self.X, self.Y = net, X, Y
         self.loss, self.optimizer = loss, optimizer
@@ -157,6 +190,8 @@ class EnsembleStepper(EngineStepper):
         self.n_samples = X.shape[0] if member_rows is None else member_rows.shape[1]
         self._grads = net.gradients()
         self._Y_all = np.broadcast_to(Y, (net.n_members, *Y.shape))
+        self.parts = parts
+        self._batch_parts: dict[int, BatchParts | None] = {}
 
     def _objective(self, A: Array, Y: Array) -> tuple[float, Array]:
         """The members' mean loss, and the gradient of their summed loss (into ``A``);
@@ -179,10 +214,24 @@ class EnsembleStepper(EngineStepper):
         else:
             X, Y = self.X[rows], self.Y[rows]
             Y = np.broadcast_to(Y, (self.net.n_members, *Y.shape))
-        value, G = self._objective(self.net.forward(X), Y)
-        self.net.parameter_gradients(G)
+        parts = self._parts(Y.shape[1])
+        if parts is None:
+            value, G = self._objective(self.net.forward(X), Y)
+            self.net.parameter_gradients(G)
+        else:
+            value = parts.step(X, Y)
         self.optimizer.step(self._grads)
         return value
+
+    def _parts(self, n_rows: int) -> BatchParts | None:
+        """The parts a step of ``n_rows`` rows runs in (:func:`~gradfit.engine.batch_parts.n_parts`,
+        or ``parts``), kept per size; ``None`` for one pass."""
+        if n_rows not in self._batch_parts:
+            n = self.parts if self.parts is not None else n_parts(self.net, n_rows)
+            self._batch_parts[n_rows] = (
+                BatchParts(self.net, self.loss, n_rows, n) if n > 1 else None
+            )
+        return self._batch_parts[n_rows]
 
 
 def members_loss(net: Ensemble, loss: Loss, X: Array, Y: Array) -> float:

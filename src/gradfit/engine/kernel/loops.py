@@ -31,7 +31,7 @@ from gradfit.engine.kernel import is_rank_one
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import ADAM, SUMS
 from gradfit.engine.kernel.layered import layered_step, layered_work
-from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
+from gradfit.engine.kernel.rank_one import rank_one_members, rank_one_step, rank_one_work
 
 
 @jit
@@ -109,6 +109,47 @@ def run_rank_one(
     for s in range(n_steps):
         snapshots[s % 2] = flat
         value = rank_one_step(X, Y, rows, flat, grad, sizes, work, code, divisor)
+        losses[s] = value
+        update(flat, grad, m, v, t + s + 1, optimizer, hyper)
+        if not math.isfinite(value):
+            return s, 1
+        if not finite(flat):
+            return s, 2
+    return n_steps, 0
+
+
+@jit
+def run_rank_one_members(
+    X: Any,
+    Y: Any,
+    rows: Any,
+    n_steps: int,
+    flat: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    t: int,
+    optimizer: int,
+    hyper: Any,
+    sizes: Any,
+    work: Any,
+    code: int,
+    divisor: int,
+    losses: Any,
+    snapshots: Any,
+    member_losses: Any,
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """:func:`run_rank_one` with an ensemble's members stepped on the cores
+    (:func:`~gradfit.engine.kernel.rank_one.rank_one_members`; ``work`` holds ``K``
+    times :func:`~gradfit.engine.kernel.rank_one.rank_one_work`, ``member_losses`` ``K``
+    losses): the same numbers, bit for bit, the members' losses summed in their order."""
+    for s in range(n_steps):
+        snapshots[s % 2] = flat
+        rank_one_members(X, Y, rows, flat, grad, sizes, work, code, divisor, member_losses)
+        total = 0.0
+        for k in range(member_losses.size):
+            total += member_losses[k]
+        value = total / member_losses.size
         losses[s] = value
         update(flat, grad, m, v, t + s + 1, optimizer, hyper)
         if not math.isfinite(value):

@@ -3,8 +3,13 @@ stepped by :mod:`gradfit.engine.kernel.loops`."""
 
 from __future__ import annotations
 
+import itertools
+import threading
+from typing import Any
+
 import numpy as np
 
+from gradfit.engine.batch_parts import cores
 from gradfit.engine.batches import Rows
 from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
@@ -16,6 +21,14 @@ from gradfit.engine.stepper import EngineStepper, EpochsRun
 from gradfit.engine.types import Array
 
 ACTIVATIONS = {"identity": elements.IDENTITY, "relu": elements.RELU}
+
+PARALLEL_WORK = 1_000_000
+"""Multiply-adds of an ensemble's step (``K · rows · Σ n_in·n_out``) from which its members
+run on the cores: below it, starting the threads costs more than they save (measured
+with ``benchmarks/ensemble_speed.py --loss mse``)."""
+
+PARALLEL = threading.Lock()
+"""Held while a compiled loop runs members on the cores."""
 
 
 class KernelStepper(EngineStepper):
@@ -77,7 +90,7 @@ class KernelStepper(EngineStepper):
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
         """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
         n = rows.shape[-1]
-        size = loops.work_size(tuple(self.net.sizes), n)
+        size = self._work_size(n)
         if self._work.size < size:
             self._work = np.empty(size, self.net.dtype)
         if self._losses.size < n_steps:
@@ -86,13 +99,21 @@ class KernelStepper(EngineStepper):
         opt, divisor = self.optimizer, self._divisors.get(n)
         if divisor is None:  # the loss's reduction for batches of this many rows, kept
             divisor = self._divisors[n] = self.loss.divisor((n, self.net.sizes[-1]))
-        done, failure = self._run_steps(
+        done, failure = self._steps(
             self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
             code, hyper, self._sizes, self._work, self._activation, divisor,
             self._losses, self._snapshots,
         )  # fmt: skip
         opt.t += done + (failure != 0)
         return int(done), int(failure)
+
+    def _work_size(self, n: int) -> int:
+        """Elements of ``work`` a step on ``n`` rows needs."""
+        return loops.work_size(tuple(self.net.sizes), n)
+
+    def _steps(self, *args: Any) -> tuple[int, int]:
+        """The compiled loop's call on :meth:`_run`'s arguments."""
+        return self._run_steps(*args)
 
     def step(self, rows: Rows) -> float:
         index = self._all_rows if rows is None else np.ascontiguousarray(self._all_rows[..., rows])
@@ -127,3 +148,38 @@ class EnsembleKernelStepper(KernelStepper):
 
     def evaluate(self, X: Array, Y: Array) -> float:
         return members_loss(self.net, self.loss, X, Y)
+
+    def _work_size(self, n: int) -> int:
+        # Room for every member's own work, should its members run on the cores.
+        return self.net.n_members * super()._work_size(n)
+
+    def _steps(self, *args: Any) -> tuple[int, int]:
+        """The members on the cores (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`)
+        where a step's products reach :data:`PARALLEL_WORK` and the machine has cores to
+        spare, else one after another: the same numbers either way. One call at a time
+        runs on the cores (another thread's waits for none and steps its members in turn):
+        numba's fallback threading layer, ``workqueue``, cannot run two at once."""
+        rows = args[2]
+        if not self._parallel(rows.shape[-1]) or not PARALLEL.acquire(blocking=False):
+            return super()._steps(*args)
+        try:
+            if self._member_losses.size != self.net.n_members:
+                self._member_losses = np.empty(self.net.n_members)
+            members_loop: Any = loops.run_rank_one_members
+            done, failure = members_loop(*args, self._member_losses)
+            return done, failure
+        finally:
+            PARALLEL.release()
+
+    _member_losses: Array = np.empty(0)
+
+    def _parallel(self, n: int) -> bool:
+        """Whether steps on ``n`` rows run the members on the cores."""
+        net = self.net
+        work = net.n_members * n * sum(a * b for a, b in itertools.pairwise(net.sizes))
+        return (
+            net.n_members > 1
+            and work >= PARALLEL_WORK
+            and cores() > 1
+            and is_rank_one(tuple(net.sizes))
+        )

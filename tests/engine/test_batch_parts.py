@@ -1,0 +1,82 @@
+"""An ensemble's step in parts of its rows on the cores: the numbers do not depend on the
+cores (bit for bit), and are one pass's to rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from gradfit.engine import Adam, Ensemble, EnsembleStepper, batch_parts, get_loss
+from gradfit.engine.batch_parts import BatchParts, n_parts
+
+
+def trained(
+    loss: str, parts: int, member_rows: np.ndarray | None = None, steps: int = 12
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parameters, gradients and losses after ``steps`` Adam steps of 3 members (1-16-…)
+    on batches of 23 rows (parts of 12 and 11), and once on every row."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(60, 4)), rng.normal(size=(60, 1))
+    net = Ensemble([4, 16, 2 if loss == "gaussian_nll" else 1], "relu", 3,
+                   rng=np.random.default_rng(1))  # fmt: skip
+    stepper = EnsembleStepper(net, X, Y, get_loss(loss), Adam(net.parameters(), lr=0.01),
+                              member_rows, parts=parts)  # fmt: skip
+    batches = np.random.default_rng(2)
+    losses = [stepper.step(batches.choice(stepper.n_samples, 23, replace=False))
+              for _ in range(steps)]  # fmt: skip
+    losses.append(stepper.step(None))
+    return net.flat.copy(), net.flat_grad.copy(), np.array(losses)
+
+
+OWN_ROWS = np.stack([np.delete(np.arange(60), np.arange(k, 60, 3)) for k in range(3)])
+
+
+@pytest.mark.parametrize("loss", ["mse", "sse", "gaussian_nll"])
+@pytest.mark.parametrize("member_rows", [None, OWN_ROWS], ids=["shared", "own-rows"])
+def test_parts_on_the_cores_are_bit_for_bit_parts_one_after_another(
+    loss: str, member_rows: np.ndarray | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if batch_parts.pool() is None:
+        pytest.skip("one core: the parts run one after another anyway")
+    at_once = trained(loss, 2, member_rows)
+    monkeypatch.setattr(batch_parts, "pool", lambda: None)
+    in_turn = trained(loss, 2, member_rows)
+    for ours, theirs in zip(at_once, in_turn, strict=True):
+        assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("loss", ["mse", "sse", "gaussian_nll"])
+@pytest.mark.parametrize("member_rows", [None, OWN_ROWS], ids=["shared", "own-rows"])
+def test_a_step_in_parts_is_one_pass_to_rounding(loss: str, member_rows: np.ndarray | None) -> None:
+    """The parts sum their rows' gradients, then each other's: one pass's numbers, to the
+    rounding of that order (13 steps of Adam, whose first steps amplify it the most)."""
+    parted, whole = trained(loss, 2, member_rows), trained(loss, 1, member_rows)
+    assert_allclose(parted[0], whole[0], rtol=1e-12, atol=1e-14)
+    assert_allclose(parted[1], whole[1], rtol=1e-10, atol=1e-14)
+    assert_allclose(parted[2], whole[2], rtol=1e-13)
+
+
+def test_the_parts_tile_the_batch_and_their_gradient_adds_up() -> None:
+    """Three parts of 10 rows (4, 3, 3): the gradient is the sum of the parts' gradients of
+    the members' summed loss, each part weighted as its share of the batch's mean."""
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(10, 2)), rng.normal(size=(10, 1))
+    net = Ensemble([2, 5, 1], "tanh", 2, rng=rng)
+    parts = BatchParts(net, get_loss("mse"), 10, 3)
+    assert parts.bounds == [(0, 4), (4, 7), (7, 10)]
+    value = parts.step(X, np.broadcast_to(Y, (2, 10, 1)))
+    whole = net.copy()
+    A = whole.forward(X)
+    whole.parameter_gradients(2 * (A - Y) / 10)  # each member's own MSE's gradient
+    assert value == pytest.approx(np.mean((A - Y) ** 2), rel=1e-14)
+    assert_allclose(net.flat_grad, whole.flat_grad, rtol=1e-13, atol=1e-16)
+
+
+def test_steps_run_in_parts_where_their_arithmetic_pays() -> None:
+    large = Ensemble([16, 128, 2], "relu", 5, rng=np.random.default_rng(0))
+    assert n_parts(large, 200) == 2  # 5 × 200 × 2304 multiply-adds
+    assert n_parts(large, 20) == 1  # the hand-off would cost more than it saves
+    assert n_parts(large, 200_000) == 1  # BLAS runs on every core itself
+    one = Ensemble([16, 128, 2], "relu", 1, rng=np.random.default_rng(0))
+    assert n_parts(one, 2000) == 1
