@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from gradfit.engine import Adam, Ensemble, EnsembleStepper, batch_parts, get_loss
 from gradfit.engine.batch_parts import BatchParts, n_parts
+from gradfit.engine.pace import PARALLEL, SERIAL, Pace
 
 
 def trained(
@@ -39,6 +40,7 @@ def test_parts_on_the_cores_are_bit_for_bit_parts_one_after_another(
 ) -> None:
     if batch_parts.pool() is None:
         pytest.skip("one core: the parts run one after another anyway")
+    monkeypatch.setattr(Pace, "choose", lambda self: PARALLEL)
     at_once = trained(loss, 2, member_rows)
     monkeypatch.setattr(batch_parts, "pool", lambda: None)
     in_turn = trained(loss, 2, member_rows)
@@ -80,3 +82,23 @@ def test_steps_run_in_parts_where_their_arithmetic_pays() -> None:
     assert n_parts(large, 200_000) == 1  # BLAS runs on every core itself
     one = Ensemble([16, 128, 2], "relu", 1, rng=np.random.default_rng(0))
     assert n_parts(one, 2000) == 1
+
+
+def test_the_pace_runs_the_way_faster_lately_and_tries_the_other_now_and_then() -> None:
+    pace = Pace(every=8, tries=2, window=2)
+    chosen = []
+    for _ in range(24):
+        way = pace.choose()
+        chosen.append(way)
+        # The cores' first call is slow (threads start); then they take 1 s, one thread 3 s.
+        pace.record(way, 50.0 if len(chosen) == 1 else (1.0 if way == PARALLEL else 3.0))
+    # The cores (warming up, then timed), one thread (warming up, then timed), then the
+    # cores but for two tries of one thread every 8 steps.
+    assert chosen[:4] == [PARALLEL, PARALLEL, SERIAL, SERIAL]
+    assert [i for i, way in enumerate(chosen) if way == SERIAL] == [2, 3, 6, 7, 14, 15, 22, 23]
+    assert pace.pace(PARALLEL) == 1.0 and pace.pace(SERIAL) == 3.0
+    # Once the cores are taken (each step 5 s on two threads), one thread takes over.
+    for _ in range(8):
+        way = pace.choose()
+        pace.record(way, 5.0 if way == PARALLEL else 3.0)
+    assert pace.choose() == SERIAL

@@ -213,6 +213,7 @@ def test_members_on_the_cores_step_bit_for_bit_as_one_after_another(
     X, Y = problem([3, 24, 1], n=40)
     member_rows = np.stack([np.delete(np.arange(40), np.arange(k, 40, 5)) for k in range(5)])
     runs = []
+    monkeypatch.setattr(kernel_stepper.Pace, "choose", lambda self: kernel_stepper.PARALLEL)
     for parallel_work in (0, 10**18):  # every step on the cores, then none
         monkeypatch.setattr(kernel_stepper, "PARALLEL_WORK", parallel_work)
         ens = Ensemble([3, 24, 1], "relu", 5, rng=np.random.default_rng(4))

@@ -5,8 +5,10 @@ backward of rows ``0 … j - 1`` and of rows ``j … n - 1`` are independent com
 whose parameter gradients add up. Where a step's arithmetic outweighs its Python (many
 rows, wide layers, ``K`` members), each part runs on a thread of its own: NumPy's matrix
 products (on one BLAS thread each) and its element-wise loops release the GIL, so two
-parts take two cores. Each part holds all ``K`` members (splitting the members instead
-would leave one core idle a fifth of the time for ``K = 5`` on two).
+parts take two cores, while they are free: the parts run on threads or one after another
+as has been faster lately (:class:`~gradfit.engine.pace.Pace`). Each part holds all ``K``
+members (splitting the members instead would leave one core idle a fifth of the time for
+``K = 5`` on two).
 
 The parts are fixed by the step's size alone, never by the cores: a step computes the same
 numbers, bit for bit, whether its parts run one after another (one core) or at once.
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gradfit.engine.losses import Loss
+from gradfit.engine.pace import PARALLEL, SERIAL, Pace
 from gradfit.engine.types import Array
 
 if TYPE_CHECKING:
@@ -88,6 +92,7 @@ class BatchParts:
         self.grads = [net.flat_grad] + [np.empty_like(net.flat_grad) for _ in sizes[1:]]
         self.nets = [net.with_gradients(g) for g in self.grads]
         self.loss, self.net, self.n_rows = loss, net, n_rows
+        self.pace = Pace()
 
     def step(self, X: Array, Y: Array) -> float:
         """Fill ``net``'s ``dW`` and ``db`` for the step on ``X`` and ``Y``; return the
@@ -98,13 +103,16 @@ class BatchParts:
         :class:`~gradfit.engine.EnsembleStepper` forms it in one pass.
         """
         errors, workers = np.geterr(), pool()
-        futures: list[Future[float]] = []
-        if workers is not None:  # np.errstate is per thread: each part runs in the caller's
+        way = self.pace.choose() if workers is not None else SERIAL
+        start = time.perf_counter()
+        if workers is not None and way == PARALLEL:
+            # np.errstate is per thread: each part runs in the caller's.
             futures = [workers.submit(self._step_part, p, X, Y, errors)
                        for p in range(1, len(self.nets))]  # fmt: skip
             totals = [self._step_part(0, X, Y, errors), *(f.result() for f in futures)]
         else:
             totals = [self._step_part(p, X, Y, errors) for p in range(len(self.nets))]
+        self.pace.record(way, time.perf_counter() - start)
         for grad in self.grads[1:]:
             self.grads[0] += grad
         return self.loss.members_mean(sum(totals), self.net.n_members)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from gradfit.engine.kernel import elements, is_rank_one, loops
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
+from gradfit.engine.pace import PARALLEL, SERIAL, Pace
 from gradfit.engine.stepper import EngineStepper, EpochsRun
 from gradfit.engine.types import Array
 
@@ -27,7 +29,7 @@ PARALLEL_WORK = 1_000_000
 run on the cores: below it, starting the threads costs more than they save (measured
 with ``benchmarks/ensemble_speed.py --loss mse``)."""
 
-PARALLEL = threading.Lock()
+ON_THE_CORES = threading.Lock()
 """Held while a compiled loop runs members on the cores."""
 
 
@@ -155,23 +157,36 @@ class EnsembleKernelStepper(KernelStepper):
 
     def _steps(self, *args: Any) -> tuple[int, int]:
         """The members on the cores (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`)
-        where a step's products reach :data:`PARALLEL_WORK` and the machine has cores to
-        spare, else one after another: the same numbers either way. One call at a time
+        where a step's products reach :data:`PARALLEL_WORK`, the machine has cores, and
+        that has been faster lately (:class:`~gradfit.engine.pace.Pace`), else one after
+        another: the same numbers either way. One call at a time
         runs on the cores (another thread's waits for none and steps its members in turn):
         numba's fallback threading layer, ``workqueue``, cannot run two at once."""
-        rows = args[2]
-        if not self._parallel(rows.shape[-1]) or not PARALLEL.acquire(blocking=False):
+        rows, n_steps = args[2], args[3]
+        if not self._parallel(rows.shape[-1]):
             return super()._steps(*args)
+        pace = self._paces.setdefault(rows.shape[-1], Pace())
+        way, start = pace.choose(), time.perf_counter()
+        if way == SERIAL or not ON_THE_CORES.acquire(blocking=False):
+            done, failure = super()._steps(*args)
+            pace.record(SERIAL, time.perf_counter() - start, n_steps)
+            return done, failure
         try:
             if self._member_losses.size != self.net.n_members:
                 self._member_losses = np.empty(self.net.n_members)
             members_loop: Any = loops.run_rank_one_members
             done, failure = members_loop(*args, self._member_losses)
-            return done, failure
         finally:
-            PARALLEL.release()
+            ON_THE_CORES.release()
+        pace.record(PARALLEL, time.perf_counter() - start, n_steps)
+        return done, failure
 
     _member_losses: Array = np.empty(0)
+    _paces: dict[int, Pace]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paces = {}
 
     def _parallel(self, n: int) -> bool:
         """Whether steps on ``n`` rows run the members on the cores."""

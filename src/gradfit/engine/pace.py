@@ -1,0 +1,63 @@
+"""Which of two ways of running a step is faster here and now, measured as the steps run.
+
+A step on two threads beats one thread only while both cores are free: when other
+processes hold them (a loaded machine, or several fits side by side, as a parallel
+grid search runs them), each step waits at its hand-off for a thread the system has not
+scheduled, and an ensemble's step measured 2–50× slower on two threads than on one.
+Where the two ways compute the same numbers (:mod:`gradfit.engine.batch_parts`, the
+kernel's members on the cores), the choice can follow the clock: :class:`Pace` runs the
+way that has been faster over its last few steps, and tries the other now and then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+SERIAL, PARALLEL = 0, 1
+"""The two ways: one thread, or the cores."""
+
+
+class Pace:
+    """The recent seconds per step of each way, and the choice between them.
+
+    Parameters
+    ----------
+    every : int
+        Every ``every`` steps, the way not chosen runs for ``tries`` steps, so that a change
+        in the machine's load shows.
+    tries : int
+        Steps of each try.
+    window : int
+        The steps over which each way's pace is averaged.
+    """
+
+    def __init__(self, every: int = 64, tries: int = 2, window: int = 4) -> None:
+        self.every, self.tries = every, tries
+        self.seconds: list[deque[float]] = [deque(maxlen=window), deque(maxlen=window)]
+        self.steps = 0
+        self.warm = [False, False]
+
+    def pace(self, way: int) -> float:
+        """Seconds per step of ``way`` over its last steps (``inf`` before any)."""
+        times = self.seconds[way]
+        return sum(times) / len(times) if times else math.inf
+
+    def choose(self) -> int:
+        """The way of the next step: each in turn until both have a pace (the cores
+        first), then the faster, or the other while it is tried."""
+        for way in (PARALLEL, SERIAL):
+            if not self.seconds[way]:
+                return way
+        faster = PARALLEL if self.pace(PARALLEL) <= self.pace(SERIAL) else SERIAL
+        trying = self.steps % self.every >= self.every - self.tries
+        return 1 - faster if trying else faster
+
+    def record(self, way: int, seconds: float, steps: int = 1) -> None:
+        """``way`` took ``seconds`` for ``steps`` steps. A way's first call is not counted:
+        it starts threads, loads compiled code and fills caches."""
+        self.steps += steps
+        if not self.warm[way]:
+            self.warm[way] = True
+            return
+        self.seconds[way].append(seconds / steps)
