@@ -148,6 +148,12 @@ class EnsembleKernelStepper(KernelStepper):
 
     net: Ensemble
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per batch size, the pace of its two ways, or None where it takes one thread.
+        self._paces: dict[int, Pace | None] = {}
+        self._member_losses = np.empty(self.net.n_members)
+
     def evaluate(self, X: Array, Y: Array) -> float:
         return members_loss(self.net, self.loss, X, Y)
 
@@ -159,21 +165,22 @@ class EnsembleKernelStepper(KernelStepper):
         """The members on the cores (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`)
         where a step's products reach :data:`PARALLEL_WORK`, the machine has cores, and
         that has been faster lately (:class:`~gradfit.engine.pace.Pace`), else one after
-        another: the same numbers either way. One call at a time
-        runs on the cores (another thread's waits for none and steps its members in turn):
-        numba's fallback threading layer, ``workqueue``, cannot run two at once."""
+        another: the same numbers either way. One call at a time runs on the cores
+        (another thread's steps its members in turn rather than wait): numba's fallback
+        threading layer, ``workqueue``, cannot run two at once."""
         rows, n_steps = args[2], args[3]
-        if not self._parallel(rows.shape[-1]):
+        n = rows.shape[-1]
+        if n not in self._paces:
+            self._paces[n] = Pace() if self._parallel(n) else None
+        pace = self._paces[n]
+        if pace is None:
             return super()._steps(*args)
-        pace = self._paces.setdefault(rows.shape[-1], Pace())
         way, start = pace.choose(), time.perf_counter()
         if way == SERIAL or not ON_THE_CORES.acquire(blocking=False):
             done, failure = super()._steps(*args)
             pace.record(SERIAL, time.perf_counter() - start, n_steps)
             return done, failure
         try:
-            if self._member_losses.size != self.net.n_members:
-                self._member_losses = np.empty(self.net.n_members)
             members_loop: Any = loops.run_rank_one_members
             done, failure = members_loop(*args, self._member_losses)
         finally:
@@ -181,15 +188,8 @@ class EnsembleKernelStepper(KernelStepper):
         pace.record(PARALLEL, time.perf_counter() - start, n_steps)
         return done, failure
 
-    _member_losses: Array = np.empty(0)
-    _paces: dict[int, Pace]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._paces = {}
-
     def _parallel(self, n: int) -> bool:
-        """Whether steps on ``n`` rows run the members on the cores."""
+        """Whether steps on ``n`` rows may run the members on the cores."""
         net = self.net
         work = net.n_members * n * sum(a * b for a, b in itertools.pairwise(net.sizes))
         return (
