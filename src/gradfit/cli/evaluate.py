@@ -16,7 +16,7 @@ import numpy as np
 
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import chunk_rows_option, unseen_categories_option
-from gradfit.cli.outputs import is_classifier
+from gradfit.cli.outputs import is_classifier, noted
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
 from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
 from gradfit.cli.scores import Scorer, table
@@ -58,7 +58,7 @@ def evaluate(
     from gradfit.model_files import load
 
     model = load(model_path)
-    chunks = read_chunks(data, chunk_rows, purpose="evaluate a model")
+    chunks = noted(read_chunks(data, chunk_rows, purpose="evaluate a model"))
     if is_classifier(model):
         _evaluate_classifier(model, model_path, data, chunks, targets, as_json, unseen_categories)
         return

@@ -20,7 +20,16 @@ from gradfit.defaults import MIN_VALIDATION_ROWS
 from gradfit.engine.history import LOSS_LABELS
 from gradfit.engine.types import Array
 from gradfit.errors import MissingDependencyError, require
+from gradfit.io.table import Table
 from gradfit.io.tabular import write_csv
+
+
+def noted(tables: Iterable[Table]) -> Iterator[Table]:
+    """``tables``, each one's reader notes said on stderr (``gradfit: note: …``) as it comes."""
+    for t in tables:
+        for note in t.notes:
+            click.echo(f"gradfit: note: {note}", err=True)
+        yield t
 
 
 @contextlib.contextmanager

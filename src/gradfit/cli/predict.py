@@ -20,7 +20,7 @@ import numpy as np
 from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION, chunk_rows_option, unseen_categories_option
-from gradfit.cli.outputs import is_classifier
+from gradfit.cli.outputs import is_classifier, noted
 from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
@@ -104,10 +104,10 @@ def predict(
             input_columns(_feature_names(model), getattr(model, "categories_", None) or {})
         )
         verbatim = [c for c in keep if c not in inputs]
-        chunks = read_chunks(data, chunk_rows, text=keep, verbatim=verbatim, purpose="predict")
+        chunks = noted(
+            read_chunks(data, chunk_rows, text=keep, verbatim=verbatim, purpose="predict")
+        )
         for table in chunks:
-            for note in table.notes:
-                click.echo(f"gradfit: note: {note}", err=True)
             header, rows = prediction_rows(
                 model, table, model_path, interval, unseen_categories, rest=chunks
             )

