@@ -446,3 +446,22 @@ def test_members_on_folds_of_their_own_are_scored_out_of_bag(
     assert "5 networks, each holding out 40 of its own for validation" in lines[2]
     said = lines[-2]
     assert f"{right:.4f} (log loss" in said and f"on the {held.size} held-out rows" in said
+
+
+def test_the_decision_regions_span_two_varied_inputs_and_hold_categories_at_their_mode() -> None:
+    # R's penguins put two one-hot island columns first: a plane over them is four points.
+    from gradfit.cli.class_outputs import _held_values, _one_hot_groups, _shown_pair
+
+    features = ("island=A", "island=B", "island=C", "flag", "bill", "depth", "mass")
+    groups = _one_hot_groups(features, {"island": ["A", "B", "C"], "absent": ["x"]})
+    assert groups == [[0, 1, 2]]
+    rng = np.random.default_rng(3)
+    island = np.repeat(np.eye(3), [3, 4, 3], axis=0)  # B is the most common, at 40 %
+    flag = np.array([0, 1, 1, 0, 1, 0, 1, 1, 0, 1.0])
+    X = np.column_stack([island, flag, rng.normal(size=(10, 3))])
+    assert _shown_pair(X, groups) == [4, 5]
+    held = _held_values(X, groups)
+    # Per-column medians would be (0, 0, 0): a penguin of no island.
+    assert held[:3].tolist() == [0.0, 1.0, 0.0]
+    assert held[3:].tolist() == np.median(X[:, 3:], axis=0).tolist()
+    assert _shown_pair(X[:, :5], groups) == [0, 1]  # fewer than two varied inputs

@@ -25,7 +25,8 @@ def plot_classifier(
     """NAME.training.png (loss and accuracy per epoch); with the rows in memory (``X``
     and ``y`` not ``None``) also NAME.confusion.png (on the rows given) and, with two or
     more features and one label per row, NAME.regions.png over the first two features
-    (the others held at their medians). Each is drawn by ``write(path, draw)``.
+    that are neither one-hot nor 0/1 (the others held at their medians, categories at
+    their most common value). Each is drawn by ``write(path, draw)``.
     Returns the paths."""
     from gradfit import plotting
     from gradfit.cli.figures import frame, to_file
@@ -48,21 +49,56 @@ def plot_classifier(
         draw = to_file(plotting.plot_confusion_matrix, matrix, model.classes_, title=title)
         written.append(write(beside(out_path, ".confusion.png"), draw))
     if y.ndim == 1 and len(features) >= 2:
-        medians = np.median(X, axis=0)
+        groups = _one_hot_groups(features, getattr(model, "categories_", None) or {})
+        shown = _shown_pair(X, groups)
+        held = _held_values(X, groups)
 
         def classify(points: Array) -> Array:
-            full = np.tile(medians, (len(points), 1))
-            full[:, :2] = points
+            full = np.tile(held, (len(points), 1))
+            full[:, shown] = points
             return np.asarray(model.predict(frame(full, features)))
 
-        held = "" if len(features) == 2 else " (other inputs at their medians)"
+        held_as = "medians, categories at their most common value" if groups else "medians"
+        others = "" if len(features) == 2 else f"\n(other inputs at their {held_as})"
         draw = to_file(
-            plotting.plot_decision_regions, classify, X[:, :2], y,
-            classes=list(model.classes_), xlabel=features[0], ylabel=features[1],
-            title=f"Decision regions of {targets[0]}{held}",
+            plotting.plot_decision_regions, classify, X[:, shown], y,
+            classes=list(model.classes_), xlabel=features[shown[0]],
+            ylabel=features[shown[1]], title=f"Decision regions of {targets[0]}{others}",
         )  # fmt: skip
         written.append(write(beside(out_path, ".regions.png"), draw))
     return written
+
+
+def _one_hot_groups(features: tuple[str, ...], categories: Any) -> list[list[int]]:
+    """The positions in ``features`` of each category column's one-hot inputs."""
+    from gradfit.io.categories import encoded_name
+
+    where = {name: i for i, name in enumerate(features)}
+    groups = [
+        [where[encoded_name(column, v)] for v in values if encoded_name(column, v) in where]
+        for column, values in categories.items()
+    ]
+    return [g for g in groups if g]
+
+
+def _shown_pair(X: Array, groups: list[list[int]]) -> list[int]:
+    """The two inputs a decision-regions figure spans: the first two that are neither
+    one-hot nor of two values only (a plane over two 0/1 inputs is four points), else the
+    first two."""
+    one_hot = {i for g in groups for i in g}
+    varied = [j for j in range(X.shape[1]) if j not in one_hot and np.unique(X[:, j]).size > 2]
+    return varied[:2] if len(varied) >= 2 else [0, 1]
+
+
+def _held_values(X: Array, groups: list[list[int]]) -> Array:
+    """Where the figure holds each input it does not span: at its median, and each
+    category at its most common value (per-column medians of one-hot inputs can make a
+    row of no category at all)."""
+    held = np.median(X, axis=0)
+    for g in groups:
+        held[g] = 0.0
+        held[g[int(np.argmax(X[:, g].sum(axis=0)))]] = 1.0
+    return held
 
 
 FIGURES = {
