@@ -84,21 +84,22 @@ def test_steps_run_in_parts_where_their_arithmetic_pays() -> None:
     assert n_parts(one, 2000) == 1
 
 
-def test_the_pace_runs_the_way_faster_lately_and_tries_the_other_now_and_then() -> None:
-    pace = Pace(every=8, tries=2, window=2)
+def test_the_pace_runs_the_way_faster_lately_and_tries_the_other_ever_less_often() -> None:
+    pace = Pace(every=8, tries=2, window=2, longest=16)
     chosen = []
-    for _ in range(24):
+    for _ in range(64):
         way = pace.choose()
         chosen.append(way)
         # The cores' first call is slow (threads start); then they take 1 s, one thread 3 s.
         pace.record(way, 50.0 if len(chosen) == 1 else (1.0 if way == PARALLEL else 3.0))
     # The cores (warming up, then timed), one thread (warming up, then timed), then the
-    # cores but for two tries of one thread every 8 steps.
+    # cores, but for tries of one thread after 8 steps, then 16 (the longest wait).
     assert chosen[:4] == [PARALLEL, PARALLEL, SERIAL, SERIAL]
-    assert [i for i, way in enumerate(chosen) if way == SERIAL] == [2, 3, 6, 7, 14, 15, 22, 23]
+    serial = [i for i, way in enumerate(chosen) if way == SERIAL]
+    assert serial == [2, 3, 12, 13, 30, 31, 48, 49]
     assert pace.pace(PARALLEL) == 1.0 and pace.pace(SERIAL) == 3.0
     # Once the cores are taken (each step 5 s on two threads), one thread takes over.
-    for _ in range(8):
+    for _ in range(2):
         way = pace.choose()
         pace.record(way, 5.0 if way == PARALLEL else 3.0)
     assert pace.choose() == SERIAL

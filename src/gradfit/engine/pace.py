@@ -6,7 +6,8 @@ grid search runs them), each step waits at its hand-off for a thread the system 
 scheduled, and an ensemble's step measured 2–50× slower on two threads than on one.
 Where the two ways compute the same numbers (:mod:`gradfit.engine.batch_parts`, the
 kernel's members on the cores), the choice can follow the clock: :class:`Pace` runs the
-way that has been faster over its last few steps, and tries the other now and then.
+way that has been faster over its last few steps, and tries the other now and then, less
+often the longer the choice holds.
 """
 
 from __future__ import annotations
@@ -24,19 +25,27 @@ class Pace:
     Parameters
     ----------
     every : int
-        Every ``every`` steps, the way not chosen runs for ``tries`` steps, so that a change
-        in the machine's load shows.
+        Steps after which the way not chosen is tried again (for ``tries`` steps), so that
+        a change in the machine's load shows. Each try that leaves the choice as it was
+        doubles the wait, up to ``longest`` steps: a try of the slower way costs its
+        difference, which on a crowded machine is many steps' worth.
     tries : int
         Steps of each try.
     window : int
         The steps over which each way's pace is averaged.
+    longest : int
+        The longest wait between tries.
     """
 
-    def __init__(self, every: int = 64, tries: int = 2, window: int = 4) -> None:
-        self.every, self.tries = every, tries
+    def __init__(
+        self, every: int = 64, tries: int = 2, window: int = 4, longest: int = 2048
+    ) -> None:
+        self.every, self.tries, self.longest = every, tries, longest
         self.seconds: list[deque[float]] = [deque(maxlen=window), deque(maxlen=window)]
         self.steps = 0
         self.warm = [False, False]
+        self.faster: int | None = None
+        self.wait, self.next_try = every, every
 
     def pace(self, way: int) -> float:
         """Seconds per step of ``way`` over its last steps (``inf`` before any)."""
@@ -50,8 +59,13 @@ class Pace:
             if not self.seconds[way]:
                 return way
         faster = PARALLEL if self.pace(PARALLEL) <= self.pace(SERIAL) else SERIAL
-        trying = self.steps % self.every >= self.every - self.tries
-        return 1 - faster if trying else faster
+        if faster != self.faster:  # a new choice: try the other again soon
+            self.faster, self.wait = faster, self.every
+            self.next_try = self.steps + self.wait
+        if self.steps >= self.next_try + self.tries:  # a try that changed nothing
+            self.wait = min(2 * self.wait, self.longest)
+            self.next_try = self.steps + self.wait
+        return 1 - faster if self.steps >= self.next_try else faster
 
     def record(self, way: int, seconds: float, steps: int = 1) -> None:
         """``way`` took ``seconds`` for ``steps`` steps. A way's first call is not counted:
