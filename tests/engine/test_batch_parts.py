@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from gradfit.engine import Adam, Ensemble, EnsembleStepper, batch_parts, get_loss
+from gradfit.engine import pace as pace_module
 from gradfit.engine.batch_parts import BatchParts, n_parts
 from gradfit.engine.pace import PARALLEL, SERIAL, Pace
 
@@ -84,7 +85,10 @@ def test_steps_run_in_parts_where_their_arithmetic_pays() -> None:
     assert n_parts(one, 2000) == 1
 
 
-def test_the_pace_runs_the_way_faster_lately_and_tries_the_other_ever_less_often() -> None:
+def test_the_pace_runs_the_way_faster_lately_and_tries_the_other_ever_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pace_module, "crowded", lambda: False)
     pace = Pace(every=8, tries=2, window=2, longest=16)
     chosen = []
     for _ in range(64):
@@ -103,3 +107,21 @@ def test_the_pace_runs_the_way_faster_lately_and_tries_the_other_ever_less_often
         way = pace.choose()
         pace.record(way, 5.0 if way == PARALLEL else 3.0)
     assert pace.choose() == SERIAL
+
+
+def test_the_cores_are_not_tried_while_other_processes_fill_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pace_module, "crowded", lambda: True)
+    pace = Pace(every=4, tries=1)
+    for _ in range(20):
+        way = pace.choose()
+        assert way == SERIAL
+        pace.record(way, 1.0)
+    monkeypatch.setattr(pace_module, "crowded", lambda: False)  # the load has gone
+    assert pace.choose() == PARALLEL
+    # Once the cores are the faster, they stay so whatever the load, until measured slower.
+    for _ in range(3):
+        pace.record(PARALLEL, 0.5)
+    monkeypatch.setattr(pace_module, "crowded", lambda: True)
+    assert pace.choose() == PARALLEL

@@ -19,7 +19,6 @@ rows, then the parts (``dW = dW₀ + dW₁``).
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradfit.engine.losses import Loss
-from gradfit.engine.pace import PARALLEL, SERIAL, Pace
+from gradfit.engine.pace import PARALLEL, SERIAL, Pace, cores
 from gradfit.engine.types import Array
 
 if TYPE_CHECKING:
@@ -43,12 +42,6 @@ BLAS_THREADED_WORK = 2**24
 itself runs on every core (the estimator's ``blas_threads``): there the step stays whole."""
 
 _pool: ThreadPoolExecutor | None = None
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def pool() -> ThreadPoolExecutor | None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.engine.batch_parts import cores
 from gradfit.engine.batches import Rows
 from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
@@ -18,7 +17,7 @@ from gradfit.engine.kernel import elements, is_rank_one, loops
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
-from gradfit.engine.pace import PARALLEL, SERIAL, Pace
+from gradfit.engine.pace import PARALLEL, SERIAL, Pace, cores
 from gradfit.engine.stepper import EngineStepper, EpochsRun
 from gradfit.engine.types import Array
 
