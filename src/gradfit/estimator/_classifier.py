@@ -25,9 +25,10 @@ class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
     cross-entropy. Labels may be strings, integers or booleans.
 
     The parameters are :class:`~gradfit.MLPRegressor`'s (without ``loss``), with the
-    same meaning and the same defaults but for the two below
-    (:data:`gradfit.defaults.CLASSIFIER_DEFAULTS`, which says why); a validation split
-    is stratified; ``standardize`` scales ``X`` only. What differs:
+    same meaning and the same defaults but for six (:data:`gradfit.defaults.
+    CLASSIFIER_DEFAULTS`, which says why): ``learning_rate_init=0.001`` and
+    ``n_iter_no_change=10``, scikit-learn's, and the four below; a validation split is
+    stratified; ``standardize`` scales ``X`` only. What differs:
 
     Parameters
     ----------
