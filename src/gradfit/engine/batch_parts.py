@@ -85,6 +85,14 @@ class BatchParts:
         self.grads = [net.flat_grad] + [np.empty_like(net.flat_grad) for _ in sizes[1:]]
         self.nets = [net.with_gradients(g) for g in self.grads]
         self.loss, self.net, self.n_rows = loss, net, n_rows
+        # Each part's batch-sized arrays, written into step after step (as a Workspace's).
+        K, hidden = net.n_members, net.sizes[1:]
+        self.Z = [[np.empty((K, stop - start, s), net.dtype) for s in hidden]
+                  for start, stop in self.bounds]  # fmt: skip
+        self.G: list[list[Array | None]] = [
+            [None, *(np.empty((K, stop - start, s), net.dtype) for s in hidden[:-1])]
+            for start, stop in self.bounds
+        ]
         self.pace = Pace()
 
     def step(self, X: Array, Y: Array) -> float:
@@ -118,8 +126,8 @@ class BatchParts:
         weight = loss.batch_weight(stop - start, self.n_rows)
         with np.errstate(**errors):
             part = X[start:stop] if X.ndim == 2 else X[:, start:stop]
-            A = net.forward(part)
+            A = net.forward(part, self.Z[p])
             value, G = loss.value_and_gradient(A, Y[:, start:stop], out=A)
             G *= loss.members_factor(net.n_members) * weight
-            net.parameter_gradients(G)
+            net.parameter_gradients(G, self.G[p])
         return value * weight
