@@ -94,6 +94,13 @@ of ``benchmarks/realdata.py`` (41 million) took 12 s with five against 3 s with 
 the 10 s that a fit of that size is allowed. The rule is scikit-learn's kind of "auto"
 (``HistGradientBoostingRegressor`` stops early from 10,000 rows)."""
 
+MAX_UNITS = 100_000
+"""The most units a layer may have (``hidden_layer_sizes``, ``--hidden``, ``--sizes``): a
+typo such as ``10**9`` would ask for more memory than any machine has, slowly."""
+
+MAX_MEMBERS = 1000
+"""The most networks in an ensemble (``n_members``, ``--ensemble``), for the same reason."""
+
 MIN_VALIDATION_ROWS = 30
 """``early_stopping="auto"`` holds out a split only when it would have this many rows (150
 rows in all at :data:`HOLD_OUT`): the usual rule of thumb for a mean — here the validation

@@ -8,6 +8,8 @@ from cli_helpers import Invoke, assert_one_line_error
 from gradfit.cli.exits import EPILOG, Exit, as_command_error
 from gradfit.errors import DataError, DivergenceError, MissingDependencyError, ModelFileError
 
+OOM = "Unable to allocate 9.16 MiB for an array with shape (1200001,) and data type float64"
+
 
 @pytest.mark.parametrize(
     ("error", "code", "message"),
@@ -18,6 +20,7 @@ from gradfit.errors import DataError, DivergenceError, MissingDependencyError, M
         (MissingDependencyError("torch is not installed"), Exit.MISSING_DEPENDENCY, "torch"),
         (PermissionError(13, "Permission denied", "out.csv"), Exit.FAILURE, "Permission denied"),
         (KeyboardInterrupt(), Exit.INTERRUPTED, "interrupted"),
+        (MemoryError(OOM), Exit.FAILURE, f"out of memory: {OOM}; train fewer or smaller"),
     ],
 )
 def test_each_error_type_has_its_code(error: BaseException, code: Exit, message: str) -> None:
@@ -42,6 +45,8 @@ def test_every_code_is_in_the_help_table() -> None:
         (KeyboardInterrupt(), Exit.INTERRUPTED, ["interrupted"]),
         (MissingDependencyError("torch is not installed"), Exit.MISSING_DEPENDENCY, ["torch"]),
         (OSError(28, "No space left on device", "fig.png"), Exit.FAILURE, ["No space", "fig.png"]),
+        # --ensemble 1000 --hidden 100000 (issue 16/17's pass): was a traceback.
+        (MemoryError(OOM), Exit.FAILURE, ["out of memory", "9.16 MiB", "--ensemble, --hidden"]),
     ],
 )
 def test_a_command_failing_anywhere_prints_one_line(

@@ -37,8 +37,8 @@ class Exit(enum.IntEnum):
 EPILOG = """\b
 Exit status:
   0    success
-  1    a file could not be read or written; gradcheck found disagreeing gradients;
-       a process of a --distributed run was lost
+  1    a file could not be read or written; out of memory; gradcheck found
+       disagreeing gradients; a process of a --distributed run was lost
   2    usage error: unknown option, bad value, output folder missing,
        a checkpoint of another run, a --device this machine lacks
   3    bad data: missing file or column, non-numeric cell, NaN/inf, too few rows
@@ -83,6 +83,12 @@ def as_command_error(exc: BaseException) -> CommandError | None:
         return exc
     if isinstance(exc, KeyboardInterrupt):
         return CommandError("interrupted", Exit.INTERRUPTED)
+    if isinstance(exc, MemoryError):
+        return CommandError(
+            f"out of memory: {_one_line(exc) or 'an allocation failed'}; train fewer or smaller "
+            "networks (--ensemble, --hidden), or read fewer rows at a time (--chunk-rows)",
+            Exit.FAILURE,
+        )
     for kind, code in _CODES:
         if isinstance(exc, kind):
             return CommandError(_one_line(exc), code)

@@ -16,9 +16,7 @@ import click
 from gradfit.cli.options import (
     EPOCHS,
     FRACTION,
-    MAX_MEMBERS,
     MAX_PROCESSES,
-    MAX_UNITS,
     NON_NEGATIVE,
     POSITIVE,
     SEED,
@@ -34,6 +32,8 @@ from gradfit.defaults import (
     CLASSIFIER_DEFAULTS,
     DEFAULTS,
     HOLD_OUT,
+    MAX_MEMBERS,
+    MAX_UNITS,
     MIN_VALIDATION_ROWS,
     PRECISIONS,
 )

@@ -15,17 +15,13 @@ from typing import Any
 
 import click
 
-MAX_UNITS = 100_000
-"""The most units a layer may have (``--hidden``, ``--sizes``)."""
+from gradfit.defaults import MAX_UNITS
 
 MAX_CHECKED = 20_000
 """The most parameters ``gradcheck`` checks (finite differences cost two passes each)."""
 
 MAX_EPOCHS = 1_000_000
 """The most epochs, and the largest patience or checkpoint interval, in epochs."""
-
-MAX_MEMBERS = 1000
-"""The most networks in an ensemble (``--ensemble``)."""
 
 MAX_PROCESSES = max(2, os.cpu_count() or 1)
 """The most ranks ``--nproc-per-node`` starts: one per CPU of this machine (two at least,

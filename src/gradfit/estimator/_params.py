@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.defaults import AUTO_BATCH, BACKENDS, HOLD_OUT, PRECISIONS, holds_out
+from gradfit.defaults import (
+    AUTO_BATCH,
+    BACKENDS,
+    HOLD_OUT,
+    MAX_MEMBERS,
+    MAX_UNITS,
+    PRECISIONS,
+    holds_out,
+)
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import REGRESSION_LOSSES
 from gradfit.engine.optim import OPTIMIZERS
@@ -60,9 +68,12 @@ def _number(name: str, value: Any, low: float, high: float, *, closed: str = "bo
     return float(value)
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(name: str, value: Any, high: int | None = None) -> int:
+    """``value`` as an int in ``[1, high]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    if high is not None and int(value) > high:
+        raise ValueError(f"{name} must be at most {high:,}; got {value!r}")
     return int(value)
 
 
@@ -70,7 +81,7 @@ def resolve(p: dict[str, Any]) -> Settings:
     """Check the estimator's parameters ``p`` (from ``get_params()``); raise ``ValueError``."""
     sizes = p["hidden_layer_sizes"]
     sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
-    hidden = tuple(_positive_int("each of hidden_layer_sizes", s) for s in sizes)
+    hidden = tuple(_positive_int("each of hidden_layer_sizes", s, MAX_UNITS) for s in sizes)
     inf = float("inf")
     _number("learning_rate_init", p["learning_rate_init"], 0, inf, closed="neither")
     _number("alpha", p["alpha"], 0, inf)
@@ -84,7 +95,7 @@ def resolve(p: dict[str, Any]) -> Settings:
     n_members = p.get("n_members", 1)
     if n_members != "auto":
         n_members = _positive_int("n_members (networks in the ensemble, 1 for one network, "
-                                  "or 'auto')", n_members)  # fmt: skip
+                                  "or 'auto')", n_members, MAX_MEMBERS)  # fmt: skip
     batch_size = p["batch_size"]
     if batch_size == "auto":
         batch_size = AUTO_BATCH
