@@ -3,6 +3,9 @@ cores (bit for bit), and are one pass's to rounding."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -125,3 +128,31 @@ def test_the_cores_are_not_tried_while_other_processes_fill_them(
         pace.record(PARALLEL, 0.5)
     monkeypatch.setattr(pace_module, "crowded", lambda: True)
     assert pace.choose() == PARALLEL
+
+
+def test_a_forked_child_runs_its_parts_on_threads_of_its_own() -> None:
+    """The parent's threads do not survive a fork: the child starts a pool of its own
+    (with the parent's, its parts would wait forever)."""
+    if sys.platform != "linux" or batch_parts.pool() is None:
+        pytest.skip("fork on Linux, with a second core")
+    script = """
+import multiprocessing, numpy as np
+from gradfit.engine import Adam, Ensemble, EnsembleStepper, MSE, pace
+pace.Pace.choose = lambda self: pace.PARALLEL
+def run(_=None):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    ens = Ensemble([3, 8, 1], "relu", 3, rng=np.random.default_rng(4))
+    st = EnsembleStepper(ens, X, Y, MSE(), Adam(ens.parameters(), lr=0.01), parts=2)
+    for _ in range(3):
+        st.step(None)
+    return ens.flat.tolist()
+here = run()
+with multiprocessing.get_context("fork").Pool(1) as workers:
+    there = workers.map(run, [0])[0]
+print(here == there)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

@@ -226,6 +226,36 @@ def test_members_on_the_cores_step_bit_for_bit_as_one_after_another(
         assert_array_equal(ours, theirs)
 
 
+def test_a_child_forked_after_the_cores_ran_steps_its_members_in_turn() -> None:
+    """GNU OpenMP aborts a forked child that starts a parallel region after its parent
+    did: there the members step one after another, to the same numbers."""
+    if sys.platform != "linux":
+        pytest.skip("fork is the question on Linux")
+    script = """
+import multiprocessing, numpy as np
+from gradfit.engine import Adam, Ensemble, MSE
+from gradfit.engine.kernel import stepper as ks
+ks.PARALLEL_WORK = 0
+ks.Pace.choose = lambda self: ks.PARALLEL
+def run(_=None):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    ens = Ensemble([3, 24, 1], "relu", 5, rng=np.random.default_rng(4))
+    st = ks.EnsembleKernelStepper(ens, X, Y, MSE(), Adam(ens.parameters(), lr=0.01))
+    for _ in range(3):
+        st.step(None)
+    return ens.flat.tolist()
+here = run()
+with multiprocessing.get_context("fork").Pool(1) as workers:
+    there = workers.map(run, [0])[0]
+print(here == there)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+
+
 def test_each_member_of_an_ensemble_ends_where_it_would_trained_alone() -> None:
     """Many full-batch epochs per call, K members per call: each member's trajectory is
     its own network's, trained alone by the kernel."""

@@ -19,6 +19,7 @@ rows, then the parts (``dW = dW₀ + dW₁``).
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,17 @@ BLAS_THREADED_WORK = 2**24
 itself runs on every core (the estimator's ``blas_threads``): there the step stays whole."""
 
 _pool: ThreadPoolExecutor | None = None
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's threads did not come along, and a pool that
+    believes it has them would never run what it is given."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def pool() -> ThreadPoolExecutor | None:

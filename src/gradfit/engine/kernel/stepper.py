@@ -4,6 +4,7 @@ stepped by :mod:`gradfit.engine.kernel.loops`."""
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from typing import Any
@@ -30,6 +31,18 @@ with ``benchmarks/ensemble_speed.py --loss mse``)."""
 
 ON_THE_CORES = threading.Lock()
 """Held while a compiled loop runs members on the cores."""
+
+_cores = {"used": False, "usable": True}
+"""Whether this process has run members on the cores, and whether it still may: not in a
+child forked after that, where GNU OpenMP (numba's usual threading layer) would abort."""
+
+
+def _forked() -> None:
+    _cores["usable"] = not _cores["used"]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 class KernelStepper(EngineStepper):
@@ -166,13 +179,14 @@ class EnsembleKernelStepper(KernelStepper):
         that has been faster lately (:class:`~gradfit.engine.pace.Pace`), else one after
         another: the same numbers either way. One call at a time runs on the cores
         (another thread's steps its members in turn rather than wait): numba's fallback
-        threading layer, ``workqueue``, cannot run two at once."""
+        threading layer, ``workqueue``, cannot run two at once; nor does a child forked
+        after its parent ran members on the cores."""
         rows, n_steps = args[2], args[3]
         n = rows.shape[-1]
         if n not in self._paces:
             self._paces[n] = Pace() if self._parallel(n) else None
         pace = self._paces[n]
-        if pace is None:
+        if pace is None or not _cores["usable"]:
             return super()._steps(*args)
         way, start = pace.choose(), time.perf_counter()
         if way == SERIAL or not ON_THE_CORES.acquire(blocking=False):
@@ -180,6 +194,7 @@ class EnsembleKernelStepper(KernelStepper):
             pace.record(SERIAL, time.perf_counter() - start, n_steps)
             return done, failure
         try:
+            _cores["used"] = True
             members_loop: Any = loops.run_rank_one_members
             done, failure = members_loop(*args, self._member_losses)
         finally:
