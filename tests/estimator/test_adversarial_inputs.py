@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gradfit.errors import DataError
 from gradfit.estimator import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -41,3 +42,101 @@ def test_sizes_beyond_any_machine_are_refused_before_allocating(
         model.fit(*data())
     assert str(info.value) == message
     assert not hasattr(model, "net_")
+
+
+NAMES = np.array(["setosa", "versicolor", "virginica"])
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "message"),
+    [
+        # A misspelt class was silently weighed 1 while the typo's weight went nowhere.
+        (
+            {"setosa": 2.0, "versicolor": 1.0, "virginica": 1.0, "versicolour": 3.0},
+            "class_weight names label(s) 'versicolour' that are not among the classes "
+            "['setosa', 'versicolor', 'virginica']; weigh those classes only (one left out "
+            "weighs 1)",
+        ),
+        (
+            {5: 1.0},
+            "class_weight names label(s) 5 that are not among the classes ['setosa', "
+            "'versicolor', 'virginica']; weigh those classes only (one left out weighs 1)",
+        ),
+        (
+            {"setosa": -1.0},
+            "class_weight of label 'setosa' must be a finite number >= 0; got -1.0",
+        ),
+        (
+            {"virginica": float("nan")},
+            "class_weight of label 'virginica' must be a finite number >= 0; got nan",
+        ),
+        # Every weight 0: a fit that learnt nothing, without a word.
+        (
+            {"setosa": 0, "versicolor": 0, "virginica": 0},
+            "class_weight weighs every class by 0, which leaves nothing to learn; give at "
+            "least one of them a positive weight",
+        ),
+        # scikit-learn's message named its private helper compute_class_weight.
+        (
+            "bogus",
+            "class_weight must be None, 'balanced' or a dict {label: weight}; got 'bogus'",
+        ),
+        (
+            [1, 2, 3],
+            "class_weight must be None, 'balanced' or a dict {label: weight}; got [1, 2, 3]",
+        ),
+    ],
+)
+def test_class_weight_is_checked_against_the_classes(class_weight: object, message: str) -> None:
+    X, y = data()
+    model = MLPClassifier(class_weight=class_weight, max_iter=1)
+    with pytest.raises(ValueError) as info:
+        model.fit(X, NAMES[y])
+    assert str(info.value) == message
+
+
+def test_a_class_left_out_of_class_weight_weighs_one() -> None:
+    X, y = data()
+    model = MLPClassifier(class_weight={"virginica": 3.0}, max_iter=1).fit(X, NAMES[y])
+    assert model._labels.loss(model.class_weight, NAMES[y]).weight == (1.0, 1.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("labels", "types"),
+    [
+        (["a", None, "b"], "text: 'a', missing: None"),
+        (["a", 1.5, "b"], "text: 'a', number: 1.5"),
+        (["a", b"b", "a"], "text: 'a', bytes: b'b'"),
+    ],
+)
+def test_labels_of_mixed_types_are_one_clear_error(labels: list[object], types: str) -> None:
+    # Each was a TypeError from sorting them: '<' not supported between 'NoneType' and 'str'.
+    X, _ = data(6)
+    y = np.array(labels * 2, dtype=object)
+    with pytest.raises(DataError) as info:
+        MLPClassifier(max_iter=1).fit(X, y)
+    assert str(info.value) == (
+        f"y mixes labels of several types ({types}); give every label as text or every label "
+        "as a number, and drop the rows whose label is missing (None or NaN)"
+    )
+
+
+@pytest.mark.parametrize("estimator", [MLPRegressor, MLPClassifier])
+def test_nan_in_x_is_one_line_that_says_what_to_do(estimator: type) -> None:
+    # scikit-learn's message runs to four lines and recommends HistGradientBoosting.
+    X, y = data()
+    X[3, 1] = np.nan
+    with pytest.raises(DataError) as info:
+        estimator(max_iter=1).fit(X, y)
+    assert str(info.value) == "Input X contains NaN; fill those cells, or drop their rows, first"
+
+
+def test_a_one_dimensional_x_is_one_line_without_the_array() -> None:
+    X, y = data()
+    with pytest.raises(DataError) as info:
+        MLPClassifier(max_iter=1).fit(X[:, 0], y)
+    assert str(info.value) == (
+        "Expected 2D array, got 1D array instead: Reshape your data either using "
+        "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if "
+        "it contains a single sample."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,19 @@ def validated(
         # Sparse input, objects, or column names of mixed types.
         raise DataTypeError(" ".join(str(exc).split())) from None
     except ValueError as exc:
-        raise DataError(str(exc)) from None
+        raise DataError(one_line(str(exc))) from None
+
+
+def one_line(message: str) -> str:
+    """scikit-learn's message for bad input as one line that says what to do.
+
+    Its NaN message goes on to recommend other estimators, and its 1-D message prints
+    the whole array: the first becomes gradfit's advice, the second is left out.
+    """
+    first = message.split("\n", 1)[0]
+    if first.startswith("Input") and ("contains NaN" in first or "contains infinity" in first):
+        return f"{first.rstrip('.')}; fill those cells, or drop their rows, first"
+    return " ".join(re.sub(r"\narray=.*?\]\.?\n", " ", message, flags=re.S).split())
 
 
 def standardizer(stats: ColumnStats, name: str = "X") -> Standardizer:

@@ -13,6 +13,8 @@ of ``Y`` with scikit-learn's ``LabelBinarizer`` (``classes_`` sorted).
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,9 @@ KINDS = ("binary", "multiclass", "multilabel-indicator")
 
 def target_kind(y: Any) -> str:
     """``"binary"``, ``"multiclass"`` or ``"multilabel-indicator"``; :class:`DataError`
-    for anything else (continuous numbers, several columns of several classes)."""
+    for anything else (continuous numbers, several columns of several classes, labels
+    of mixed types)."""
+    _check_one_label_type(y)
     kind = type_of_target(y, input_name="y")
     if kind in ("continuous", "continuous-multioutput"):
         raise DataError(
@@ -44,6 +48,34 @@ def target_kind(y: Any) -> str:
     if kind == "unknown":
         raise DataError("Unknown label type: y is neither labels nor a 0/1 label matrix")
     return kind
+
+
+def _label_type(label: Any) -> str:
+    if isinstance(label, str):
+        return "text"
+    if isinstance(label, bool | np.bool_):
+        return "bool"
+    if isinstance(label, numbers.Number):
+        return "missing" if label != label else "number"
+    return "missing" if label is None else type(label).__name__
+
+
+def _check_one_label_type(y: Any) -> None:
+    """:class:`DataError` unless the labels of an object array ``y`` are all text, all
+    numbers or all booleans: mixed, they cannot be sorted into ``classes_``."""
+    y = np.asarray(y)
+    if y.dtype != object or y.size == 0:
+        return
+    first: dict[str, Any] = {}
+    for label in y.ravel():
+        first.setdefault(_label_type(label), label)
+    if len(first) > 1:
+        raise DataError(
+            "y mixes labels of several types ("
+            + ", ".join(f"{kind}: {label!r}" for kind, label in first.items())
+            + "); give every label as text or every label as a number, and drop the rows "
+            "whose label is missing (None or NaN)"
+        )
 
 
 class Labels:
@@ -102,22 +134,49 @@ class Labels:
     def loss(self, class_weight: Any, y: Any) -> Loss:
         """The loss on the network's logits, weighted by scikit-learn's ``class_weight``
         (``None``, ``"balanced"`` or ``{label: weight}``) computed from ``y``."""
-        weight = None
-        if class_weight is not None:
-            if self.multilabel:
-                raise ValueError("class_weight is not supported for multilabel targets")
+        weight = None if class_weight is None else self.class_weights(class_weight, y)
+        return CrossEntropy(weight) if self.softmax else BinaryCrossEntropy(weight)
+
+    def class_weights(self, class_weight: Any, y: Any) -> list[float]:
+        """One weight per class of :attr:`classes` from ``"balanced"`` (over the classes
+        ``y`` holds) or ``{label: weight}`` (a class left out weighs 1); ``ValueError``
+        for anything else, a label that is not a class, or a weight that is not a finite
+        number ``>= 0``, or every weight 0."""
+        if self.multilabel:
+            raise ValueError("class_weight is not supported for multilabel targets; leave it None")
+        if isinstance(class_weight, str) and class_weight == "balanced":
             from sklearn.utils.class_weight import compute_class_weight
 
             present = np.unique(y)
-            w = dict(
-                zip(
-                    present.tolist(),
-                    compute_class_weight(class_weight, classes=present, y=np.asarray(y)),
-                    strict=True,
-                )
+            balanced = compute_class_weight("balanced", classes=present, y=np.asarray(y))
+            given = dict(zip(present.tolist(), balanced.tolist(), strict=True))
+        elif isinstance(class_weight, Mapping):
+            given = dict(class_weight)
+        else:
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict {label: weight}; "
+                f"got {class_weight!r}"
             )
-            weight = [float(w.get(c, 1.0)) for c in self.classes.tolist()]
-        return CrossEntropy(weight) if self.softmax else BinaryCrossEntropy(weight)
+        classes = self.classes.tolist()
+        unknown = [label for label in given if label not in classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight names label(s) {', '.join(map(repr, unknown))} that are not "
+                f"among the classes {classes}; weigh those classes only (one left out "
+                "weighs 1)"
+            )
+        for label, w in given.items():
+            if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 <= float(w) < np.inf:
+                raise ValueError(
+                    f"class_weight of label {label!r} must be a finite number >= 0; got {w!r}"
+                )
+        weight = [float(given.get(c, 1.0)) for c in classes]
+        if not any(weight):
+            raise ValueError(
+                "class_weight weighs every class by 0, which leaves nothing to learn; give "
+                "at least one of them a positive weight"
+            )
+        return weight
 
     def logits(self, Z: Array) -> Array:
         """One network's logits ``Z: (n, n_outputs)`` as they are, or an ensemble's
