@@ -139,10 +139,11 @@ def _evaluate_classifier(
             Exit.USAGE,
         )
     sums = ClassifierSums(model.classes_)
+    own_labels = f"{model_path} is a classifier: score it on its label column(s) (--target)"
     for rows in chunks:
         rows.require(names, role="target")
         rows.check_missing(names, rest=chunks, advice=LEAVE_OUT)  # over the file, not the chunk
-        y = decide(rows, names, "classification").y
+        y = decide(rows, names, "classification", otherwise=own_labels).y
         assert y is not None
         X = model_inputs(model, rows, unseen=unseen, rest=chunks)
         labels = as_labels(y, model.classes_, f"{data} column {', '.join(map(repr, names))}")

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import sys
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -118,10 +119,17 @@ def predict(
                 writer.writerow(header)
             writer.writerows(rows)
             n_rows += table.n_rows
-    what = f" with {interval:.0%} intervals" if interval is not None else ""
+    what = f" with {percent(interval)} intervals" if interval is not None else ""
     # On stderr for '-': standard output holds the CSV alone, and no file is named '-'.
     where = "standard output" if to_stdout else out_path
     click.echo(f"wrote {n_rows} predictions{what} to {where}", err=to_stdout)
+
+
+def percent(share: float) -> str:
+    """``share`` as a percentage, as exactly as it was typed: 0.9 is 90%, but
+    0.9999999999999999 is no 100% interval, nor 1e-300 a 0% one."""
+    exact = Decimal(repr(share)).scaleb(2)
+    return f"{exact:f}%" if exact >= Decimal("0.001") else f"{exact:g}%"
 
 
 @contextlib.contextmanager

@@ -36,8 +36,16 @@ class Task:
         return f"task: {self.name} of {columns} ({self.reason}); --task {other} to choose otherwise"
 
 
-def decide(table: Table, targets: tuple[str, ...], task: str | None) -> Task:
+FIT_NUMBERS = "give a column of labels, or use --task regression to fit numbers"
+"""What ``fit`` advises for a target that cannot be labels."""
+
+
+def decide(
+    table: Table, targets: tuple[str, ...], task: str | None, *, otherwise: str = FIT_NUMBERS
+) -> Task:
     """The task for ``targets`` of ``table``; ``task`` (``--task``) overrides the guess.
+    ``otherwise`` ends the message for a target that cannot be labels (``evaluate``,
+    which has no ``--task``, asks for the column of the classifier's labels).
 
     Raises
     ------
@@ -58,7 +66,7 @@ def decide(table: Table, targets: tuple[str, ...], task: str | None) -> Task:
         if task == "classification":
             raise DataError(
                 f"{table.path}: several target columns make a multilabel classification "
-                "only when each holds 0/1; give one column of labels, or --task regression"
+                f"only when each holds 0/1; {otherwise}"
             )
         return Task("regression", "several numeric target columns")
     y = columns[0]
@@ -71,7 +79,7 @@ def decide(table: Table, targets: tuple[str, ...], task: str | None) -> Task:
             raise DataError(
                 f"{table.path}: column {targets[0]!r} holds non-integer numbers "
                 f"(row {int(table.frame.index[i]) + 1}: {float(y[i])!r}), not class labels; "
-                "give a column of labels, or use --task regression to fit numbers"
+                f"{otherwise}"
             )
         return Task("regression", "non-integer numbers")
     if task == "classification":

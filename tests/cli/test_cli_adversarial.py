@@ -1,0 +1,84 @@
+"""Bad input to the classifier and the ensembles from the shell (issues 16 and 17's
+adversarial pass): one line that fits the command, its exit code, nothing overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import Invoke
+
+from gradfit.cli.exits import Exit
+from gradfit.cli.predict import percent
+
+
+def labels_csv(path: Path, n: int = 40) -> Path:
+    """``a, b, kind, left, up``: kind is one of three classes; left and up are 0/1."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 2))
+    kind = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+    rows = [
+        f"{a!r},{b!r},k{k},{int(a > 0)},{int(b > 0)}"
+        for (a, b), k in zip(X.tolist(), kind, strict=True)
+    ]
+    path.write_text("a,b,kind,left,up\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def classifier(invoke: Invoke, tmp_path: Path) -> Path:
+    model = tmp_path / "clf.safetensors"
+    result = invoke("fit", labels_csv(tmp_path / "kinds.csv"), "--target", "kind",
+                    "--features", "a", "--features", "b", "--hidden", 4, "--epochs", 2,
+                    "--no-plots", "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return model
+
+
+@pytest.mark.parametrize(
+    ("targets", "problem"),
+    [
+        (["a"], "column 'a' holds non-integer numbers (row 1: 0.1257302210933933), not class "
+         "labels"),
+        (["kind", "a"], "several target columns make a multilabel classification only when "
+         "each holds 0/1"),
+    ],
+)  # fmt: skip
+def test_evaluate_on_numbers_asks_for_the_labels_not_for_a_task_option(
+    invoke: Invoke, tmp_path: Path, classifier: Path, targets: list[str], problem: str
+) -> None:
+    # evaluate has no --task: it advised "use --task regression to fit numbers".
+    args = [a for t in targets for a in ("--target", t)]
+    result = invoke("evaluate", classifier, tmp_path / "kinds.csv", *args)
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr == (
+        f"gradfit: error: {tmp_path / 'kinds.csv'}: {problem}; {classifier} is a classifier: "
+        "score it on its label column(s) (--target)\n"
+    )
+
+
+def test_fit_on_numbers_as_labels_still_offers_regression(invoke: Invoke, tmp_path: Path) -> None:
+    data = labels_csv(tmp_path / "kinds.csv")
+    result = invoke("fit", data, "--target", "a", "--task", "classification", "--out",
+                    tmp_path / "m.safetensors")  # fmt: skip
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr.endswith(
+        "not class labels; give a column of labels, or use --task regression to fit numbers\n"
+    )
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    ("coverage", "said"),
+    [
+        (0.9, "90%"),
+        (0.925, "92.5%"),
+        # Both were written as "100%", and 1e-300 as "0%".
+        (0.999999999999, "99.9999999999%"),
+        (1 - 2**-53, "99.99999999999999%"),
+        (1e-300, "1e-298%"),
+    ],
+)
+def test_predict_names_the_coverage_it_was_given(coverage: float, said: str) -> None:
+    assert percent(coverage) == said
