@@ -64,7 +64,7 @@ def fit(
     labels trains a classifier: the history adds accuracy and val_accuracy, and the
     figures are NAME.training.png (loss and accuracy), NAME.confusion.png and, with two
     or more inputs, NAME.regions.png (the first two; the others at their medians). Ctrl-C stops
-    at the end of the current batch, saves a checkpoint, and exits with 130; the same
+    at the end of the current epoch, saves a checkpoint, and exits with 130; the same
     command with --resume continues exactly where it stopped.
 
     With --distributed, every process that torchrun (or --nproc-per-node N) starts runs
