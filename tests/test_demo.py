@@ -139,3 +139,25 @@ def test_torch_part(tmp_path):
     assert part.ensemble.n_members == 5 and part.ensemble.backend == "torch"
     assert 1.5 * torch_part._mean_width(part) < torch_part._mean_width(part, gaps=True)
     assert f"{h.loss[9]:.6g}" in mse[0]
+
+
+def test_the_readme_shows_what_the_demo_prints(tmp_path):
+    """Each line of the README's ``make demo`` output is a line the demo prints, in order
+    (a line that ends in ``...`` is a prefix; a line ``...`` stands for lines left out)."""
+    pytest.importorskip("torch")
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What `make demo` does\n", 1)[1]
+    shown = re.findall(r"```text\n(.*?)```", section, flags=re.DOTALL)[0].splitlines()
+    printed: list[str] = []
+    run(tmp_path, "all", seed=0, log=printed.append)
+    at = 0
+    for want in (line for line in shown if line != "..."):
+        prefix = want.removesuffix("...")
+        while at < len(printed) and not (
+            printed[at].startswith(prefix) if want.endswith("...") else printed[at] == want
+        ):
+            at += 1
+        assert at < len(printed), f"the demo does not print {want!r} (in this order)"
+        at += 1
