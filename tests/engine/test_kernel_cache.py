@@ -113,3 +113,16 @@ def test_without_any_writable_directory_the_kernel_compiles_anyway(
             return 3 * x
 
     assert thrice(14.0) == 42.0
+
+
+def test_a_read_only_package_caches_in_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text("z = 1\n")
+    (package / "__pycache__").write_text("a file: no directory can be made here\n")
+    key = cache.sources_key(package)
+    assert cache.cache_dir(package) == tmp_path / "home" / ".cache" / "gradfit" / f"numba-{key}"
