@@ -82,3 +82,38 @@ def test_fit_on_numbers_as_labels_still_offers_regression(invoke: Invoke, tmp_pa
 )
 def test_predict_names_the_coverage_it_was_given(coverage: float, said: str) -> None:
     assert percent(coverage) == said
+
+
+def test_true_and_false_labels_come_back_as_written(invoke: Invoke, tmp_path: Path) -> None:
+    # pandas reads them as booleans: they became classes 0 and 1, and predict wrote 1, 0.
+    data = labels_csv(tmp_path / "kinds.csv")
+    data.write_text(data.read_text().replace(",k0,", ",True,").replace(",k1,", ",False,")
+                    .replace(",k2,", ",False,"))  # fmt: skip
+    model, out = tmp_path / "m.safetensors", tmp_path / "p.csv"
+    result = invoke("fit", data, "--target", "kind", "--features", "a", "--features", "b",
+                    "--hidden", 4, "--epochs", 2, "--no-plots", "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "classification of 'kind' (text labels, 2 classes)" in result.stdout
+    assert invoke("predict", model, data, "--out", out).exit_code == 0
+    header, first = out.read_text().splitlines()[:2]
+    assert header == "kind,P(False),P(True)"
+    assert first.split(",")[0] in ("True", "False")
+    result = invoke("evaluate", model, data)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-3].split() == ["False", "True"]
+
+
+def test_a_label_with_a_line_break_keeps_the_confusion_matrix_one_row_per_class(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    data = labels_csv(tmp_path / "kinds.csv")
+    data.write_text(data.read_text().replace(",k1,", ',"one\nbreak",'))
+    model = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "kind", "--features", "a", "--features", "b",
+                    "--hidden", 4, "--epochs", 2, "--no-plots", "--out", model)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    result = invoke("evaluate", model, data)
+    assert result.exit_code == 0, result.stderr
+    table = result.stdout.splitlines()[-4:]
+    assert table[0].split() == ["k0", "k2", "one\\nbreak"]
+    assert [row.split()[0] for row in table[1:]] == ["k0", "k2", "one\\nbreak"]

@@ -124,7 +124,8 @@ class ClassifierSums:
             return "\n".join(lines)
         lines.append(f"balanced accuracy  {s['balanced_accuracy']:.4f}")
         lines.append(f"log loss           {s['log_loss']:.4f}")
-        names = [str(c) for c in self.classes]
+        # A label holding a line break or a tab would break the table: shown escaped.
+        names = [n if n.isprintable() else repr(n)[1:-1] for n in map(str, self.classes)]
         matrix = self.confusion
         width = max(6, *(len(n) for n in names), len(str(matrix.max())))
         lines.append("confusion matrix (rows: true, columns: predicted):")

@@ -91,12 +91,16 @@ def decide(
 
 
 def _labels(table: Table, name: str, task: str | None) -> Array:
-    """The column as labels: integers when every number is whole, text as ``str``, else
-    floats. A column of mostly numbers with some text is taken for numbers with a bad
-    cell (unless ``task`` is classification), and the bad cell is reported."""
+    """The column as labels: integers when every number is whole, text (and ``True`` and
+    ``False``) as ``str``, else floats. A column of mostly numbers with some text is taken
+    for numbers with a bad cell (unless ``task`` is classification), and the bad cell is
+    reported."""
     import pandas as pd
 
     col = table.frame[name]
+    if col.dtype.kind == "b":
+        # True/False as written: as numbers they became classes 0 and 1, and predict wrote 1.
+        return col.astype(str).to_numpy(dtype=str)
     if col.dtype.kind not in "biuf":
         numeric = pd.to_numeric(col, errors="coerce").notna().mean()
         if task == "regression" or (numeric >= 0.5 and task != "classification"):
