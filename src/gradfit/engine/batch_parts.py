@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 
 PARTED_WORK = 1_500_000
 """Multiply-adds of a step's matrix products (``K · rows · Σ n_in·n_out``) from which it
-runs in two parts: below it the second thread's hand-off costs more than it saves
-(measured with ``benchmarks/ensemble_speed.py``)."""
+runs in two parts. ``benchmarks/ensemble_speed.py``'s large workload (2.3·10⁶ with a
+Gaussian head) is above it, its Boston-sized one (3.5·10⁵, a step of about 0.1 ms, where a
+thread's hand-off would cost a tenth) below; the crossover between was not measured
+finely."""
 
 BLAS_THREADED_WORK = 2**24
 """Multiply-adds of a step's largest product (``K · rows · n_in·n_out``) from which BLAS

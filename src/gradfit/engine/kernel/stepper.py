@@ -26,8 +26,9 @@ ACTIVATIONS = {"identity": elements.IDENTITY, "relu": elements.RELU}
 
 PARALLEL_WORK = 1_000_000
 """Multiply-adds of an ensemble's step (``K · rows · Σ n_in·n_out``) from which its members
-run on the cores: below it, starting the threads costs more than they save (measured
-with ``benchmarks/ensemble_speed.py --loss mse``)."""
+may run on the cores: ``benchmarks/ensemble_speed.py --loss mse``'s large workload
+(2.2·10⁶) is above it, its Boston-sized one (3.5·10⁵) below; the crossover between was not
+measured finely."""
 
 ON_THE_CORES = threading.Lock()
 """Held while a compiled loop runs members on the cores."""
