@@ -184,9 +184,10 @@ def main(argv: list[str] | None = None) -> None:
                 threads = "all" if t.get("one_blas_threads", np.inf) < t["one"] else "1"
                 threads = threads if backend == "numpy" else "torch's"
                 one = min(t["one"], t.get("one_blas_threads", np.inf))
+                in_turn = f"{t['batched_one_core'] / one:.2f}" if backend == "numpy" else "—"
                 print(
                     f"| {name} | {backend} | {one:.3f} | {threads} | {t['batched']:.3f} | "
-                    f"{t['batched'] / one:.2f} | {t.get('batched_one_core', np.nan) / one:.2f} | "
+                    f"{t['batched'] / one:.2f} | {in_turn} | "
                     f"{t['loop'] / one:.2f} |"
                 )
                 if backend == "numpy":
