@@ -3,7 +3,7 @@
 A step on two threads beats one thread only while both cores are free: when other
 processes hold them (a loaded machine, or several fits side by side, as a parallel
 grid search runs them), each step waits at its hand-off for a thread the system has not
-scheduled, and an ensemble's step measured 2–50× slower on two threads than on one.
+scheduled, and an ensemble's fit measured 1.2–12× slower on two threads than on one.
 Where the two ways compute the same numbers (:mod:`gradfit.engine.batch_parts`, the
 kernel's members on the cores), the choice can follow the clock: :class:`Pace` runs the
 way that has been faster over its last few steps, and tries the other now and then, less
