@@ -117,3 +117,18 @@ def test_a_label_with_a_line_break_keeps_the_confusion_matrix_one_row_per_class(
     table = result.stdout.splitlines()[-4:]
     assert table[0].split() == ["k0", "k2", "one\\nbreak"]
     assert [row.split()[0] for row in table[1:]] == ["k0", "k2", "one\\nbreak"]
+
+
+def test_multilabel_probabilities_are_named_after_their_labels(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # They were P(0) and P(1), as if 0 and 1 were classes of one label.
+    data = labels_csv(tmp_path / "kinds.csv")
+    model, out = tmp_path / "m.safetensors", tmp_path / "p.csv"
+    result = invoke("fit", data, "--target", "left", "--target", "up", "--features", "a",
+                    "--features", "b", "--hidden", 4, "--epochs", 2, "--no-plots", "--out",
+                    model)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "every target column is 0/1: multilabel" in result.stdout
+    assert invoke("predict", model, data, "--out", out).exit_code == 0
+    assert out.read_text().splitlines()[0] == "left,up,P(left),P(up)"

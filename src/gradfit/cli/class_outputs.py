@@ -145,7 +145,8 @@ def numbers_as_labels(Y: Array, classes: Array) -> Array:
 
 def prediction_columns(model: Any, targets: list[str], X: Any) -> tuple[list[str], list[list[Any]]]:
     """The header and rows ``predict`` writes: the label (one column per label when
-    multilabel), then ``P(class)`` for each class in ``classes_`` order."""
+    multilabel), then ``P(class)`` for each class in ``classes_`` order (multilabel:
+    ``P(label)``, the probability that the label is 1)."""
     labels = np.asarray(model.predict(X))
     P = model.predict_proba(X)
     names = [str(c) for c in model.classes_]
@@ -155,5 +156,7 @@ def prediction_columns(model: Any, targets: list[str], X: Any) -> tuple[list[str
     else:
         head = targets if len(targets) == labels.shape[1] else [f"label_{n}" for n in names]
         label_rows = labels.tolist()
+        # Each column is P(that label is 1): named P(a), not P(0) as if 0 were a class.
+        names = head
     header = head + [f"P({n})" for n in names]
     return header, [a + b for a, b in zip(label_rows, P.tolist(), strict=True)]
