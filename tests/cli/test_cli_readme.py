@@ -51,3 +51,14 @@ def test_fit_help_says_ctrl_c_stops_at_the_end_of_the_epoch() -> None:
 
     text = " ".join(CliRunner().invoke(cli, ["fit", "--help"]).stdout.split())
     assert "Ctrl-C stops at the end of the current epoch" in text
+
+
+def test_the_first_fit_session_prints_what_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shell half of the README's "A first fit": the same problem as a CSV file."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    for command, expected in console_session("## A first fit"):
+        assert_prints(run(command), expected, command)
+    assert (tmp_path / "predictions.csv").read_text().splitlines()[0] == "y,y_lower,y_upper"

@@ -22,3 +22,17 @@ def test_the_estimator_example_prints_what_the_readme_shows() -> None:
         warnings.simplefilter("ignore")  # scikit-learn's MLP does not converge, as the README says
         exec(compile(code, "README.md", "exec"), {})
     assert out.getvalue().splitlines() == shown.splitlines()
+
+
+def test_the_first_fit_prints_what_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first example, near its top: the defaults on 300 noisy sine points."""
+    section = README.read_text(encoding="utf-8").split("## A first fit\n", 1)[1]
+    code, shown = re.findall(r"```(?:python|text)\n(.*?)```", section, flags=re.DOTALL)[:2]
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue().splitlines() == shown.splitlines()
+    assert (tmp_path / "sine.safetensors").is_file()
