@@ -140,3 +140,51 @@ def test_a_one_dimensional_x_is_one_line_without_the_array() -> None:
         "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if "
         "it contains a single sample."
     )
+
+
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+@pytest.mark.parametrize(
+    ("first", "then", "change"),
+    [
+        # The fit went on with the two fitted members while n_members said 3.
+        ({"n_members": 2}, {"n_members": 3}, "n_members is 3 but the fitted network has 2"),
+        # A DataError from inside the network: "a Gaussian head outputs a mean and a
+        # variance per target, an even number of columns; got 1".
+        (
+            {"n_members": 2},
+            {"loss": "gaussian_nll"},
+            "loss is 'gaussian_nll' but the fitted network has a mean-only head",
+        ),
+        (
+            {"loss": "gaussian_nll"},
+            {"loss": "mse"},
+            "loss is 'mse' but the fitted network has a mean and a variance head",
+        ),
+    ],
+)
+def test_warm_start_refuses_another_ensemble_or_head(
+    how: str, first: dict[str, object], then: dict[str, object], change: str
+) -> None:
+    X, y = data()
+    model = MLPRegressor(warm_start=True, max_iter=2, hidden_layer_sizes=(4,), **first)
+    getattr(model, how)(X, y.astype(float))
+    model.set_params(**then)
+    with pytest.raises(ValueError) as info:
+        getattr(model, how)(X, y.astype(float))
+    assert str(info.value) == (
+        f"cannot continue the fitted network: {change}. Set warm_start=False (or call fit) "
+        "to train a new network with these parameters"
+    )
+
+
+def test_warm_start_on_a_new_label_says_how_to_learn_it() -> None:
+    # It advised partial_fit's classes=… alone, to a user who had called fit.
+    X, y = data()
+    model = MLPClassifier(warm_start=True, max_iter=1).fit(X, y)
+    with pytest.raises(DataError) as info:
+        model.fit(X, np.where(y == 2, 3, y))
+    assert str(info.value) == (
+        "y holds label(s) 3 not among the classes [0, 1, 2], which a partial_fit or "
+        "warm_start fit keeps; name every class in the first partial_fit (classes=…), or fit "
+        "with warm_start=False to learn a new label set"
+    )

@@ -155,7 +155,8 @@ class MLPBase(NetworkEstimator):
                         f"y has {Y.shape[1]} column(s) but the estimator was fitted with "
                         f"{self.n_outputs_}; pass the same outputs, or refit without warm_start"
                     )
-                check_continuable(self.net_.spec, getattr(self, "_fitted_solver", None), s)
+                solver = getattr(self, "_fitted_solver", None)
+                check_continuable(self.net_.spec, solver, s, self.n_outputs_)
         group = join(s, self.device)
         finished = False
         try:

@@ -121,8 +121,9 @@ class Labels:
             if unseen.size:
                 raise DataError(
                     f"y holds label(s) {', '.join(map(repr, unseen.tolist()))} not among the "
-                    f"classes {self.classes.tolist()}; pass every class to the first "
-                    "partial_fit (classes=…), or refit"
+                    f"classes {self.classes.tolist()}, which a partial_fit or warm_start fit "
+                    "keeps; name every class in the first partial_fit (classes=…), or fit "
+                    "with warm_start=False to learn a new label set"
                 )
         elif np.shape(y)[1] != len(self.classes):
             raise DataError(

@@ -143,21 +143,29 @@ def resolve(p: dict[str, Any]) -> Settings:
     )
 
 
-def check_continuable(spec: dict[str, Any], solver: str | None, s: Settings) -> None:
+def check_continuable(
+    spec: dict[str, Any], solver: str | None, s: Settings, n_outputs: int
+) -> None:
     """Raise ``ValueError`` unless a fitted network ``spec`` (:attr:`MLP.spec`), trained
-    by ``solver``, is the one the settings ``s`` describe, so that ``warm_start`` or
-    ``partial_fit`` may continue it; after ``set_params`` it may not be."""
+    by ``solver`` for ``n_outputs`` targets, is the one the settings ``s`` describe, so
+    that ``warm_start`` or ``partial_fit`` may continue it; after ``set_params`` it may
+    not be (another ``n_members`` kept the fitted members; another ``loss`` head failed
+    inside the network)."""
     now = {
         "hidden_layer_sizes": (list(spec["sizes"][1:-1]), list(s.hidden)),
         "activation": (spec["activation"], s.activation),
         "dtype": (spec["dtype"], s.dtype.name),
         "solver": (solver, s.solver),
+        "n_members": (spec.get("n_members", 1), s.n_members or spec.get("n_members", 1)),
     }
     changed = [
         f"{name} is {new!r} but the fitted network has {old!r}"
         for name, (old, new) in now.items()
         if old is not None and old != new
     ]
+    if s.loss is not None and (spec["sizes"][-1] == 2 * n_outputs) != (s.loss == "gaussian_nll"):
+        head = "a mean-only head" if s.loss == "gaussian_nll" else "a mean and a variance head"
+        changed.append(f"loss is {s.loss!r} but the fitted network has {head}")
     if changed:
         raise ValueError(
             f"cannot continue the fitted network: {'; '.join(changed)}. Set "
