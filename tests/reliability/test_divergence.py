@@ -240,3 +240,20 @@ def test_a_checkpoint_with_a_misstated_explosion_is_refused() -> None:
     state["divergence"] = {"previous": state["divergence"]["previous"][:1], "sane": None}
     with pytest.raises(ModelFileError, match="previous parameters: expected 4 arrays"):
         check_resumable(trainer, state)
+
+
+def test_the_compiled_runs_judge_a_finite_explosion_as_one_epoch_at_a_time() -> None:
+    """Full batch with nothing watching, the kernel runs many epochs to a call; a loss that
+    explodes while finite is still caught where, and kept as, the NumPy steps catch it."""
+    pytest.importorskip("numba")
+    X, Y = sine()
+    outcomes = []
+    for kernel in ("on", "off"):
+        net = _net()
+        with pytest.raises(DivergenceError, match="finite but useless") as info:
+            train(net, X, Y, optimizer=SGD(net.parameters(), lr=LR), epochs=100, kernel=kernel)
+        outcomes.append((str(info.value), info.value.epoch, net.flat.copy()))
+    (said, epoch, kept), (said_off, epoch_off, kept_off) = outcomes
+    assert (said, epoch) == (said_off, epoch_off)
+    np.testing.assert_allclose(kept, kept_off, rtol=1e-12)
+    assert np.isfinite(kept).all()

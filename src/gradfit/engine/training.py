@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.engine.batches import Rows, count_rows, epoch_batches
-from gradfit.engine.divergence import DivergenceGuard
+from gradfit.engine.divergence import EXPLOSION, DivergenceGuard
 from gradfit.engine.history import History, log_line
 from gradfit.engine.losses import Loss, get_loss, head_width
 from gradfit.engine.network import MLP
@@ -155,8 +155,7 @@ class Trainer(DivergenceGuard):
         quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         with _deferred_sigint() as interrupted, quiet:
             if self._unobserved() and isinstance(self.stepper, EpochRunner):
-                self._fit_in_runs(self.stepper, epochs, interrupted)
-                return self.history
+                epochs = self._fit_in_runs(self.stepper, epochs, interrupted)
             for _ in range(epochs):
                 self.run_epoch()
                 for callback in self.callbacks:
@@ -179,18 +178,38 @@ class Trainer(DivergenceGuard):
 
     def _fit_in_runs(
         self, runner: EpochRunner, epochs: int, interrupted: Callable[[], bool]
-    ) -> None:
+    ) -> int:
         """:meth:`fit`'s loop with the epochs run by ``runner`` in batches of them: each
         run ends at a log line, and is sized from the last one's pace to take about
         50 ms (so Ctrl-C is still answered at once); the history, the log, divergence
-        and the parameters kept for it are what running them one at a time gives."""
+        and the parameters kept for it are what running them one at a time gives.
+
+        A loss that explodes while finite (:meth:`_check_explosion`) is judged epoch by
+        epoch, on the parameters of the epochs before it: a run in which it first
+        exceeds the bound is taken back and run again up to that epoch. Returns the
+        epochs left to :meth:`fit`'s loop, one at a time (none unless the bound was met).
+        """
         h, left, size = self.history, epochs, 1
         while left:
+            if self._sane is not None:  # resumed while the loss was exploding
+                return left
             n = min(left, size)
             if self.log_every:
                 n = min(n, self.log_every - self.epoch % self.log_every)
             start = time.perf_counter()
+            before = (self.stepper.get_parameters(), self.stepper.optimizer_state())
             run = runner.run_epochs(n)
+            exploded = self._first_exploded(run.losses)
+            if exploded is not None:
+                self.stepper.set_parameters(before[0])
+                self.stepper.load_optimizer_state(before[1])
+                if exploded:  # the same epochs again, bit for bit: all were finite
+                    again = runner.run_epochs(exploded)
+                    h.loss += again.losses
+                    self.epoch += exploded
+                    assert again.previous is not None
+                    self._previous, self._good = again.previous, again.last
+                return left - exploded
             if run.losses:
                 h.loss += run.losses
                 self.epoch += len(run.losses)
@@ -212,6 +231,14 @@ class Trainer(DivergenceGuard):
             if seconds < 0.05:
                 pace = seconds / max(len(run.losses), 1)
                 size = max(2 * size, int(0.05 / pace) if pace > 0 else 2 * size)
+        return 0
+
+    def _first_exploded(self, losses: list[float]) -> int | None:
+        """The position in ``losses``, the next epochs', of the first above
+        :data:`~gradfit.engine.divergence.EXPLOSION` times the first epoch's loss."""
+        first = self.history.loss[0] if self.history.loss else losses[0] if losses else 0.0
+        bound = EXPLOSION * first
+        return next((i for i, loss in enumerate(losses) if first > 0 and loss > bound), None)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything an exact resume needs, taken between epochs (copies).
