@@ -17,6 +17,17 @@ Invoke = Callable[..., Result]
 """The ``invoke`` fixture: ``invoke(*args)`` runs ``gradfit args…`` in-process."""
 
 
+def safetensors_bytes(note: str) -> bytes:
+    """A file that reads as a safetensors file (its 8-byte header length, then the
+    header): what ``fit`` may replace at ``--out``, as the model of an earlier run."""
+    header = json.dumps({"__metadata__": {"note": note}}).encode()
+    return len(header).to_bytes(8, "little") + header
+
+
+GOOD_MODEL = safetensors_bytes("a good model file the user wants to keep")
+"""An earlier run's model, which a failing run must leave alone."""
+
+
 def write_sine_csv(path: Path, n: int = 40, seed: int = 0) -> Path:
     """``x, y`` with ``y = 4 sin x + noise``, as in the walk-through, seeded."""
     rng = np.random.default_rng(seed)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import Invoke
+from cli_helpers import GOOD_MODEL, Invoke
 
 from gradfit.cli.exits import Exit
 from gradfit.cli.predict import percent
@@ -132,3 +132,59 @@ def test_multilabel_probabilities_are_named_after_their_labels(
     assert "every target column is 0/1: multilabel" in result.stdout
     assert invoke("predict", model, data, "--out", out).exit_code == 0
     assert out.read_text().splitlines()[0] == "left,up,P(left),P(up)"
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "holds", "role", "wants"),
+    [
+        # fit --out a CSV the user keeps wrote a model over it, with exit 0.
+        ("fit", "results.csv", b"id,score\n1,0.5\n", "model",
+         "text, not a model or checkpoint (a safetensors file)"),
+        ("fit", "table.parquet", b"PAR1\0\0\x15\x04", "model",
+         "binary data, not a model or checkpoint (a safetensors file)"),
+        # NAME.history.csv and NAME.training.png are named after --out, not by the user.
+        ("fit", "m.history.csv", b"id,score\n1,0.5\n", "history",
+         "text, not a training history (epoch, loss, …)"),
+        ("fit", "m.training.png", b"my notes\n", "training figure", "text, not a PNG picture"),
+        # predict --out another model wrote a CSV over it.
+        ("predict", "other.safetensors", GOOD_MODEL, "predictions",
+         "a model or checkpoint (a safetensors file), not text"),
+    ],
+)  # fmt: skip
+def test_an_existing_file_of_another_kind_is_not_replaced(
+    invoke: Invoke,
+    tmp_path: Path,
+    classifier: Path,
+    command: str,
+    name: str,
+    holds: bytes,
+    role: str,
+    wants: str,
+) -> None:
+    data = tmp_path / "kinds.csv"
+    users = tmp_path / name
+    users.write_bytes(holds)
+    out = users if role in ("model", "predictions") else tmp_path / "m.safetensors"
+    args = {
+        "fit": ["fit", data, "--target", "kind", "--epochs", 2, "--out", out],
+        "predict": ["predict", classifier, data, "--out", out],
+    }[command]
+    result = invoke(*args)
+    assert result.exit_code == Exit.USAGE
+    assert result.stderr == (
+        f"gradfit: error: cannot write the {role} to '{users}': it holds {wants}, which would "
+        "be lost; choose another path, or move that file away first\n"
+    )
+    assert users.read_bytes() == holds
+
+
+def test_the_last_runs_files_and_empty_files_are_replaced(invoke: Invoke, tmp_path: Path) -> None:
+    data = labels_csv(tmp_path / "kinds.csv")
+    out = tmp_path / "m.safetensors"
+    out.touch()  # as mktemp leaves it
+    for _ in range(2):  # the second replaces the model, history and figures of the first
+        result = invoke("fit", data, "--target", "kind", "--epochs", 2, "--out", out)
+        assert result.exit_code == 0, result.stderr
+    predictions = tmp_path / "p.csv"
+    for _ in range(2):
+        assert invoke("predict", out, data, "--out", predictions).exit_code == 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import Invoke, assert_one_line_error
+from cli_helpers import GOOD_MODEL, Invoke, assert_one_line_error
 
 from gradfit.cli.exits import Exit
 
-GOOD = b"a good model file the user wants to keep"
+GOOD = GOOD_MODEL
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_helpers import Invoke, assert_one_line_error
+from cli_helpers import GOOD_MODEL, Invoke, assert_one_line_error
 
 from gradfit.cli.exits import Exit
 
-GOOD = b"a good file the user wants to keep"
+GOOD = GOOD_MODEL  # a model file: the kind fit may replace
 
 
 def without_warnings(stderr: str) -> str:

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import Invoke, assert_one_line_error
+from cli_helpers import GOOD_MODEL, Invoke, assert_one_line_error
 from numpy.testing import assert_allclose
 
 import gradfit
 from gradfit.cli.exits import Exit
 
-GOOD = b"a good model file the user wants to keep"
+GOOD = GOOD_MODEL
 FAST = ["--epochs", "3", "--no-plots", "--hidden", "4"]
 
 

@@ -9,7 +9,12 @@
 - an output whose folder is missing (usage, 2) or not writable (1), an output that
   is a folder (2), a symbolic link (2: an atomic write would replace the link, and
   ``/dev/stdout`` is one), or an existing file that is not a regular file (2: a
-  device or pipe cannot be replaced atomically).
+  device or pipe cannot be replaced atomically);
+- an existing file that holds something other than what the output would hold (2): a
+  model or checkpoint written over a CSV (``fit … --out data2.csv``), predictions over
+  a model (``predict a.safetensors d.csv --out b.safetensors``), a figure over anything
+  but a picture. Replacing a file of the same kind (the last run's model or
+  predictions) is what ``--out`` asks for, and an empty file holds nothing to lose.
 
 Inputs are checked by their readers (:func:`gradfit.io.tabular.read_table`,
 :func:`gradfit.io.model.load`), which refuse what is not a regular file.
@@ -43,6 +48,22 @@ def check_paths(inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> None
                 Exit.USAGE,
             )
         seen[key] = f"the {what} file '{path}'"
+    for what, path in outputs.items():
+        check_kind(path, what=what)
+
+
+def check_kind(path: Path, *, what: str) -> None:
+    """Raise :class:`CommandError` if ``path`` holds a file of another kind than the
+    ``what`` output would write there (see the module docstring)."""
+    found = content(path) if path.is_file() else "empty"
+    wanted = _holding(what)
+    if found not in ("empty", wanted):
+        raise CommandError(
+            f"cannot write the {what} to '{path}': it holds {_SAYS[found]}, not "
+            f"{_SAYS[wanted]}, which would be lost; choose another path, or move that "
+            "file away first",
+            Exit.USAGE,
+        )
 
 
 def check_output(path: Path, *, what: str) -> Path:
@@ -82,6 +103,46 @@ def check_output(path: Path, *, what: str) -> Path:
             Exit.FAILURE,
         ) from None
     return path
+
+
+def _holding(what: str) -> str:
+    """What the output ``what`` holds (a :func:`content`), from its role's words: a
+    figure ("figure of y") is a picture, a model or checkpoint a safetensors file, the
+    history its CSV; predictions and the report are text."""
+    words = what.split()
+    if words[0] == "figure" or words[-1] == "figure":
+        return "png"
+    if words[-1] in ("model", "checkpoint"):
+        return "safetensors"
+    return "history" if words[-1] == "history" else "text"
+
+
+_SAYS = {
+    "safetensors": "a model or checkpoint (a safetensors file)",
+    "png": "a PNG picture",
+    "history": "a training history (epoch, loss, …)",
+    "text": "text",
+    "binary": "binary data",
+}
+
+
+def content(path: Path) -> str:
+    """What the file at ``path`` holds, from its first bytes: ``"empty"``,
+    ``"safetensors"`` (an 8-byte header length within the file, then ``{``), ``"png"``,
+    ``"history"`` (a CSV whose header begins ``epoch,``), ``"text"`` (no NUL byte, in
+    any encoding) or ``"binary"``."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        size = os.fstat(f.fileno()).st_size
+    if not head:
+        return "empty"
+    if len(head) > 8 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8:
+        return "safetensors"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"epoch,"):
+        return "history"
+    return "binary" if b"\0" in head else "text"
 
 
 def _identity(path: Path) -> tuple[object, ...]:
