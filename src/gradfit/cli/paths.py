@@ -128,15 +128,15 @@ _SAYS = {
 
 def content(path: Path) -> str:
     """What the file at ``path`` holds, from its first bytes: ``"empty"``,
-    ``"safetensors"`` (an 8-byte header length within the file, then ``{``), ``"png"``,
+    ``"safetensors"`` (an 8-byte header length, then ``{``: a model or checkpoint,
+    perhaps truncated, which a run may replace or refuse by its own checks), ``"png"``,
     ``"history"`` (a CSV whose header begins ``epoch,``), ``"text"`` (no NUL byte, in
     any encoding) or ``"binary"``."""
     with open(path, "rb") as f:
         head = f.read(4096)
-        size = os.fstat(f.fileno()).st_size
     if not head:
         return "empty"
-    if len(head) > 8 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8:
+    if len(head) > 8 and head[8:9] == b"{":
         return "safetensors"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
