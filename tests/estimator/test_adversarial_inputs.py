@@ -188,3 +188,31 @@ def test_warm_start_on_a_new_label_says_how_to_learn_it() -> None:
         "warm_start fit keeps; name every class in the first partial_fit (classes=…), or fit "
         "with warm_start=False to learn a new label set"
     )
+
+
+@pytest.mark.parametrize(
+    ("params", "n", "fraction", "missing"),
+    [
+        # One training row of three classes: it trained on one class, predicted it
+        # everywhere, and said nothing.
+        ({"validation_fraction": 0.99}, 30, "0.99", "2 of the 3"),
+        # One row per class: the held-out one's class was never learnt.
+        ({}, 3, "0.2", "1 of the 3"),
+        ({"n_members": 3}, 3, "0.2", "1 of the 3"),
+    ],
+)
+def test_a_split_that_holds_out_a_whole_class_is_refused(
+    params: dict[str, object], n: int, fraction: str, missing: str
+) -> None:
+    X, y = data(30)
+    if n == 3:
+        X, y = X[[np.flatnonzero(y == k)[0] for k in range(3)]], np.arange(3)
+    model = MLPClassifier(early_stopping=True, max_iter=1, **params)
+    with pytest.raises(DataError) as info:
+        model.fit(X, y)
+    assert str(info.value) == (
+        f"the validation split (validation_fraction={fraction} of {n} rows) holds out every "
+        f"row of {missing} classes, which the network would then never learn; hold out a "
+        "smaller share, or none (early_stopping=False and validation_fraction=None; on the "
+        "command line --no-early-stopping without --validation-fraction)"
+    )

@@ -83,6 +83,25 @@ def split_validation(
     return np.sort(grouped[~picked]), np.sort(grouped[picked])
 
 
+def check_every_class_trains(train: Array, strata: Array | None, fraction: float) -> None:
+    """Raise :class:`DataError` unless every class of ``strata: (n_samples,)`` keeps a
+    training row in ``train``, the rows of one split ``(n_train,)`` or of each member's
+    ``(K, n_train)``: a class held out whole is never learnt, and the fit would not say so."""
+    if strata is None:
+        return
+    n_classes = len(np.unique(strata))
+    for rows in np.atleast_2d(train):
+        missing = n_classes - len(np.unique(strata[rows]))
+        if missing:
+            raise DataError(
+                f"the validation split (validation_fraction={fraction:g} of {len(strata)} "
+                f"rows) holds out every row of {missing} of the {n_classes} classes, which "
+                "the network would then never learn; hold out a smaller share, or none "
+                "(early_stopping=False and validation_fraction=None; on the command line "
+                "--no-early-stopping without --validation-fraction)"
+            )
+
+
 def member_splits(
     n_samples: int,
     fraction: float,

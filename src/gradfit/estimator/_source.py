@@ -20,7 +20,7 @@ from gradfit.engine.network import MLP
 from gradfit.engine.stepper import Stepper
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
-from gradfit.estimator._data import member_splits, split_validation
+from gradfit.estimator._data import check_every_class_trains, member_splits, split_validation
 from gradfit.estimator._fitting import make_source_stepper, make_stepper
 from gradfit.estimator._labels import Labels, as_labels
 from gradfit.estimator._params import Settings
@@ -190,8 +190,10 @@ class TrainingRows:
             if members > 1 and isinstance(data, tuple):
                 X, Y = data
                 train, held = member_splits(n, fraction, rng, members, strata=strata)
+                check_every_class_trains(train, strata, fraction)
                 return cls(data, (X[held], Y[held]), held, member_rows=train)
             train, held = split_validation(n, fraction, rng, strata=strata)
+            check_every_class_trains(train, strata, fraction)
             if isinstance(data, tuple):
                 X, Y = data
                 rows = cls((X[train], Y[train]), (X[held], Y[held]), held)
