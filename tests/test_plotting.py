@@ -213,3 +213,17 @@ def test_save_writes_a_png_and_leaves_no_temporary_file(tmp_path):
     path = plotting.save(fig, tmp_path / "a.png")
     assert path.read_bytes()[:8] == PNG_MAGIC
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_names_are_drawn_as_written_not_as_mathtext(tmp_path):
+    """A class 'a$b$c' was drawn as 'a', math 'b', 'c' (issue 16's adversarial pass)."""
+    from matplotlib.text import Text
+
+    fig = plotting.plot_confusion_matrix(
+        np.array([[1, 0], [0, 1]]), ["a$b$c", "x^2_{"], title="$y$", path=tmp_path / "c.png"
+    )
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a$b$c", "x^2_{"]
+    texts = fig.findobj(Text)
+    assert any(t.get_text() == "Confusion matrix\n$y$" for t in texts)
+    assert not any(t.get_parse_math() for t in texts)

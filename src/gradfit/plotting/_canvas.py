@@ -78,7 +78,7 @@ def save(fig: Figure, path: PathLike) -> Path:
         warnings.filterwarnings(
             "ignore", message="Glyph .* missing from font", category=UserWarning
         )
-        fig.savefig(f, format="png", dpi=DPI)
+        _savefig(fig, f)
     return target
 
 
@@ -87,8 +87,20 @@ def png_bytes(fig: Figure) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    _savefig(fig, buffer)
     return buffer.getvalue()
+
+
+def _savefig(fig: Figure, file: Any) -> None:
+    """Render ``fig`` as PNG with every text literal: the names it shows are the user's
+    (classes, columns), and matplotlib would read ``a$b$c`` as ``a``, math ``b``, ``c``."""
+    from matplotlib import rc_context
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    with rc_context({"text.parse_math": False}):  # the tick labels, made while drawing
+        fig.savefig(file, format="png", dpi=DPI)
 
 
 def finish(fig: Figure, path: PathLike | None) -> Figure:
