@@ -188,3 +188,24 @@ def test_the_last_runs_files_and_empty_files_are_replaced(invoke: Invoke, tmp_pa
     predictions = tmp_path / "p.csv"
     for _ in range(2):
         assert invoke("predict", out, data, "--out", predictions).exit_code == 0
+
+
+def test_a_target_of_mostly_numbers_with_text_offers_classification(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # Labels 'a', '1', '2' read as numbers with a typo: the line said only "'a' is not a
+    # number", where --task classification fits them.
+    data = tmp_path / "mixed.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{'a12'[i % 3]}\n" for i in range(30)))
+    result = invoke("fit", data, "--target", "y", "--out", tmp_path / "m.safetensors")
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr == (
+        f"gradfit: error: {data}: column 'y', row 1 (line 2): 'a' is not a number; if the "
+        "column holds labels, --task classification\n"
+    )
+    result = invoke("fit", data, "--target", "y", "--task", "regression", "--out",
+                    tmp_path / "m.safetensors")  # fmt: skip
+    assert result.stderr.endswith("'a' is not a number\n")
+    result = invoke("fit", data, "--target", "y", "--task", "classification", "--epochs", 2,
+                    "--out", tmp_path / "m.safetensors")  # fmt: skip
+    assert result.exit_code == 0, result.stderr

@@ -103,8 +103,16 @@ def _labels(table: Table, name: str, task: str | None) -> Array:
         return col.astype(str).to_numpy(dtype=str)
     if col.dtype.kind not in "biuf":
         numeric = pd.to_numeric(col, errors="coerce").notna().mean()
-        if task == "regression" or (numeric >= 0.5 and task != "classification"):
+        if task == "regression":
             table.floats([name], role="target")  # raises, naming the first bad cell
+        if numeric >= 0.5 and task is None:
+            try:
+                table.floats([name], role="target")
+            except DataError as exc:
+                # Mostly numbers: a typo, most likely; but it may be labels after all.
+                raise DataError(
+                    f"{exc}; if the column holds labels, --task classification"
+                ) from None
         empty = np.flatnonzero(col.isna().to_numpy())
         if empty.size:
             row = int(table.frame.index[empty[0]]) + 1  # the file's row, also in a chunk
