@@ -209,3 +209,27 @@ def test_a_target_of_mostly_numbers_with_text_offers_classification(
     result = invoke("fit", data, "--target", "y", "--task", "classification", "--epochs", 2,
                     "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("labels", "said"),
+    [
+        # An id column as the target: a one-hot target of rows × rows (20,000 ids: 3 GB)
+        # before the first epoch.
+        ([f"u{i}" for i in range(40)], "40 distinct labels in 40 rows (40 of them"),
+        (["a", "b", "c"], "3 distinct labels in 3 rows (3 of them"),
+    ],
+)
+def test_more_classes_than_half_the_rows_is_refused(
+    invoke: Invoke, tmp_path: Path, labels: list[str], said: str
+) -> None:
+    data = tmp_path / "ids.csv"
+    data.write_text("x,id\n" + "".join(f"{i},{label}\n" for i, label in enumerate(labels)))
+    result = invoke("fit", data, "--target", "id", "--out", tmp_path / "m.safetensors")
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr == (
+        f"gradfit: error: {data}: column 'id' holds {said} on one row only); a classifier "
+        "learns each class from its rows, and needs at most half as many classes as rows (is "
+        "it an id, or free text?): choose another --target, or fit numbers with --task "
+        "regression\n"
+    )

@@ -79,13 +79,31 @@ def read_training_table(
     if decided.y is None:
         Y = table.floats(targets, role="target")
         return InMemory(X, Y[:, 0] if len(targets) == 1 else Y, tuple(encoded), categories, None)
-    # One label: said here, since the estimator's message would call the column "y".
-    if decided.y.ndim == 1 and len(classes := np.unique(decided.y)) == 1:
+    if decided.y.ndim == 1:
+        check_classes(table.path, targets[0], decided.y)
+    return InMemory(X, decided.y, tuple(encoded), categories, decided.describe(targets))
+
+
+def check_classes(path: Path | str, name: str, y: Array) -> None:
+    """Raise :class:`DataError` unless the labels ``y: (n_rows,)`` of column ``name`` can
+    train a classifier: two classes or more, and at most half as many classes as rows
+    (the rule by which integers are taken for labels), so that classes have rows to learn
+    from. Said here, in the column's name: the estimator would call it "y"."""
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) == 1:
         raise DataError(
-            f"{table.path}: column {targets[0]!r} holds one label only ({str(classes[0])!r}); "
+            f"{path}: column {name!r} holds one label only ({str(classes[0])!r}); "
             "a classifier needs rows of two or more, or fit numbers with --task regression"
         )
-    return InMemory(X, decided.y, tuple(encoded), categories, decided.describe(targets))
+    if len(classes) > len(y) // 2:
+        # An id or free text: a one-hot target of n_rows × n_classes (20,000 ids: 3 GB).
+        raise DataError(
+            f"{path}: column {name!r} holds {len(classes)} distinct labels in {len(y)} rows "
+            f"({int(np.count_nonzero(counts == 1))} of them on one row only); a classifier "
+            "learns each class from its rows, and needs at most half as many classes as "
+            "rows (is it an id, or free text?): choose another --target, or fit numbers "
+            "with --task regression"
+        )
 
 
 def say_merged_spellings(table: Table, name: str, kind: str) -> None:
