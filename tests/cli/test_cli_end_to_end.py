@@ -133,7 +133,8 @@ def test_bad_data_in_a_real_process_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == Exit.BAD_DATA
     assert (
         result.stderr
-        == f"gradfit: error: {data}: column 'y', row 2 (line 3): 'two' is not a number\n"
+        == f"gradfit: error: {data}: column 'y', row 2 (line 3): 'two' is not a number; if "
+        "the column holds labels, --task classification\n"
     )
     assert list(tmp_path.iterdir()) == [data]
 
