@@ -233,3 +233,10 @@ def test_more_classes_than_half_the_rows_is_refused(
         "it an id, or free text?): choose another --target, or fit numbers with --task "
         "regression\n"
     )
+
+
+def test_true_and_false_score_a_model_that_took_them_for_one_and_zero() -> None:
+    from gradfit.cli.running_scores import as_labels
+
+    labels = as_labels(np.array(["True", "False", "True"]), np.array([0, 1]))
+    assert labels.tolist() == [1, 0, 1]

@@ -152,6 +152,10 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
         # for a model trained --distributed on it, which reads that column as numbers.
         names, codes = np.unique(y.astype(str), return_inverse=True)
         by_name = {str(c): c for c in classes.tolist()}
+        if set(by_name) == {"0", "1"}:
+            # True/False, read as text, for a model that took them for 1/0: one trained
+            # --distributed on a Parquet column of booleans, which it reads as numbers.
+            by_name |= {"False": by_name["0"], "True": by_name["1"]}
         unseen = [n for n in names.tolist() if n not in by_name]
         if not unseen:
             y = np.array([by_name[n] for n in names.tolist()], dtype=classes.dtype)[codes]
