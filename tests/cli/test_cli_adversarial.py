@@ -240,3 +240,22 @@ def test_true_and_false_score_a_model_that_took_them_for_one_and_zero() -> None:
 
     labels = as_labels(np.array(["True", "False", "True"]), np.array([0, 1]))
     assert labels.tolist() == [1, 0, 1]
+
+
+def test_loss_on_integers_taken_for_labels_says_how_to_regress(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # Integer counts with --loss gaussian_nll were refused as "--loss is for regression;
+    # a classifier trains on cross-entropy", without saying why a classifier, or --task.
+    data = tmp_path / "counts.csv"
+    data.write_text("x,n\n" + "".join(f"{i},{i % 4}\n" for i in range(40)))
+    args = ("fit", data, "--target", "n", "--loss", "gaussian_nll", "--epochs", 2, "--out",
+            tmp_path / "m.safetensors")  # fmt: skip
+    result = invoke(*args)
+    assert result.exit_code == Exit.USAGE
+    assert result.stderr == (
+        "gradfit: error: --loss is for regression, and the target was taken for labels (a "
+        "classifier trains on cross-entropy): leave --loss out, or give --task regression to "
+        "fit its numbers\n"
+    )
+    assert invoke(*args, "--task", "regression").exit_code == 0

@@ -58,7 +58,10 @@ def estimator(options: dict[str, Any], *, classify: bool) -> MLPRegressor | MLPC
         )
     if classify and options["loss"] is not None:
         raise CommandError(
-            "--loss is for regression; a classifier trains on cross-entropy", Exit.USAGE
+            "--loss is for regression, and the target was taken for labels (a classifier "
+            "trains on cross-entropy): leave --loss out, or give --task regression to fit "
+            "its numbers",
+            Exit.USAGE,
         )
     params = {ESTIMATOR_OPTIONS[k]: v for k, v in options.items() if v not in (None, ())}
     if "hidden_layer_sizes" in params:
