@@ -31,7 +31,8 @@ from gradfit.engine.kernel import is_rank_one
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import ADAM, SUMS
 from gradfit.engine.kernel.layered import layered_step, layered_work
-from gradfit.engine.kernel.rank_one import rank_one_members, rank_one_step, rank_one_work
+from gradfit.engine.kernel.members import rank_one_members
+from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
 
 
 @jit
@@ -140,7 +141,7 @@ def run_rank_one_members(
     member_losses: Any,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
     """:func:`run_rank_one` with an ensemble's members stepped on the cores
-    (:func:`~gradfit.engine.kernel.rank_one.rank_one_members`; ``work`` holds ``K``
+    (:func:`~gradfit.engine.kernel.members.rank_one_members`; ``work`` holds ``K``
     times :func:`~gradfit.engine.kernel.rank_one.rank_one_work`, ``member_losses`` ``K``
     losses): the same numbers, bit for bit, the members' losses summed in their order."""
     for s in range(n_steps):
