@@ -101,6 +101,16 @@ def test_a_pipe_from_process_substitution_is_refused(invoke: Invoke, kept: Path)
     assert_one_line_error(stderr, "is not a regular file", "save the data to a file")
 
 
+def test_standard_input_as_dash_is_refused_with_what_to_do(
+    invoke: Invoke, tmp_path: Path, kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no file named '-' here
+    stderr = fit_fails(invoke, Path("-"), kept)
+    assert_one_line_error(
+        stderr, "data file '-': gradfit does not read data from standard input", "save it to a file"
+    )
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".npy"])
 def test_a_link_to_dev_zero_is_refused(
     invoke: Invoke, tmp_path: Path, kept: Path, suffix: str

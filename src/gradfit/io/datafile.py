@@ -49,13 +49,19 @@ def npy_columns(n_columns: int) -> list[str]:
 def regular_file(path: str | os.PathLike[str]) -> Path:
     """``path``, if it names an existing regular file (through symbolic links).
 
-    Raises :class:`DataError` for a missing path, a folder, or anything else that is
-    not a regular file: a pipe, a FIFO, a socket or a device.
+    Raises :class:`DataError` for a missing path (``-`` among them: standard input is
+    not read), a folder, or anything else that is not a regular file: a pipe, a FIFO, a
+    socket or a device.
     """
     path = Path(path)
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
+        if str(path) == "-":  # the Unix convention for standard input, which gradfit does not read
+            raise DataError(
+                f"data file '-': gradfit does not read data from standard input; save it to "
+                f"a file ({FORMATS}) and give its path"
+            ) from None
         raise DataError(f"data file {str(path)!r} does not exist") from None
     except OSError as exc:
         raise DataError(f"data file {str(path)!r} cannot be read: {exc.strerror}") from None
