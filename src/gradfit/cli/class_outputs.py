@@ -11,6 +11,7 @@ import numpy as np
 from gradfit.cli.paths import beside
 from gradfit.cli.running_scores import ClassifierSums
 from gradfit.engine.types import Array
+from gradfit.io.categories import encoded_name
 
 
 def plot_classifier(
@@ -71,8 +72,6 @@ def plot_classifier(
 
 def _one_hot_groups(features: tuple[str, ...], categories: Any) -> list[list[int]]:
     """The positions in ``features`` of each category column's one-hot inputs."""
-    from gradfit.io.categories import encoded_name
-
     where = {name: i for i, name in enumerate(features)}
     groups = [
         [where[encoded_name(column, v)] for v in values if encoded_name(column, v) in where]

@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from gradfit.cli.exits import CommandError, Exit
-from gradfit.cli.task import decide
+from gradfit.cli.task import decide, most_classes
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io.categories import merged_spellings
@@ -95,7 +95,7 @@ def check_classes(path: Path | str, name: str, y: Array) -> None:
             f"{path}: column {name!r} holds one label only ({str(classes[0])!r}); "
             "a classifier needs rows of two or more, or fit numbers with --task regression"
         )
-    if len(classes) > len(y) // 2:
+    if len(classes) > most_classes(len(y)):
         # An id or free text: a one-hot target of n_rows × n_classes (20,000 ids: 3 GB).
         raise DataError(
             f"{path}: column {name!r} holds {len(classes)} distinct labels in {len(y)} rows "

@@ -20,6 +20,12 @@ TASKS = ("classification", "regression")
 MAX_CLASSES = 20
 
 
+def most_classes(n_rows: int) -> int:
+    """The most classes that ``n_rows`` rows can teach a classifier: half as many as rows
+    (two rows a class on average)."""
+    return n_rows // 2
+
+
 @dataclass(frozen=True)
 class Task:
     """What to fit: ``name`` (one of :data:`TASKS`), why (``reason``), and for
@@ -84,7 +90,7 @@ def decide(
         return Task("regression", "non-integer numbers")
     if task == "classification":
         return Task("classification", f"as --task says, {n_classes} classes", y)
-    few = min(MAX_CLASSES, table.n_rows // 2)
+    few = min(MAX_CLASSES, most_classes(table.n_rows))
     if n_classes <= few:
         return Task("classification", f"integers with {n_classes} distinct values", y)
     return Task("regression", f"integers with {n_classes} distinct values, more than {few}")
@@ -136,7 +142,7 @@ def decide_streamed(source: RowSource, targets: tuple[str, ...], task: str | Non
     ``task`` (``--task``) decides without reading."""
     if task is not None:
         return Task(task, "as --task says")
-    few = min(MAX_CLASSES, source.n_rows // 2)
+    few = min(MAX_CLASSES, most_classes(source.n_rows))
     seen: Array = np.empty(0)
     bounds = source.bounds
     for c in range(len(bounds) - 1):
