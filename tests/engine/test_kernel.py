@@ -206,24 +206,56 @@ def test_members_on_rows_of_their_own_step_in_one_call_as_numpys_step() -> None:
 def test_members_on_the_cores_step_bit_for_bit_as_one_after_another(
     own_rows: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large steps run the members on the cores (``prange``): each member's arithmetic,
-    and the members' losses summed in their order, are those of the loop over them."""
+    """Large steps run each member in two parts of its rows, the tasks on the cores
+    (``prange``) or one after another: bit for bit the same numbers (each task's
+    arithmetic, the parts' gradients added and the tasks' losses summed in their order);
+    against the members whole, only the rounding differs."""
     from gradfit.engine.kernel import stepper as kernel_stepper
 
     X, Y = problem([3, 24, 1], n=40)
     member_rows = np.stack([np.delete(np.arange(40), np.arange(k, 40, 5)) for k in range(5)])
     runs = []
-    monkeypatch.setattr(kernel_stepper.Pace, "choose", lambda self: kernel_stepper.PARALLEL)
-    for parallel_work in (0, 10**18):  # every step on the cores, then none
+    for parallel_work, way in [(0, kernel_stepper.PARALLEL), (0, kernel_stepper.SERIAL),
+                               (10**18, kernel_stepper.PARALLEL)]:  # fmt: skip
         monkeypatch.setattr(kernel_stepper, "PARALLEL_WORK", parallel_work)
+        monkeypatch.setattr(kernel_stepper.Pace, "choose", lambda self, way=way: way)
         ens = Ensemble([3, 24, 1], "relu", 5, rng=np.random.default_rng(4))
         stepper = EnsembleKernelStepper(ens, X, Y, MSE(), Adam(ens.parameters(), lr=0.01),
                                         member_rows if own_rows else None)  # fmt: skip
-        assert stepper._parallel(8) == (parallel_work == 0 and kernel_stepper.cores() > 1)
+        assert stepper._parted(8) == (parallel_work == 0)
         losses = [stepper.step(rows) for rows in (None, slice(3, 11), np.array([5, 0, 31, 7]))]
         runs.append((ens.flat.copy(), ens.flat_grad.copy(), losses))
-    for ours, theirs in zip(*runs, strict=True):
+    cores, in_turn, whole = runs
+    for ours, theirs in zip(cores, in_turn, strict=True):
         assert_array_equal(ours, theirs)
+    assert not np.array_equal(cores[1], whole[1])  # the parts' sums round differently
+    for ours, theirs in zip(cores, whole, strict=True):
+        assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_the_parts_of_a_step_split_its_rows_as_batch_parts_do() -> None:
+    """Member ``m``'s task ``p`` takes part ``p`` of its rows, the first parts a row
+    longer (``numpy.array_split``): a task's gradient is that of its rows alone."""
+    from gradfit.engine.kernel import elements, members
+    from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
+
+    X, Y = problem([3, 8, 1], n=11)
+    ens = Ensemble([3, 8, 1], "relu", 2, rng=np.random.default_rng(1))
+    sizes, rows = np.array(ens.sizes), np.arange(11)[None]
+    work = np.empty(2 * 3 * rank_one_work((3, 8, 1)))
+    grad, part_grads = np.empty_like(ens.flat), np.empty((2, ens.flat.size))
+    losses = np.empty(6)
+    members.members_in_turn(3, X, Y, rows, ens.flat, grad, part_grads, sizes, work,
+                            elements.RELU, 11, losses)  # fmt: skip
+    for p, part in enumerate(np.array_split(np.arange(11), 3)):
+        alone = np.empty_like(ens.flat)
+        value = rank_one_step(X, Y, part[None], ens.flat, alone, sizes, work, elements.RELU, 11)
+        assert_allclose(losses[p] + losses[3 + p], 2 * value, rtol=1e-14)
+        if p:
+            assert_allclose(part_grads[p - 1], alone, rtol=1e-14, atol=1e-16)
+    whole = np.empty_like(ens.flat)
+    rank_one_step(X, Y, rows, ens.flat, whole, sizes, work, elements.RELU, 11)
+    assert_allclose(grad, whole, rtol=1e-12, atol=1e-15)
 
 
 def test_a_child_forked_after_the_cores_ran_steps_its_members_in_turn() -> None:

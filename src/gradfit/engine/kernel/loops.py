@@ -31,7 +31,7 @@ from gradfit.engine.kernel import is_rank_one
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import ADAM, SUMS
 from gradfit.engine.kernel.layered import layered_step, layered_work
-from gradfit.engine.kernel.members import rank_one_members
+from gradfit.engine.kernel.members import members_in_turn, members_on_the_cores
 from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
 
 
@@ -138,19 +138,30 @@ def run_rank_one_members(
     divisor: int,
     losses: Any,
     snapshots: Any,
-    member_losses: Any,
+    task_losses: Any,
+    part_grads: Any,
+    parts: int,
+    on_the_cores: bool,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
-    """:func:`run_rank_one` with an ensemble's members stepped on the cores
-    (:func:`~gradfit.engine.kernel.members.rank_one_members`; ``work`` holds ``K``
-    times :func:`~gradfit.engine.kernel.rank_one.rank_one_work`, ``member_losses`` ``K``
-    losses): the same numbers, bit for bit, the members' losses summed in their order."""
+    """:func:`run_rank_one` with an ensemble's members each stepped in ``parts`` parts of
+    the batch's rows (:mod:`~gradfit.engine.kernel.members`), on the cores or one task
+    after another, to the same numbers: ``work`` holds ``K · parts`` times
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_work`, ``task_losses`` ``K · parts``
+    losses (summed in their order), ``part_grads`` ``parts - 1`` gradients laid out as
+    ``grad``."""
+    K = task_losses.size // parts
     for s in range(n_steps):
         snapshots[s % 2] = flat
-        rank_one_members(X, Y, rows, flat, grad, sizes, work, code, divisor, member_losses)
+        if on_the_cores:
+            members_on_the_cores(parts, X, Y, rows, flat, grad, part_grads, sizes, work,
+                                 code, divisor, task_losses)  # fmt: skip
+        else:
+            members_in_turn(parts, X, Y, rows, flat, grad, part_grads, sizes, work,
+                            code, divisor, task_losses)  # fmt: skip
         total = 0.0
-        for k in range(member_losses.size):
-            total += member_losses[k]
-        value = total / member_losses.size
+        for k in range(task_losses.size):
+            total += task_losses[k]
+        value = total / K
         losses[s] = value
         update(flat, grad, m, v, t + s + 1, optimizer, hyper)
         if not math.isfinite(value):

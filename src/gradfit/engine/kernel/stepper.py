@@ -26,9 +26,13 @@ ACTIVATIONS = {"identity": elements.IDENTITY, "relu": elements.RELU}
 
 PARALLEL_WORK = 1_000_000
 """Multiply-adds of an ensemble's step (``K · rows · Σ n_in·n_out``) from which its members
-may run on the cores: ``benchmarks/ensemble_speed.py --loss mse``'s large workload
-(2.2·10⁶) is above it, its Boston-sized one (3.5·10⁵) below; the crossover between was not
-measured finely."""
+run in parts of the rows, which may run on the cores: ``benchmarks/ensemble_speed.py --loss
+mse``'s large workload (2.2·10⁶) is above it, its Boston-sized one (3.5·10⁵) below; the
+crossover between was not measured finely."""
+
+PARTS = 2
+"""The parts of its rows each member of such a step runs in: ``2K`` tasks, split evenly
+over two cores whatever ``K`` (:mod:`gradfit.engine.kernel.members`)."""
 
 ON_THE_CORES = threading.Lock()
 """Held while a compiled loop runs members on the cores."""
@@ -165,51 +169,51 @@ class EnsembleKernelStepper(KernelStepper):
         super().__init__(*args, **kwargs)
         # Per batch size, the pace of its two ways, or None where it takes one thread.
         self._paces: dict[int, Pace | None] = {}
-        self._member_losses = np.empty(self.net.n_members)
+        self._task_losses = np.empty(self.net.n_members * PARTS)
+        self._part_grads = np.empty((PARTS - 1, self.net.flat.size), self.net.dtype)
 
     def evaluate(self, X: Array, Y: Array) -> float:
         return members_loss(self.net, self.loss, X, Y)
 
     def _work_size(self, n: int) -> int:
-        # Room for every member's own work, should its members run on the cores.
-        return self.net.n_members * super()._work_size(n)
+        # Room for every task's own work, should the members step in parts.
+        return self.net.n_members * PARTS * super()._work_size(n)
 
     def _steps(self, *args: Any) -> tuple[int, int]:
-        """The members on the cores (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`)
-        where a step's products reach :data:`PARALLEL_WORK`, the machine has cores, and
-        that has been faster lately (:class:`~gradfit.engine.pace.Pace`), else one after
-        another: the same numbers either way. One call at a time runs on the cores
-        (another thread's steps its members in turn rather than wait): numba's fallback
-        threading layer, ``workqueue``, cannot run two at once; nor does a child forked
-        after its parent ran members on the cores."""
+        """Where a step's products reach :data:`PARALLEL_WORK`, each member in
+        :data:`PARTS` parts of the rows (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`):
+        on the cores where the machine has them and that has been faster lately
+        (:class:`~gradfit.engine.pace.Pace`), else one after another, the same numbers
+        either way. Smaller steps take the members whole, in turn. One call at a time
+        runs on the cores (another thread's runs its tasks in turn rather than wait):
+        numba's fallback threading layer, ``workqueue``, cannot run two at once; nor does
+        a child forked after its parent ran members on the cores."""
         rows, n_steps = args[2], args[3]
         n = rows.shape[-1]
-        if n not in self._paces:
-            self._paces[n] = Pace() if self._parallel(n) else None
-        pace = self._paces[n]
-        if pace is None or not _cores["usable"]:
+        if not self._parted(n):
             return super()._steps(*args)
-        way, start = pace.choose(), time.perf_counter()
-        if way == SERIAL or not ON_THE_CORES.acquire(blocking=False):
-            done, failure = super()._steps(*args)
-            pace.record(SERIAL, time.perf_counter() - start, n_steps)
-            return done, failure
+        if n not in self._paces:
+            self._paces[n] = Pace() if cores() > 1 else None
+        pace = self._paces[n]
+        way = SERIAL if pace is None or not _cores["usable"] else pace.choose()
+        start = time.perf_counter()
+        on_the_cores = way == PARALLEL and ON_THE_CORES.acquire(blocking=False)
         try:
-            _cores["used"] = True
+            _cores["used"] |= on_the_cores
             members_loop: Any = loops.run_rank_one_members
-            done, failure = members_loop(*args, self._member_losses)
+            done, failure = members_loop(
+                *args, self._task_losses, self._part_grads, PARTS, on_the_cores
+            )
         finally:
-            ON_THE_CORES.release()
-        pace.record(PARALLEL, time.perf_counter() - start, n_steps)
+            if on_the_cores:
+                ON_THE_CORES.release()
+        if pace is not None:
+            pace.record(PARALLEL if on_the_cores else SERIAL, time.perf_counter() - start, n_steps)
         return done, failure
 
-    def _parallel(self, n: int) -> bool:
-        """Whether steps on ``n`` rows may run the members on the cores."""
+    def _parted(self, n: int) -> bool:
+        """Whether steps on ``n`` rows run each member in :data:`PARTS` parts: by the
+        step's size alone, so that the numbers do not depend on the cores."""
         net = self.net
         work = net.n_members * n * sum(a * b for a, b in itertools.pairwise(net.sizes))
-        return (
-            net.n_members > 1
-            and work >= PARALLEL_WORK
-            and cores() > 1
-            and is_rank_one(tuple(net.sizes))
-        )
+        return net.n_members > 1 and work >= PARALLEL_WORK and is_rank_one(tuple(net.sizes))
