@@ -21,6 +21,16 @@ class DataTypeError(DataError, TypeError):
     """
 
 
+class NotOfferedError(GradfitError, AttributeError, TypeError):
+    """A method, fitted attribute, parameter or keyword of the other kind of estimator:
+    ``predict_proba`` on a regressor, ``predict(X, return_std=True)`` or
+    ``predict_interval`` on a classifier. The message names what this one offers instead.
+
+    An ``AttributeError`` (so ``hasattr`` is ``False``, as before) and a ``TypeError``
+    (what Python raises for an unexpected keyword).
+    """
+
+
 class ModelFileError(GradfitError, ValueError):
     """A model or checkpoint file that is missing, corrupt, or not a gradfit model."""
 

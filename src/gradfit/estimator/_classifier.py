@@ -14,9 +14,10 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator._classification import ClassificationBase
 from gradfit.estimator._labels import target_kind
+from gradfit.estimator._offers import REGRESSOR_ONLY, OffersInstead, refuse_keywords
 
 
-class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
+class MLPClassifier(ClassifierMixin, ClassificationBase, OffersInstead):  # type: ignore[misc]
     """A multilayer perceptron for classification, trained by gradfit's NumPy or torch backend.
 
     The network's outputs are logits: for two classes one, with a sigmoid and binary
@@ -146,6 +147,8 @@ class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
         self.n_members = n_members
         self.distributed = distributed
 
+    _other_kind = ("a regressor's", REGRESSOR_ONLY)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -194,8 +197,16 @@ class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
         Z = self._logits(X)
         return self._labels.log_proba(Z).astype(np.float64, copy=False)
 
-    def predict(self, X: Any) -> Array:
-        """Labels ``(n_samples,)`` from ``classes_``, or a 0/1 matrix for multilabel ``y``."""
+    def predict(self, X: Any, **regressor_only: Any) -> Array:
+        """Labels ``(n_samples,)`` from ``classes_``, or a 0/1 matrix for multilabel ``y``.
+
+        Raises
+        ------
+        NotOfferedError
+            For the regressor's ``return_std``: a classifier's spread is its
+            probabilities, :meth:`predict_proba`.
+        """
+        refuse_keywords(self, "predict", regressor_only)
         Z = self._logits(X)
         return self._labels.decide(Z)
 

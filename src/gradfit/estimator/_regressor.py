@@ -11,10 +11,11 @@ from sklearn.base import RegressorMixin
 from gradfit.defaults import DEFAULTS
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
+from gradfit.estimator._offers import CLASSIFIER_ONLY, OffersInstead, refuse_keywords
 from gradfit.estimator._regression import RegressionBase
 
 
-class MLPRegressor(RegressorMixin, RegressionBase):  # type: ignore[misc]
+class MLPRegressor(RegressorMixin, RegressionBase, OffersInstead):  # type: ignore[misc]
     """A multilayer perceptron for regression, trained by gradfit's NumPy or torch backend.
 
     scikit-learn's parameter names and behaviour where they exist; what differs is
@@ -246,15 +247,21 @@ class MLPRegressor(RegressorMixin, RegressionBase):  # type: ignore[misc]
         self.n_members = n_members
         self.distributed = distributed
 
+    _other_kind = ("a classifier's", CLASSIFIER_ONLY)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
 
-    def partial_fit(self, X: Any, y: Any, *, callbacks: Sequence[Callback] = ()) -> MLPRegressor:
+    def partial_fit(
+        self, X: Any, y: Any, *, callbacks: Sequence[Callback] = (), **classifier_only: Any
+    ) -> MLPRegressor:
         """Train one epoch on ``(X, y)``; ``k`` calls on the same data equal ``fit`` with
-        ``max_iter=k``. Neither validation nor early stopping applies here."""
+        ``max_iter=k``. Neither validation nor early stopping applies here. The
+        classifier's ``classes`` is refused (:class:`~gradfit.errors.NotOfferedError`)."""
+        refuse_keywords(self, "partial_fit", classifier_only)
         return self._fit(X, y, hasattr(self, "net_"), partial=True, callbacks=callbacks)
 
     def predict(self, X: Any, return_std: bool = False) -> Array | tuple[Array, Array]:
