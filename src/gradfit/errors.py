@@ -31,6 +31,14 @@ class NotOfferedError(GradfitError, AttributeError, TypeError):
     """
 
 
+class OutputPathError(GradfitError, OSError):
+    """An output path no whole file can be written to: a folder, a path in a missing
+    folder, a symbolic link (an atomic write would replace the link), a device or pipe.
+
+    Also an ``OSError``, as ``open`` raises for such paths.
+    """
+
+
 class ModelFileError(GradfitError, ValueError):
     """A model or checkpoint file that is missing, corrupt, or not a gradfit model."""
 

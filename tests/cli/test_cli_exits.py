@@ -6,7 +6,13 @@ import pytest
 from cli_helpers import Invoke, assert_one_line_error
 
 from gradfit.cli.exits import EPILOG, Exit, as_command_error
-from gradfit.errors import DataError, DivergenceError, MissingDependencyError, ModelFileError
+from gradfit.errors import (
+    DataError,
+    DivergenceError,
+    MissingDependencyError,
+    ModelFileError,
+    OutputPathError,
+)
 
 OOM = "Unable to allocate 9.16 MiB for an array with shape (1200001,) and data type float64"
 
@@ -19,6 +25,7 @@ OOM = "Unable to allocate 9.16 MiB for an array with shape (1200001,) and data t
         (DivergenceError("diverged", epoch=3), Exit.DIVERGED, "diverged"),
         (MissingDependencyError("torch is not installed"), Exit.MISSING_DEPENDENCY, "torch"),
         (PermissionError(13, "Permission denied", "out.csv"), Exit.FAILURE, "Permission denied"),
+        (OutputPathError("cannot write 'out': it is a folder"), Exit.USAGE, "cannot write 'out'"),
         (KeyboardInterrupt(), Exit.INTERRUPTED, "interrupted"),
         (MemoryError(OOM), Exit.FAILURE, f"out of memory: {OOM}; train fewer or smaller"),
     ],

@@ -52,6 +52,7 @@ def make_files(folder: Path) -> None:
     (folder / "bad.npy").write_bytes(b"\0" * 64)
     os.mkfifo(folder / "fifo.csv")
     (folder / "link.csv").symlink_to("d.csv")
+    (folder / "models").mkdir()
 
 
 def test_the_table_has_the_rows_of_both_issues() -> None:

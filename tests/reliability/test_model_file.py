@@ -14,7 +14,7 @@ from model_files import rewrite, small_net, split, valid_bytes, with_tensor
 
 import gradfit
 from gradfit.engine.network import MLP
-from gradfit.errors import ModelFileError
+from gradfit.errors import GradfitError, ModelFileError, OutputPathError
 from gradfit.io import safetensors_file
 
 
@@ -46,6 +46,42 @@ def test_save_refuses_what_it_cannot_describe(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="save takes an MLP"):
         gradfit.save({"W": np.zeros(2)}, tmp_path / "x.safetensors")
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_save_to_a_folder_is_gradfits_own_error_and_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "kept.csv").write_text("x\n1\n")
+    for path in (folder, tmp_path / "models/"):
+        with pytest.raises(OutputPathError) as info:
+            gradfit.save(small_net(), path)
+        assert str(info.value) == (
+            f"cannot write the model to '{folder}': it is a folder; give the path of a "
+            "file, such as one in that folder"
+        )
+    # An OSError still, as open() raises for a folder, and a GradfitError.
+    assert isinstance(info.value, OSError) and isinstance(info.value, GradfitError)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.csv", "models"]
+
+
+def test_save_refuses_a_missing_folder_a_link_and_a_device(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "m.safetensors"
+    with pytest.raises(OutputPathError) as info:
+        gradfit.save(small_net(), missing)
+    assert str(info.value) == (
+        f"cannot write the model to '{missing}': the folder '{missing.parent}' does not exist"
+    )
+    kept = tmp_path / "kept.safetensors"
+    gradfit.save(MLP([1, 8, 1], rng=np.random.default_rng(0)), kept)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(kept)
+    # Replacing the link whole would leave kept.safetensors as it was, unlike what
+    # the user meant; refused, as the CLI refuses it.
+    with pytest.raises(OutputPathError, match=r"it is a symbolic link \(to '.*kept.safetensors'\)"):
+        gradfit.save(small_net(), link)
+    assert link.is_symlink() and gradfit.load(kept).sizes == [1, 8, 1]
+    with pytest.raises(OutputPathError, match="'/dev/null': it is not a regular file"):
+        gradfit.save(small_net(), "/dev/null")
 
 
 def _ok(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:

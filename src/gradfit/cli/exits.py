@@ -16,6 +16,7 @@ from gradfit.errors import (
     DivergenceError,
     MissingDependencyError,
     ModelFileError,
+    OutputPathError,
     PeerLostError,
     RunMismatchError,
 )
@@ -73,6 +74,7 @@ _CODES: tuple[tuple[type[BaseException], Exit], ...] = (
     (DivergenceError, Exit.DIVERGED),
     (MissingDependencyError, Exit.MISSING_DEPENDENCY),
     (PeerLostError, Exit.FAILURE),
+    (OutputPathError, Exit.USAGE),
     (OSError, Exit.FAILURE),
 )
 

@@ -9,7 +9,8 @@
 - an output whose folder is missing (usage, 2) or not writable (1), an output that
   is a folder (2), a symbolic link (2: an atomic write would replace the link, and
   ``/dev/stdout`` is one), or an existing file that is not a regular file (2: a
-  device or pipe cannot be replaced atomically);
+  device or pipe cannot be replaced atomically): all but the writable folder are what
+  :func:`gradfit.io.atomic.check_destination` checks before every write;
 - an existing file that holds something other than what the output would hold (2): a
   model or checkpoint written over a CSV (``fit … --out data2.csv``), predictions over
   a model (``predict a.safetensors d.csv --out b.safetensors``), a figure over anything
@@ -29,6 +30,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gradfit.cli.exits import CommandError, Exit
+from gradfit.errors import OutputPathError
+from gradfit.io.atomic import check_destination
 
 
 def check_paths(inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> None:
@@ -67,29 +70,14 @@ def check_kind(path: Path, *, what: str) -> None:
 
 
 def check_output(path: Path, *, what: str) -> Path:
-    """Raise :class:`CommandError` unless ``path`` can be created or replaced."""
+    """Raise :class:`CommandError` unless ``path`` can be created or replaced: what
+    :func:`~gradfit.io.atomic.check_destination` checks for every write, and whether
+    its folder is writable."""
+    try:
+        check_destination(path, what=what)
+    except OutputPathError as exc:
+        raise CommandError(str(exc), Exit.USAGE) from None
     folder = path.parent
-    if not folder.is_dir():
-        raise CommandError(
-            f"cannot write the {what} to '{path}': the folder '{folder}' does not exist",
-            Exit.USAGE,
-        )
-    if path.is_dir():
-        raise CommandError(f"cannot write the {what} to '{path}': it is a folder", Exit.USAGE)
-    if path.is_symlink():
-        # Replacing it atomically would replace the link, not what it points to
-        # (/dev/stdout is a link to whatever file standard output is).
-        raise CommandError(
-            f"cannot write the {what} to '{path}': it is a symbolic link (to "
-            f"'{os.readlink(path)}'); give the path of the file itself",
-            Exit.USAGE,
-        )
-    if path.exists() and not path.is_file():
-        raise CommandError(
-            f"cannot write the {what} to '{path}': it is not a regular file "
-            "(a device or pipe); write to a file and copy it there",
-            Exit.USAGE,
-        )
     try:
         # A file created and removed: the one test that holds for root, read-only
         # mounts and full disks alike.

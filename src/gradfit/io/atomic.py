@@ -1,8 +1,9 @@
 """Atomic file writes: a reader sees the old file or the new one, never a partial one.
 
 :func:`atomic_write` replaces one file; :func:`atomic_files` replaces several
-together: all of them once every one is written, or none. An error names the file
-asked for, never the temporary file beside it.
+together: all of them once every one is written, or none. Both first check, with
+:func:`check_destination`, that the path is one a whole file can replace. An error
+names the file asked for, never the temporary file beside it.
 """
 
 from __future__ import annotations
@@ -14,16 +15,54 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from gradfit.errors import OutputPathError
+
+
+def check_destination(path: str | os.PathLike[str], *, what: str | None = None) -> Path:
+    """``path``, if a whole file can be written there: its folder exists, and it is not a
+    folder, a symbolic link (replacing it would replace the link, not what it points
+    to: ``/dev/stdout`` is one), or an existing file other than a regular one (a
+    device or pipe cannot be replaced atomically).
+
+    Raises
+    ------
+    OutputPathError
+        Naming the problem, and the output as ``what`` (``"model"``) when given.
+    """
+    target = Path(path)
+    cannot = f"cannot write the {what} to '{target}'" if what else f"cannot write '{target}'"
+    folder = target.parent
+    if target.is_dir():
+        raise OutputPathError(
+            f"{cannot}: it is a folder; give the path of a file, such as one in that folder"
+        )
+    if not folder.is_dir():
+        raise OutputPathError(f"{cannot}: the folder '{folder}' does not exist")
+    if target.is_symlink():
+        raise OutputPathError(
+            f"{cannot}: it is a symbolic link (to '{os.readlink(target)}'); give the "
+            "path of the file itself"
+        )
+    if target.exists() and not target.is_file():
+        raise OutputPathError(
+            f"{cannot}: it is not a regular file (a device or pipe); write to a file "
+            "and copy it there"
+        )
+    return target
+
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "wb", *, what: str | None = None
+) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success, move it over ``path``.
 
     The temporary file lives in the same folder (so the rename is atomic), is
     flushed and fsynced before the rename, and the folder is fsynced after it.
     If the block raises, the temporary file is removed and ``path`` is untouched.
+    ``path`` is checked first by :func:`check_destination` (``what`` names it there).
     """
-    target = Path(path)
+    target = check_destination(path, what=what)
     with _naming(target):
         fd, tmp = _temporary(target)
     try:
@@ -51,9 +90,10 @@ class Staging:
         """Call ``writer(tmp)`` to write what goes to ``path``; return ``path``.
 
         ``tmp`` lies beside ``path`` and ends in the same suffix (which plotting
-        libraries read the format from). An :class:`OSError` names ``path``.
+        libraries read the format from). An :class:`OSError` names ``path``; one
+        :func:`check_destination` raises comes before anything is written.
         """
-        target = Path(path)
+        target = check_destination(path)
         with _naming(target):
             fd, tmp = _temporary(target, suffix=f".tmp{target.suffix}")
             os.close(fd)

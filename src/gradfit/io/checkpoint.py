@@ -64,7 +64,8 @@ def save_checkpoint(
         When a float array holds NaN or inf (a diverged run is not resumable).
     """
     tree, tensors = pack({"trainer": trainer.state_dict(), "meta": extra_meta or {}})
-    safetensors_file.write(path, {"format": FORMAT, "version": VERSION, "state": tree}, tensors)
+    doc = {"format": FORMAT, "version": VERSION, "state": tree}
+    safetensors_file.write(path, doc, tensors, what="checkpoint")
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
-from gradfit.io.atomic import atomic_write
+from gradfit.io.atomic import atomic_write, check_destination
 
 KEY = "gradfit"
 """The ``__metadata__`` entry that holds gradfit's JSON document."""
@@ -71,15 +71,25 @@ def _looks_like_safetensors(first: bytes, size: int) -> bool:
     return len(first) >= 9 and 0 < n <= size - 8 and first[8:9] == b"{"
 
 
-def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, Array]) -> None:
+def write(
+    path: str | os.PathLike[str],
+    doc: dict[str, Any],
+    tensors: dict[str, Array],
+    *,
+    what: str = "model",
+) -> None:
     """Write ``tensors`` and the JSON document ``doc`` to ``path`` atomically.
 
     Every tensor is written in one of :data:`DTYPES`, C-contiguous and little-endian;
     float tensors must be finite, as :func:`read` requires. In ``doc``, JSON's types
     and tuples; a NaN or infinite float is written as ``{"__float__": "inf"}``, which
-    :func:`read` turns back into the float.
+    :func:`read` turns back into the float. ``what`` ("model", "checkpoint") names the
+    file in messages; a path no file can be written to is refused
+    (:class:`~gradfit.errors.OutputPathError`) before anything is serialised.
     """
     from safetensors.numpy import save
+
+    check_destination(path, what=what)
 
     for name, A in tensors.items():
         if A.dtype.newbyteorder("<") not in DTYPES.values():
@@ -92,7 +102,7 @@ def write(path: str | os.PathLike[str], doc: dict[str, Any], tensors: dict[str, 
         {name: np.ascontiguousarray(A) for name, A in tensors.items()},
         metadata={KEY: json.dumps(_encode(doc), allow_nan=False, separators=(",", ":"))},
     )
-    with atomic_write(path) as f:
+    with atomic_write(path, what=what) as f:
         f.write(data)
 
 
