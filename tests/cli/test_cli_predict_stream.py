@@ -109,6 +109,33 @@ def test_out_dash_writes_the_csv_to_standard_output_and_the_report_to_stderr(
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("spool", [16 << 20, 64])
+def test_out_dash_gets_nothing_when_a_later_chunk_fails(
+    invoke: Invoke,
+    tmp_path: Path,
+    regressor: tuple[Path, MLPRegressor],
+    monkeypatch: pytest.MonkeyPatch,
+    spool: int,
+) -> None:
+    """Rows already predicted are not streamed ahead of a bad cell in a later chunk: a
+    pipeline would take the cut-short table for the whole (as a file is, it is whole
+    or nothing), whether the rows waited in memory or spilled to a temporary file."""
+    from gradfit.io import atomic
+
+    monkeypatch.setattr(atomic, "SPOOL_BYTES", spool)
+    path, _ = regressor
+    data = _write(_data(3), tmp_path / "d.csv")
+    good = invoke("predict", path, data, "--out", "-", "--chunk-rows", CHUNK)
+    assert good.exit_code == 0 and len(good.stdout.splitlines()) == N + 1
+    lines = data.read_text().splitlines()
+    lines[50] = "0.5,oops,1.0"  # row 50, in the eighth chunk of seven rows
+    data.write_text("\n".join(lines) + "\n")
+    result = invoke("predict", path, data, "--out", "-", "--chunk-rows", CHUNK)
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stdout == ""
+    assert_one_line_error(result.stderr, "column '1', row 50 (line 51): 'oops' is not a number")
+
+
 def test_npy_columns_by_position_for_a_model_without_feature_names(
     invoke: Invoke, tmp_path: Path
 ) -> None:

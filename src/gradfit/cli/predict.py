@@ -2,7 +2,10 @@
 
 The file is read, predicted and written a chunk of rows at a time (``--chunk-rows``),
 so memory is bounded by a chunk whatever the size of the file: a CSV, Parquet or
-``.npy`` file, read as ``gradfit fit`` reads it.
+``.npy`` file, read as ``gradfit fit`` reads it. The output appears whole or not at
+all: a file is written beside ``--out`` and renamed over it at the end, and standard
+output (``--out -``) gets the rows only once every chunk is predicted, so a bad cell in
+the last chunk leaves no partial table that a pipeline would take for the whole.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from gradfit.cli.paths import check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
-from gradfit.io.atomic import atomic_write
+from gradfit.io.atomic import atomic_write, whole_or_nothing
 from gradfit.io.categories import input_columns
 from gradfit.io.columns import positional_features
 from gradfit.io.table import LEAVE_OUT, Table
@@ -41,8 +44,9 @@ from gradfit.io.tabular import Cell, read_chunks
     "out_path",
     type=click.Path(path_type=Path),
     required=True,
-    help="The CSV file of predictions to write ('-' for standard output): one column "
-    "per target; for a classifier the label, then P(class) for each class.",
+    help="The CSV file of predictions to write ('-' for standard output, written once "
+    "every row is predicted, so an error leaves it empty): one column per target; for "
+    "a classifier the label, then P(class) for each class.",
 )
 @click.option(
     "--keep",
@@ -134,10 +138,18 @@ def percent(share: float) -> str:
 
 @contextlib.contextmanager
 def _output(out_path: Path) -> Iterator[IO[str]]:
-    """Standard output for ``-``; else ``out_path``, written atomically: it appears
-    only whole, and an error on the way leaves what was there before."""
+    """``out_path``, or standard output for ``-``; either gets the whole CSV or nothing.
+
+    A file is written atomically (an error on the way leaves what was there before).
+    Standard output cannot be taken back once written, so its rows wait in a temporary
+    file until the last chunk is predicted (:func:`~gradfit.io.atomic.whole_or_nothing`):
+    streaming them would leave a table cut short at the bad row, with a header and no
+    sign in it that rows are missing, for the next command of a pipeline to take as the
+    whole. Memory stays bounded by a chunk either way.
+    """
     if str(out_path) == "-":
-        yield sys.stdout
+        with whole_or_nothing(sys.stdout) as f:
+            yield f
     else:
         with atomic_write(out_path, "w") as f:
             yield f

@@ -1,7 +1,8 @@
 """Atomic file writes: a reader sees the old file or the new one, never a partial one.
 
 :func:`atomic_write` replaces one file; :func:`atomic_files` replaces several
-together: all of them once every one is written, or none. Both first check, with
+together: all of them once every one is written, or none; :func:`whole_or_nothing`
+gives a stream (standard output) all of its text or none. The first two check, with
 :func:`check_destination`, that the path is one a whole file can replace. An error
 names the file asked for, never the temporary file beside it.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -122,6 +124,29 @@ def atomic_files() -> Iterator[Staging]:
                 os.unlink(tmp)
     for folder in {target.parent for _, target in staging.staged}:
         _fsync_dir(folder)
+
+
+SPOOL_BYTES = 16 << 20
+"""Text that :func:`whole_or_nothing` holds in memory before it spills to a temporary file."""
+
+
+@contextlib.contextmanager
+def whole_or_nothing(stream: IO[str]) -> Iterator[IO[str]]:
+    """A temporary text file, copied to ``stream`` when the block ends without an error.
+
+    So a reader of ``stream`` (standard output, a pipe) gets all of the text or none of
+    it, as :func:`atomic_write`'s reader of a file does: an error half-way leaves no
+    rows that look like a whole output. The text waits in memory up to
+    :data:`SPOOL_BYTES`, then in the temporary folder (``TMPDIR``), so memory stays
+    bounded; nothing reaches ``stream`` until the block is done.
+    """
+    with tempfile.SpooledTemporaryFile(
+        SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+    ) as spool:
+        yield spool
+        spool.seek(0)
+        shutil.copyfileobj(spool, stream)
+        stream.flush()
 
 
 def _temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
