@@ -21,6 +21,7 @@ from gradfit.engine import (
     Adam,
     Ensemble,
     EnsembleStepper,
+    GaussianNLL,
     NumpyStepper,
     Trainer,
     get_loss,
@@ -184,6 +185,66 @@ def test_an_ensembles_members_step_in_one_call_as_numpys_stacked_step(
     assert_allclose(ours.evaluate(X, Y), theirs.evaluate(X, Y), rtol=1e-13)
 
 
+@pytest.mark.parametrize("sizes", [[1, 16, 2], [3, 7, 2]], ids=["one-input", "three-inputs"])
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+def test_a_gaussian_head_steps_compiled_as_numpys_step(sizes: list[int], activation: str) -> None:
+    """One hidden layer and a mean and variance (the paper's members), compiled: the loss,
+    the gradient and the update of NumPy's step at every step, on full batches, minibatches
+    whose rows do not fill the last block of four, and repeated rows."""
+    X, Y = problem([sizes[0], 1], n=23)
+    Y = Y + np.random.default_rng(3).normal(0, 0.3, Y.shape)
+    loss = GaussianNLL(min_variance=1e-3)
+    net = MLP(sizes, activation, rng=np.random.default_rng(1))
+    reference = net.copy()
+    ours = KernelStepper(net, X, Y, loss, Adam(net.parameters(), lr=0.01))
+    theirs = NumpyStepper(reference, X, Y, loss, Adam(reference.parameters(), lr=0.01))
+    assert engine_kernel.head(tuple(sizes), loss) == engine_kernel.GAUSSIAN
+    for rows in [None, slice(3, 9), np.array([5, 0, 19, 7, 7]), slice(0, 22)] * 10:
+        assert_allclose(ours.step(rows), theirs.step(rows), rtol=1e-12)
+        assert_allclose(net.flat_grad, reference.flat_grad, rtol=1e-11, atol=1e-14)
+    assert_allclose(net.flat, reference.flat, rtol=1e-11, atol=1e-14)
+    assert_allclose(ours.evaluate(X, Y), theirs.evaluate(X, Y), rtol=1e-12)
+
+
+@pytest.mark.parametrize("parted", [False, True], ids=["whole", "in-parts"])
+def test_gaussian_members_step_compiled_as_numpys_ensemble(
+    parted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ensemble of Gaussian heads, each member on rows of its own: NumPy's ensemble step
+    at every step, whether the members take their rows whole or in parts."""
+    from gradfit.engine.kernel import stepper as kernel_stepper
+
+    monkeypatch.setattr(kernel_stepper, "PARALLEL_WORK", 0 if parted else 10**18)
+    X, Y = problem([2, 1], n=30)
+    member_rows = np.stack([np.delete(np.arange(30), np.arange(k, 30, 3)) for k in range(3)])
+    ens = Ensemble([2, 12, 2], "relu", 3, rng=np.random.default_rng(2))
+    reference = ens.copy()
+    ours = EnsembleKernelStepper(ens, X, Y, GaussianNLL(), Adam(ens.parameters(), lr=0.01),
+                                 member_rows)  # fmt: skip
+    theirs = EnsembleStepper(reference, X, Y, GaussianNLL(),
+                             Adam(reference.parameters(), lr=0.01), member_rows)  # fmt: skip
+    assert ours._parted(7) == parted
+    for rows in [None, slice(3, 10), np.array([5, 0, 19, 7])] * 10:
+        assert_allclose(ours.step(rows), theirs.step(rows), rtol=1e-12)
+    assert_allclose(ens.flat, reference.flat, rtol=1e-11, atol=1e-14)
+    for k in range(3):  # each member where it would be trained alone
+        assert_allclose(ens.member(k).flat, reference.member(k).flat, rtol=1e-11, atol=1e-14)
+
+
+def test_the_kernel_fuses_a_gaussian_head_of_one_target_on_one_hidden_layer() -> None:
+    """Which models the kernel steps with a Gaussian NLL: one hidden layer with a mean and a
+    variance; not two targets' (four outputs) nor deeper networks, which NumPy steps."""
+    X, Y = problem([2, 1])
+    for sizes, compiled in [([2, 8, 2], True), ([2, 8, 4], False), ([2, 8, 8, 2], False)]:
+        for net in (MLP(sizes, "relu", rng=np.random.default_rng(0)),
+                    Ensemble(sizes, "relu", 2, rng=np.random.default_rng(0))):  # fmt: skip
+            Yn = np.tile(Y, (1, sizes[-1] // 2))
+            stepper = engine_kernel.make_stepper(
+                net, X, Yn, GaussianNLL(), Adam(net.parameters()), batch_rows=8, kernel="on"
+            )
+            assert type(stepper).__name__.endswith("KernelStepper") == compiled, sizes
+
+
 def test_members_on_rows_of_their_own_step_in_one_call_as_numpys_step() -> None:
     """Bagged members (``member_rows``): each gathers its own batch rows in the kernel."""
     X, Y = problem([2, 16, 1])
@@ -246,7 +307,7 @@ def test_the_parts_of_a_step_split_its_rows_as_batch_parts_do() -> None:
     grad, part_grads = np.empty_like(ens.flat), np.empty((2, ens.flat.size))
     losses = np.empty(6)
     members.members_in_turn(3, X, Y, rows, ens.flat, grad, part_grads, sizes, work,
-                            elements.RELU, 11, losses)  # fmt: skip
+                            elements.RELU, 11, 0.0, losses)  # fmt: skip
     for p, part in enumerate(np.array_split(np.arange(11), 3)):
         alone = np.empty_like(ens.flat)
         value = rank_one_step(X, Y, part[None], ens.flat, alone, sizes, work, elements.RELU, 11)

@@ -67,6 +67,34 @@ def test_engine_and_torch_ensembles_agree_at_every_step(
     assert_allclose(module.to_engine().flat, ours.flat, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("parted", [False, True], ids=["whole", "in-parts"])
+@pytest.mark.parametrize(("loss", "sizes"), [("gaussian_nll", [2, 8, 2]), ("mse", [2, 8, 1])])
+def test_the_compiled_kernels_members_and_torchs_agree_at_every_step(
+    loss: str, sizes: list[int], parted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled kernel's ensemble (its Gaussian heads too), members whole or each in
+    two parts of the rows: torch's trajectory at every step, as the NumPy engine's."""
+    numba = pytest.importorskip("numba")  # noqa: F841
+    from gradfit.engine.kernel import stepper as kernel_stepper
+
+    monkeypatch.setattr(kernel_stepper, "PARALLEL_WORK", 0 if parted else 10**18)
+    X, Y = data(1)
+    net = Ensemble(sizes, "relu", 3, rng=np.random.default_rng(42))
+    module, ours = to_torch(net.copy()), net.copy()
+    steppers = (
+        kernel_stepper.EnsembleKernelStepper(ours, X, Y, get_loss(loss),
+                                             Adam(ours.parameters(), lr=0.005)),
+        TorchStepper(module, X, Y, loss=get_loss(loss),
+                     optimizer=make_optimizer("adam", module.parameters(), lr=0.005)),
+    )  # fmt: skip
+    recorders = [Recorder(s) for s in steppers]
+    for rec in recorders:
+        Trainer(rec, batch_size=8, rng=np.random.default_rng(7)).fit(STEPS // 4)
+    assert_same_trajectory(*recorders)
+    assert recorders[0].losses[-1] < recorders[0].losses[0] - 0.3
+    assert_allclose(module.to_engine().flat, ours.flat, rtol=1e-10, atol=1e-12)
+
+
 def test_members_on_rows_of_their_own_agree_at_every_step() -> None:
     """Bagged members (each on its own rows, ``member_rows``): engine and torch agree."""
     X, Y = data(1)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from gradfit.engine.ensemble import Ensemble, EnsembleStepper
 from gradfit.engine.flat import flat_of
-from gradfit.engine.losses import MSE, SSE, Loss
+from gradfit.engine.losses import MSE, SSE, GaussianNLL, Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
 from gradfit.engine.types import Array
@@ -66,20 +66,22 @@ def available() -> bool:
 
 def covers(net: MLP, loss: Loss, optimizer: Optimizer) -> bool:
     """Whether the kernel computes this model's step: ``identity`` or ``relu``
-    activations, the ``MSE`` or ``SSE`` loss, and an engine ``SGD`` or ``Adam`` over the
-    network's own flat parameters; for an :class:`~gradfit.engine.Ensemble`, members
-    with one hidden layer and one output (all ``K`` in one call). Anything else (other
-    activations, losses and ensembles) steps with NumPy."""
+    activations, an engine ``SGD`` or ``Adam`` over the network's own flat parameters, and
+    the ``MSE`` or ``SSE`` loss, or a Gaussian head (:class:`~gradfit.engine.GaussianNLL`
+    on one hidden layer and one target's mean and variance); for an
+    :class:`~gradfit.engine.Ensemble`, members with one hidden layer and such a head
+    (all ``K`` in one call, :func:`head`). Anything else (other activations, losses and
+    ensembles) steps with NumPy."""
     return (
         net.activation in ("identity", "relu")
-        and type(loss) in (MSE, SSE)
+        and (type(loss) in (MSE, SSE) or head(tuple(net.sizes), loss) == GAUSSIAN)
         and type(optimizer) in (SGD, Adam)
         and flat_of(optimizer.params) is net.flat
-        and (not isinstance(net, Ensemble) or is_rank_one(tuple(net.sizes)))
+        and (not isinstance(net, Ensemble) or head(tuple(net.sizes), loss) is not None)
     )
 
 
-def faster(net: MLP, batch_rows: int) -> bool:
+def faster(net: MLP, batch_rows: int, loss: Loss) -> bool:
     """Whether the kernel is expected to beat NumPy: few multiply-adds per step, where
     NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several).
 
@@ -87,7 +89,7 @@ def faster(net: MLP, batch_rows: int) -> bool:
     times one network both compiled and stacked in NumPy, so the faster for one is the
     faster for ``K``, and an ensemble steps where its members would alone."""
     per_row = sum(a * b for a, b in itertools.pairwise(net.sizes))
-    kind = "rank-one" if is_rank_one(tuple(net.sizes)) else "layered"
+    kind = "layered" if head(tuple(net.sizes), loss) is None else "rank-one"
     return batch_rows * per_row <= MAX_PRODUCT_WORK[kind]
 
 
@@ -114,7 +116,7 @@ def make_stepper(
     from gradfit.engine.numpy_stepper import NumpyStepper
 
     chosen = mode(kernel)
-    wanted = chosen == "on" or (chosen == "auto" and faster(net, batch_rows))
+    wanted = chosen == "on" or (chosen == "auto" and faster(net, batch_rows, loss))
     compiled = wanted and covers(net, loss, optimizer) and available()
     if compiled:
         from gradfit.engine.kernel.stepper import EnsembleKernelStepper, KernelStepper
@@ -124,7 +126,17 @@ def make_stepper(
     return (KernelStepper if compiled else NumpyStepper)(net, X, Y, loss, optimizer)
 
 
-def is_rank_one(sizes: tuple[int, ...]) -> bool:
-    """One hidden layer and one output: the networks the kernel fuses (and the only
-    ensembles it trains)."""
-    return len(sizes) == 3 and sizes[2] == 1
+MEAN, GAUSSIAN = "mean", "gaussian"
+"""The heads of the one-hidden-layer networks the kernel fuses (:func:`head`)."""
+
+
+def head(sizes: tuple[int, ...], loss: Loss) -> str | None:
+    """The head of a network the kernel fuses: :data:`MEAN`, one hidden layer and one
+    output (the walk-through's 1-64-1; ``MSE`` or ``SSE``), or :data:`GAUSSIAN`, one
+    hidden layer and a mean and a variance (:class:`~gradfit.engine.GaussianNLL`, one
+    target); ``None`` for other networks (stepped layer by layer, one network at a time)."""
+    if len(sizes) != 3:
+        return None
+    if type(loss) is GaussianNLL:
+        return GAUSSIAN if sizes[2] == 2 else None
+    return MEAN if sizes[2] == 1 else None

@@ -1,6 +1,7 @@
 """The compiled training loops: many steps per call, each a forward and backward
 (:func:`~gradfit.engine.kernel.rank_one.rank_one_step` for one hidden layer and one
-output, :func:`~gradfit.engine.kernel.layered.layered_step` otherwise) and then the
+output, :mod:`~gradfit.engine.kernel.members` for an ensemble's large steps and a Gaussian
+head, :func:`~gradfit.engine.kernel.layered.layered_step` otherwise) and then the
 optimizer's update, element by element.
 
 The activations' calculus comes from their own classes
@@ -27,7 +28,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gradfit.engine.kernel import is_rank_one
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import ADAM, SUMS
 from gradfit.engine.kernel.layered import layered_step, layered_work
@@ -142,22 +142,24 @@ def run_rank_one_members(
     part_grads: Any,
     parts: int,
     on_the_cores: bool,
+    min_variance: float,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
-    """:func:`run_rank_one` with an ensemble's members each stepped in ``parts`` parts of
-    the batch's rows (:mod:`~gradfit.engine.kernel.members`), on the cores or one task
-    after another, to the same numbers: ``work`` holds ``K · parts`` times
-    :func:`~gradfit.engine.kernel.rank_one.rank_one_work`, ``task_losses`` ``K · parts``
-    losses (summed in their order), ``part_grads`` ``parts - 1`` gradients laid out as
-    ``grad``."""
+    """:func:`run_rank_one` with an ensemble's members (or one network, ``K = 1``) each
+    stepped in ``parts`` parts of the batch's rows (:mod:`~gradfit.engine.kernel.members`),
+    on the cores or one task after another, to the same numbers: ``work`` holds
+    ``K · parts`` times :func:`~gradfit.engine.kernel.rank_one.rank_one_work`,
+    ``task_losses`` ``K · parts`` losses (summed in their order), ``part_grads``
+    ``parts - 1`` gradients laid out as ``grad``. The members' head may be a Gaussian
+    one (two outputs, ``min_variance``), which only this loop steps."""
     K = task_losses.size // parts
     for s in range(n_steps):
         snapshots[s % 2] = flat
         if on_the_cores:
             members_on_the_cores(parts, X, Y, rows, flat, grad, part_grads, sizes, work,
-                                 code, divisor, task_losses)  # fmt: skip
+                                 code, divisor, min_variance, task_losses)  # fmt: skip
         else:
             members_in_turn(parts, X, Y, rows, flat, grad, part_grads, sizes, work,
-                            code, divisor, task_losses)  # fmt: skip
+                            code, divisor, min_variance, task_losses)  # fmt: skip
         total = 0.0
         for k in range(task_losses.size):
             total += task_losses[k]
@@ -204,6 +206,7 @@ def run_layered(
     return n_steps, 0
 
 
-def work_size(sizes: tuple[int, ...], n: int) -> int:
-    """Elements of ``work`` that a step needs for batches of ``n`` rows."""
-    return rank_one_work(sizes) if is_rank_one(sizes) else layered_work(sizes, n)
+def work_size(sizes: tuple[int, ...], n: int, fused: bool) -> int:
+    """Elements of ``work`` that a step of one network needs for batches of ``n`` rows,
+    ``fused`` (one hidden layer and a mean or Gaussian head) or layer by layer."""
+    return rank_one_work(sizes) if fused else layered_work(sizes, n)

@@ -1,5 +1,6 @@
-"""An ensemble's one-hidden-layer, one-output members stepped in parts, compiled: on the
-cores, or one part after another to the same numbers.
+"""An ensemble's one-hidden-layer members (a mean head, or a Gaussian head's mean and
+variance) stepped in parts, compiled: on the cores, or one part after another to the same
+numbers.
 
 A large step is cut into tasks, each a member on a part of the batch's rows (the parts of
 :mod:`gradfit.engine.batch_parts`: a step's gradient is a sum over its rows, so the parts'
@@ -21,6 +22,7 @@ from numba import prange
 
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import SUMS
+from gradfit.engine.kernel.gaussian_head import gaussian_member
 from gradfit.engine.kernel.rank_one import BLOCK, rank_one_member
 
 
@@ -38,21 +40,24 @@ def member_part(
     work: Any,
     code: int,
     divisor: int,
+    min_variance: float,
 ) -> float:  # pragma: no cover - compiled
     """Task ``task`` (an integer): member ``m = task // parts`` on part ``p = task % parts``
     of its rows (``rows: (R, n)`` as :func:`~gradfit.engine.kernel.rank_one.rank_one_step`
     takes them; consecutive parts, the first ones a row longer where ``parts`` does not
     divide ``n``).
 
-    :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows, with the whole
-    batch's ``divisor``: its gradient into ``grad`` (part 0) or ``part_grads[p - 1]``
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows (or, where the
+    network has two outputs, a Gaussian head's
+    :func:`~gradfit.engine.kernel.gaussian_head.gaussian_member`, with ``min_variance``),
+    with the whole batch's ``divisor``: its gradient into ``grad`` (part 0) or ``part_grads[p - 1]``
     (laid out as ``grad``), in its own slice of ``work`` (``K · parts`` times
     :func:`~gradfit.engine.kernel.rank_one.rank_one_work`); returns its share of the loss.
     """
-    n_in, hidden = sizes[0], sizes[1]
-    K = flat.size // (hidden * (n_in + 2) + 1)
-    W1, b1, w2 = 0, K * hidden * n_in, K * hidden * (n_in + 1)
-    b2 = K * hidden * (n_in + 2)
+    n_in, hidden, out = sizes[0], sizes[1], sizes[2]
+    K = flat.size // (hidden * (n_in + 1 + out) + out)
+    W1, b1, W2 = 0, K * hidden * n_in, K * hidden * (n_in + 1)
+    b2 = K * hidden * (n_in + 1 + out)
     size, own_work = hidden * n_in, (2 * n_in + BLOCK) * hidden
     m, p = task // parts, task % parts
     own = rows[min(m, rows.shape[0] - 1)]
@@ -60,11 +65,19 @@ def member_part(
     start = p * base + min(p, extra)
     stop = start + base + (1 if p < extra else 0)
     g = grad if p == 0 else part_grads[p - 1]
-    W, b, u, at = W1 + m * size, b1 + m * hidden, w2 + m * hidden, task * own_work
+    W, b, at = W1 + m * size, b1 + m * hidden, task * own_work
+    u, c = W2 + m * out * hidden, b2 + m * out
+    if out == 2:
+        return gaussian_member(
+            X, Y, own[start:stop], flat[W : W + size], flat[b : b + hidden],
+            flat[u : u + 2 * hidden], flat[c : c + 2], g[W : W + size], g[b : b + hidden],
+            g[u : u + 2 * hidden], g[c : c + 2], work[at : at + own_work], code, divisor,
+            min_variance,
+        )  # fmt: skip
     return rank_one_member(
         X, Y, own[start:stop], flat[W : W + size], flat[b : b + hidden], flat[u : u + hidden],
-        flat[b2 + m], g[W : W + size], g[b : b + hidden], g[u : u + hidden],
-        g[b2 + m : b2 + m + 1], work[at : at + own_work], code, divisor,
+        flat[c], g[W : W + size], g[b : b + hidden], g[u : u + hidden],
+        g[c : c + 1], work[at : at + own_work], code, divisor,
     )  # fmt: skip
 
 
@@ -81,6 +94,7 @@ def members_on_the_cores(
     work: Any,
     code: int,
     divisor: int,
+    min_variance: float,
     losses: Any,
 ) -> None:  # pragma: no cover - compiled
     """Every task's :func:`member_part` on the cores, task ``i``'s loss into ``losses[i]``;
@@ -88,7 +102,7 @@ def members_on_the_cores(
     for task in prange(losses.size):
         i = np.int64(task)  # prange's index may be unsigned: // and min with it give floats
         losses[i] = member_part(
-            i, parts, X, Y, rows, flat, grad, part_grads, sizes, work, code, divisor
+            i, parts, X, Y, rows, flat, grad, part_grads, sizes, work, code, divisor, min_variance
         )
     add_parts(grad, part_grads, parts)
 
@@ -106,12 +120,13 @@ def members_in_turn(
     work: Any,
     code: int,
     divisor: int,
+    min_variance: float,
     losses: Any,
 ) -> None:  # pragma: no cover - compiled
     """:func:`members_on_the_cores` one task after another: the same numbers."""
     for i in range(losses.size):
         losses[i] = member_part(
-            i, parts, X, Y, rows, flat, grad, part_grads, sizes, work, code, divisor
+            i, parts, X, Y, rows, flat, grad, part_grads, sizes, work, code, divisor, min_variance
         )
     add_parts(grad, part_grads, parts)
 

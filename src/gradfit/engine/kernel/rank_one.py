@@ -263,10 +263,20 @@ def hidden_backward(
         a0[j], a1[j] = g0 * derivative(code, a0[j]), g1 * derivative(code, a1[j])
         a2[j], a3[j] = g2 * derivative(code, a2[j]), g3 * derivative(code, a3[j])
         s[j] += (a0[j] + a1[j]) + (a2[j] + a3[j])
+    add_outer(X, r0, r1, r2, r3, a0, a1, a2, a3, S)
+
+
+@jit(fastmath=SUMS, inline="always")
+def add_outer(
+    X: Any, r0: int, r1: int, r2: int, r3: int, d0: Any, d1: Any, d2: Any, d3: Any, S: Any
+) -> None:  # pragma: no cover - compiled
+    """``S += Σ xᵀ d`` over four rows, ``S`` flat ``(n_in, hidden)``: the first layer's
+    weight gradient, transposed, from the rows ``X[r0]``… and their ``d = dL/dz``."""
+    hidden = d0.size
     for k in range(X.shape[1]):
         x0, x1, x2, x3, at = X[r0, k], X[r1, k], X[r2, k], X[r3, k], k * hidden
         for j in range(hidden):
-            S[at + j] += (a0[j] * x0 + a1[j] * x1) + (a2[j] * x2 + a3[j] * x3)
+            S[at + j] += (d0[j] * x0 + d1[j] * x1) + (d2[j] * x2 + d3[j] * x3)
 
 
 def rank_one_work(sizes: tuple[int, ...]) -> int:

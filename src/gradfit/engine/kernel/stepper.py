@@ -14,8 +14,8 @@ import numpy as np
 from gradfit.engine.batches import Rows
 from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
-from gradfit.engine.kernel import elements, is_rank_one, loops
-from gradfit.engine.losses import Loss
+from gradfit.engine.kernel import GAUSSIAN, elements, head, loops
+from gradfit.engine.losses import GaussianNLL, Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
 from gradfit.engine.pace import PARALLEL, SERIAL, Pace, cores
@@ -60,9 +60,10 @@ class KernelStepper(EngineStepper):
     net : MLP
         With ``identity`` or ``relu`` activations (see :func:`~gradfit.engine.kernel.covers`).
     X : (n_samples, n_in) array
-    Y : (n_samples, n_out) array
+    Y : (n_samples, n_targets) array
     loss : Loss
-        ``MSE`` or ``SSE``.
+        ``MSE`` or ``SSE``; or ``GaussianNLL`` for one hidden layer and a Gaussian head
+        (:func:`~gradfit.engine.kernel.head`).
     optimizer : SGD or Adam
         Built over ``net.parameters()``.
     """
@@ -78,13 +79,14 @@ class KernelStepper(EngineStepper):
     ) -> None:
         self.net, self.loss, self.optimizer = net, loss, optimizer
         self.X, self.Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-        rank_one = is_rank_one(tuple(net.sizes))
-        # The rows a step may take, as the loops index them: (R, n) for the rank-one
-        # loop (R = K members on rows of their own, else 1), (n,) for the layered one.
+        self._head = head(tuple(net.sizes), loss)
+        # The rows a step may take, as the loops index them: (R, n) for the fused loops
+        # (R = K members on rows of their own, else 1), (n,) for the layered one.
         if member_rows is not None:
             self._all_rows = np.ascontiguousarray(member_rows, dtype=np.int64)
         else:
-            self._all_rows = np.arange(X.shape[0])[None] if rank_one else np.arange(X.shape[0])
+            rows = np.arange(X.shape[0])
+            self._all_rows = rows if self._head is None else rows[None]
         self.n_samples = self._all_rows.shape[-1]
         self._sizes = np.asarray(net.sizes, np.int64)
         self._activation = ACTIVATIONS[net.activation]
@@ -92,7 +94,13 @@ class KernelStepper(EngineStepper):
         self._work = np.empty(0, net.dtype)
         self._losses = np.empty(1)
         self._divisors: dict[int, int] = {}
-        self._run_steps = loops.run_rank_one if rank_one else loops.run_layered
+        self._run_steps = loops.run_layered if self._head is None else loops.run_rank_one
+        self._min_variance = loss.min_variance if isinstance(loss, GaussianNLL) else 0.0
+        self._members = net.n_members if isinstance(net, Ensemble) else 1
+        # Per batch size, the pace of its two ways, or None where it takes one thread.
+        self._paces: dict[int, Pace | None] = {}
+        self._task_losses = np.empty(self._members * PARTS)
+        self._part_grads = np.empty((PARTS - 1, net.flat.size), net.dtype)
 
     def _optimizer(self) -> tuple[int, Array, Array, Array]:
         """The optimizer's code, hyperparameters and flat state buffers, read afresh (a
@@ -109,7 +117,8 @@ class KernelStepper(EngineStepper):
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
         """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
         n = rows.shape[-1]
-        size = self._work_size(n)
+        size = self._members * PARTS * loops.work_size(tuple(self.net.sizes), n,
+                                                       self._head is not None)  # fmt: skip
         if self._work.size < size:
             self._work = np.empty(size, self.net.dtype)
         if self._losses.size < n_steps:
@@ -117,7 +126,7 @@ class KernelStepper(EngineStepper):
         code, hyper, m, v = self._optimizer()
         opt, divisor = self.optimizer, self._divisors.get(n)
         if divisor is None:  # the loss's reduction for batches of this many rows, kept
-            divisor = self._divisors[n] = self.loss.divisor((n, self.net.sizes[-1]))
+            divisor = self._divisors[n] = self.loss.divisor((n, self.Y.shape[1]))
         done, failure = self._steps(
             self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
             code, hyper, self._sizes, self._work, self._activation, divisor,
@@ -126,13 +135,52 @@ class KernelStepper(EngineStepper):
         opt.t += done + (failure != 0)
         return int(done), int(failure)
 
-    def _work_size(self, n: int) -> int:
-        """Elements of ``work`` a step on ``n`` rows needs."""
-        return loops.work_size(tuple(self.net.sizes), n)
-
     def _steps(self, *args: Any) -> tuple[int, int]:
-        """The compiled loop's call on :meth:`_run`'s arguments."""
-        return self._run_steps(*args)
+        """The compiled loop's call on :meth:`_run`'s arguments.
+
+        A network of its own layers, or one whose members' step is small and mean head,
+        takes its loop whole (:func:`~gradfit.engine.kernel.loops.run_layered`,
+        :func:`~gradfit.engine.kernel.loops.run_rank_one`). A Gaussian head, and an
+        ensemble whose step's products reach :data:`PARALLEL_WORK`, step as tasks
+        (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`): the latter each member
+        in :data:`PARTS` parts of the rows, on the cores where the machine has them and
+        that has been faster lately (:class:`~gradfit.engine.pace.Pace`), else one after
+        another, the same numbers either way. One call at a time runs on the cores
+        (another thread's runs its tasks in turn rather than wait): numba's fallback
+        threading layer, ``workqueue``, cannot run two at once; nor does a child forked
+        after its parent ran members on the cores."""
+        rows, n_steps = args[2], args[3]
+        n = rows.shape[-1]
+        parted = self._parted(n)
+        if not parted and self._head != GAUSSIAN:
+            return self._run_steps(*args)
+        parts = PARTS if parted else 1
+        if parted and n not in self._paces:
+            self._paces[n] = Pace() if cores() > 1 else None
+        pace = self._paces.get(n)
+        way = SERIAL if pace is None or not _cores["usable"] else pace.choose()
+        start = time.perf_counter()
+        on_the_cores = way == PARALLEL and ON_THE_CORES.acquire(blocking=False)
+        try:
+            _cores["used"] |= on_the_cores
+            members_loop: Any = loops.run_rank_one_members
+            done, failure = members_loop(
+                *args, self._task_losses[: self._members * parts], self._part_grads, parts,
+                on_the_cores, self._min_variance,
+            )  # fmt: skip
+        finally:
+            if on_the_cores:
+                ON_THE_CORES.release()
+        if pace is not None:
+            pace.record(PARALLEL if on_the_cores else SERIAL, time.perf_counter() - start, n_steps)
+        return done, failure
+
+    def _parted(self, n: int) -> bool:
+        """Whether steps on ``n`` rows run each member in :data:`PARTS` parts: an ensemble's
+        whose products reach :data:`PARALLEL_WORK`, by the step's size alone, so that the
+        numbers do not depend on the cores."""
+        work = self._members * n * sum(a * b for a, b in itertools.pairwise(self.net.sizes))
+        return self._members > 1 and work >= PARALLEL_WORK and self._head is not None
 
     def step(self, rows: Rows) -> float:
         index = self._all_rows if rows is None else np.ascontiguousarray(self._all_rows[..., rows])
@@ -154,9 +202,9 @@ class KernelStepper(EngineStepper):
 
 class EnsembleKernelStepper(KernelStepper):
     """:class:`~gradfit.engine.EnsembleStepper`'s job, compiled: the ``K`` members of an
-    :class:`~gradfit.engine.Ensemble` with one hidden layer and one output, all stepped
-    in one kernel call on the same rows, each with its own loss's gradient (so each as it
-    would be trained alone); the loss reported is the members' mean.
+    :class:`~gradfit.engine.Ensemble` with one hidden layer and a mean or Gaussian head,
+    all stepped in one kernel call on the same rows, each with its own loss's gradient (so
+    each as it would be trained alone); the loss reported is the members' mean.
 
     Parameters are :class:`KernelStepper`'s, with ``net`` an :class:`~gradfit.engine.Ensemble`
     and ``member_rows`` as :class:`~gradfit.engine.EnsembleStepper` takes them (each member
@@ -165,55 +213,5 @@ class EnsembleKernelStepper(KernelStepper):
 
     net: Ensemble
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Per batch size, the pace of its two ways, or None where it takes one thread.
-        self._paces: dict[int, Pace | None] = {}
-        self._task_losses = np.empty(self.net.n_members * PARTS)
-        self._part_grads = np.empty((PARTS - 1, self.net.flat.size), self.net.dtype)
-
     def evaluate(self, X: Array, Y: Array) -> float:
         return members_loss(self.net, self.loss, X, Y)
-
-    def _work_size(self, n: int) -> int:
-        # Room for every task's own work, should the members step in parts.
-        return self.net.n_members * PARTS * super()._work_size(n)
-
-    def _steps(self, *args: Any) -> tuple[int, int]:
-        """Where a step's products reach :data:`PARALLEL_WORK`, each member in
-        :data:`PARTS` parts of the rows (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`):
-        on the cores where the machine has them and that has been faster lately
-        (:class:`~gradfit.engine.pace.Pace`), else one after another, the same numbers
-        either way. Smaller steps take the members whole, in turn. One call at a time
-        runs on the cores (another thread's runs its tasks in turn rather than wait):
-        numba's fallback threading layer, ``workqueue``, cannot run two at once; nor does
-        a child forked after its parent ran members on the cores."""
-        rows, n_steps = args[2], args[3]
-        n = rows.shape[-1]
-        if not self._parted(n):
-            return super()._steps(*args)
-        if n not in self._paces:
-            self._paces[n] = Pace() if cores() > 1 else None
-        pace = self._paces[n]
-        way = SERIAL if pace is None or not _cores["usable"] else pace.choose()
-        start = time.perf_counter()
-        on_the_cores = way == PARALLEL and ON_THE_CORES.acquire(blocking=False)
-        try:
-            _cores["used"] |= on_the_cores
-            members_loop: Any = loops.run_rank_one_members
-            done, failure = members_loop(
-                *args, self._task_losses, self._part_grads, PARTS, on_the_cores
-            )
-        finally:
-            if on_the_cores:
-                ON_THE_CORES.release()
-        if pace is not None:
-            pace.record(PARALLEL if on_the_cores else SERIAL, time.perf_counter() - start, n_steps)
-        return done, failure
-
-    def _parted(self, n: int) -> bool:
-        """Whether steps on ``n`` rows run each member in :data:`PARTS` parts: by the
-        step's size alone, so that the numbers do not depend on the cores."""
-        net = self.net
-        work = net.n_members * n * sum(a * b for a, b in itertools.pairwise(net.sizes))
-        return net.n_members > 1 and work >= PARALLEL_WORK and is_rank_one(tuple(net.sizes))
