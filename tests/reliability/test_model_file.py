@@ -64,6 +64,39 @@ def test_save_to_a_folder_is_gradfits_own_error_and_writes_nothing(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.csv", "models"]
 
 
+def test_save_refuses_an_empty_path_and_a_folders_path_that_is_not_there(
+    tmp_path: Path,
+) -> None:
+    # Path("new/") is Path("new"): a file named 'new' would have appeared.
+    new = f"{tmp_path}/new/"
+    with pytest.raises(OutputPathError) as info:
+        gradfit.save(small_net(), new)
+    assert str(info.value) == (
+        f"cannot write the model to '{new}': a path ending in '/' names a folder, and there "
+        f"is no folder '{tmp_path / 'new'}'; give the path of a file"
+    )
+    with pytest.raises(OutputPathError) as info:
+        gradfit.save(small_net(), "")
+    assert (
+        str(info.value)
+        == "cannot write the model to '': the path is empty; give the path of a file"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_text_file_given_as_a_model_is_named_text(tmp_path: Path) -> None:
+    """Such as the data given first: ``predict d.csv m.safetensors``."""
+    for text in ("x,y\n1,2\n", "x\n", "é,ü\n1,2\n"):
+        path = tmp_path / "d.csv"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ModelFileError) as info:
+            gradfit.load(path)
+        assert str(info.value) == (
+            f"{path}: not a valid gradfit model file: it is text (a CSV, say), not a "
+            "safetensors file"
+        )
+
+
 def test_save_refuses_a_missing_folder_a_link_and_a_device(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "m.safetensors"
     with pytest.raises(OutputPathError) as info:

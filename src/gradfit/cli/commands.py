@@ -10,7 +10,7 @@ import click
 from gradfit import demo as walkthrough
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import MAX_CHECKED, SEED, layer_sizes
-from gradfit.cli.paths import check_paths
+from gradfit.cli.paths import OutputFile, check_paths
 from gradfit.demo import PARTS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import LOSSES
@@ -40,7 +40,7 @@ def demo(part: str, out_dir: Path, seed: int) -> None:
 @click.option(
     "--out",
     "out_path",
-    type=click.Path(path_type=Path),
+    type=OutputFile("report"),
     default=Path("report.html"),
     show_default=True,
     help="The HTML file to write (figures embedded).",

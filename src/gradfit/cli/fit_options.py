@@ -24,6 +24,7 @@ from gradfit.cli.options import (
     Finite,
     count,
 )
+from gradfit.cli.paths import OutputFile
 from gradfit.cli.task import TASKS
 from gradfit.defaults import (
     AUTO_BATCH,
@@ -71,7 +72,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--out",
         "out_path",
-        type=click.Path(path_type=Path),
+        type=OutputFile("model"),
         required=True,
         help="The model file to write (.safetensors); its history CSV and figures go beside it.",
     ),
@@ -161,7 +162,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--checkpoint",
         "checkpoint_path",
-        type=click.Path(path_type=Path),
+        type=OutputFile("checkpoint"),
         help="Checkpoint file; default: NAME.checkpoint.safetensors beside the model.",
     ),
     click.option(

@@ -28,10 +28,31 @@ import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import click
 
 from gradfit.cli.exits import CommandError, Exit
 from gradfit.errors import OutputPathError
 from gradfit.io.atomic import check_destination
+
+
+class OutputFile(click.Path):
+    """An option naming a file a command writes (the ``what``: ``"model"``).
+
+    A path that is empty, or ends in ``/``, is refused as it is given, by
+    :func:`~gradfit.io.atomic.check_destination`: converted to a :class:`Path`,
+    ``''`` would become ``.`` and ``out/`` a file named ``out``.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(path_type=Path)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and (not value or value.endswith(("/", os.sep))):
+            check_destination(value, what=self.what)
+        return super().convert(value, param, ctx)
 
 
 def check_paths(inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> None:

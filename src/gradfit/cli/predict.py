@@ -25,7 +25,7 @@ from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION, chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier, noted
-from gradfit.cli.paths import check_paths
+from gradfit.cli.paths import OutputFile, check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
@@ -42,7 +42,7 @@ from gradfit.io.tabular import Cell, read_chunks
 @click.option(
     "--out",
     "out_path",
-    type=click.Path(path_type=Path),
+    type=OutputFile("predictions"),
     required=True,
     help="The CSV file of predictions to write ('-' for standard output, written once "
     "every row is predicted, so an error leaves it empty): one column per target; for "

@@ -21,34 +21,45 @@ from gradfit.errors import OutputPathError
 
 
 def check_destination(path: str | os.PathLike[str], *, what: str | None = None) -> Path:
-    """``path``, if a whole file can be written there: its folder exists, and it is not a
-    folder, a symbolic link (replacing it would replace the link, not what it points
-    to: ``/dev/stdout`` is one), or an existing file other than a regular one (a
-    device or pipe cannot be replaced atomically).
+    """``path``, if a whole file can be written there: it is not empty, its folder
+    exists, and it is not a folder (nor ends in ``/``, as a folder's path does), a
+    symbolic link (replacing it would replace the link, not what it points to:
+    ``/dev/stdout`` is one), or an existing file other than a regular one (a device or
+    pipe cannot be replaced atomically).
 
     Raises
     ------
     OutputPathError
         Naming the problem, and the output as ``what`` (``"model"``) when given.
     """
-    target = Path(path)
-    cannot = f"cannot write the {what} to '{target}'" if what else f"cannot write '{target}'"
+    text = os.fspath(path)
+    target = Path(text)
     folder = target.parent
+
+    def refuse(problem: str, shown: object = target) -> OutputPathError:
+        cannot = f"cannot write the {what} to" if what else "cannot write"
+        return OutputPathError(f"{cannot} '{shown}': {problem}")
+
+    if not text:
+        raise refuse("the path is empty; give the path of a file", "")
     if target.is_dir():
-        raise OutputPathError(
-            f"{cannot}: it is a folder; give the path of a file, such as one in that folder"
+        raise refuse("it is a folder; give the path of a file, such as one in that folder")
+    if text.endswith(("/", os.sep)):
+        # Path('out/') is Path('out'): written as it is, a file named 'out' would appear.
+        raise refuse(
+            f"a path ending in '/' names a folder, and there is no folder '{target}'; "
+            "give the path of a file",
+            text,
         )
     if not folder.is_dir():
-        raise OutputPathError(f"{cannot}: the folder '{folder}' does not exist")
+        raise refuse(f"the folder '{folder}' does not exist")
     if target.is_symlink():
-        raise OutputPathError(
-            f"{cannot}: it is a symbolic link (to '{os.readlink(target)}'); give the "
-            "path of the file itself"
+        raise refuse(
+            f"it is a symbolic link (to '{os.readlink(target)}'); give the path of the file itself"
         )
     if target.exists() and not target.is_file():
-        raise OutputPathError(
-            f"{cannot}: it is not a regular file (a device or pipe); write to a file "
-            "and copy it there"
+        raise refuse(
+            "it is not a regular file (a device or pipe); write to a file and copy it there"
         )
     return target
 

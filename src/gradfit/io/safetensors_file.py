@@ -158,12 +158,21 @@ def read(
     return doc, _arrays(entries, memoryview(data), fail)
 
 
+def _is_text(first: bytes) -> bool:
+    """Whether a file's first bytes are text: printable characters, tabs and newlines
+    (UTF-8 beyond ASCII included), as a CSV file begins."""
+    return bool(first) and all((b >= 0x20 and b != 0x7F) or b in b"\t\n\r" for b in first)
+
+
 def _header_length(first: bytes, size: int, fail: Fail) -> int:
     """The header's length from the file's first bytes, checked against its size."""
     if not _looks_like_safetensors(first, size):
         for magic, kind in _SIGNATURES.items():
             if first.startswith(magic):
                 fail(f"it is {kind}, not a safetensors file")
+        if _is_text(first):
+            # A length of eight printable bytes is over 10^18 bytes: no file is that long.
+            fail("it is text (a CSV, say), not a safetensors file")
     if size < 8:
         fail(f"it is {size} bytes long, too short for a safetensors header")
     n = int.from_bytes(first[:8], "little")
