@@ -117,6 +117,31 @@ def test_save_refuses_a_missing_folder_a_link_and_a_device(tmp_path: Path) -> No
         gradfit.save(small_net(), "/dev/null")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_save_refuses_names_and_categories_load_would_refuse(tmp_path: Path) -> None:
+    """Before, each wrote a file that gradfit.load then refused."""
+    from gradfit.estimator import MLPRegressor
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    model = MLPRegressor((3,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(ValueError) as info:
+        gradfit.save(model, path, target_names=["a", "b"])
+    assert str(info.value) == (
+        "cannot save with these names: target_names ['a', 'b'] is not 1 distinct name(s), "
+        "one per target column the model predicts"
+    )
+    with pytest.raises(TypeError) as raised:
+        gradfit.save(model, path, target_names="ab")
+    assert str(raised.value) == "target_names is a list of names, one per target; got 'ab'"
+    with pytest.raises(ValueError) as info:
+        gradfit.save(model, path, categories={"x": ["1", "2"]})
+    assert str(info.value) == "the category '1' of 'x' has no input among the features"
+    assert not path.exists()
+    gradfit.save(model, path, target_names=["y"])
+    assert gradfit.load(path).target_names_ == ["y"]
+
+
 def _ok(header: Any, doc: Any, data: bytes) -> tuple[Any, Any, bytes]:
     return header, doc, data
 

@@ -58,6 +58,18 @@ def save(
         The values of each one-hot encoded text column (see
         :mod:`gradfit.io.categories`), for predicting from a table; a loaded
         estimator has them as ``categories_``.
+
+    Raises
+    ------
+    TypeError
+        For a model of no kind gradfit writes, or ``target_names`` given as one string.
+    ValueError
+        For an estimator's ``target_names`` or ``categories`` that :func:`load` would
+        refuse: names not one per target column, or distinct; a category without its
+        one-hot input among the estimator's features. Nothing is written then.
+    OutputPathError
+        For a path no whole file can be written to
+        (:func:`~gradfit.io.atomic.check_destination`).
     """
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     kind = kinds.of(model)
@@ -72,9 +84,21 @@ def save(
             f"save takes an MLP, a torch module, an MLPRegressor or an MLPClassifier, not {model!r}"
         )
     if target_names is not None:
+        if isinstance(target_names, str):
+            raise TypeError(
+                f"target_names is a list of names, one per target; got {target_names!r}"
+            )
         doc["target_names"] = [str(name) for name in target_names]
     if categories:
         doc["categories"] = {str(c): [str(v) for v in values] for c, values in categories.items()}
+    if kind is not None and not isinstance(model, MLP):
+        # What load would refuse is refused here, before a file is written.
+        names = doc.get("target_names")
+        problem = None if names is None else _target_names_problem(model, names)
+        if problem is not None:
+            raise ValueError(f"cannot save with these names: {problem}")
+        if categories:
+            check_categories(doc["categories"], getattr(model, "feature_names_in_", None))
     safetensors_file.write(path, doc, tensors)
 
 
@@ -253,14 +277,22 @@ def _model_from(
         # The estimator checks its own document; whatever it rejects is a bad file here.
         raise fail(f"the estimator's state is inconsistent: {exc}") from None
     if target_names is not None:
-        n_columns = _target_columns(model)
-        if len(target_names) != n_columns or len(set(target_names)) != len(target_names):
-            raise fail(
-                f"target_names {target_names!r} is not {n_columns} distinct name(s), one per "
-                "target column the model predicts"
-            )
+        problem = _target_names_problem(model, target_names)
+        if problem is not None:
+            raise fail(problem)
         model.target_names_ = target_names
     return model
+
+
+def _target_names_problem(model: Any, names: list[str]) -> str | None:
+    """Why ``names`` cannot name ``model``'s target columns, or ``None`` when they can."""
+    n_columns = _target_columns(model)
+    if len(names) != n_columns or len(set(names)) != len(names):
+        return (
+            f"target_names {names!r} is not {n_columns} distinct name(s), one per "
+            "target column the model predicts"
+        )
+    return None
 
 
 def _target_columns(model: Any) -> int:
