@@ -44,6 +44,48 @@ def test_sizes_beyond_any_machine_are_refused_before_allocating(
     assert not hasattr(model, "net_")
 
 
+SIZES = (
+    "hidden_layer_sizes must be a positive integer or a sequence of them, such as 100 or (64, 64)"
+)
+SEEDS = "random_state must be None, a non-negative integer or a numpy Generator (or RandomState)"
+
+
+@pytest.mark.parametrize("estimator", [MLPRegressor, MLPClassifier])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        # Was "each of hidden_layer_sizes must be a positive integer; got '1'" (a string's letters).
+        ({"hidden_layer_sizes": "10"}, f"{SIZES}; got '10'"),
+        # These three were Python's TypeErrors ('NoneType' object is not iterable, …).
+        ({"hidden_layer_sizes": None}, f"{SIZES}; got None"),
+        ({"random_state": "a"}, f"{SEEDS}; got 'a'"),
+        ({"random_state": 1.5}, f"{SEEDS}; got 1.5"),
+        ({"random_state": -1}, f"{SEEDS}; got -1"),
+        ({"verbose": "x"}, "verbose must be a number >= 0 (epochs between log lines); got 'x'"),
+        ({"dtype": "foo"}, "dtype must be one of 'float32', 'float64'; got 'foo'"),
+        # A truthy string was taken for True: shuffle="no" shuffled.
+        ({"shuffle": "no"}, "shuffle must be True or False; got 'no'"),
+        ({"standardize": "False"}, "standardize must be True or False; got 'False'"),
+        ({"warm_start": 1}, "warm_start must be True or False; got 1"),
+    ],
+)
+def test_parameters_of_the_wrong_kind_are_one_clear_error(
+    estimator: type, params: dict[str, object], message: str
+) -> None:
+    model = estimator(max_iter=1, **params)
+    with pytest.raises(ValueError) as info:
+        model.fit(*data())
+    assert str(info.value) == message
+    assert not hasattr(model, "net_")
+
+
+def test_numpy_booleans_and_seeds_are_taken() -> None:
+    model = MLPRegressor((3,), max_iter=1, shuffle=np.bool_(False),
+                         random_state=np.random.RandomState(0))  # fmt: skip
+    model.fit(*data())
+    assert model.n_iter_ == 1
+
+
 NAMES = np.array(["setosa", "versicolor", "virginica"])
 
 

@@ -7,6 +7,7 @@ validates them; :func:`resolve` is that validation.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,11 +78,46 @@ def _positive_int(name: str, value: Any, high: int | None = None) -> int:
     return int(value)
 
 
+def _flag(name: str, value: Any) -> bool:
+    """``value`` as a bool: ``shuffle="no"`` would otherwise be true."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+_SEEDS = (np.random.Generator, np.random.RandomState, np.random.SeedSequence,
+          np.random.BitGenerator)  # fmt: skip
+
+
+def _seed(value: Any) -> None:
+    """Refuse a ``random_state`` NumPy cannot seed from, before it is used."""
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not (value is None or (whole and value >= 0) or isinstance(value, _SEEDS)):
+        raise ValueError(
+            "random_state must be None, a non-negative integer or a numpy Generator "
+            f"(or RandomState); got {value!r}"
+        )
+
+
+def _hidden(sizes: Any) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints: ``100``, ``(64, 64)``, ``()``."""
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = [sizes]
+    elif isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable):
+        raise ValueError(
+            "hidden_layer_sizes must be a positive integer or a sequence of them, such as "
+            f"100 or (64, 64); got {sizes!r}"
+        )
+    return tuple(_positive_int("each of hidden_layer_sizes", s, MAX_UNITS) for s in sizes)
+
+
 def resolve(p: dict[str, Any]) -> Settings:
     """Check the estimator's parameters ``p`` (from ``get_params()``); raise ``ValueError``."""
-    sizes = p["hidden_layer_sizes"]
-    sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
-    hidden = tuple(_positive_int("each of hidden_layer_sizes", s, MAX_UNITS) for s in sizes)
+    hidden = _hidden(p["hidden_layer_sizes"])
+    _seed(p["random_state"])
+    for name in ("shuffle", "warm_start", "nesterovs_momentum", "standardize", "clip_inputs",
+                 "record_parameters"):  # fmt: skip
+        _flag(name, p[name])
     inf = float("inf")
     _number("learning_rate_init", p["learning_rate_init"], 0, inf, closed="neither")
     _number("alpha", p["alpha"], 0, inf)
@@ -108,10 +144,15 @@ def resolve(p: dict[str, Any]) -> Settings:
         raise ValueError(
             f"early_stopping must be True, False or 'auto'; got {p['early_stopping']!r}"
         )
-    verbose = int(p["verbose"])
-    if verbose < 0:
-        raise ValueError(f"verbose must be >= 0; got {p['verbose']!r}")
-    dtype_name = np.dtype(p["dtype"]).name if p["dtype"] is not None else None
+    if not isinstance(p["verbose"], numbers.Real) or p["verbose"] < 0:
+        raise ValueError(
+            f"verbose must be a number >= 0 (epochs between log lines); got {p['verbose']!r}"
+        )
+    verbose = int(float(p["verbose"]))
+    try:
+        dtype_name = np.dtype(p["dtype"]).name if p["dtype"] is not None else None
+    except TypeError:  # not a dtype at all ("foo"); a dtype gradfit does not train in is below
+        dtype_name = str(p["dtype"])
     backend = _choice("backend", p["backend"], BACKENDS)
     if backend == "numpy" and p["device"] not in (None, "cpu"):
         raise ValueError(f"device={p['device']!r} needs backend='torch'; numpy runs on the CPU")
