@@ -118,3 +118,26 @@ def test_names_of_neither_kind_get_pythons_own_errors(
 def test_an_unfitted_classifier_says_so_too() -> None:
     with pytest.raises(NotOfferedError, match=r"^MLPClassifier has no predict_interval"):
         MLPClassifier().predict_interval(X)
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "args"),
+    [
+        (MLPRegressor(), "fit", (X, X[:, 0])),
+        (MLPClassifier(), "fit", (X, X[:, 0] > 0)),
+        (MLPClassifier(), "partial_fit", (X, X[:, 0] > 0, [False, True])),
+        (MLPRegressor(), "partial_fit", (X, X[:, 0])),
+    ],
+)
+def test_sample_weight_which_neither_takes_says_what_to_do_instead(
+    model: MLPRegressor | MLPClassifier, method: str, args: tuple[object, ...]
+) -> None:
+    """scikit-learn's MLPs take sample_weight; gradfit's said only 'unexpected keyword'."""
+    with pytest.raises(NotOfferedError) as info:
+        getattr(model, method)(*args, sample_weight=np.ones(40))
+    assert str(info.value) == (
+        f"{type(model).__name__}.{method}() takes no sample_weight: gradfit weighs every row "
+        "alike (scikit-learn's MLP takes sample_weight); repeat a row to weigh it more, or "
+        "weigh a classifier's classes with class_weight"
+    )
+    assert not hasattr(model, "net_")

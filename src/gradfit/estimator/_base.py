@@ -30,6 +30,7 @@ from gradfit.estimator._data import standardizer
 from gradfit.estimator._early_stopping import EarlyStopping, stop_reason
 from gradfit.estimator._fitting import EstimatorTrainer, blas_threads, layers_from
 from gradfit.estimator._network import NetworkEstimator
+from gradfit.estimator._offers import OffersInstead, refuse_keywords
 from gradfit.estimator._params import (
     Settings,
     batch_rows,
@@ -44,7 +45,7 @@ from gradfit.io.statistics import ColumnStats, column_statistics
 from gradfit.io.streaming import Group
 
 
-class MLPBase(NetworkEstimator):
+class MLPBase(NetworkEstimator, OffersInstead):
     """The training shared by gradfit's estimators; see :class:`~gradfit.MLPRegressor`
     for the parameters and the fitted attributes."""
 
@@ -55,6 +56,7 @@ class MLPBase(NetworkEstimator):
         *,
         callbacks: Sequence[Callback] = (),
         resume_from: dict[str, Any] | None = None,
+        **not_taken: Any,
     ) -> Any:
         """Train for up to ``max_iter`` epochs (from scratch unless ``warm_start``).
 
@@ -81,6 +83,8 @@ class MLPBase(NetworkEstimator):
 
         Raises
         ------
+        NotOfferedError
+            For scikit-learn's ``sample_weight``, which gradfit does not take.
         DataError
             For input scikit-learn's checks reject (also a ``ValueError``).
         DivergenceError
@@ -88,6 +92,7 @@ class MLPBase(NetworkEstimator):
             parameters of the last finite epoch (as it does on Ctrl-C), or with
             ``early_stopping`` those of the best epoch so far.
         """
+        refuse_keywords(self, "fit", not_taken)
         incremental = bool(self.warm_start) and hasattr(self, "net_") and resume_from is None
         return self._fit(X, y, incremental, partial=False, callbacks=callbacks, resume=resume_from)
 

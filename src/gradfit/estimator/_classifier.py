@@ -14,10 +14,10 @@ from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.estimator._classification import ClassificationBase
 from gradfit.estimator._labels import target_kind
-from gradfit.estimator._offers import REGRESSOR_ONLY, OffersInstead, refuse_keywords
+from gradfit.estimator._offers import REGRESSOR_ONLY, refuse_keywords
 
 
-class MLPClassifier(ClassifierMixin, ClassificationBase, OffersInstead):  # type: ignore[misc]
+class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
     """A multilayer perceptron for classification, trained by gradfit's NumPy or torch backend.
 
     The network's outputs are logits: for two classes one, with a sigmoid and binary
@@ -161,6 +161,7 @@ class MLPClassifier(ClassifierMixin, ClassificationBase, OffersInstead):  # type
         classes: Any = None,
         *,
         callbacks: Sequence[Callback] = (),
+        **not_taken: Any,
     ) -> MLPClassifier:
         """Train one epoch on ``(X, y)``; ``k`` calls on the same data equal ``fit`` with
         ``max_iter=k``.
@@ -171,6 +172,7 @@ class MLPClassifier(ClassifierMixin, ClassificationBase, OffersInstead):  # type
             Every class any call will see; needed on the first call (not for
             multilabel ``y``), ignored after.
         """
+        refuse_keywords(self, "partial_fit", not_taken)
         first = not hasattr(self, "net_")
         if first and classes is None and target_kind(y) != "multilabel-indicator":
             raise DataError(

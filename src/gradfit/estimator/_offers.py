@@ -4,7 +4,8 @@ A user who moves from a regressor to a classifier (or back) calls what the other
 had: ``predict(X, return_std=True)`` or ``predict_interval`` on a classifier,
 ``predict_proba`` or ``partial_fit(…, classes=…)`` on a regressor. Python's own error
 (``unexpected keyword argument``, ``object has no attribute``) says what is missing, not
-why or what to call instead; :func:`not_offered` says both, as a
+why or what to call instead; nor does it for scikit-learn's ``sample_weight``, which
+neither takes. :func:`not_offered` says both, as a
 :class:`~gradfit.errors.NotOfferedError`. Each estimator looks up what it lacks here:
 its ``__getattr__`` for methods and attributes, and the ``**regressor_only`` or
 ``**classifier_only`` keywords of the methods whose keywords differ.
@@ -51,6 +52,12 @@ CLASSIFIER_ONLY: Mapping[str, str] = {
 }
 """The classifier's names a regressor lacks, with what it offers instead."""
 
+NEITHER: Mapping[str, str] = {
+    "sample_weight": "gradfit weighs every row alike (scikit-learn's MLP takes sample_weight); "
+    "repeat a row to weigh it more, or weigh a classifier's classes with class_weight",
+}
+"""scikit-learn's keywords neither estimator takes, with what to do instead."""
+
 
 class OffersInstead:
     """Gives an estimator's missing attributes the error :func:`not_offered` makes.
@@ -74,6 +81,8 @@ def not_offered(estimator: OffersInstead, name: str, method: str | None = None) 
     ``name`` was passed to as a keyword."""
     cls = type(estimator).__name__
     owner, instead = type(estimator)._other_kind
+    if method is not None and name in NEITHER:
+        return NotOfferedError(f"{cls}.{method}() takes no {name}: {NEITHER[name]}")
     if name not in instead:
         if method is not None:
             return TypeError(f"{cls}.{method}() got an unexpected keyword argument {name!r}")

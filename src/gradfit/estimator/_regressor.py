@@ -11,11 +11,11 @@ from sklearn.base import RegressorMixin
 from gradfit.defaults import DEFAULTS
 from gradfit.engine.training import Callback
 from gradfit.engine.types import Array
-from gradfit.estimator._offers import CLASSIFIER_ONLY, OffersInstead, refuse_keywords
+from gradfit.estimator._offers import CLASSIFIER_ONLY, refuse_keywords
 from gradfit.estimator._regression import RegressionBase
 
 
-class MLPRegressor(RegressorMixin, RegressionBase, OffersInstead):  # type: ignore[misc]
+class MLPRegressor(RegressorMixin, RegressionBase):  # type: ignore[misc]
     """A multilayer perceptron for regression, trained by gradfit's NumPy or torch backend.
 
     scikit-learn's parameter names and behaviour where they exist; what differs is
