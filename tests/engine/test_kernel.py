@@ -294,29 +294,36 @@ def test_members_on_the_cores_step_bit_for_bit_as_one_after_another(
         assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
 
 
-def test_the_parts_of_a_step_split_its_rows_as_batch_parts_do() -> None:
-    """Member ``m``'s task ``p`` takes part ``p`` of its rows, the first parts a row
-    longer (``numpy.array_split``): a task's gradient is that of its rows alone."""
+def test_two_lanes_cut_an_odd_ensembles_middle_member_in_two() -> None:
+    """Five members in two lanes of equal work: two and a half each, the middle member's
+    rows cut in two (the first piece a row longer); an even K stays whole. The cut member's
+    pieces add up to its gradient on all its rows."""
+    from gradfit.engine.flat import split_flat
     from gradfit.engine.kernel import elements, members
     from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
 
+    assert members.tasks(5, 11, 2).tolist() == [
+        [0, 0, 11, 0], [1, 0, 11, 0], [2, 0, 6, 0], [2, 6, 11, 1], [3, 0, 11, 0], [4, 0, 11, 0],
+    ]  # fmt: skip
+    assert members.tasks(4, 11, 2).tolist() == [[m, 0, 11, 0] for m in range(4)]
+    assert members.tasks(5, 11, 1).tolist() == [[m, 0, 11, 0] for m in range(5)]
     X, Y = problem([3, 8, 1], n=11)
-    ens = Ensemble([3, 8, 1], "relu", 2, rng=np.random.default_rng(1))
+    ens = Ensemble([3, 8, 1], "relu", 3, rng=np.random.default_rng(1))
     sizes, rows = np.array(ens.sizes), np.arange(11)[None]
-    work = np.empty(2 * 3 * rank_one_work((3, 8, 1)))
-    grad, part_grads = np.empty_like(ens.flat), np.empty((2, ens.flat.size))
-    losses = np.empty(6)
-    members.members_in_turn(3, X, Y, rows, ens.flat, grad, part_grads, sizes, work,
+    table = members.tasks(3, 11, 2)
+    work = np.empty(len(table) * rank_one_work((3, 8, 1)))
+    grad, piece, losses = np.empty_like(ens.flat), np.zeros_like(ens.flat), np.empty(len(table))
+    members.members_in_turn(table, X, Y, rows, ens.flat, grad, piece, sizes, work,
                             elements.RELU, 11, 0.0, losses)  # fmt: skip
-    for p, part in enumerate(np.array_split(np.arange(11), 3)):
-        alone = np.empty_like(ens.flat)
-        value = rank_one_step(X, Y, part[None], ens.flat, alone, sizes, work, elements.RELU, 11)
-        assert_allclose(losses[p] + losses[3 + p], 2 * value, rtol=1e-14)
-        if p:
-            assert_allclose(part_grads[p - 1], alone, rtol=1e-14, atol=1e-16)
     whole = np.empty_like(ens.flat)
-    rank_one_step(X, Y, rows, ens.flat, whole, sizes, work, elements.RELU, 11)
+    value = rank_one_step(X, Y, rows, ens.flat, whole, sizes, work, elements.RELU, 11)
+    assert_allclose(losses.sum() / 3, value, rtol=1e-14)
     assert_allclose(grad, whole, rtol=1e-12, atol=1e-15)
+    cut = [p[1] for p in split_flat(piece, ens.parameters())]  # member 1's second piece
+    alone = ens.member(1)
+    alone.backward(MSE().gradient(alone.forward(X[6:]), Y[6:]) * (5 / 11))
+    for ours, theirs in zip(cut, alone.gradients(), strict=True):
+        assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
 
 
 def test_a_child_forked_after_the_cores_ran_steps_its_members_in_turn() -> None:

@@ -138,27 +138,27 @@ def run_rank_one_members(
     divisor: int,
     losses: Any,
     snapshots: Any,
+    table: Any,
+    piece_grad: Any,
     task_losses: Any,
-    part_grads: Any,
-    parts: int,
     on_the_cores: bool,
     min_variance: float,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
-    """:func:`run_rank_one` with an ensemble's members (or one network, ``K = 1``) each
-    stepped in ``parts`` parts of the batch's rows (:mod:`~gradfit.engine.kernel.members`),
-    on the cores or one task after another, to the same numbers: ``work`` holds
-    ``K · parts`` times :func:`~gradfit.engine.kernel.rank_one.rank_one_work`,
-    ``task_losses`` ``K · parts`` losses (summed in their order), ``part_grads``
-    ``parts - 1`` gradients laid out as ``grad``. The members' head may be a Gaussian
-    one (two outputs, ``min_variance``), which only this loop steps."""
-    K = task_losses.size // parts
+    """:func:`run_rank_one` with an ensemble's members (or one network, ``K = 1``) stepped
+    as the tasks of ``table`` (:func:`~gradfit.engine.kernel.members.tasks`), on the cores
+    or one after another, to the same numbers: ``work`` holds one
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_work` per task, ``task_losses`` a loss
+    per task (summed in their order), ``piece_grad`` the second pieces' gradients, laid out
+    as ``grad``. The members' head may be a Gaussian one (two outputs, ``min_variance``),
+    which only this loop steps."""
+    K = table[table.shape[0] - 1, 0] + 1
     for s in range(n_steps):
         snapshots[s % 2] = flat
         if on_the_cores:
-            members_on_the_cores(parts, X, Y, rows, flat, grad, part_grads, sizes, work,
+            members_on_the_cores(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
                                  code, divisor, min_variance, task_losses)  # fmt: skip
         else:
-            members_in_turn(parts, X, Y, rows, flat, grad, part_grads, sizes, work,
+            members_in_turn(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
                             code, divisor, min_variance, task_losses)  # fmt: skip
         total = 0.0
         for k in range(task_losses.size):

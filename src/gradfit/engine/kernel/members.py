@@ -1,15 +1,16 @@
 """An ensemble's one-hidden-layer members (a mean head, or a Gaussian head's mean and
-variance) stepped in parts, compiled: on the cores, or one part after another to the same
+variance) stepped as tasks, compiled: on the cores, or one task after another to the same
 numbers.
 
-A large step is cut into tasks, each a member on a part of the batch's rows (the parts of
-:mod:`gradfit.engine.batch_parts`: a step's gradient is a sum over its rows, so the parts'
-gradients add up). The tasks share nothing they write, so numba's ``prange`` can give each
-core some of them; with ``parts = 2`` the ``2K`` tasks split evenly over two cores whatever
-``K`` (members alone would leave one core idle a fifth of the time for ``K = 5``). The parts
-are fixed by the step's size, never by the cores:
-:class:`~gradfit.engine.kernel.stepper.EnsembleKernelStepper` runs the same tasks on the
-cores or in turn (:func:`members_in_turn`), as has been faster lately
+A task is a member on a range of the batch's rows (:func:`tasks`). A step's gradient is a
+sum over its rows, so a member cut in two pieces gets the sum of the pieces' gradients (the
+parts of :mod:`gradfit.engine.batch_parts`). The tasks share nothing they write, so numba's
+``prange`` can give each core some of them. Two lanes of equal work take ``K`` members: an
+even ``K`` whole, ``K // 2`` each; an odd ``K`` with its middle member cut in half (five
+members: two and a half each, where whole members would leave one core idle a fifth of the
+time). The tasks are fixed by ``K`` and the batch's rows, never by the cores:
+:class:`~gradfit.engine.kernel.stepper.KernelStepper` runs the same tasks on the cores or in
+turn (:func:`members_in_turn`), as has been faster lately
 (:class:`~gradfit.engine.pace.Pace`), bit for bit the same numbers.
 """
 
@@ -24,58 +25,77 @@ from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import SUMS
 from gradfit.engine.kernel.gaussian_head import gaussian_member
 from gradfit.engine.kernel.rank_one import BLOCK, rank_one_member
+from gradfit.engine.types import Array
+
+MEMBER, START, STOP, BUFFER = 0, 1, 2, 3
+"""The columns of a task table (:func:`tasks`)."""
+
+
+def tasks(n_members: int, n_rows: int, lanes: int) -> Array:
+    """The tasks of a step of ``n_members`` members on ``n_rows`` rows each, in ``lanes``
+    lanes of equal work (1: every member whole).
+
+    Returns
+    -------
+    (n_tasks, 4) array of int64
+        Per task its member, the first and one past the last of the member's rows it takes
+        (positions in its row list), and the gradient buffer it writes: 0 for the member's
+        first piece (the network's own ``flat_grad``), 1 for its second (cut members only).
+        In member order, so that ``prange`` hands each of ``lanes`` threads one lane.
+    """
+    if lanes == 1 or n_members % 2 == 0:
+        return np.array([[m, 0, n_rows, 0] for m in range(n_members)], np.int64)
+    if lanes != 2:
+        raise ValueError(f"members step in one or two lanes, got {lanes}")
+    cut, half = n_members // 2, n_rows - n_rows // 2  # the first piece a row longer
+    table = [[m, 0, n_rows, 0] for m in range(n_members) if m != cut]
+    table[cut:cut] = [[cut, 0, half, 0], [cut, half, n_rows, 1]]
+    return np.array(table, np.int64)
 
 
 @jit(fastmath=SUMS)
-def member_part(
-    task: Any,
-    parts: int,
+def member_task(
+    i: Any,
+    table: Any,
     X: Any,
     Y: Any,
     rows: Any,
     flat: Any,
     grad: Any,
-    part_grads: Any,
+    piece_grad: Any,
     sizes: Any,
     work: Any,
     code: int,
     divisor: int,
     min_variance: float,
 ) -> float:  # pragma: no cover - compiled
-    """Task ``task`` (an integer): member ``m = task // parts`` on part ``p = task % parts``
-    of its rows (``rows: (R, n)`` as :func:`~gradfit.engine.kernel.rank_one.rank_one_step`
-    takes them; consecutive parts, the first ones a row longer where ``parts`` does not
-    divide ``n``).
+    """Task ``i`` of ``table`` (:func:`tasks`; ``i`` an integer): its member's step on its
+    range of the member's rows (``rows: (R, n)`` as
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_step` takes them).
 
     :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows (or, where the
     network has two outputs, a Gaussian head's
     :func:`~gradfit.engine.kernel.gaussian_head.gaussian_member`, with ``min_variance``),
-    with the whole batch's ``divisor``: its gradient into ``grad`` (part 0) or ``part_grads[p - 1]``
-    (laid out as ``grad``), in its own slice of ``work`` (``K · parts`` times
-    :func:`~gradfit.engine.kernel.rank_one.rank_one_work`); returns its share of the loss.
+    with the whole batch's ``divisor``: its gradient into ``grad`` (buffer 0) or
+    ``piece_grad`` (buffer 1, laid out as ``grad``), in its own slice of ``work`` (one
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_work` per task); returns its share
+    of the loss.
     """
     n_in, hidden, out = sizes[0], sizes[1], sizes[2]
-    K = flat.size // (hidden * (n_in + 1 + out) + out)
-    W1, b1, W2 = 0, K * hidden * n_in, K * hidden * (n_in + 1)
-    b2 = K * hidden * (n_in + 1 + out)
     size, own_work = hidden * n_in, (2 * n_in + BLOCK) * hidden
-    m, p = task // parts, task % parts
-    own = rows[min(m, rows.shape[0] - 1)]
-    base, extra = divmod(own.size, parts)
-    start = p * base + min(p, extra)
-    stop = start + base + (1 if p < extra else 0)
-    g = grad if p == 0 else part_grads[p - 1]
-    W, b, at = W1 + m * size, b1 + m * hidden, task * own_work
-    u, c = W2 + m * out * hidden, b2 + m * out
+    m, start, stop = table[i, MEMBER], table[i, START], table[i, STOP]
+    own = rows[min(m, rows.shape[0] - 1)][start:stop]
+    g = grad if table[i, BUFFER] == 0 else piece_grad
+    W, b, u, c = member_offsets(sizes, flat.size, m)
+    at = i * own_work
     if out == 2:
         return gaussian_member(
-            X, Y, own[start:stop], flat[W : W + size], flat[b : b + hidden],
-            flat[u : u + 2 * hidden], flat[c : c + 2], g[W : W + size], g[b : b + hidden],
-            g[u : u + 2 * hidden], g[c : c + 2], work[at : at + own_work], code, divisor,
-            min_variance,
+            X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + 2 * hidden],
+            flat[c : c + 2], g[W : W + size], g[b : b + hidden], g[u : u + 2 * hidden],
+            g[c : c + 2], work[at : at + own_work], code, divisor, min_variance,
         )  # fmt: skip
     return rank_one_member(
-        X, Y, own[start:stop], flat[W : W + size], flat[b : b + hidden], flat[u : u + hidden],
+        X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + hidden],
         flat[c], g[W : W + size], g[b : b + hidden], g[u : u + hidden],
         g[c : c + 1], work[at : at + own_work], code, divisor,
     )  # fmt: skip
@@ -83,13 +103,13 @@ def member_part(
 
 @jit(fastmath=SUMS, parallel=True)
 def members_on_the_cores(
-    parts: int,
+    table: Any,
     X: Any,
     Y: Any,
     rows: Any,
     flat: Any,
     grad: Any,
-    part_grads: Any,
+    piece_grad: Any,
     sizes: Any,
     work: Any,
     code: int,
@@ -97,25 +117,24 @@ def members_on_the_cores(
     min_variance: float,
     losses: Any,
 ) -> None:  # pragma: no cover - compiled
-    """Every task's :func:`member_part` on the cores, task ``i``'s loss into ``losses[i]``;
-    then the parts' gradients added into ``grad``, part after part."""
-    for task in prange(losses.size):
-        i = np.int64(task)  # prange's index may be unsigned: // and min with it give floats
-        losses[i] = member_part(
-            i, parts, X, Y, rows, flat, grad, part_grads, sizes, work, code, divisor, min_variance
-        )
-    add_parts(grad, part_grads, parts)
+    """Every task's :func:`member_task` on the cores, task ``i``'s loss into ``losses[i]``;
+    then the second pieces' gradients added into ``grad``."""
+    for task in prange(table.shape[0]):
+        i = np.int64(task)  # prange's index may be unsigned: min with it gives a float
+        losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
+                                code, divisor, min_variance)  # fmt: skip
+    add_pieces(table, grad, piece_grad, sizes)
 
 
 @jit(fastmath=SUMS)
 def members_in_turn(
-    parts: int,
+    table: Any,
     X: Any,
     Y: Any,
     rows: Any,
     flat: Any,
     grad: Any,
-    part_grads: Any,
+    piece_grad: Any,
     sizes: Any,
     work: Any,
     code: int,
@@ -124,16 +143,36 @@ def members_in_turn(
     losses: Any,
 ) -> None:  # pragma: no cover - compiled
     """:func:`members_on_the_cores` one task after another: the same numbers."""
-    for i in range(losses.size):
-        losses[i] = member_part(
-            i, parts, X, Y, rows, flat, grad, part_grads, sizes, work, code, divisor, min_variance
-        )
-    add_parts(grad, part_grads, parts)
+    for i in range(table.shape[0]):
+        losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
+                                code, divisor, min_variance)  # fmt: skip
+    add_pieces(table, grad, piece_grad, sizes)
 
 
 @jit(inline="always")
-def add_parts(grad: Any, part_grads: Any, parts: int) -> None:  # pragma: no cover - compiled
-    """``grad += part_grads[0] + …``, one part after another."""
-    for q in range(parts - 1):
-        for i in range(grad.size):
-            grad[i] += part_grads[q, i]
+def add_pieces(table: Any, grad: Any, piece_grad: Any, sizes: Any) -> None:  # pragma: no cover
+    """``grad += piece_grad`` over the parameters of each member cut in two."""
+    n_in, hidden, out = sizes[0], sizes[1], sizes[2]
+    for i in range(table.shape[0]):
+        if table[i, BUFFER] == 1:
+            W, b, u, c = member_offsets(sizes, grad.size, table[i, MEMBER])
+            for start, length in ((W, hidden * n_in), (b, hidden), (u, out * hidden), (c, out)):
+                for j in range(start, start + length):
+                    grad[j] += piece_grad[j]
+
+
+@jit(inline="always")
+def member_offsets(
+    sizes: Any, n_flat: int, m: int
+) -> tuple[int, int, int, int]:  # pragma: no cover - compiled
+    """Where member ``m``'s ``W₁``, ``b₁``, ``W₂`` and ``b₂`` start in an ensemble's flat
+    parameters (``[W₁ (K, hidden, n_in), b₁ (K, hidden), W₂ (K, out, hidden), b₂ (K, out)]``,
+    ``n_flat`` of them)."""
+    n_in, hidden, out = sizes[0], sizes[1], sizes[2]
+    K = n_flat // (hidden * (n_in + 1 + out) + out)
+    return (
+        m * hidden * n_in,
+        K * hidden * n_in + m * hidden,
+        K * hidden * (n_in + 1) + m * out * hidden,
+        K * hidden * (n_in + 1 + out) + m * out,
+    )

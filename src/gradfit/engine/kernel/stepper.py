@@ -14,7 +14,7 @@ import numpy as np
 from gradfit.engine.batches import Rows
 from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
-from gradfit.engine.kernel import GAUSSIAN, elements, head, loops
+from gradfit.engine.kernel import GAUSSIAN, elements, head, loops, members
 from gradfit.engine.losses import GaussianNLL, Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
@@ -26,13 +26,13 @@ ACTIVATIONS = {"identity": elements.IDENTITY, "relu": elements.RELU}
 
 PARALLEL_WORK = 1_000_000
 """Multiply-adds of an ensemble's step (``K · rows · Σ n_in·n_out``) from which its members
-run in parts of the rows, which may run on the cores: ``benchmarks/ensemble_speed.py --loss
-mse``'s large workload (2.2·10⁶) is above it, its Boston-sized one (3.5·10⁵) below; the
-crossover between was not measured finely."""
+run in two lanes of equal work, which may run on the cores: ``benchmarks/ensemble_speed.py
+--loss mse``'s large workload (2.2·10⁶) is above it, its Boston-sized one (3.5·10⁵) below;
+the crossover between was not measured finely."""
 
-PARTS = 2
-"""The parts of its rows each member of such a step runs in: ``2K`` tasks, split evenly
-over two cores whatever ``K`` (:mod:`gradfit.engine.kernel.members`)."""
+LANES = 2
+"""The lanes of equal work such a step's members run in, an odd ``K``'s middle member cut in
+two pieces of its rows (:func:`~gradfit.engine.kernel.members.tasks`): two cores' worth."""
 
 ON_THE_CORES = threading.Lock()
 """Held while a compiled loop runs members on the cores."""
@@ -97,10 +97,12 @@ class KernelStepper(EngineStepper):
         self._run_steps = loops.run_layered if self._head is None else loops.run_rank_one
         self._min_variance = loss.min_variance if isinstance(loss, GaussianNLL) else 0.0
         self._members = net.n_members if isinstance(net, Ensemble) else 1
-        # Per batch size, the pace of its two ways, or None where it takes one thread.
+        # Per batch size: the tasks of a step (members.tasks) and their losses, and the
+        # pace of its two ways (None where it takes one thread).
+        self._tasks: dict[int, tuple[Array, Array]] = {}
         self._paces: dict[int, Pace | None] = {}
-        self._task_losses = np.empty(self._members * PARTS)
-        self._part_grads = np.empty((PARTS - 1, net.flat.size), net.dtype)
+        # A cut member's second piece writes here; the rest stays 0.
+        self._piece_grad = np.zeros(net.flat.size, net.dtype)
 
     def _optimizer(self) -> tuple[int, Array, Array, Array]:
         """The optimizer's code, hyperparameters and flat state buffers, read afresh (a
@@ -117,8 +119,9 @@ class KernelStepper(EngineStepper):
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
         """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
         n = rows.shape[-1]
-        size = self._members * PARTS * loops.work_size(tuple(self.net.sizes), n,
-                                                       self._head is not None)  # fmt: skip
+        fused = self._head is not None  # then room for each task's work (K + 1 at most)
+        tasks = self._members + 1 if fused else 1
+        size = tasks * loops.work_size(tuple(self.net.sizes), n, fused)
         if self._work.size < size:
             self._work = np.empty(size, self.net.dtype)
         if self._losses.size < n_steps:
@@ -142,8 +145,8 @@ class KernelStepper(EngineStepper):
         takes its loop whole (:func:`~gradfit.engine.kernel.loops.run_layered`,
         :func:`~gradfit.engine.kernel.loops.run_rank_one`). A Gaussian head, and an
         ensemble whose step's products reach :data:`PARALLEL_WORK`, step as tasks
-        (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`): the latter each member
-        in :data:`PARTS` parts of the rows, on the cores where the machine has them and
+        (:func:`~gradfit.engine.kernel.loops.run_rank_one_members`): the latter in
+        :data:`LANES` lanes of equal work, on the cores where the machine has them and
         that has been faster lately (:class:`~gradfit.engine.pace.Pace`), else one after
         another, the same numbers either way. One call at a time runs on the cores
         (another thread's runs its tasks in turn rather than wait): numba's fallback
@@ -154,20 +157,19 @@ class KernelStepper(EngineStepper):
         parted = self._parted(n)
         if not parted and self._head != GAUSSIAN:
             return self._run_steps(*args)
-        parts = PARTS if parted else 1
-        if parted and n not in self._paces:
-            self._paces[n] = Pace() if cores() > 1 else None
-        pace = self._paces.get(n)
+        if n not in self._tasks:
+            table = members.tasks(self._members, n, LANES if parted else 1)
+            self._tasks[n] = table, np.empty(len(table))
+            self._paces[n] = Pace() if parted and cores() > 1 else None
+        (table, task_losses), pace = self._tasks[n], self._paces[n]
         way = SERIAL if pace is None or not _cores["usable"] else pace.choose()
         start = time.perf_counter()
         on_the_cores = way == PARALLEL and ON_THE_CORES.acquire(blocking=False)
         try:
             _cores["used"] |= on_the_cores
             members_loop: Any = loops.run_rank_one_members
-            done, failure = members_loop(
-                *args, self._task_losses[: self._members * parts], self._part_grads, parts,
-                on_the_cores, self._min_variance,
-            )  # fmt: skip
+            done, failure = members_loop(*args, table, self._piece_grad, task_losses,
+                                         on_the_cores, self._min_variance)  # fmt: skip
         finally:
             if on_the_cores:
                 ON_THE_CORES.release()
@@ -176,9 +178,10 @@ class KernelStepper(EngineStepper):
         return done, failure
 
     def _parted(self, n: int) -> bool:
-        """Whether steps on ``n`` rows run each member in :data:`PARTS` parts: an ensemble's
-        whose products reach :data:`PARALLEL_WORK`, by the step's size alone, so that the
-        numbers do not depend on the cores."""
+        """Whether steps on ``n`` rows run an ensemble's members in :data:`LANES` lanes
+        (:func:`~gradfit.engine.kernel.members.tasks`): where its products reach
+        :data:`PARALLEL_WORK`, by the step's size alone, so that the numbers do not depend
+        on the cores."""
         work = self._members * n * sum(a * b for a, b in itertools.pairwise(self.net.sizes))
         return self._members > 1 and work >= PARALLEL_WORK and self._head is not None
 
