@@ -41,6 +41,7 @@ def make_files(folder: Path) -> None:
         "x,y\n" + "".join(f"{i},{i + 1},{i + 2}\n" for i in range(5))
     )
     (folder / "holes.csv").write_text("x,y\n1,2\n,3\n4,\n5,6\nNaN,7\n")
+    (folder / "semi.csv").write_text("x;y\n" + sine.replace(",", ";"))
     (folder / "dups.csv").write_text("x,x,y\n1,2,3\n4,5,6\n")
     colours = zip(range(30), ["red", "green", "blue"] * 10, strict=True)
     (folder / "train.csv").write_text(

@@ -61,6 +61,7 @@ class Table:
             more = f", … ({len(self.columns)} columns)" if len(self.columns) > 20 else ""
             raise DataError(
                 f"{self.path}: {role} column(s) {listed} not found; the file has {shown}{more}"
+                f"{_separator_hint(self.columns, missing)}"
             )
         nested = [n for n in names if _nested(self.frame[n])]
         if nested:
@@ -255,3 +256,17 @@ def _nested(col: Any) -> bool:
 
 def _is_text(col: Any) -> bool:
     return col.dtype == object or str(col.dtype) in ("string", "category", "str")
+
+
+def _separator_hint(columns: Sequence[str], missing: Sequence[str]) -> str:
+    """When the header is one column holding a missing name between ``;``, tabs or ``|``
+    (a file of another separator, read as comma-separated), what to do about it."""
+    if len(columns) != 1:
+        return ""
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if sep in str(columns[0]) and any(m in str(columns[0]).split(sep) for m in missing):
+            return (
+                f"; its header is one column: the file separates its values by {name}, and "
+                "gradfit reads commas. Save it as comma-separated (CSV) first"
+            )
+    return ""
