@@ -184,6 +184,23 @@ def test_a_one_dimensional_x_is_one_line_without_the_array() -> None:
     )
 
 
+@pytest.mark.parametrize("estimator", [MLPRegressor, MLPClassifier])
+def test_complex_numbers_are_one_line_without_the_array(estimator: type) -> None:
+    """scikit-learn's message went on to print every row of X."""
+    X, y = data()
+    expected = (
+        "the data holds complex numbers; gradfit works on real ones: give their real parts "
+        "or magnitudes (numpy.real, numpy.abs) instead"
+    )
+    with pytest.raises(DataError) as info:
+        estimator(max_iter=1).fit(X.astype(complex), y)
+    assert str(info.value) == expected
+    model = estimator((3,), max_iter=1).fit(X, y)
+    with pytest.raises(DataError) as info:
+        model.predict(X.astype(complex))
+    assert str(info.value) == expected
+
+
 @pytest.mark.parametrize("how", ["fit", "partial_fit"])
 @pytest.mark.parametrize(
     ("first", "then", "change"),

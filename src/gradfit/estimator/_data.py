@@ -37,12 +37,18 @@ def validated(
 def one_line(message: str) -> str:
     """scikit-learn's message for bad input as one line that says what to do.
 
-    Its NaN message goes on to recommend other estimators, and its 1-D message prints
-    the whole array: the first becomes gradfit's advice, the second is left out.
+    Its NaN message goes on to recommend other estimators, and its 1-D and complex
+    messages print the whole array: the first becomes gradfit's advice, the array is
+    left out.
     """
     first = message.split("\n", 1)[0]
     if first.startswith("Input") and ("contains NaN" in first or "contains infinity" in first):
         return f"{first.rstrip('.')}; fill those cells, or drop their rows, first"
+    if first.startswith("Complex data not supported"):
+        return (
+            "the data holds complex numbers; gradfit works on real ones: give their real "
+            "parts or magnitudes (numpy.real, numpy.abs) instead"
+        )
     return " ".join(re.sub(r"\narray=.*?\]\.?\n", " ", message, flags=re.S).split())
 
 
