@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import GOOD_MODEL, Invoke, assert_one_line_error
 
-from gradfit.cli.exits import Exit
+from gradfit.cli.exits import CommandError, Exit
+from gradfit.cli.paths import check_kind
 
 GOOD = GOOD_MODEL  # a model file: the kind fit may replace
 
@@ -112,6 +113,25 @@ def test_an_output_that_is_a_symbolic_link_is_refused(
     assert result.exit_code == Exit.USAGE
     assert_one_line_error(result.stderr, "it is a symbolic link (to", "give the path of the file")
     assert link.is_symlink() and kept.read_bytes() == GOOD
+
+
+def test_the_report_is_written_over_an_old_report_only(invoke: Invoke, tmp_path: Path) -> None:
+    """report --out d.csv wrote the HTML page over the user's CSV (both are text)."""
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n")
+    result = invoke("report", "--out", data)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the report to '{data}': it holds text, not an HTML page, which would "
+        "be lost; choose another path, or move that file away first",
+    )
+    assert data.read_text() == "x,y\n1,2\n"
+    old = tmp_path / "report.html"
+    old.write_text("\n<!DOCTYPE html>\n<html lang='en'>…")
+    check_kind(old, what="report")  # the last report is what --out replaces
+    with pytest.raises(CommandError, match="it holds an HTML page, not text"):
+        check_kind(old, what="predictions")
 
 
 def test_an_output_that_is_a_device_is_refused(invoke: Invoke, sine_csv: Path, model: Path) -> None:

@@ -14,8 +14,9 @@
 - an existing file that holds something other than what the output would hold (2): a
   model or checkpoint written over a CSV (``fit … --out data2.csv``), predictions over
   a model (``predict a.safetensors d.csv --out b.safetensors``), a figure over anything
-  but a picture. Replacing a file of the same kind (the last run's model or
-  predictions) is what ``--out`` asks for, and an empty file holds nothing to lose.
+  but a picture, the HTML report over anything but an HTML page. Replacing a file of
+  the same kind (the last run's model or predictions) is what ``--out`` asks for, and
+  an empty file holds nothing to lose.
 
 Inputs are checked by their readers (:func:`gradfit.io.tabular.read_table`,
 :func:`gradfit.io.model.load`), which refuse what is not a regular file.
@@ -117,12 +118,14 @@ def check_output(path: Path, *, what: str) -> Path:
 def _holding(what: str) -> str:
     """What the output ``what`` holds (a :func:`content`), from its role's words: a
     figure ("figure of y") is a picture, a model or checkpoint a safetensors file, the
-    history its CSV; predictions and the report are text."""
+    history its CSV, the report an HTML page; predictions are text."""
     words = what.split()
     if words[0] == "figure" or words[-1] == "figure":
         return "png"
     if words[-1] in ("model", "checkpoint"):
         return "safetensors"
+    if words[-1] == "report":
+        return "html"
     return "history" if words[-1] == "history" else "text"
 
 
@@ -130,6 +133,7 @@ _SAYS = {
     "safetensors": "a model or checkpoint (a safetensors file)",
     "png": "a PNG picture",
     "history": "a training history (epoch, loss, …)",
+    "html": "an HTML page",
     "text": "text",
     "binary": "binary data",
 }
@@ -139,8 +143,9 @@ def content(path: Path) -> str:
     """What the file at ``path`` holds, from its first bytes: ``"empty"``,
     ``"safetensors"`` (an 8-byte header length, then ``{``: a model or checkpoint,
     perhaps truncated, which a run may replace or refuse by its own checks), ``"png"``,
-    ``"history"`` (a CSV whose header begins ``epoch,``), ``"text"`` (no NUL byte, in
-    any encoding) or ``"binary"``."""
+    ``"history"`` (a CSV whose header begins ``epoch,``), ``"html"`` (beginning
+    ``<!DOCTYPE html`` or ``<html``, as gradfit's report does), ``"text"`` (no NUL byte,
+    in any encoding) or ``"binary"``."""
     with open(path, "rb") as f:
         head = f.read(4096)
     if not head:
@@ -151,6 +156,8 @@ def content(path: Path) -> str:
         return "png"
     if head.startswith(b"epoch,"):
         return "history"
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return "html"
     return "binary" if b"\0" in head else "text"
 
 
