@@ -46,7 +46,7 @@ def one_line(message: str) -> str:
         return f"{first.rstrip('.')}; fill those cells, or drop their rows, first"
     if first.startswith("Complex data not supported"):
         return (
-            "the data holds complex numbers; gradfit works on real ones: give their real "
+            "Complex data not supported: gradfit works on real numbers; give their real "
             "parts or magnitudes (numpy.real, numpy.abs) instead"
         )
     return " ".join(re.sub(r"\narray=.*?\]\.?\n", " ", message, flags=re.S).split())
