@@ -276,3 +276,35 @@ def test_a_split_that_holds_out_a_whole_class_is_refused(
         "smaller share, or none (early_stopping=False and validation_fraction=None; on the "
         "command line --no-early-stopping without --validation-fraction)"
     )
+
+
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+@pytest.mark.parametrize(
+    ("callbacks", "message"),
+    [
+        # Was "'int' object is not callable" from inside the first epoch, the network built.
+        ([1], "each of callbacks must be a callable callback(trainer); got 1"),
+        # Was "Value after * must be an iterable, not builtin_function_or_method".
+        (print, "callbacks must be a sequence of callables callback(trainer), such as "
+         "[print_loss]; got <built-in function print>"),
+        ("abc", "callbacks must be a sequence of callables callback(trainer), such as "
+         "[print_loss]; got 'abc'"),
+    ],
+)  # fmt: skip
+def test_callbacks_that_cannot_be_called_are_refused_before_training(
+    how: str, callbacks: object, message: str
+) -> None:
+    model = MLPClassifier((3,), max_iter=2)
+    X, y = data()
+    extra = {"classes": [0, 1, 2]} if how == "partial_fit" else {}
+    with pytest.raises(TypeError) as info:
+        getattr(model, how)(X, y, callbacks=callbacks, **extra)
+    assert str(info.value) == message
+    assert not hasattr(model, "net_")
+
+
+def test_no_callbacks_may_be_given_as_none() -> None:
+    seen: list[int] = []
+    model = MLPRegressor((3,), max_iter=2).fit(*data(), callbacks=None)
+    model.fit(*data(), callbacks=(lambda trainer: seen.append(1) for _ in range(2)))
+    assert model.n_iter_ == 2 and seen == [1, 1, 1, 1]

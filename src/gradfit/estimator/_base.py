@@ -12,7 +12,7 @@ and its model file are :class:`~gradfit.estimator._network.NetworkEstimator`'s.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -145,6 +145,7 @@ class MLPBase(NetworkEstimator, OffersInstead):
         **validate: Any,
     ) -> Any:
         s = resolve(self.get_params())
+        callbacks = _callbacks(callbacks)
         if is_source(X):
             if y is not None or incremental or partial:
                 raise ValueError(
@@ -287,3 +288,22 @@ class MLPBase(NetworkEstimator, OffersInstead):
         watched = h.val_loss or h.loss
         self.best_loss_ = min(watched) if watched else float("inf")
         self.coefs_, self.intercepts_ = layers_from(self.net_.parameters())
+
+
+def _callbacks(callbacks: Any) -> tuple[Callback, ...]:
+    """``callbacks`` as a tuple of callables, checked before training begins (``None``
+    is none); an error otherwise, rather than Python's from inside the first epoch."""
+    if callbacks is None:
+        return ()
+    if callable(callbacks) or isinstance(callbacks, str) or not isinstance(callbacks, Iterable):
+        raise TypeError(
+            f"callbacks must be a sequence of callables callback(trainer), such as "
+            f"[print_loss]; got {callbacks!r}"
+        )
+    found = tuple(callbacks)
+    for callback in found:
+        if not callable(callback):
+            raise TypeError(
+                f"each of callbacks must be a callable callback(trainer); got {callback!r}"
+            )
+    return found
