@@ -16,7 +16,7 @@ import pytest
 from runs import BestLoss, assert_same_run, assert_same_state, make_trainer, torch_single_thread
 
 from gradfit.engine.training import Trainer
-from gradfit.errors import ModelFileError
+from gradfit.errors import ModelFileError, OutputPathError
 from gradfit.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
 BACKENDS = ["numpy", pytest.param("torch", marks=pytest.mark.torch)]
@@ -175,6 +175,18 @@ def test_other_network_shapes_are_refused(tmp_path: Path) -> None:
     trainer = Trainer(stepper, rng=np.random.default_rng(0), callbacks=[BestLoss()])
     with pytest.raises(ModelFileError, match=r"expected float64 \(9, 1\), found float64 \(8, 1\)"):
         trainer.load_state_dict(load_checkpoint(path))
+
+
+def test_a_checkpoint_path_no_file_can_take_is_refused_before_training(tmp_path: Path) -> None:
+    """It was refused by the first save, after ``every`` epochs of training."""
+    with pytest.raises(OutputPathError) as info:
+        Checkpoint(tmp_path, every=50)
+    assert str(info.value) == (
+        f"cannot write the checkpoint to '{tmp_path}': it is a folder; give the path of a "
+        "file, such as one in that folder"
+    )
+    with pytest.raises(OutputPathError, match=r"the folder '.*nope' does not exist"):
+        Checkpoint(tmp_path / "nope" / "run.ckpt")
 
 
 def test_checkpoint_must_follow_the_callbacks_whose_state_it_saves(tmp_path: Path) -> None:

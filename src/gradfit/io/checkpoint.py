@@ -33,6 +33,7 @@ from gradfit.engine.state import KEYS, stateful
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
 from gradfit.io import safetensors_file
+from gradfit.io.atomic import check_destination
 
 if TYPE_CHECKING:
     from gradfit.engine.training import Trainer
@@ -115,7 +116,9 @@ class Checkpoint:
     Parameters
     ----------
     path : str or path-like
-        Where to write (atomically, replacing the previous checkpoint).
+        Where to write (atomically, replacing the previous checkpoint); a path no file
+        can be written to (a folder, a missing folder, …) raises
+        :class:`~gradfit.errors.OutputPathError` here.
     every : int
         Save after epochs ``every``, ``2 * every``, … (counted from the run's start).
     extra_meta : dict, optional
@@ -139,6 +142,8 @@ class Checkpoint:
     ) -> None:
         if not (isinstance(every, int) and every >= 1):
             raise ValueError(f"every must be a positive integer, got {every!r}")
+        # Now, not at the first save, which may come after hours of training.
+        check_destination(path, what="checkpoint")
         self.path, self.every, self.extra_meta = path, every, extra_meta
         self.trainer: Trainer | None = None
 
