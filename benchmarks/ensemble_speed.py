@@ -4,7 +4,7 @@
                                         [--workloads sine,boston-size,large] [--quick]
 
 For each workload and backend, fits of ``MLPRegressor(loss="gaussian_nll")`` (or
-``--loss mse``: mean-only members, which the compiled kernel steps all in one call) run
+``--loss mse``: mean-only members; the compiled kernel steps either kind all in one call) run
 interleaved (the order rotates every repeat) for a fixed number of epochs, without a
 held-out split (so without early stopping and the spread's calibration, whose cost is
 not the members'): one network; ``n_members=K`` (all members in one batched computation);
@@ -14,12 +14,13 @@ NumPy engine, the peak memory that ``tracemalloc`` sees during the fit beside th
 the parameters and of the data.
 
 The core budget is the machine's, the same for all: the ensemble runs as the library
-runs it (a large step's rows in two parts on two threads in NumPy, its members on the
-cores in the compiled kernel, torch's own threads), and one network takes the faster of
+runs it (a large step's members in two lanes of equal work on the cores in the compiled
+kernel, its rows in two parts on two threads in NumPy, torch's own threads), and one
+network takes the faster of
 its BLAS on one thread (the estimator's choice for steps this small) and on every core
 (``one net, BLAS threads``: which was faster). "K batched, one core" holds the ensemble
-to one thread (NumPy's parts and the kernel's members one after another, BLAS on one
-thread): the arithmetic alone. torch runs one network and the ensemble on its
+to one thread (NumPy's parts and the kernel's members one after another, whole, BLAS on
+one thread): the arithmetic alone. torch runs one network and the ensemble on its
 own threads (``torch.get_num_threads()``, every core).
 """
 
