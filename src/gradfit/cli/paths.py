@@ -43,14 +43,22 @@ class OutputFile(click.Path):
 
     A path that is empty, or ends in ``/``, is refused as it is given, by
     :func:`~gradfit.io.atomic.check_destination`: converted to a :class:`Path`,
-    ``''`` would become ``.`` and ``out/`` a file named ``out``.
+    ``''`` would become ``.`` and ``out/`` a file named ``out``. ``-`` means standard
+    output where ``stdout`` says the command writes there (``predict --out -``); elsewhere
+    it is refused, not taken for a file named ``-`` in the current folder.
     """
 
-    def __init__(self, what: str) -> None:
-        super().__init__(path_type=Path)
+    def __init__(self, what: str, *, stdout: bool = False) -> None:
+        super().__init__(path_type=Path, allow_dash=stdout)
         self.what = what
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "-" and not self.allow_dash:
+            raise CommandError(
+                f"cannot write the {self.what} to '-': it goes to a file, not to standard "
+                "output; give the file's path (./- for a file named '-')",
+                Exit.USAGE,
+            )
         if isinstance(value, str) and (not value or value.endswith(("/", os.sep))):
             check_destination(value, what=self.what)
         return super().convert(value, param, ctx)

@@ -42,7 +42,7 @@ from gradfit.io.tabular import Cell, read_chunks
 @click.option(
     "--out",
     "out_path",
-    type=OutputFile("predictions"),
+    type=OutputFile("predictions", stdout=True),
     required=True,
     help="The CSV file of predictions to write ('-' for standard output, written once "
     "every row is predicted, so an error leaves it empty): one column per target; for "
