@@ -42,6 +42,7 @@ def make_files(folder: Path) -> None:
     )
     (folder / "holes.csv").write_text("x,y\n1,2\n,3\n4,\n5,6\nNaN,7\n")
     (folder / "semi.csv").write_text("x;y\n" + sine.replace(",", ";"))
+    (folder / "latin.csv").write_bytes("city,y\nBonn,1\nCréteil,2\n".encode("latin-1"))
     (folder / "dups.csv").write_text("x,x,y\n1,2,3\n4,5,6\n")
     colours = zip(range(30), ["red", "green", "blue"] * 10, strict=True)
     (folder / "train.csv").write_text(

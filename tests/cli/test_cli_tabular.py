@@ -75,6 +75,14 @@ def test_missing_file_folder_and_binary_file(tmp_path: Path) -> None:
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00")
     with pytest.raises(DataError, match="not a UTF-8 text file"):
         read_table(binary)
+    latin = tmp_path / "latin.csv"  # as an older spreadsheet saves it
+    latin.write_bytes("x,y\n1,2\n3,4\n5,6\ncafé,7\n".encode("cp1252"))
+    with pytest.raises(DataError) as info:
+        read_table(latin)
+    assert str(info.value) == (
+        f"{latin}: text that is not UTF-8 (byte 0xe9 on line 5), perhaps saved as Latin-1 or "
+        "Windows-1252; save it as UTF-8 (e.g. iconv -f latin1 -t utf-8) and give that file"
+    )
 
 
 def test_missing_columns_are_all_named(tmp_path: Path) -> None:

@@ -93,16 +93,36 @@ def csv_frames(
             f"{path}: the file is empty; a header row and data rows are needed"
         ) from None
     except UnicodeDecodeError:
-        raise DataError(
-            f"{path}: not a UTF-8 text file, so not a CSV; gradfit reads {FORMATS} "
-            "(Parquet and .npy by their suffix)"
-        ) from None
+        raise _not_utf8(path) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise _ragged(path, len(header)) or DataError(
             f"{path}: not a readable CSV: {' '.join(str(exc).split())}"
         ) from None
     except csv.Error as exc:
         raise DataError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
+
+
+def _not_utf8(path: Path) -> DataError:
+    """The error for a file pandas could not decode: binary data, or text in another
+    encoding than UTF-8 (Latin-1 or Windows-1252, as older spreadsheets save CSV), with
+    the line of its first such byte."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if b"\0" in head[:4096]:
+        return DataError(
+            f"{path}: not a UTF-8 text file, so not a CSV; gradfit reads {FORMATS} "
+            "(Parquet and .npy by their suffix)"
+        )
+    try:
+        head.decode("utf-8")
+        where = ""
+    except UnicodeDecodeError as exc:
+        byte, line = head[exc.start], head.count(b"\n", 0, exc.start) + 1
+        where = f" (byte 0x{byte:02x} on line {line})"
+    return DataError(
+        f"{path}: text that is not UTF-8{where}, perhaps saved as Latin-1 or Windows-1252; "
+        "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8) and give that file"
+    )
 
 
 def cells_as_written(path: Path, name: str) -> list[str] | None:
