@@ -189,6 +189,23 @@ def test_a_checkpoint_path_no_file_can_take_is_refused_before_training(tmp_path:
         Checkpoint(tmp_path / "nope" / "run.ckpt")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_resuming_from_a_path_says_to_load_it_first(tmp_path: Path) -> None:
+    """It said 'it lacks everything', of a string the user took for the checkpoint."""
+    from gradfit.estimator import MLPRegressor
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    for path in ("run.ckpt", Path("run.ckpt")):
+        model = MLPRegressor((3,), max_iter=2)
+        with pytest.raises(ModelFileError) as info:
+            model.fit(X, X[:, 0], resume_from=path)
+        assert str(info.value) == (
+            "cannot resume from this checkpoint: 'run.ckpt' is the path of one, not its "
+            "state: pass what load_checkpoint('run.ckpt') returns"
+        )
+        assert not hasattr(model, "net_")
+
+
 def test_checkpoint_must_follow_the_callbacks_whose_state_it_saves(tmp_path: Path) -> None:
     trainer = make_trainer("numpy", batch_size=None)
     trainer.callbacks.insert(0, Checkpoint(tmp_path / "c.ckpt"))

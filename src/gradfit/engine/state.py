@@ -8,6 +8,7 @@ fresh trainer continues bit for bit where the saved one stopped.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,11 @@ def check_resumable(trainer: Trainer, state: Any) -> None:
         # Cut short: a hostile file's values could make the message huge.
         return ModelFileError(f"cannot resume from this checkpoint: {problem[:300]}")
 
+    if isinstance(state, str | os.PathLike):
+        raise fail(
+            f"{os.fspath(state)!r} is the path of one, not its state: pass what "
+            f"load_checkpoint({os.fspath(state)!r}) returns"
+        )
     if not isinstance(state, dict) or (missing := [k for k in KEYS if k not in state]):
         raise fail(f"it lacks {', '.join(missing) if isinstance(state, dict) else 'everything'}")
     epoch = state["epoch"]
