@@ -32,6 +32,22 @@ def test_softplus_and_its_slope() -> None:
     assert slope[0] == 0.0 and slope[5] == 1.0 and slope[-1] == 1.0
 
 
+def test_one_target_at_a_time_as_the_batch_computes_it() -> None:
+    """``element``, the compiled kernel's form, gives each target's term and gradients as
+    ``value_and_gradient`` over the batch: below and above softplus's threshold of 20, and
+    on both sides of 0."""
+    loss = GaussianNLL(min_variance=1e-3)
+    mu = np.array([0.3, -1.2, 2.0, 0.0, 5.0])
+    s = np.array([-3.0, 0.0, 0.7, 25.0, -40.0])
+    y = np.array([0.1, 0.4, -2.0, 1.0, 5.5])
+    value, G = loss.value_and_gradient(np.column_stack([mu, s]), y[:, None])
+    N = len(y)
+    terms = [loss.element(*args, N, 1e-3) for args in zip(mu, s, y, strict=True)]
+    assert_allclose(0.5 * sum(t[0] for t in terms) / N, value, rtol=1e-14)
+    assert_allclose([t[1] for t in terms], G[:, 0], rtol=1e-14)
+    assert_allclose([t[2] for t in terms], G[:, 1], rtol=1e-14, atol=1e-300)
+
+
 @pytest.mark.parametrize("shape", [(6, 2), (3, 6, 2)], ids=["one network", "three members"])
 def test_gradient_against_finite_differences(shape: tuple[int, ...]) -> None:
     rng = np.random.default_rng(0)

@@ -435,6 +435,25 @@ class GaussianNLL(Loss):
         np.divide(R, N * v, out=G[..., :m])
         return value, G
 
+    @staticmethod
+    def element(
+        mu: float, s: float, y: float, N: int, min_variance: float
+    ) -> tuple[float, float, float]:
+        """One target's term and gradients, ``(log v + (μ - y)²/v, dL/dμ, dL/ds)`` (the
+        term before its ``½ / N``), with softplus and its slope as
+        :func:`softplus_with_slope` takes them: the compiled kernel's form of
+        :meth:`value_and_gradient`."""
+        if s > SOFTPLUS_THRESHOLD:
+            softplus, slope = s, 1.0
+        else:
+            e = math.exp(-abs(s))
+            softplus = math.log1p(e) + max(s, 0.0)
+            slope = (1.0 if s >= 0 else e) / (1 + e)
+        v = softplus + min_variance
+        R = mu - y
+        R2_v = R * R / v
+        return math.log(v) + R2_v, R / (N * v), (0.5 / N) * (1 - R2_v) / v * slope
+
     def __repr__(self) -> str:
         return f"GaussianNLL(min_variance={self.min_variance:g})"
 

@@ -1,7 +1,7 @@
 """What every compiled loop shares: the ``fastmath`` flags, the activation and optimizer
-codes, and each activation's element functions, compiled from its class (each
-activation's ``element``/``element_slope``, :mod:`gradfit.engine.activations`) rather than
-derived again."""
+codes, and each activation's and loss's element functions, compiled from its class (each
+activation's ``element``/``element_slope``, :mod:`gradfit.engine.activations`; the
+Gaussian NLL's ``element``) rather than derived again."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from gradfit.engine.activations import Identity, ReLU
 from gradfit.engine.kernel.cache import jit
+from gradfit.engine.losses import GaussianNLL
 
 SUMS = {"reassoc", "nsz", "contract"}
 """Reassociation lets sums vectorise, and contraction fuses a product and a sum into one
@@ -24,6 +25,7 @@ SGD, ADAM = 0, 1
 relu, relu_slope = jit(ReLU.element, inline="always"), jit(ReLU.element_slope, inline="always")
 identity = jit(Identity.element, inline="always")
 identity_slope = jit(Identity.element_slope, inline="always")
+gaussian_element = jit(GaussianNLL.element, inline="always")
 
 
 @jit(inline="always")

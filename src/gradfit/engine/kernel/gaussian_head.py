@@ -11,13 +11,11 @@ row added up (:func:`~gradfit.engine.kernel.rank_one.add_outer`).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from gradfit.engine.kernel.cache import jit
-from gradfit.engine.kernel.elements import SUMS, activate, derivative
+from gradfit.engine.kernel.elements import SUMS, activate, derivative, gaussian_element
 from gradfit.engine.kernel.rank_one import BLOCK, add_outer, block_rows
-from gradfit.engine.losses import SOFTPLUS_THRESHOLD
 
 
 @jit(fastmath=SUMS)
@@ -121,7 +119,8 @@ def row_loss(
     min_variance: float,
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
     """Row ``X[r]`` forward, ``a = f(W₁ x + b₁)`` (``W₁ᵀ`` flat in ``WT``), and its
-    Gaussian NLL: ``(log v + (μ - y)²/v, g_μ, g_s)``, the term before its ``½ / N``."""
+    Gaussian NLL: ``(log v + (μ - y)²/v, g_μ, g_s)``, the term before its ``½ / N``
+    (:meth:`GaussianNLL.element <gradfit.engine.GaussianNLL.element>`)."""
     hidden = a.size
     for j in range(hidden):
         a[j] = b1[j]
@@ -134,14 +133,4 @@ def row_loss(
         a[j] = activate(code, a[j])
         mu += a[j] * wm[j]
         s += a[j] * ws[j]
-    # softplus and its slope σ as GaussianNLL takes them (torch's: s itself above 20).
-    if s > SOFTPLUS_THRESHOLD:
-        softplus, slope = s, 1.0
-    else:
-        e = math.exp(-abs(s))
-        softplus = math.log1p(e) + max(s, 0.0)
-        slope = (1.0 if s >= 0 else e) / (1 + e)
-    v = softplus + min_variance
-    R = mu - Y[r, 0]
-    R2_v = R * R / v
-    return math.log(v) + R2_v, R / (divisor * v), (0.5 / divisor) * (1 - R2_v) / v * slope
+    return gaussian_element(mu, s, Y[r, 0], divisor, min_variance)
