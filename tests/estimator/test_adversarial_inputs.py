@@ -308,3 +308,15 @@ def test_no_callbacks_may_be_given_as_none() -> None:
     model = MLPRegressor((3,), max_iter=2).fit(*data(), callbacks=None)
     model.fit(*data(), callbacks=(lambda trainer: seen.append(1) for _ in range(2)))
     assert model.n_iter_ == 2 and seen == [1, 1, 1, 1]
+
+
+def test_partial_fit_with_one_class_named_says_so_not_that_y_has_one() -> None:
+    X, y = data()
+    model = MLPClassifier((3,), max_iter=1)
+    with pytest.raises(DataError) as info:
+        model.partial_fit(X, y, classes=[0])
+    assert str(info.value) == (
+        "classes=[0] names one class; a classifier needs at least two: name every class any "
+        "call will see (e.g. classes=np.unique(y_all))"
+    )
+    assert not hasattr(model, "net_")

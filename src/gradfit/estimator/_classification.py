@@ -64,6 +64,12 @@ class ClassificationBase(MLPBase):
             found = np.arange(np.shape(y)[1])
         else:
             found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if classes is not None and not multilabel and len(found) < 2:
+            # Labels would say "y has only one class", of a y that may hold several.
+            raise DataError(
+                f"classes={found.tolist()} names one class; a classifier needs at least two: "
+                "name every class any call will see (e.g. classes=np.unique(y_all))"
+            )
         self._labels = Labels(found, multilabel=multilabel)
         self.classes_ = self._labels.classes
 
