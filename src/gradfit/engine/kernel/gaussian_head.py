@@ -15,7 +15,7 @@ from typing import Any
 
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import SUMS, activate, derivative, gaussian_element
-from gradfit.engine.kernel.rank_one import BLOCK, add_outer, block_rows
+from gradfit.engine.kernel.rank_one import BLOCK, add_outer, block_rows, member_work
 
 
 @jit(fastmath=SUMS)
@@ -52,18 +52,7 @@ def gaussian_member(
     hidden, n_in = b1.size, X.shape[1]
     wm, ws = W2[:hidden], W2[hidden:]
     dwm, dws = dW2[:hidden], dW2[hidden:]
-    at = 2 * n_in * hidden
-    a0, a1 = work[at : at + hidden], work[at + hidden : at + 2 * hidden]
-    a2, a3 = work[at + 2 * hidden : at + 3 * hidden], work[at + 3 * hidden : at + 4 * hidden]
-    # W₁ᵀ and the sums Σ dz xᵀ, (n_in, hidden); with one input W₁ and dW₁ are laid out so.
-    WT, S = W1, dW1
-    if n_in > 1:
-        WT, S = work[: n_in * hidden], work[n_in * hidden : 2 * n_in * hidden]
-        for j in range(hidden):
-            for k in range(n_in):
-                WT[k * hidden + j] = W1[j * n_in + k]
-    for i in range(n_in * hidden):
-        S[i] = 0.0
+    WT, S, a0, a1, a2, a3 = member_work(W1, dW1, work, hidden)  # S: the sums Σ dz xᵀ
     for j in range(hidden):
         db1[j] = 0.0
         dwm[j] = 0.0

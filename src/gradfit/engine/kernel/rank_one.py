@@ -83,19 +83,9 @@ def rank_one_member(
     Writes ``dW₁``, ``db₁``, ``dw₂`` and ``db₂[0]``; returns the loss.
     """
     hidden, n_in = b1.size, X.shape[1]
-    at = 2 * n_in * hidden  # the BLOCK rows' a, one after another, follow W₁ᵀ and S
-    a0, a1 = work[at : at + hidden], work[at + hidden : at + 2 * hidden]
-    a2, a3 = work[at + 2 * hidden : at + 3 * hidden], work[at + 3 * hidden : at + 4 * hidden]
-    # The sums Σ g f'(z) build up in db₁ and, with one input, Σ g f'(z) x in dW₁ (then
-    # W₁ is W₁ᵀ already): both are scaled by w₂ at the end.
-    WT, S = W1, dW1
-    if n_in > 1:
-        WT, S = work[: n_in * hidden], work[n_in * hidden : 2 * n_in * hidden]
-        for j in range(hidden):
-            for k in range(n_in):
-                WT[k * hidden + j] = W1[j * n_in + k]
-    for i in range(n_in * hidden):
-        S[i] = 0.0
+    # The sums Σ g f'(z) build up in db₁ and Σ g f'(z) xᵀ in S: both are scaled by w₂ at
+    # the end.
+    WT, S, a0, a1, a2, a3 = member_work(W1, dW1, work, hidden)
     for j in range(hidden):
         db1[j] = 0.0
         dw2[j] = 0.0
@@ -141,6 +131,27 @@ def rank_one_member(
                 dW1[j * n_in + k] = w2[j] * S[k * hidden + j]
     db2[0] = g_sum
     return total / divisor
+
+
+@jit(inline="always")
+def member_work(W1: Any, dW1: Any, work: Any, hidden: int) -> tuple[Any, ...]:  # pragma: no cover
+    """A member's step's arrays in ``work`` (:func:`rank_one_work`): ``W₁ᵀ`` and the sums
+    ``S`` of ``dL/dz xᵀ``, flat ``(n_in, hidden)`` (with one input ``W₁`` and ``dW₁``
+    themselves, which are laid out so; ``S`` zeroed), then the ``BLOCK`` rows' hidden
+    activations ``a0 … a3``."""
+    n_in = W1.size // hidden
+    WT, S = W1, dW1
+    if n_in > 1:
+        WT, S = work[: n_in * hidden], work[n_in * hidden : 2 * n_in * hidden]
+        for j in range(hidden):
+            for k in range(n_in):
+                WT[k * hidden + j] = W1[j * n_in + k]
+    for i in range(n_in * hidden):
+        S[i] = 0.0
+    at = 2 * n_in * hidden
+    a0, a1 = work[at : at + hidden], work[at + hidden : at + 2 * hidden]
+    a2, a3 = work[at + 2 * hidden : at + 3 * hidden], work[at + 3 * hidden : at + 4 * hidden]
+    return WT, S, a0, a1, a2, a3
 
 
 @jit(inline="always")
