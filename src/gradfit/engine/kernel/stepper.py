@@ -24,12 +24,14 @@ from gradfit.engine.types import Array
 
 ACTIVATIONS = {"identity": elements.IDENTITY, "relu": elements.RELU}
 
-PARALLEL_WORK = 200_000
+PARALLEL_WORK = 300_000
 """Multiply-adds of an ensemble's step (``K · rows · Σ n_in·n_out``) from which its members
 run in two lanes of equal work, which may run on the cores: ``benchmarks/ensemble_speed.py``'s
 Boston-sized workload (3.5·10⁵ with a mean head, 3.75·10⁵ with a Gaussian head; a step of
-about 150 µs compiled) and its large one (2.2·10⁶) are above it, its sine (1.9·10⁴, 25 µs)
-below, where a parallel region's start and join would cost a fifth."""
+about 150 µs compiled) and its large one (2.2·10⁶) are above it; its sine (1.9·10⁴, 25 µs)
+is below, where a parallel region's start and join cost more than the second core gives
+back, and so is the defaults' five 1-100-1 members on batches of 200 (2·10⁵), which the
+first run of ``gradfit fit`` on one input column takes (``benchmarks/firstrun.py``)."""
 
 LANES = 2
 """The lanes of equal work such a step's members run in, an odd ``K``'s middle member cut in
