@@ -134,6 +134,31 @@ def test_the_report_is_written_over_an_old_report_only(invoke: Invoke, tmp_path:
         check_kind(old, what="predictions")
 
 
+def test_predictions_are_not_written_over_data_the_model_reads(
+    invoke: Invoke, sine_csv: Path, model: Path, tmp_path: Path
+) -> None:
+    """predict … --out train.csv replaced the user's data: both are text."""
+    train = tmp_path / "train.csv"
+    train.write_text("# kept\nid,x,y\n1,0.5,2.0\n")
+    result = invoke("predict", model, sine_csv, "--out", train)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the predictions to '{train}': its header names every input column "
+        f"of {model} ('x'), as data does, which would be lost; choose another path, or move "
+        "that file away first",
+    )
+    assert train.read_text() == "# kept\nid,x,y\n1,0.5,2.0\n"
+    # The last run's predictions are replaced, and those that kept an id; ones that kept
+    # every input cannot be told from data, and are refused too.
+    out = tmp_path / "p.csv"
+    for _ in range(2):
+        assert invoke("predict", model, sine_csv, "--out", out).exit_code == 0
+    assert out.read_text().splitlines()[0] == "y"
+    assert invoke("predict", model, sine_csv, "--out", out, "--keep", "x").exit_code == 0
+    assert invoke("predict", model, sine_csv, "--out", out).exit_code == Exit.USAGE
+
+
 def test_an_output_that_is_a_device_is_refused(invoke: Invoke, sine_csv: Path, model: Path) -> None:
     result = invoke("predict", model, sine_csv, "--out", "/dev/null")
     assert result.exit_code == Exit.USAGE

@@ -25,7 +25,7 @@ from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION, chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier, noted
-from gradfit.cli.paths import OutputFile, check_paths
+from gradfit.cli.paths import OutputFile, check_paths, content
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
@@ -89,6 +89,10 @@ def predict(
     if twice:
         raise CommandError(f"--keep {twice[0]!r} is given twice; name each column once", Exit.USAGE)
     model = load(model_path)
+    # A kept column that is no input is carried through as written, 'NaN' and all.
+    inputs = set(input_columns(_feature_names(model), getattr(model, "categories_", None) or {}))
+    if not to_stdout:
+        _check_not_data(out_path, inputs, model_path)
     if interval is not None and is_classifier(model):
         raise CommandError(
             f"--interval is for regressors; {model_path} is a classifier, whose predictions "
@@ -104,10 +108,6 @@ def predict(
     n_rows = 0
     with _output(out_path) as f:
         writer = csv.writer(f, lineterminator="\n")
-        # A kept column that is no input is carried through as written, 'NaN' and all.
-        inputs = set(
-            input_columns(_feature_names(model), getattr(model, "categories_", None) or {})
-        )
         verbatim = [c for c in keep if c not in inputs]
         chunks = noted(
             read_chunks(data, chunk_rows, text=keep, verbatim=verbatim, purpose="predict")
@@ -127,6 +127,28 @@ def predict(
     # On stderr for '-': standard output holds the CSV alone, and no file is named '-'.
     where = "standard output" if to_stdout else out_path
     click.echo(f"wrote {n_rows} predictions{what} to {where}", err=to_stdout)
+
+
+def _check_not_data(out_path: Path, inputs: set[str], model_path: Path) -> None:
+    """Refuse to replace a CSV whose header names every input column of the model: that
+    is data the model reads (the training set, say), not the last run's predictions,
+    which ``--out`` may replace (:func:`~gradfit.cli.paths.check_kind` lets any text
+    through). Predictions hold the inputs only where ``--keep`` copied each of them; such
+    a file is refused too, as it cannot be told from data by its header."""
+    if not inputs or not out_path.is_file() or content(out_path) != "text":
+        return
+    with open(out_path, encoding="utf-8", errors="replace", newline="") as f:
+        lines = (line for line in f if not line.startswith("#"))  # as fit skips them
+        header = {c.strip() for c in next(csv.reader(lines), [])}
+    if inputs <= header:
+        named = sorted(inputs)
+        listed = ", ".join(repr(c) for c in named[:3]) + (", …" if len(named) > 3 else "")
+        raise CommandError(
+            f"cannot write the predictions to '{out_path}': its header names every input "
+            f"column of {model_path} ({listed}), as data does, which would be lost; choose "
+            "another path, or move that file away first",
+            Exit.USAGE,
+        )
 
 
 def percent(share: float) -> str:
