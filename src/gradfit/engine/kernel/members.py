@@ -24,7 +24,7 @@ from numba import prange
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import SUMS
 from gradfit.engine.kernel.gaussian_head import gaussian_member
-from gradfit.engine.kernel.rank_one import BLOCK, rank_one_member
+from gradfit.engine.kernel.rank_one import BLOCK, member_offsets, rank_one_member
 from gradfit.engine.types import Array
 
 MEMBER, START, STOP, BUFFER = 0, 1, 2, 3
@@ -159,20 +159,3 @@ def add_pieces(table: Any, grad: Any, piece_grad: Any, sizes: Any) -> None:  # p
             for start, length in ((W, hidden * n_in), (b, hidden), (u, out * hidden), (c, out)):
                 for j in range(start, start + length):
                     grad[j] += piece_grad[j]
-
-
-@jit(inline="always")
-def member_offsets(
-    sizes: Any, n_flat: int, m: int
-) -> tuple[int, int, int, int]:  # pragma: no cover - compiled
-    """Where member ``m``'s ``W₁``, ``b₁``, ``W₂`` and ``b₂`` start in an ensemble's flat
-    parameters (``[W₁ (K, hidden, n_in), b₁ (K, hidden), W₂ (K, out, hidden), b₂ (K, out)]``,
-    ``n_flat`` of them)."""
-    n_in, hidden, out = sizes[0], sizes[1], sizes[2]
-    K = n_flat // (hidden * (n_in + 1 + out) + out)
-    return (
-        m * hidden * n_in,
-        K * hidden * n_in + m * hidden,
-        K * hidden * (n_in + 1) + m * out * hidden,
-        K * hidden * (n_in + 1 + out) + m * out,
-    )

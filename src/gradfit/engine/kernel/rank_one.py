@@ -35,20 +35,35 @@ def rank_one_step(
     """
     n_in, hidden = sizes[0], sizes[1]
     K = flat.size // (hidden * (n_in + 2) + 1)
-    # Plain slices, never a reshape: numba's reshape is a call and an allocation, which
-    # on the sine cost a quarter of the step.
-    W1, b1, w2 = 0, K * hidden * n_in, K * hidden * (n_in + 1)
-    b2 = K * hidden * (n_in + 2)
-    total = 0.0
+    size, total = hidden * n_in, 0.0
     for m in range(K):
-        own, size = rows[min(m, rows.shape[0] - 1)], hidden * n_in
-        W, b, u = W1 + m * size, b1 + m * hidden, w2 + m * hidden
+        # Plain slices, never a reshape: numba's reshape is a call and an allocation,
+        # which on the sine cost a quarter of the step.
+        W, b, u, c = member_offsets(sizes, flat.size, m)
         total += rank_one_member(
-            X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + hidden],
-            flat[b2 + m], grad[W : W + size], grad[b : b + hidden], grad[u : u + hidden],
-            grad[b2 + m : b2 + m + 1], work, code, divisor,
+            X, Y, rows[min(m, rows.shape[0] - 1)], flat[W : W + size], flat[b : b + hidden],
+            flat[u : u + hidden], flat[c], grad[W : W + size], grad[b : b + hidden],
+            grad[u : u + hidden], grad[c : c + 1], work, code, divisor,
         )  # fmt: skip
     return total / K
+
+
+@jit(inline="always")
+def member_offsets(
+    sizes: Any, n_flat: int, m: int
+) -> tuple[int, int, int, int]:  # pragma: no cover - compiled
+    """Where member ``m``'s ``W₁``, ``b₁``, ``W₂`` and ``b₂`` start in the flat parameters
+    of ``K`` stacked one-hidden-layer networks, ``[W₁ (K, hidden, n_in), b₁ (K, hidden),
+    W₂ (K, out, hidden), b₂ (K, out)]`` (``n_flat`` of them; one network's when ``K = 1``),
+    with ``sizes = [n_in, hidden, out]``."""
+    n_in, hidden, out = sizes[0], sizes[1], sizes[2]
+    K = n_flat // (hidden * (n_in + 1 + out) + out)
+    return (
+        m * hidden * n_in,
+        K * hidden * n_in + m * hidden,
+        K * hidden * (n_in + 1) + m * out * hidden,
+        K * hidden * (n_in + 1 + out) + m * out,
+    )
 
 
 @jit(fastmath=SUMS)
