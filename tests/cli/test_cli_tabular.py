@@ -75,6 +75,20 @@ def test_missing_file_folder_and_binary_file(tmp_path: Path) -> None:
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00")
     with pytest.raises(DataError, match="not a UTF-8 text file"):
         read_table(binary)
+    for first, hint in [
+        (b"\x93NUMPY\x01\x00", "this one is a NumPy .npy file; name it *.npy"),
+        (b"PAR1\x15\x04", "this one is a Parquet file; name it *.parquet"),
+        (b"\x1f\x8b\x08\x00", "this one is gzip-compressed; decompress it (gunzip) first"),
+        (b"\x10\x00\x00\x00\x00\x00\x00\x00{",
+         "this one is a model or checkpoint (safetensors), not data"),
+    ]:  # fmt: skip
+        binary.write_bytes(first + b"\xff\x00" * 8)
+        with pytest.raises(DataError) as info:
+            read_table(binary)
+        assert str(info.value) == (
+            f"{binary}: not a UTF-8 text file, so not a CSV; gradfit reads CSV, Parquet "
+            f"(.parquet, .pq) or NumPy (.npy) (Parquet and .npy by their suffix): {hint}"
+        )
     latin = tmp_path / "latin.csv"  # as an older spreadsheet saves it
     latin.write_bytes("x,y\n1,2\n3,4\n5,6\ncafé,7\n".encode("cp1252"))
     with pytest.raises(DataError) as info:
