@@ -314,7 +314,7 @@ def test_two_lanes_cut_an_odd_ensembles_middle_member_in_two() -> None:
     work = np.empty(len(table) * rank_one_work((3, 8, 1)))
     grad, piece, losses = np.empty_like(ens.flat), np.zeros_like(ens.flat), np.empty(len(table))
     members.members_in_turn(table, X, Y, rows, ens.flat, grad, piece, sizes, work,
-                            elements.RELU, 11, 0.0, losses)  # fmt: skip
+                            elements.RELU, 11, None, losses)  # fmt: skip
     whole = np.empty_like(ens.flat)
     value = rank_one_step(X, Y, rows, ens.flat, whole, sizes, work, elements.RELU, 11)
     assert_allclose(losses.sum() / 3, value, rtol=1e-14)

@@ -92,7 +92,7 @@ def gaussian_member(
     return 0.5 * total / divisor
 
 
-@jit(fastmath=SUMS, inline="always")
+@jit(fastmath=SUMS)
 def row_loss(
     X: Any,
     Y: Any,

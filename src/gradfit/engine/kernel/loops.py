@@ -142,15 +142,15 @@ def run_rank_one_members(
     piece_grad: Any,
     task_losses: Any,
     on_the_cores: bool,
-    min_variance: float,
+    min_variance: float | None,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
     """:func:`run_rank_one` with an ensemble's members (or one network, ``K = 1``) stepped
     as the tasks of ``table`` (:func:`~gradfit.engine.kernel.members.tasks`), on the cores
     or one after another, to the same numbers: ``work`` holds one
     :func:`~gradfit.engine.kernel.rank_one.rank_one_work` per task, ``task_losses`` a loss
     per task (summed in their order), ``piece_grad`` the second pieces' gradients, laid out
-    as ``grad``. The members' head may be a Gaussian one (two outputs, ``min_variance``),
-    which only this loop steps."""
+    as ``grad``. The members' head may be a Gaussian one (two outputs, ``min_variance``;
+    ``None`` for a mean head), which only this loop steps."""
     K = table[table.shape[0] - 1, 0] + 1
     for s in range(n_steps):
         snapshots[s % 2] = flat

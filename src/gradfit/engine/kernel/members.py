@@ -67,28 +67,30 @@ def member_task(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float,
+    min_variance: float | None,
 ) -> float:  # pragma: no cover - compiled
     """Task ``i`` of ``table`` (:func:`tasks`; ``i`` an integer): its member's step on its
     range of the member's rows (``rows: (R, n)`` as
     :func:`~gradfit.engine.kernel.rank_one.rank_one_step` takes them).
 
-    :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows (or, where the
-    network has two outputs, a Gaussian head's
-    :func:`~gradfit.engine.kernel.gaussian_head.gaussian_member`, with ``min_variance``),
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows (or, given a
+    ``min_variance``, a Gaussian head's
+    :func:`~gradfit.engine.kernel.gaussian_head.gaussian_member`; ``None`` for a mean head:
+    numba types ``None`` apart and drops the branch not taken, so that each head compiles
+    only its own step),
     with the whole batch's ``divisor``: its gradient into ``grad`` (buffer 0) or
     ``piece_grad`` (buffer 1, laid out as ``grad``), in its own slice of ``work`` (one
     :func:`~gradfit.engine.kernel.rank_one.rank_one_work` per task); returns its share
     of the loss.
     """
-    n_in, hidden, out = sizes[0], sizes[1], sizes[2]
+    n_in, hidden = sizes[0], sizes[1]
     size, own_work = hidden * n_in, (2 * n_in + BLOCK) * hidden
     m, start, stop = table[i, MEMBER], table[i, START], table[i, STOP]
     own = rows[min(m, rows.shape[0] - 1)][start:stop]
     g = grad if table[i, BUFFER] == 0 else piece_grad
     W, b, u, c = member_offsets(sizes, flat.size, m)
     at = i * own_work
-    if out == 2:
+    if min_variance is not None:  # a Gaussian head (compiled only for one: see below)
         return gaussian_member(
             X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + 2 * hidden],
             flat[c : c + 2], g[W : W + size], g[b : b + hidden], g[u : u + 2 * hidden],
@@ -114,7 +116,7 @@ def members_on_the_cores(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float,
+    min_variance: float | None,
     losses: Any,
 ) -> None:  # pragma: no cover - compiled
     """Every task's :func:`member_task` on the cores, task ``i``'s loss into ``losses[i]``;
@@ -139,7 +141,7 @@ def members_in_turn(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float,
+    min_variance: float | None,
     losses: Any,
 ) -> None:  # pragma: no cover - compiled
     """:func:`members_on_the_cores` one task after another: the same numbers."""

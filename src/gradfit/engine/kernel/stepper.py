@@ -98,7 +98,7 @@ class KernelStepper(EngineStepper):
         self._losses = np.empty(1)
         self._divisors: dict[int, int] = {}
         self._run_steps = loops.run_layered if self._head is None else loops.run_rank_one
-        self._min_variance = loss.min_variance if isinstance(loss, GaussianNLL) else 0.0
+        self._min_variance = loss.min_variance if isinstance(loss, GaussianNLL) else None
         self._members = net.n_members if isinstance(net, Ensemble) else 1
         # Per batch size: the tasks of a step (members.tasks) and their losses, and the
         # pace of its two ways (None where it takes one thread).
