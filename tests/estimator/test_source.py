@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from gradfit import MLPRegressor
-from gradfit.errors import DataError
+from gradfit import MLPClassifier, MLPRegressor
+from gradfit.errors import DataError, DataTypeError
 from gradfit.estimator._data import standardizer
 from gradfit.io.arrays import ArrayRows, NpyRows, ParquetRows
 from gradfit.io.statistics import (
@@ -308,3 +308,21 @@ def test_rows_of_a_source_kept_as_bits_read_the_rows_they_stand_for(chunk_rows: 
         np.testing.assert_array_equal(got_X[:, 0], rows[at])
         np.testing.assert_array_equal(got_Y[:, 0], -rows[at])
     assert subset.take(slice(0, rows.size), np.float32)[0].dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_on_a_source_says_it_takes_arrays() -> None:
+    """It said "float() argument must be a string or a real number, not 'ArrayRows'"."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    source = ArrayRows(X, X[:, 0], chunk_rows=16)
+    expected = (
+        "X is ArrayRows, rows read from a file, which fit takes but predict does not: give "
+        "the features as an array or DataFrame (a file larger than memory a chunk at a time, "
+        "as gradfit predict reads it)"
+    )
+    regressor = MLPRegressor((3,), max_iter=2, random_state=0).fit(source)
+    classifier = MLPClassifier((3,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
+    for predict in (regressor.predict, classifier.predict, classifier.predict_proba):
+        with pytest.raises(DataTypeError) as info:
+            predict(source)
+        assert str(info.value) == expected

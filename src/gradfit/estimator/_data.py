@@ -24,6 +24,13 @@ def validated(
     unless ``numeric_y=False``, as labels; ``None`` is refused with scikit-learn's message).
     """
     no_y = isinstance(y, str) and y == "no_validation"
+    if no_y and not reset and hasattr(X, "take") and hasattr(X, "bounds"):
+        # A RowSource (_source.is_source): fit reads one, predict does not.
+        raise DataTypeError(
+            f"X is {type(X).__name__}, rows read from a file, which fit takes but predict does "
+            "not: give the features as an array or DataFrame (a file larger than memory a "
+            "chunk at a time, as gradfit predict reads it)"
+        )
     kw = {} if no_y else {"multi_output": True, "y_numeric": numeric_y}
     try:
         return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
