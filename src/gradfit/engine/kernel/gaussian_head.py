@@ -92,7 +92,7 @@ def gaussian_member(
     return 0.5 * total / divisor
 
 
-@jit(fastmath=SUMS)
+@jit(fastmath=SUMS, inline="always")
 def row_loss(
     X: Any,
     Y: Any,

@@ -100,10 +100,8 @@ class KernelStepper(EngineStepper):
         self._run_steps = loops.run_layered if self._head is None else loops.run_rank_one
         self._min_variance = loss.min_variance if isinstance(loss, GaussianNLL) else None
         self._members = net.n_members if isinstance(net, Ensemble) else 1
-        # Per batch size: the tasks of a step (members.tasks) and their losses, and the
-        # pace of its two ways (None where it takes one thread).
-        self._tasks: dict[int, tuple[Array, Array]] = {}
-        self._paces: dict[int, Pace | None] = {}
+        # Per batch size, how its steps run (_plan).
+        self._plans: dict[int, tuple[Array, Array, Pace | None] | None] = {}
         # A cut member's second piece writes here; the rest stays 0.
         self._piece_grad = np.zeros(net.flat.size, net.dtype)
 
@@ -157,14 +155,12 @@ class KernelStepper(EngineStepper):
         after its parent ran members on the cores."""
         rows, n_steps = args[2], args[3]
         n = rows.shape[-1]
-        parted = self._parted(n)
-        if not parted and self._head != GAUSSIAN:
+        if n not in self._plans:
+            self._plans[n] = self._plan(n)
+        plan = self._plans[n]
+        if plan is None:
             return self._run_steps(*args)
-        if n not in self._tasks:
-            table = members.tasks(self._members, n, LANES if parted else 1)
-            self._tasks[n] = table, np.empty(len(table))
-            self._paces[n] = Pace() if parted and cores() > 1 else None
-        (table, task_losses), pace = self._tasks[n], self._paces[n]
+        table, task_losses, pace = plan
         way = SERIAL if pace is None or not _cores["usable"] else pace.choose()
         start = time.perf_counter()
         on_the_cores = way == PARALLEL and ON_THE_CORES.acquire(blocking=False)
@@ -180,13 +176,18 @@ class KernelStepper(EngineStepper):
             pace.record(PARALLEL if on_the_cores else SERIAL, time.perf_counter() - start, n_steps)
         return done, failure
 
-    def _parted(self, n: int) -> bool:
-        """Whether steps on ``n`` rows run an ensemble's members in :data:`LANES` lanes
-        (:func:`~gradfit.engine.kernel.members.tasks`): where its products reach
-        :data:`PARALLEL_WORK`, by the step's size alone, so that the numbers do not depend
-        on the cores."""
+    def _plan(self, n: int) -> tuple[Array, Array, Pace | None] | None:
+        """How steps on ``n`` rows run: ``None`` for the whole loop, else the tasks
+        (:func:`~gradfit.engine.kernel.members.tasks`), room for their losses, and the pace
+        of the two ways (``None`` where they take one thread). An ensemble's members run in
+        :data:`LANES` lanes where its products reach :data:`PARALLEL_WORK`: by the step's
+        size alone, so that the numbers do not depend on the cores."""
         work = self._members * n * sum(a * b for a, b in itertools.pairwise(self.net.sizes))
-        return self._members > 1 and work >= PARALLEL_WORK and self._head is not None
+        parted = self._members > 1 and work >= PARALLEL_WORK and self._head is not None
+        if not parted and self._head != GAUSSIAN:
+            return None
+        table = members.tasks(self._members, n, LANES if parted else 1)
+        return table, np.empty(len(table)), Pace() if parted and cores() > 1 else None
 
     def step(self, rows: Rows) -> float:
         index = self._all_rows if rows is None else np.ascontiguousarray(self._all_rows[..., rows])
