@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import ndtri
-from threadpoolctl import threadpool_limits
 
+from gradfit.engine.pace import one_blas_thread
 from gradfit.engine.types import Array
 
 LOG_2PI = math.log(2 * math.pi)
@@ -139,7 +139,7 @@ def fit_variance_calibration(
     """
     # Products of a matrix and a vector, a hundred or so: a second BLAS thread only waits
     # (20,000 × 16 rows took 2.7 s on two threads of a busy machine, 0.1 s on one).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _fit_variance_calibration(y, mean, var, Z, penalty)
 
 

@@ -156,3 +156,21 @@ print(here == there)
                           timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_one_blas_thread_holds_numpys_blas_to_one_thread_and_gives_it_back() -> None:
+    """The estimator's small steps and the spread's calibration run BLAS on one thread:
+    inside the context every BLAS library loaded reports one thread, after it its own
+    number again; the libraries are found once per process, not at every fit."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas"]  # fmt: skip
+
+    before = blas_threads()
+    assert before
+    with pace_module.one_blas_thread():
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before
+    assert pace_module._blas_controller() is pace_module._blas_controller()

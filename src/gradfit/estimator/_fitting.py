@@ -12,6 +12,7 @@ from gradfit.engine.kernel import make_stepper as engine_stepper
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import OPTIMIZERS
+from gradfit.engine.pace import one_blas_thread
 from gradfit.engine.stepper import Stepper
 from gradfit.engine.training import Trainer
 from gradfit.engine.types import Array
@@ -124,8 +125,4 @@ def blas_threads(batch: int, sizes: Sequence[int], n_members: int = 1) -> Any:
     (full batches of big data) keep every thread.
     """
     largest = batch * n_members * max(a * b for a, b in itertools.pairwise(sizes))
-    if largest >= SMALL_STEP:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
+    return contextlib.nullcontext() if largest >= SMALL_STEP else one_blas_thread()
