@@ -15,7 +15,13 @@ from typing import Any
 
 from gradfit.engine.kernel.cache import jit
 from gradfit.engine.kernel.elements import SUMS, activate, derivative, gaussian_element
-from gradfit.engine.kernel.rank_one import BLOCK, add_outer, block_rows, member_work
+from gradfit.engine.kernel.rank_one import (
+    BLOCK,
+    add_outer,
+    block_rows,
+    member_work,
+    preactivation,
+)
 
 
 @jit(fastmath=SUMS)
@@ -110,15 +116,9 @@ def row_loss(
     """Row ``X[r]`` forward, ``a = f(W₁ x + b₁)`` (``W₁ᵀ`` flat in ``WT``), and its
     Gaussian NLL: ``(log v + (μ - y)²/v, g_μ, g_s)``, the term before its ``½ / N``
     (:meth:`GaussianNLL.element <gradfit.engine.GaussianNLL.element>`)."""
-    hidden = a.size
-    for j in range(hidden):
-        a[j] = b1[j]
-    for k in range(X.shape[1]):
-        x, at = X[r, k], k * hidden
-        for j in range(hidden):
-            a[j] += x * WT[at + j]
+    preactivation(X, r, WT, b1, a)
     mu, s = b2[0], b2[1]
-    for j in range(hidden):
+    for j in range(a.size):
         a[j] = activate(code, a[j])
         mu += a[j] * wm[j]
         s += a[j] * ws[j]

@@ -218,18 +218,25 @@ def hidden_forward(
 ) -> float:  # pragma: no cover - compiled
     """``a = f(W₁ x + b₁)`` for the row ``x = X[r]``, with ``W₁ᵀ`` flat in ``WT``
     (``(n_in, hidden)``); returns ``w₂ᵀ a``."""
-    hidden = a.size
-    for j in range(hidden):
-        a[j] = b1[j]
-    for k in range(X.shape[1]):
-        x, at = X[r, k], k * hidden
-        for j in range(hidden):
-            a[j] += x * WT[at + j]
+    preactivation(X, r, WT, b1, a)
     out = 0.0
-    for j in range(hidden):
+    for j in range(a.size):
         a[j] = activate(code, a[j])
         out += a[j] * w2[j]
     return out
+
+
+@jit(fastmath=SUMS, inline="always")
+def preactivation(X: Any, r: int, WT: Any, b1: Any, z: Any) -> None:  # pragma: no cover
+    """``z = W₁ x + b₁`` for the row ``x = X[r]``, with ``W₁ᵀ`` flat in ``WT``
+    (``(n_in, hidden)``): a pass over the hidden units per input."""
+    hidden = z.size
+    for j in range(hidden):
+        z[j] = b1[j]
+    for k in range(X.shape[1]):
+        x, at = X[r, k], k * hidden
+        for j in range(hidden):
+            z[j] += x * WT[at + j]
 
 
 @jit(fastmath=SUMS, inline="always")
