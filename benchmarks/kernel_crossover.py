@@ -6,8 +6,9 @@ Full-batch Adam on random data, float64, ReLU, on the mean squared error (and, f
 networks with two outputs marked ``gaussian_nll``, a Gaussian head's NLL); each
 configuration trains with
 ``kernel="on"`` and ``kernel="off"`` alternately (3 rounds; the best of each is shown)
-after an untimed warm-up. The last column is the work per step, rows × Σ n_in·n_out,
-which :data:`gradfit.engine.kernel.MAX_PRODUCT_WORK` bounds for ``kernel="auto"``.
+after an untimed warm-up. The work per step is rows × Σ n_in·n_out; the last column is
+what ``kernel="auto"`` takes (:func:`gradfit.engine.kernel.faster`: its work limits, and
+few inputs for one hidden layer).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 import numpy as np
 
 from gradfit.engine import MLP, Adam, get_loss, train
-from gradfit.engine.kernel import MAX_PRODUCT_WORK, head
+from gradfit.engine.kernel import faster
 
 CASES = [
     ((1, 64, 1), 100, "mse"),
@@ -35,6 +36,13 @@ CASES = [
     ((16, 128, 2), 200, "gaussian_nll"),
     ((16, 128, 2), 400, "gaussian_nll"),
     ((16, 256, 2), 400, "gaussian_nll"),
+    ((1, 1024, 1), 4000, "mse"),
+    ((4, 512, 1), 2000, "mse"),
+    ((12, 200, 1), 1000, "mse"),
+    ((16, 256, 1), 2000, "mse"),
+    ((24, 100, 1), 200, "mse"),
+    ((50, 100, 1), 200, "mse"),
+    ((16, 512, 2), 1000, "gaussian_nll"),
 ]
 
 
@@ -54,8 +62,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=200)
     args = parser.parse_args()
-    print("| network | rows | loss | kernel (µs/step) | NumPy (µs/step) | kernel / NumPy | work |")
-    print("|---|--:|---|--:|--:|--:|--:|")
+    print(
+        "| network | rows | loss | kernel (µs/step) | NumPy (µs/step) | kernel / NumPy | work "
+        "| auto takes |"
+    )
+    print("|---|--:|---|--:|--:|--:|--:|---|")
     for sizes, n, loss in CASES:
         work = n * sum(a * b for a, b in itertools.pairwise(sizes))
         epochs = max(3, min(args.epochs, int(args.epochs * 20_000 / work)))
@@ -67,11 +78,11 @@ def main() -> None:
                 time.sleep(0.1)
                 best[kernel] = min(best[kernel], seconds_per_step(sizes, n, loss, epochs, kernel))
         ratio = best["on"] / best["off"]
-        kind = "layered" if head(sizes, get_loss(loss)) is None else "rank-one"
-        mark = "≤" if work <= MAX_PRODUCT_WORK[kind] else ">"
+        net = MLP(sizes, "relu", rng=np.random.default_rng(1))
+        chosen = "kernel" if faster(net, n, get_loss(loss)) else "NumPy"
         print(
             f"| {'-'.join(map(str, sizes))} | {n} | {loss} | {best['on'] * 1e6:.1f} | "
-            f"{best['off'] * 1e6:.1f} | {ratio:.2f} | {work:,} ({mark} {kind} limit) |",
+            f"{best['off'] * 1e6:.1f} | {ratio:.2f} | {work:,} | {chosen} |",
             flush=True,
         )
 

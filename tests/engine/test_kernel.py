@@ -475,3 +475,27 @@ def test_the_engine_trains_without_numba() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ok\n"
+
+
+@pytest.mark.parametrize(
+    ("sizes", "rows", "loss", "compiled"),
+    [
+        ([1, 64, 1], 20, "mse", True),  # the walk-through's sine
+        ([24, 100, 1], 200, "mse", True),  # 500,000 multiply-adds: the limit for any inputs
+        ([25, 100, 1], 200, "mse", False),
+        ([1, 1024, 1], 4000, "mse", True),  # few inputs: compiled far beyond it
+        ([12, 200, 2], 1000, "gaussian_nll", True),
+        ([13, 200, 1], 1000, "mse", False),  # 2.8·10⁶ with 13 inputs: BLAS's
+        ([1, 2048, 1], 5000, "mse", False),  # beyond the largest step measured
+        ([2, 32, 32, 1], 20, "mse", True),  # layer by layer: 23,000
+        ([2, 32, 32, 1], 100, "mse", False),
+    ],
+)
+def test_auto_compiles_where_the_crossover_benchmark_found_the_kernel_faster(
+    sizes: list[int], rows: int, loss: str, compiled: bool
+) -> None:
+    """``kernel="auto"``: every network up to its work limit; a fused one (one hidden
+    layer, a mean or Gaussian head) with few inputs at any size measured, since there the
+    crossover is a number of inputs (``benchmarks/kernel_crossover.py``)."""
+    net = MLP(sizes, "relu", rng=np.random.default_rng(0))
+    assert engine_kernel.faster(net, rows, get_loss(loss)) is compiled

@@ -41,8 +41,20 @@ KERNEL_ENV = "GRADFIT_KERNEL"
 MODES = ("auto", "on", "off")
 MAX_PRODUCT_WORK = {"rank-one": 500_000, "layered": 50_000}
 """Multiply-adds of the matrix products per step (rows × Σ n_in·n_out) up to which the
-kernel beats NumPy's BLAS, for one hidden layer and one output (fused, unit by unit) and for
-other networks (layer by layer); measured with ``benchmarks/kernel_crossover.py``."""
+kernel beats NumPy's BLAS whatever the inputs, for one hidden layer and a mean or Gaussian
+head (fused, unit by unit, :func:`head`) and for other networks (layer by layer); measured
+with ``benchmarks/kernel_crossover.py``."""
+
+FEW_INPUTS = 12
+"""Inputs up to which a fused network steps faster compiled at any size measured, up to
+:data:`MAX_FEW_INPUTS_WORK`: a step's cost grows with ``n_in`` the same way in both, but
+BLAS's products gain from a longer inner dimension and the kernel's loops do not, so the
+crossover is a number of inputs rather than of multiply-adds (``kernel_crossover.py``, quiet:
+1-1024-1 on 4,000 rows 0.10× NumPy's time, 4-512-1 on 2,000 0.41×, 12-200-1 on 1,000 0.76×;
+16 inputs 0.9–1.05×, 24 inputs at 500,000 multiply-adds 1.06×, 50 inputs 1.1–1.4×)."""
+
+MAX_FEW_INPUTS_WORK = 10_000_000
+"""The largest step measured with :data:`FEW_INPUTS` (8.2·10⁶, still 0.10×)."""
 
 
 def mode(kernel: str | None = None) -> str:
@@ -83,14 +95,17 @@ def covers(net: MLP, loss: Loss, optimizer: Optimizer) -> bool:
 
 def faster(net: MLP, batch_rows: int, loss: Loss) -> bool:
     """Whether the kernel is expected to beat NumPy: few multiply-adds per step, where
-    NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several).
+    NumPy's per-call cost outweighs the arithmetic (one thread against BLAS's several), or
+    a fused network with few inputs (:data:`FEW_INPUTS`).
 
     An ensemble's members are counted one at a time: ``K`` members cost about ``K``
     times one network both compiled and stacked in NumPy, so the faster for one is the
     faster for ``K``, and an ensemble steps where its members would alone."""
-    per_row = sum(a * b for a, b in itertools.pairwise(net.sizes))
-    kind = "layered" if head(tuple(net.sizes), loss) is None else "rank-one"
-    return batch_rows * per_row <= MAX_PRODUCT_WORK[kind]
+    work = batch_rows * sum(a * b for a, b in itertools.pairwise(net.sizes))
+    if head(tuple(net.sizes), loss) is None:
+        return work <= MAX_PRODUCT_WORK["layered"]
+    few_inputs = net.sizes[0] <= FEW_INPUTS and work <= MAX_FEW_INPUTS_WORK
+    return work <= MAX_PRODUCT_WORK["rank-one"] or few_inputs
 
 
 def make_stepper(
