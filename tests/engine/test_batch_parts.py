@@ -174,3 +174,22 @@ def test_one_blas_thread_holds_numpys_blas_to_one_thread_and_gives_it_back() -> 
         assert blas_threads() == [1] * len(before)
     assert blas_threads() == before
     assert pace_module._blas_controller() is pace_module._blas_controller()
+
+
+def test_one_step_that_waited_for_a_thread_does_not_keep_the_cores_untried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A parallel step that waited once (4.5 s here against 0.6) loses the first
+    comparison; the next try of the cores, fast again, wins it back (with the mean over the
+    window, 1.9 s against one thread's 1.1, one thread kept the fit)."""
+    monkeypatch.setattr(pace_module, "crowded", lambda: False)
+    pace = Pace(every=4, tries=2, window=4)
+    seconds = {PARALLEL: [50.0, 4.5] + [0.6] * 20, SERIAL: [1.1] * 20}
+    chosen = []
+    for _ in range(12):
+        way = pace.choose()
+        chosen.append(way)
+        pace.record(way, seconds[way].pop(0))
+    # Warm-ups, then one each; one thread until the cores are tried again; then the cores.
+    assert chosen == [PARALLEL, PARALLEL, SERIAL, SERIAL] + [SERIAL] * 4 + [PARALLEL] * 4
+    assert pace.pace(PARALLEL) == 0.6
