@@ -206,6 +206,22 @@ def test_a_gaussian_head_steps_compiled_as_numpys_step(sizes: list[int], activat
     assert_allclose(ours.evaluate(X, Y), theirs.evaluate(X, Y), rtol=1e-12)
 
 
+def test_a_float32_gaussian_head_steps_compiled_as_numpys_step() -> None:
+    """In float32 the kernel keeps the network's dtype, and agrees with NumPy's step to
+    float32's rounding."""
+    X, Y = problem([3, 1], n=23)
+    net = MLP([3, 16, 2], "relu", rng=np.random.default_rng(1), dtype="float32")
+    reference = net.copy()
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    ours = KernelStepper(net, X32, Y32, GaussianNLL(), Adam(net.parameters(), lr=0.01))
+    theirs = NumpyStepper(reference, X32, Y32, GaussianNLL(),
+                          Adam(reference.parameters(), lr=0.01))  # fmt: skip
+    for rows in [None, slice(3, 9), np.array([5, 0, 19, 7, 7])] * 5:
+        assert_allclose(ours.step(rows), theirs.step(rows), rtol=1e-4)
+    assert net.flat.dtype == np.float32
+    assert_allclose(net.flat, reference.flat, rtol=1e-3, atol=1e-5)
+
+
 @pytest.mark.parametrize("parted", [False, True], ids=["whole", "in-parts"])
 def test_gaussian_members_step_compiled_as_numpys_ensemble(
     parted: bool, monkeypatch: pytest.MonkeyPatch
