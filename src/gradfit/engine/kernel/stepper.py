@@ -120,11 +120,12 @@ class KernelStepper(EngineStepper):
     def _run(self, rows: Array, n_steps: int) -> tuple[int, int]:
         """``n_steps`` steps on ``rows``; see :func:`~gradfit.engine.kernel.loops.run_rank_one`."""
         n = rows.shape[-1]
-        fused = self._head is not None  # then room for each task's work (K + 1 at most)
-        tasks = self._members + 1 if fused else 1
-        size = tasks * loops.work_size(tuple(self.net.sizes), n, fused)
-        if self._work.size < size:
-            self._work = np.empty(size, self.net.dtype)
+        if n not in self._plans:  # a new batch size: how its steps run, and their room
+            plan = self._plans[n] = self._plan(n)
+            tasks = 1 if plan is None else len(plan[0])  # each task has work of its own
+            size = tasks * loops.work_size(tuple(self.net.sizes), n, self._head is not None)
+            if self._work.size < size:
+                self._work = np.empty(size, self.net.dtype)
         if self._losses.size < n_steps:
             self._losses = np.empty(n_steps)
         code, hyper, m, v = self._optimizer()
@@ -154,10 +155,7 @@ class KernelStepper(EngineStepper):
         threading layer, ``workqueue``, cannot run two at once; nor does a child forked
         after its parent ran members on the cores."""
         rows, n_steps = args[2], args[3]
-        n = rows.shape[-1]
-        if n not in self._plans:
-            self._plans[n] = self._plan(n)
-        plan = self._plans[n]
+        plan = self._plans[rows.shape[-1]]
         if plan is None:
             return self._run_steps(*args)
         table, task_losses, pace = plan
