@@ -43,6 +43,20 @@ def test_members_are_the_mlps_drawn_one_after_another() -> None:
     assert_allclose(Ensemble.from_members([ens.member(k) for k in range(4)]).flat, ens.flat)
 
 
+def test_without_a_generator_the_parameters_are_zeros_to_be_set() -> None:
+    """``rng=None`` draws nothing (``from_parameters`` and ``copy`` build so): zeros, laid
+    flat as a drawn network's, with the dtype asked for."""
+    for net, dtype in [
+        (MLP([3, 4, 2], rng=None, dtype="float32"), np.float32),
+        (Ensemble([3, 4, 2], n_members=3, rng=None), np.float64),
+    ]:
+        assert not net.flat.any() and net.flat.size == net.n_parameters
+        assert all(np.shares_memory(p, net.flat) for p in net.parameters())
+        assert net.flat.dtype == dtype
+    drawn = Ensemble([3, 4, 2], n_members=3, rng=np.random.default_rng(0))
+    assert_allclose(drawn.copy().flat, drawn.flat, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("loss", ["mse", "sse", "gaussian_nll"])
 @pytest.mark.parametrize("sizes", [[2, 4], [2, 6, 4], [2, 5, 5, 2]], ids=["linear", "1h", "2h"])
 def test_a_batched_step_is_every_members_own_step(loss: str, sizes: list[int]) -> None:

@@ -313,7 +313,7 @@ def test_members_on_the_cores_step_bit_for_bit_as_one_after_another(
 def test_two_lanes_cut_an_odd_ensembles_middle_member_in_two() -> None:
     """Five members in two lanes of equal work: two and a half each, the middle member's
     rows cut in two (the first piece a row longer); an even K stays whole. The cut member's
-    pieces add up to its gradient on all its rows."""
+    pieces add up to its gradient on all its rows, and the update follows the step."""
     from gradfit.engine.flat import split_flat
     from gradfit.engine.kernel import elements, members
     from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
@@ -329,14 +329,18 @@ def test_two_lanes_cut_an_odd_ensembles_middle_member_in_two() -> None:
     table = members.tasks(3, 11, 2)
     work = np.empty(len(table) * rank_one_work((3, 8, 1)))
     grad, piece, losses = np.empty_like(ens.flat), np.zeros_like(ens.flat), np.empty(len(table))
+    before, alone = ens.flat.copy(), ens.member(1)
+    hyper, (m, v) = np.array([0.01, 0.9, 0.999, 1e-8, 0.0]), np.zeros((2, ens.flat.size))
+    step = (1, elements.ADAM, hyper, m, v)
     members.members_in_turn(table, X, Y, rows, ens.flat, grad, piece, sizes, work,
-                            elements.RELU, 11, None, losses)  # fmt: skip
+                            elements.RELU, 11, None, losses, step)  # fmt: skip
     whole = np.empty_like(ens.flat)
-    value = rank_one_step(X, Y, rows, ens.flat, whole, sizes, work, elements.RELU, 11)
+    value = rank_one_step(X, Y, rows, before.copy(), whole, sizes, work, elements.RELU, 11)
     assert_allclose(losses.sum() / 3, value, rtol=1e-14)
     assert_allclose(grad, whole, rtol=1e-12, atol=1e-15)
+    elements.update(before, grad, *np.zeros((2, ens.flat.size)), 1, elements.ADAM, hyper)
+    assert_array_equal(ens.flat, before)  # each parameter updated once, as by one update
     cut = [p[1] for p in split_flat(piece, ens.parameters())]  # member 1's second piece
-    alone = ens.member(1)
     alone.backward(MSE().gradient(alone.forward(X[6:]), Y[6:]) * (5 / 11))
     for ours, theirs in zip(cut, alone.gradients(), strict=True):
         assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)

@@ -20,7 +20,7 @@ from gradfit.engine.activations import Identity, get_activation
 from gradfit.engine.batch_parts import BatchParts, n_parts
 from gradfit.engine.batches import Rows
 from gradfit.engine.flat import split_flat
-from gradfit.engine.layers import StackedDense
+from gradfit.engine.layers import Dense, StackedDense
 from gradfit.engine.losses import Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import Optimizer
@@ -44,8 +44,9 @@ class Ensemble(MLP):
         Activation between layers.
     n_members : int
         ``K >= 1``.
-    rng : numpy.random.Generator
-        Source of the members' initial parameters, drawn one member after another.
+    rng : numpy.random.Generator or None
+        Source of the members' initial parameters, drawn one member after another
+        (``None``: zeros, for parameters set afterwards).
     dtype : str or numpy dtype
         ``float32`` or ``float64``.
     """
@@ -56,21 +57,22 @@ class Ensemble(MLP):
         activation: str = "relu",
         n_members: int = 5,
         *,
-        rng: np.random.Generator,
+        rng: np.random.Generator | None,
         dtype: Any = np.float64,
     ) -> None:
         if isinstance(n_members, bool) or not isinstance(n_members, int | np.integer):
             raise ValueError(f"n_members must be an integer >= 1, got {n_members!r}")
         if n_members < 1:
             raise ValueError(f"n_members must be >= 1, got {n_members}")
-        members = [MLP(sizes, activation, rng=rng, dtype=dtype) for _ in range(n_members)]
-        self.dtype, self.sizes, self.activation = members[0].dtype, members[0].sizes, activation
         self.n_members = int(n_members)
-        self.dense = [
-            StackedDense([m.dense[i] for m in members]) for i in range(len(self.sizes) - 1)
-        ]
-        self.activations = members[0].activations
-        self._lay_flat()
+        super().__init__(sizes, activation, rng=rng, dtype=dtype)
+
+    def _draw(self, rng: np.random.Generator | None) -> list[Dense]:
+        """Every member's layers, drawn member after member as :class:`MLP` draws its own
+        (``None``: zeros), stacked layer by layer."""
+        draw = super()._draw
+        members = [draw(rng) for _ in range(self.n_members)]
+        return [StackedDense(list(layer)) for layer in zip(*members, strict=True)]
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -121,8 +123,7 @@ class Ensemble(MLP):
     ) -> Ensemble:
         """An ensemble with the given stacked ``[W1, b1, …]``; ``K`` is their first axis."""
         first = np.asarray(params[0])
-        net = cls(sizes, activation, int(first.shape[0]), rng=np.random.default_rng(0),
-                  dtype=first.dtype)  # fmt: skip
+        net = cls(sizes, activation, int(first.shape[0]), rng=None, dtype=first.dtype)
         net.set_parameters(params)
         return net
 

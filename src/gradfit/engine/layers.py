@@ -60,8 +60,9 @@ class Dense:
     ----------
     n_in, n_out : int
         Input and output widths.
-    rng : numpy.random.Generator
-        Source of the initial weights: ``W, b ~ U(-1/√n_in, 1/√n_in)``, as PyTorch.
+    rng : numpy.random.Generator or None
+        Source of the initial weights: ``W, b ~ U(-1/√n_in, 1/√n_in)``, as PyTorch; ``None``
+        for zeros, drawing nothing (for parameters set afterwards).
     dtype : numpy dtype
         ``float32`` or ``float64``.
 
@@ -74,11 +75,15 @@ class Dense:
     """
 
     def __init__(
-        self, n_in: int, n_out: int, *, rng: np.random.Generator, dtype: type = np.float64
+        self, n_in: int, n_out: int, *, rng: np.random.Generator | None, dtype: type = np.float64
     ) -> None:
-        bound = 1 / np.sqrt(n_in)
-        self.W: Array = rng.uniform(-bound, bound, size=(n_out, n_in)).astype(dtype)
-        self.b: Array = rng.uniform(-bound, bound, size=n_out).astype(dtype)
+        if rng is None:
+            self.W: Array = np.zeros((n_out, n_in), dtype)
+            self.b: Array = np.zeros(n_out, dtype)
+        else:
+            bound = 1 / np.sqrt(n_in)
+            self.W = rng.uniform(-bound, bound, size=(n_out, n_in)).astype(dtype)
+            self.b = rng.uniform(-bound, bound, size=n_out).astype(dtype)
         self.dW: Array = np.zeros_like(self.W)
         self.db: Array = np.zeros_like(self.b)
 

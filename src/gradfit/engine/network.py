@@ -29,8 +29,9 @@ class MLP:
         ``[n_in, *hidden, n_out]``; ``[n_in, n_out]`` is one linear layer.
     activation : str
         Activation between layers: ``identity``, ``relu``, ``tanh`` or ``sigmoid``.
-    rng : numpy.random.Generator
-        Source of the initial parameters (PyTorch's default init, layer by layer).
+    rng : numpy.random.Generator or None
+        Source of the initial parameters (PyTorch's default init, layer by layer); ``None``
+        for zeros, drawing nothing (for parameters set afterwards).
     dtype : str or numpy dtype
         ``float32`` or ``float64``.
     """
@@ -40,7 +41,7 @@ class MLP:
         sizes: Sequence[int],
         activation: str = "relu",
         *,
-        rng: np.random.Generator,
+        rng: np.random.Generator | None,
         dtype: Any = np.float64,
     ) -> None:
         sizes = [int(s) for s in sizes]
@@ -49,13 +50,17 @@ class MLP:
         self.dtype = check_dtype(dtype)
         self.sizes = sizes
         self.activation = activation
-        self.dense = [
-            Dense(n_in, n_out, rng=rng, dtype=self.dtype.type)
-            for n_in, n_out in itertools.pairwise(sizes)
-        ]
+        self.dense = self._draw(rng)
         self.activations: list[Activation] = [get_activation(activation) for _ in sizes[2:]]
         self.activations.append(Identity())
         self._lay_flat()
+
+    def _draw(self, rng: np.random.Generator | None) -> list[Dense]:
+        """The layers, drawn from ``rng`` one after another (``None``: zeros)."""
+        return [
+            Dense(n_in, n_out, rng=rng, dtype=self.dtype.type)
+            for n_in, n_out in itertools.pairwise(self.sizes)
+        ]
 
     def _lay_flat(self) -> None:
         """Move every layer's ``W``, ``b``, ``dW`` and ``db`` into views of ``flat`` and
@@ -169,7 +174,7 @@ class MLP:
     def from_parameters(cls, sizes: Sequence[int], activation: str, params: Sequence[Array]) -> MLP:
         """A network with the given ``[W1, b1, …]``; its dtype is that of ``params``."""
         dtype = np.asarray(params[0]).dtype if params else np.float64
-        net = cls(sizes, activation, rng=np.random.default_rng(0), dtype=dtype)
+        net = cls(sizes, activation, rng=None, dtype=dtype)
         net.set_parameters(params)
         return net
 

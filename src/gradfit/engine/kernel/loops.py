@@ -29,42 +29,10 @@ import math
 from typing import Any
 
 from gradfit.engine.kernel.cache import jit
-from gradfit.engine.kernel.elements import ADAM, SUMS
+from gradfit.engine.kernel.elements import SUMS, update
 from gradfit.engine.kernel.layered import layered_step, layered_work
 from gradfit.engine.kernel.members import members_in_turn, members_on_the_cores
 from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
-
-
-@jit
-def update(
-    p: Any, g: Any, m: Any, v: Any, t: int, optimizer: int, hyper: Any
-) -> None:  # pragma: no cover - compiled
-    """``SGD._step`` / ``Adam._step`` at step ``t``, element by element, operation for
-    operation (so the update itself rounds as NumPy's does).
-
-    ``m`` and ``v`` are Adam's flat moment buffers; SGD's momentum buffer ``b`` is ``m``.
-    ``hyper``: SGD ``(lr, momentum, dampening, weight_decay, nesterov)``; Adam
-    ``(lr, beta1, beta2, eps, weight_decay)``.
-    """
-    if optimizer == ADAM:
-        lr, beta1, beta2, eps, decay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
-        # A float exponent: the same pow as Python's, so the same step size to the bit.
-        step_size = lr / (1 - beta1 ** float(t))
-        correction = math.sqrt(1 - beta2 ** float(t))
-        for k in range(p.size):
-            gk = g[k] + p[k] * decay if decay else g[k]
-            m[k] += (gk - m[k]) * (1 - beta1)
-            v[k] = v[k] * beta2 + gk * gk * (1 - beta2)
-            p[k] += m[k] / (math.sqrt(v[k]) / correction + eps) * -step_size
-        return
-    lr, mu, tau, decay, nesterov = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
-    b = m
-    for k in range(p.size):
-        gk = g[k] + p[k] * decay if decay else g[k]
-        if mu:
-            b[k] = gk if t == 1 else b[k] * mu + (1 - tau) * gk
-            gk = gk + mu * b[k] if nesterov else b[k]
-        p[k] += gk * -lr
 
 
 @jit(fastmath=SUMS)
@@ -149,23 +117,24 @@ def run_rank_one_members(
     or one after another, to the same numbers: ``work`` holds one
     :func:`~gradfit.engine.kernel.rank_one.rank_one_work` per task, ``task_losses`` a loss
     per task (summed in their order), ``piece_grad`` the second pieces' gradients, laid out
-    as ``grad``. The members' head may be a Gaussian one (two outputs, ``min_variance``;
-    ``None`` for a mean head), which only this loop steps."""
+    as ``grad``; the update too is the members' driver's, on the cores in halves of the
+    parameters or in one pass. The members' head may be a Gaussian one (two outputs,
+    ``min_variance``; ``None`` for a mean head), which only this loop steps."""
     K = table[table.shape[0] - 1, 0] + 1
     for s in range(n_steps):
         snapshots[s % 2] = flat
+        step = (t + s + 1, optimizer, hyper, m, v)  # the update's, by the members' driver
         if on_the_cores:
             members_on_the_cores(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                                 code, divisor, min_variance, task_losses)  # fmt: skip
+                                 code, divisor, min_variance, task_losses, step)  # fmt: skip
         else:
             members_in_turn(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                            code, divisor, min_variance, task_losses)  # fmt: skip
+                            code, divisor, min_variance, task_losses, step)  # fmt: skip
         total = 0.0
         for k in range(task_losses.size):
             total += task_losses[k]
         value = total / K
         losses[s] = value
-        update(flat, grad, m, v, t + s + 1, optimizer, hyper)
         if not math.isfinite(value):
             return s, 1
         if not finite(flat):

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from gradfit.engine.kernel.cache import jit
-from gradfit.engine.kernel.elements import SUMS
+from gradfit.engine.kernel.elements import SUMS, update
 from gradfit.engine.kernel.gaussian_head import gaussian_member
 from gradfit.engine.kernel.rank_one import BLOCK, member_offsets, rank_one_member
 from gradfit.engine.types import Array
@@ -118,14 +118,24 @@ def members_on_the_cores(
     divisor: int,
     min_variance: float | None,
     losses: Any,
+    step: Any,
 ) -> None:  # pragma: no cover - compiled
     """Every task's :func:`member_task` on the cores, task ``i``'s loss into ``losses[i]``;
-    then the second pieces' gradients added into ``grad``."""
+    then the second pieces' gradients added into ``grad``, and the optimizer's update at
+    ``step = (t, optimizer, hyper, m, v)`` (as :func:`~gradfit.engine.kernel.elements.update`
+    takes them) in two halves of the parameters, one a core: each element's update is
+    its own, so the same numbers as one update of all (:func:`members_in_turn`)."""
     for task in prange(table.shape[0]):
         i = np.int64(task)  # prange's index may be unsigned: min with it gives a float
         losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
                                 code, divisor, min_variance)  # fmt: skip
     add_pieces(table, grad, piece_grad, sizes)
+    t, optimizer, hyper, m, v = step
+    half = flat.size // 2
+    for lane in prange(2):
+        lo, hi = (0, half) if lane == 0 else (half, flat.size)
+        # SGD's empty moment buffers slice to empty
+        update(flat[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], t, optimizer, hyper)
 
 
 @jit(fastmath=SUMS)
@@ -143,12 +153,16 @@ def members_in_turn(
     divisor: int,
     min_variance: float | None,
     losses: Any,
+    step: Any,
 ) -> None:  # pragma: no cover - compiled
-    """:func:`members_on_the_cores` one task after another: the same numbers."""
+    """:func:`members_on_the_cores` one task after another, and one update: the same
+    numbers."""
     for i in range(table.shape[0]):
         losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
                                 code, divisor, min_variance)  # fmt: skip
     add_pieces(table, grad, piece_grad, sizes)
+    t, optimizer, hyper, m, v = step
+    update(flat, grad, m, v, t, optimizer, hyper)
 
 
 @jit(inline="always")
