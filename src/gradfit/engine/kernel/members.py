@@ -103,6 +103,43 @@ def member_task(
     )  # fmt: skip
 
 
+@jit(inline="always")
+def step_tasks(
+    table: Any,
+    X: Any,
+    Y: Any,
+    rows: Any,
+    flat: Any,
+    grad: Any,
+    piece_grad: Any,
+    sizes: Any,
+    work: Any,
+    code: int,
+    divisor: int,
+    min_variance: float | None,
+    losses: Any,
+    step: Any,
+) -> None:  # pragma: no cover - compiled
+    """Every task's :func:`member_task`, task ``i``'s loss into ``losses[i]``; then the
+    second pieces' gradients added into ``grad``, and the optimizer's update at
+    ``step = (t, optimizer, hyper, m, v)`` (as :func:`~gradfit.engine.kernel.elements.update`
+    takes them) in two halves of the parameters. Its ``prange`` loops run on the cores
+    when it is inlined into a parallel loop (:func:`members_on_the_cores`), else in turn
+    (:func:`members_in_turn`): the tasks write nothing in common and each element's
+    update is its own, so the numbers are the same."""
+    for task in prange(table.shape[0]):
+        i = np.int64(task)  # prange's index may be unsigned: min with it gives a float
+        losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
+                                code, divisor, min_variance)  # fmt: skip
+    add_pieces(table, grad, piece_grad, sizes)
+    t, optimizer, hyper, m, v = step
+    half = flat.size // 2
+    for lane in prange(2):
+        lo, hi = (0, half) if lane == 0 else (half, flat.size)
+        # SGD's empty moment buffers slice to empty
+        update(flat[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], t, optimizer, hyper)
+
+
 @jit(fastmath=SUMS, parallel=True)
 def members_on_the_cores(
     table: Any,
@@ -120,22 +157,9 @@ def members_on_the_cores(
     losses: Any,
     step: Any,
 ) -> None:  # pragma: no cover - compiled
-    """Every task's :func:`member_task` on the cores, task ``i``'s loss into ``losses[i]``;
-    then the second pieces' gradients added into ``grad``, and the optimizer's update at
-    ``step = (t, optimizer, hyper, m, v)`` (as :func:`~gradfit.engine.kernel.elements.update`
-    takes them) in two halves of the parameters, one a core: each element's update is
-    its own, so the same numbers as one update of all (:func:`members_in_turn`)."""
-    for task in prange(table.shape[0]):
-        i = np.int64(task)  # prange's index may be unsigned: min with it gives a float
-        losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                                code, divisor, min_variance)  # fmt: skip
-    add_pieces(table, grad, piece_grad, sizes)
-    t, optimizer, hyper, m, v = step
-    half = flat.size // 2
-    for lane in prange(2):
-        lo, hi = (0, half) if lane == 0 else (half, flat.size)
-        # SGD's empty moment buffers slice to empty
-        update(flat[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], t, optimizer, hyper)
+    """:func:`step_tasks` on the cores."""
+    step_tasks(table, X, Y, rows, flat, grad, piece_grad, sizes, work, code, divisor,
+               min_variance, losses, step)  # fmt: skip
 
 
 @jit(fastmath=SUMS)
@@ -155,14 +179,11 @@ def members_in_turn(
     losses: Any,
     step: Any,
 ) -> None:  # pragma: no cover - compiled
-    """:func:`members_on_the_cores` one task after another, and one update: the same
-    numbers."""
-    for i in range(table.shape[0]):
-        losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                                code, divisor, min_variance)  # fmt: skip
-    add_pieces(table, grad, piece_grad, sizes)
-    t, optimizer, hyper, m, v = step
-    update(flat, grad, m, v, t, optimizer, hyper)
+    """:func:`step_tasks` one task after another: the same numbers. (A function of its
+    own, which numba compiles and caches apart: its caching takes no function as an
+    argument.)"""
+    step_tasks(table, X, Y, rows, flat, grad, piece_grad, sizes, work, code, divisor,
+               min_variance, losses, step)  # fmt: skip
 
 
 @jit(inline="always")
