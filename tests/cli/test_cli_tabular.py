@@ -241,3 +241,38 @@ def test_integer_labels_with_leading_zeros_are_the_same_integer_without_a_warnin
     assert result.exit_code == 0, result.output
     assert "spaces" not in result.stderr
     assert gradfit.load(out).classes_.tolist() == [1, 2]
+
+
+def test_a_word_read_as_missing_is_named_with_what_to_do_in_a_text_column(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """A class or category written None or NA (pandas' words for missing) was counted as
+    '(empty or NaN)' with no word of why: the cell the user saw held a value."""
+    labels = ["None", "Mild", "Severe"] * 4
+    rows = [f"{i},{i % 5},{label}" for i, label in enumerate(labels)]
+    data = table_file(tmp_path, "x,z,severity\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "severity", "--out", model, "--epochs", "2")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        f"{data}: 4 missing cell(s) (empty or NaN): column 'severity' 4 (the first at row 1 "
+        "(line 2); written 'None'); fill them, or leave those rows out (fit --drop-missing); "
+        "a cell written 'None' is read as missing, as pandas reads it: where 'None' is a value "
+        "of column 'severity' (a class or category of that name), rename it in the file, e.g. "
+        "to 'none'",
+    )
+    assert not model.exists()
+
+
+def test_a_word_read_as_missing_in_a_numeric_column_is_named_without_the_rename_advice(
+    tmp_path: Path,
+) -> None:
+    table = read_table(table_file(tmp_path, "x,y\n1,2\nNA,3\n,4\nnull,5\nNaN,6\n"))
+    with pytest.raises(DataError) as info:
+        table.floats(["x", "y"], role="feature")
+    assert str(info.value) == (
+        f"{tmp_path / 'data.csv'}: 4 missing cell(s) (empty or NaN): column 'x' 4 (the first "
+        "at row 2 (line 3); written 'NA', 'null'); fill them, or leave those rows out "
+        "(fit --drop-missing)"
+    )

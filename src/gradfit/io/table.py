@@ -21,7 +21,7 @@ import numpy as np
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io import categories as cat
-from gradfit.io.csvfile import cells_as_written, line_of_row
+from gradfit.io.csvfile import PANDAS_NA, cells_as_written, line_of_row
 from gradfit.io.datafile import PARQUET_SUFFIXES
 
 if TYPE_CHECKING:
@@ -175,23 +175,64 @@ class Table:
         if not counts:
             return
         firsts = {name: self._first_missing(name) for name in counts}
+        written = {name: self._written(name) for name in counts}
+        words = {name: self._missing_words(name, written[name]) for name in counts}
         at_least = ""
         try:
             for table in rest:
                 for name, k in table.missing(names).items():
                     firsts.setdefault(name, table._first_missing(name))
                     counts[name] = counts.get(name, 0) + k
+                    if name not in written:
+                        written[name] = table._written(name)
+                    words[name] = words.get(name, []) + table._missing_words(name, written[name])
         except DataError:
             at_least = "at least "  # a later chunk cannot be read: counted up to it
         parts = [
-            f"column {name!r} {counts[name]} (the first at {firsts[name]})"
+            f"column {name!r} {counts[name]} (the first at {firsts[name]}"
+            f"{_written_as(words.get(name, []))})"
             for name in dict.fromkeys(names)
             if name in counts
         ]
         raise DataError(
             f"{self.path}: {at_least}{sum(counts.values())} missing cell(s) (empty or NaN): "
-            f"{'; '.join(parts)}; {advice}"
+            f"{'; '.join(parts)}; {advice}{self._rename_hint(words)}"
         )
+
+    def _written(self, name: str) -> list[str] | None:
+        """Column ``name`` of a CSV file as written (:func:`cells_as_written`), or ``None``."""
+        if self.path.suffix.lower() in (*PARQUET_SUFFIXES, ".npy"):
+            return None
+        return cells_as_written(self.path, name)
+
+    def _missing_words(self, name: str, written: list[str] | None) -> list[str]:
+        """The words, other than an empty cell or NaN, that this table's missing cells of
+        column ``name`` are written as (``None``, ``NA``, ``null``: pandas reads each as
+        missing), from the column as ``written`` in the file."""
+        if written is None:
+            return []
+        rows = self.frame.index[self.frame[name].isna().to_numpy()]
+        cells = {written[r].strip() for r in rows if r < len(written)}
+        return sorted(w for w in cells if w and w.lower().lstrip("+-") != "nan")
+
+    def _rename_hint(self, words: dict[str, list[str]]) -> str:
+        """What to do where a word read as missing is a value of a text column (a class
+        'None', a category 'NA'), not a missing one."""
+        import pandas as pd
+
+        for name, found in words.items():
+            col = self.frame[name]
+            if not found or not _is_text(col):
+                continue
+            if pd.to_numeric(col.dropna(), errors="coerce").isna().any():
+                word = found[0]
+                other = word.lower() if word.lower() not in PANDAS_NA else word.capitalize()
+                return (
+                    f"; a cell written {word!r} is read as missing, as pandas reads it: where "
+                    f"{word!r} is a value of column {name!r} (a class or category of that "
+                    f"name), rename it in the file, e.g. to {other!r}"
+                )
+        return ""
 
     def _first_missing(self, name: str) -> str:
         """Where the first missing cell of column ``name`` is (it has one)."""
@@ -252,6 +293,15 @@ def _nested(col: Any) -> bool:
         return False
     first = col[col.notna()].iloc[:1]
     return bool(len(first)) and isinstance(first.iloc[0], (list, tuple, dict, np.ndarray))
+
+
+def _written_as(words: Sequence[str]) -> str:
+    """``; written 'None'``: the words a column's missing cells are written as, if any."""
+    if not words:
+        return ""
+    shown = sorted(set(words))
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    return f"; written {', '.join(map(repr, shown[:3]))}{more}"
 
 
 def _is_text(col: Any) -> bool:
