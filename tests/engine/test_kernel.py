@@ -98,6 +98,30 @@ def test_batches_of_every_size_round_the_four_row_blocks(sizes: list[int]) -> No
         assert_allclose(net.flat_grad, reference.flat_grad, rtol=1e-12, atol=1e-15)
 
 
+def test_one_input_takes_loops_of_its_own_which_the_general_loops_agree_with() -> None:
+    """A mean head on one input gets ``X`` as a vector, so numba compiles only the
+    one-input loops for it (the choice is made from ``X``'s dimensions when it compiles);
+    the general loops, given the same column as a matrix, take the same step to rounding,
+    and several inputs, or a Gaussian head, keep the matrix."""
+    from gradfit.engine.kernel import elements
+    from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
+
+    X, Y = problem([1, 9, 1], n=11)
+    net = MLP([1, 9, 1], "relu", rng=np.random.default_rng(2))
+    assert KernelStepper(net, X, Y, MSE(), Adam(net.parameters()))._X.ndim == 1
+    wide = MLP([3, 9, 1], rng=np.random.default_rng(2))
+    assert KernelStepper(wide, *problem([3, 9, 1]), MSE(), Adam(wide.parameters()))._X.ndim == 2
+    gauss = MLP([1, 9, 2], rng=np.random.default_rng(2))
+    Y2 = np.c_[Y, Y]
+    assert KernelStepper(gauss, X, Y2, GaussianNLL(), Adam(gauss.parameters()))._X.ndim == 2
+    sizes, rows, work = np.array(net.sizes), np.arange(11)[None], np.empty(rank_one_work((1, 9, 1)))
+    grads = np.empty((2, net.flat.size))
+    values = [rank_one_step(x, Y, rows, net.flat, g, sizes, work, elements.RELU, 11)
+              for x, g in [(np.ascontiguousarray(X[:, 0]), grads[0]), (X, grads[1])]]  # fmt: skip
+    assert_allclose(values[0], values[1], rtol=1e-14)
+    assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize(
     "optimizer",
     [

@@ -20,7 +20,8 @@ Arrays are the engine's own: ``flat`` and ``grad`` are an :class:`~gradfit.engin
 ``flat`` and ``flat_grad`` (``W: (n_out, n_in)`` then ``b: (n_out,)``, layer after layer),
 and the optimizer's state is its flat buffers, so checkpoints and ``state_dict`` see no
 difference. ``rows`` are the batch's row numbers into ``X: (n_samples, n_in)`` and
-``Y: (n_samples, n_out)``.
+``Y: (n_samples, n_out)`` (one input to a one-hidden-layer network: ``X: (n_samples,)``, see
+:func:`~gradfit.engine.kernel.rank_one.rank_one_step`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ from gradfit.engine.kernel.elements import SUMS, update
 from gradfit.engine.kernel.layered import layered_step, layered_work
 from gradfit.engine.kernel.members import members_in_turn, members_on_the_cores
 from gradfit.engine.kernel.rank_one import rank_one_step, rank_one_work
+
+
+@jit(inline="always")
+def keep(snapshot: Any, flat: Any) -> None:  # pragma: no cover - compiled
+    """``snapshot[:] = flat``, element by element: numba compiles an array's assignment
+    into a slice with a shape check whose error message alone took about 3 s of the
+    first run's compilation."""
+    for k in range(flat.size):
+        snapshot[k] = flat[k]
 
 
 @jit(fastmath=SUMS)
@@ -76,7 +86,7 @@ def run_rank_one(
     that a network compiles only the step it takes (half the first run's compilation).
     """
     for s in range(n_steps):
-        snapshots[s % 2] = flat
+        keep(snapshots[s % 2], flat)
         value = rank_one_step(X, Y, rows, flat, grad, sizes, work, code, divisor)
         losses[s] = value
         update(flat, grad, m, v, t + s + 1, optimizer, hyper)
@@ -122,7 +132,7 @@ def run_rank_one_members(
     ``min_variance``; ``None`` for a mean head), which only this loop steps."""
     K = table[table.shape[0] - 1, 0] + 1
     for s in range(n_steps):
-        snapshots[s % 2] = flat
+        keep(snapshots[s % 2], flat)
         step = (t + s + 1, optimizer, hyper, m, v)  # the update's, by the members' driver
         if on_the_cores:
             members_on_the_cores(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
@@ -164,7 +174,7 @@ def run_layered(
 ) -> tuple[int, int]:  # pragma: no cover - compiled
     """:func:`run_rank_one` over :func:`layered_step`."""
     for s in range(n_steps):
-        snapshots[s % 2] = flat
+        keep(snapshots[s % 2], flat)
         value = layered_step(X, Y, rows, flat, grad, sizes, work, code, divisor)
         losses[s] = value
         update(flat, grad, m, v, t + s + 1, optimizer, hyper)

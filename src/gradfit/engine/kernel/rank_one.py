@@ -25,7 +25,9 @@ def rank_one_step(
     """One hidden layer and one output (``NumpyStepper``'s rank-one case), for one network
     or the ``K`` members of an :class:`~gradfit.engine.Ensemble`. ``rows: (R, n)`` are
     the batch's rows of ``(X, Y)``: ``R = 1``, the same for every member, or ``R = K``,
-    member ``k``'s own in ``rows[k]`` (``EnsembleStepper``'s ``member_rows``).
+    member ``k``'s own in ``rows[k]`` (``EnsembleStepper``'s ``member_rows``). ``X`` is
+    ``(n_samples, n_in)``, or ``(n_samples,)`` for one input, which then takes its own
+    loops (:func:`rank_one_member`).
 
     ``flat`` and ``grad`` are laid out as the ensemble's stacked ``[W₁ (K, hidden, n_in),
     b₁ (K, hidden), w₂ (K, 1, hidden), b₂ (K, 1)]`` (one network's when ``K = 1``); ``K``
@@ -97,7 +99,7 @@ def rank_one_member(
     ``a (BLOCK, hidden)``; ``Σ g f'(z)`` builds up in ``db₁``.
     Writes ``dW₁``, ``db₁``, ``dw₂`` and ``db₂[0]``; returns the loss.
     """
-    hidden, n_in = b1.size, X.shape[1]
+    hidden = b1.size
     # The sums Σ g f'(z) build up in db₁ and Σ g f'(z) xᵀ in S: both are scaled by w₂ at
     # the end.
     WT, S, a0, a1, a2, a3 = member_work(W1, dW1, work, hidden)
@@ -111,11 +113,13 @@ def rank_one_member(
     # One input has loops of its own, the four rows in one pass each way (the sine's step
     # 1.4× faster than through the general loops; a branch inside the helpers instead cost
     # their vectorisation). With several inputs the rows go forward one by one: four at
-    # once measured 1.2–1.45× slower there.
-    if n_in == 1:
+    # once measured 1.2–1.45× slower there. Which loops is decided by X's dimensions, when
+    # numba compiles the function (one input comes as a vector), so that only the loops a
+    # network takes are compiled: a first run compiles half the code.
+    if X.ndim == 1:
         for i in range(0, n, BLOCK):
             r0, r1, r2, r3 = block_rows(rows, i)
-            x0, x1, x2, x3 = X[r0, 0], X[r1, 0], X[r2, 0], X[r3, 0]
+            x0, x1, x2, x3 = X[r0], X[r1], X[r2], X[r3]
             y0, y1, y2, y3 = one_input_forward(x0, x1, x2, x3, WT, b1, w2, a0, a1, a2, a3, code)
             squares, g0, g1, g2, g3 = block_loss(
                 y0 + b2 - Y[r0, 0], y1 + b2 - Y[r1, 0], y2 + b2 - Y[r2, 0], y3 + b2 - Y[r3, 0],
@@ -137,10 +141,11 @@ def rank_one_member(
             hidden_backward(X, r0, r1, r2, r3, g0, g1, g2, g3, a0, a1, a2, a3, dw2, s, S, code)
     for j in range(hidden):
         db1[j] *= w2[j]
-    if n_in == 1:
+    if X.ndim == 1:
         for j in range(hidden):
             dW1[j] *= w2[j]
     else:
+        n_in = X.shape[1]
         for j in range(hidden):
             for k in range(n_in):
                 dW1[j * n_in + k] = w2[j] * S[k * hidden + j]

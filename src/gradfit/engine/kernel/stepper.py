@@ -14,7 +14,7 @@ import numpy as np
 from gradfit.engine.batches import Rows
 from gradfit.engine.ensemble import Ensemble, members_loss
 from gradfit.engine.flat import split_flat
-from gradfit.engine.kernel import GAUSSIAN, elements, head, loops, members
+from gradfit.engine.kernel import GAUSSIAN, MEAN, elements, head, loops, members
 from gradfit.engine.losses import GaussianNLL, Loss
 from gradfit.engine.network import MLP
 from gradfit.engine.optim import SGD, Adam, Optimizer
@@ -83,6 +83,10 @@ class KernelStepper(EngineStepper):
         self.net, self.loss, self.optimizer = net, loss, optimizer
         self.X, self.Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
         self._head = head(tuple(net.sizes), loss)
+        # The loops' X: one input to a mean head as a vector, for its own loops (and only
+        # they compile: see rank_one_member).
+        one_input = self._head == MEAN and self.X.shape[1] == 1
+        self._X = self.X[:, 0] if one_input else self.X
         # The rows a step may take, as the loops index them: (R, n) for the fused loops
         # (R = K members on rows of their own, else 1), (n,) for the layered one.
         if member_rows is not None:
@@ -133,7 +137,7 @@ class KernelStepper(EngineStepper):
         if divisor is None:  # the loss's reduction for batches of this many rows, kept
             divisor = self._divisors[n] = self.loss.divisor((n, self.Y.shape[1]))
         done, failure = self._steps(
-            self.X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
+            self._X, self.Y, rows, n_steps, self.net.flat, self.net.flat_grad, m, v, opt.t,
             code, hyper, self._sizes, self._work, self._activation, divisor,
             self._losses, self._snapshots,
         )  # fmt: skip
