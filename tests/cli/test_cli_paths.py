@@ -266,3 +266,41 @@ def test_a_wide_file_is_summarised_in_one_short_line(invoke: Invoke, tmp_path: P
     assert result.exit_code == Exit.OK, result.output
     assert "): c0, c1, c2, c3, c4, … (999 columns) -> y\n" in result.stdout
     assert "c998" not in result.stdout
+
+
+def test_a_read_only_output_is_refused_and_left_as_it_was(
+    invoke: Invoke, model: Path, sine_csv: Path, tmp_path: Path
+) -> None:
+    """A rename replaces a file whatever its mode (and root writes any): predict --out of
+    a file made read-only (chmod a-w) replaced it, exit 0, and left it writable."""
+    kept = tmp_path / "kept.csv"
+    kept.write_text("id,verdict\n1,final\n")
+    kept.chmod(0o444)
+    result = invoke("predict", model, sine_csv, "--out", kept)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the predictions to '{kept}': it is read-only (no one may write it); "
+        f"choose another path, or make it writable first (chmod u+w '{kept}')",
+    )
+    assert kept.read_text() == "id,verdict\n1,final\n"
+    assert kept.stat().st_mode & 0o777 == 0o444
+    model.chmod(0o444)
+    before = model.read_bytes()
+    result = invoke("fit", sine_csv, "--target", "y", "--out", model, "--epochs", 2)
+    assert result.exit_code == Exit.USAGE
+    assert "it is read-only" in result.stderr
+    assert model.read_bytes() == before
+
+
+def test_a_replaced_output_keeps_the_mode_of_the_file_it_replaces(
+    invoke: Invoke, model: Path, sine_csv: Path, tmp_path: Path
+) -> None:
+    """A private file (0600) replaced by predictions became 0644 (mkstemp's file given
+    the umask's mode): readable by everyone."""
+    private = tmp_path / "private.csv"
+    private.write_text("y\n1\n")
+    private.chmod(0o600)
+    assert invoke("predict", model, sine_csv, "--out", private).exit_code == Exit.OK
+    assert private.read_text().startswith("y\n") and len(private.read_text()) > 100
+    assert private.stat().st_mode & 0o777 == 0o600

@@ -373,3 +373,20 @@ def test_a_valid_file_whose_first_byte_is_a_pickle_opcode_loads(tmp_path: Path) 
     back = gradfit.load(path)
     assert isinstance(back, MLP)
     np.testing.assert_array_equal(back.parameters()[0], net.parameters()[0])
+
+
+def test_save_refuses_a_read_only_file_and_keeps_a_replaced_files_mode(tmp_path: Path) -> None:
+    kept = tmp_path / "kept.safetensors"
+    gradfit.save(MLP([1, 8, 1], rng=np.random.default_rng(0)), kept)
+    kept.chmod(0o444)
+    with pytest.raises(OutputPathError) as info:
+        gradfit.save(small_net(), kept)
+    assert str(info.value) == (
+        f"cannot write the model to '{kept}': it is read-only (no one may write it); choose "
+        f"another path, or make it writable first (chmod u+w '{kept}')"
+    )
+    assert gradfit.load(kept).sizes == [1, 8, 1]
+    kept.chmod(0o640)
+    gradfit.save(small_net(), kept)
+    assert kept.stat().st_mode & 0o777 == 0o640
+    assert gradfit.load(kept).sizes != [1, 8, 1]

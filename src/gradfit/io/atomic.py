@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,8 +25,8 @@ def check_destination(path: str | os.PathLike[str], *, what: str | None = None) 
     """``path``, if a whole file can be written there: it is not empty, its folder
     exists, and it is not a folder (nor ends in ``/``, as a folder's path does), a
     symbolic link (replacing it would replace the link, not what it points to:
-    ``/dev/stdout`` is one), or an existing file other than a regular one (a device or
-    pipe cannot be replaced atomically).
+    ``/dev/stdout`` is one), an existing file other than a regular one (a device or
+    pipe cannot be replaced atomically), or a read-only file (``chmod a-w``).
 
     Raises
     ------
@@ -60,6 +61,13 @@ def check_destination(path: str | os.PathLike[str], *, what: str | None = None) 
     if target.exists() and not target.is_file():
         raise refuse(
             "it is not a regular file (a device or pipe); write to a file and copy it there"
+        )
+    if target.exists() and not target.stat().st_mode & 0o222:
+        # A rename replaces a file whatever its mode, and root may write any: the mode is
+        # the owner's word that the file is to be kept.
+        raise refuse(
+            "it is read-only (no one may write it); choose another path, or make it "
+            f"writable first (chmod u+w '{target}')"
         )
     return target
 
@@ -162,8 +170,13 @@ def whole_or_nothing(stream: IO[str]) -> Iterator[IO[str]]:
 
 def _temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=suffix)
-    # mkstemp makes the file 0600; give it the mode a plain open() would have.
-    os.fchmod(fd, 0o666 & ~_umask())
+    # mkstemp makes the file 0600; give it the mode of the file it replaces (a private
+    # file stays private), or the mode a plain open() would have.
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    os.fchmod(fd, mode)
     return fd, tmp
 
 
