@@ -42,8 +42,7 @@ Exit status:
        disagreeing gradients; a process of a --distributed run was lost
   2    usage error: unknown option, bad value; an output that is a folder,
        a link, an input, read-only or another kind of file, or whose folder
-       is missing;
-       a checkpoint of another run, a --device this machine lacks
+       is missing; a checkpoint of another run, a --device this machine lacks
   3    bad data: missing file or column, non-numeric cell, NaN/inf, too few rows
   4    model or checkpoint file missing, corrupt or not gradfit's;
        a model whose predictions overflow
