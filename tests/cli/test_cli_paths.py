@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cli_helpers import GOOD_MODEL, Invoke, assert_one_line_error
 
 from gradfit.cli.exits import CommandError, Exit
-from gradfit.cli.paths import check_kind
+from gradfit.cli.paths import check_kind, fit_figure
 
 GOOD = GOOD_MODEL  # a model file: the kind fit may replace
 
@@ -304,3 +305,47 @@ def test_a_replaced_output_keeps_the_mode_of_the_file_it_replaces(
     assert invoke("predict", model, sine_csv, "--out", private).exit_code == Exit.OK
     assert private.read_text().startswith("y\n") and len(private.read_text()) > 100
     assert private.stat().st_mode & 0o777 == 0o600
+
+
+def test_targets_whose_names_are_no_file_names_get_figures_of_their_own(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """--target a/b ended in a traceback (ValueError: Invalid name 'm.fit-a/b.png') after
+    training; a/b and a_b, or Y and y on a file system that ignores case, would share a
+    figure."""
+    x = np.linspace(-3, 3, 40)
+    data = tmp_path / "two.csv"
+    data.write_text("x,a/b,a_b\n" + "".join(f"{a},{np.sin(a)},{np.cos(a)}\n" for a in x.tolist()))
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "a/b", "--target", "a_b", "--out", out, "--epochs", 3)
+    assert result.exit_code == Exit.OK, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("m.fit*")) == ["m.fit-1-a_b.png", "m.fit-2-a_b.png"]
+
+
+def test_a_figures_name_is_a_file_name_whatever_the_target(tmp_path: Path) -> None:
+    out = tmp_path / "m.safetensors"
+    assert fit_figure(out, "y", ["y"]).name == "m.fit.png"
+    assert fit_figure(out, "y", ["Y", "y"]).name == "m.fit-2-y.png"
+    assert fit_figure(out, "a\tb", ["a\tb", "c"]).name == "m.fit-a_b.png"
+    long = fit_figure(out, "é" * 200, ["é" * 200, "c"]).name
+    assert long == "m.fit-" + "é" * 50 + ".png"
+
+
+def test_a_name_longer_than_the_file_system_takes_is_refused_and_one_that_fits_is_written(
+    invoke: Invoke, model: Path, sine_csv: Path, tmp_path: Path
+) -> None:
+    """A 300-byte name said 'File name too long' (exit 1); a 244-byte one, which the file
+    system takes, said the folder 'is not writable (File name too long)': the
+    temporary file beside it had the whole name and more."""
+    too_long = tmp_path / ("p" * 296 + ".csv")
+    result = invoke("predict", model, sine_csv, "--out", too_long)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the predictions to '{too_long}': the file name is 300 bytes long, more "
+        "than the 255 this file system allows; choose a shorter name",
+    )
+    fits = tmp_path / ("p" * 240 + ".csv")
+    assert invoke("predict", model, sine_csv, "--out", fits).exit_code == Exit.OK
+    assert fits.read_text().startswith("y\n")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -12,7 +12,7 @@ import numpy as np
 
 from gradfit.cli.exits import CommandError, Exit
 from gradfit.cli.outputs import plot, summary, summary_of_chunks, write_history
-from gradfit.cli.paths import beside
+from gradfit.cli.paths import beside, fit_figure
 from gradfit.engine.types import Array
 from gradfit.errors import DivergenceError
 from gradfit.io.atomic import atomic_files
@@ -90,8 +90,7 @@ def output_paths(
     if plots:
         outputs["loss figure"] = beside(out_path, ".loss.png")
         for target in targets:
-            suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
-            outputs[f"figure of {target}"] = beside(out_path, suffix)
+            outputs[f"figure of {target}"] = fit_figure(out_path, target, targets)
     return outputs
 
 

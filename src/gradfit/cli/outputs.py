@@ -14,7 +14,7 @@ import numpy as np
 
 from gradfit.cli.class_outputs import accuracy_line, numbers_as_labels, plot_classifier
 from gradfit.cli.figures import frame, to_file
-from gradfit.cli.paths import beside
+from gradfit.cli.paths import beside, fit_figure
 from gradfit.cli.scores import Scorer, table
 from gradfit.defaults import MIN_VALIDATION_ROWS
 from gradfit.engine.history import LOSS_LABELS
@@ -119,7 +119,6 @@ def plot(
         if getattr(model.net_, "n_members", 1) > 1 or model.loss == "gaussian_nll":
             band = [np.asarray(b).reshape(grid.size, -1) for b in model.predict_interval(inputs)]
         for j, target in enumerate(targets):
-            suffix = ".fit.png" if len(targets) == 1 else f".fit-{target}.png"
             title, observed = f"Fitted {target} against {features[0]}", (X[:, 0], Y[:, j])
             labels = {"observed": observed, "title": title, "xlabel": features[0], "ylabel": target}
             if band is None:
@@ -128,7 +127,7 @@ def plot(
                 draw = to_file(
                     plotting.plot_band, grid, fitted[:, j], band[0][:, j], band[1][:, j], **labels
                 )
-            written.append(write(beside(out_path, suffix), draw))
+            written.append(write(fit_figure(out_path, target, targets), draw))
     return written
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import click
 
 from gradfit.cli.exits import CommandError, Exit
 from gradfit.errors import OutputPathError
-from gradfit.io.atomic import check_destination
+from gradfit.io.atomic import check_destination, temporary_prefix
 
 
 class OutputFile(click.Path):
@@ -111,7 +111,7 @@ def check_output(path: Path, *, what: str) -> Path:
     try:
         # A file created and removed: the one test that holds for root, read-only
         # mounts and full disks alike.
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".probe")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=temporary_prefix(path), suffix=".probe")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -184,3 +184,35 @@ def _identity(path: Path) -> tuple[object, ...]:
 def beside(path: Path, suffix: str) -> Path:
     """``model.safetensors`` → ``model<suffix>`` in the same folder."""
     return path.with_name(path.stem + suffix)
+
+
+NAME_PART = 100
+"""The most bytes (UTF-8) of a target's name a figure's file name takes."""
+
+
+def fit_figure(out_path: Path, target: str, targets: Sequence[str]) -> Path:
+    """The figure of ``target``'s fit beside the model at ``out_path``: ``NAME.fit.png``
+    for one target, else ``NAME.fit-TARGET.png``.
+
+    A target's name is a column's, which may hold what a file name cannot: a ``/``
+    (``a/b`` would name a folder), a control character, more than a file name's 255
+    bytes. Those become ``_`` and the name is cut to :data:`NAME_PART` bytes; where
+    two targets would then share a file (``a/b`` and ``a_b``; ``Y`` and ``y`` on a file
+    system that ignores case), each figure is numbered by its target's place,
+    ``NAME.fit-2-a_b.png``.
+    """
+    if len(targets) == 1:
+        return beside(out_path, ".fit.png")
+    parts = [_name_part(t) for t in targets]
+    j = list(targets).index(target)
+    folded = [p.casefold() for p in parts]
+    if folded.count(folded[j]) > 1:
+        return beside(out_path, f".fit-{j + 1}-{parts[j]}.png")
+    return beside(out_path, f".fit-{parts[j]}.png")
+
+
+def _name_part(name: str) -> str:
+    """``name`` as part of a file name: path separators and control characters as ``_``,
+    at most :data:`NAME_PART` bytes of UTF-8 (a character cut in two is left out)."""
+    safe = "".join("_" if c in "/\\" or not c.isprintable() else c for c in name)
+    return safe.encode()[:NAME_PART].decode(errors="ignore")

@@ -26,7 +26,8 @@ def check_destination(path: str | os.PathLike[str], *, what: str | None = None) 
     exists, and it is not a folder (nor ends in ``/``, as a folder's path does), a
     symbolic link (replacing it would replace the link, not what it points to:
     ``/dev/stdout`` is one), an existing file other than a regular one (a device or
-    pipe cannot be replaced atomically), or a read-only file (``chmod a-w``).
+    pipe cannot be replaced atomically), a read-only file (``chmod a-w``), or a name
+    longer than the file system takes.
 
     Raises
     ------
@@ -43,6 +44,13 @@ def check_destination(path: str | os.PathLike[str], *, what: str | None = None) 
 
     if not text:
         raise refuse("the path is empty; give the path of a file", "")
+    # Before any other look at the path: stat() of too long a name raises.
+    longest = _name_max(folder)
+    if len(os.fsencode(target.name)) > longest:
+        raise refuse(
+            f"the file name is {len(os.fsencode(target.name))} bytes long, more than the "
+            f"{longest} this file system allows; choose a shorter name"
+        )
     if target.is_dir():
         raise refuse("it is a folder; give the path of a file, such as one in that folder")
     if text.endswith(("/", os.sep)):
@@ -168,8 +176,30 @@ def whole_or_nothing(stream: IO[str]) -> Iterator[IO[str]]:
         stream.flush()
 
 
+TEMPORARY_NAME = 100
+"""The most characters of the file it stands for that a temporary file's name takes."""
+
+
+def temporary_prefix(target: Path) -> str:
+    """How the names of temporary files beside ``target`` begin: ``.NAME.``, ``NAME`` cut
+    to :data:`TEMPORARY_NAME` characters, so that a temporary's name (``mkstemp``'s eight
+    random characters and a suffix added) stays within a file name's 255 bytes wherever
+    ``target``'s does."""
+    return f".{target.name[:TEMPORARY_NAME]}."
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name, in bytes, the file system of ``folder`` takes."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
 def _temporary(target: Path, suffix: str = ".tmp") -> tuple[int, str]:
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent or ".", prefix=temporary_prefix(target), suffix=suffix
+    )
     # mkstemp makes the file 0600; give it the mode of the file it replaces (a private
     # file stays private), or the mode a plain open() would have.
     try:
@@ -186,7 +216,7 @@ def _naming(target: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        temporary = os.path.basename(str(exc.filename or "")).startswith(f".{target.name}.")
+        temporary = os.path.basename(str(exc.filename or "")).startswith(temporary_prefix(target))
         if exc.filename is None or not temporary:
             raise
         raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
