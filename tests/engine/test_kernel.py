@@ -357,7 +357,7 @@ def test_two_lanes_cut_an_odd_ensembles_middle_member_in_two() -> None:
     hyper, (m, v) = np.array([0.01, 0.9, 0.999, 1e-8, 0.0]), np.zeros((2, ens.flat.size))
     step = (1, elements.ADAM, hyper, m, v)
     members.members_in_turn(table, X, Y, rows, ens.flat, grad, piece, sizes, work,
-                            elements.RELU, 11, None, losses, step)  # fmt: skip
+                            elements.RELU, 11, (), losses, step)  # fmt: skip
     whole = np.empty_like(ens.flat)
     value = rank_one_step(X, Y, rows, before.copy(), whole, sizes, work, elements.RELU, 11)
     assert_allclose(losses.sum() / 3, value, rtol=1e-14)

@@ -120,7 +120,7 @@ def run_rank_one_members(
     piece_grad: Any,
     task_losses: Any,
     on_the_cores: bool,
-    min_variance: float | None,
+    gaussian: tuple[float, ...],
 ) -> tuple[int, int]:  # pragma: no cover - compiled
     """:func:`run_rank_one` with an ensemble's members (or one network, ``K = 1``) stepped
     as the tasks of ``table`` (:func:`~gradfit.engine.kernel.members.tasks`), on the cores
@@ -129,17 +129,17 @@ def run_rank_one_members(
     per task (summed in their order), ``piece_grad`` the second pieces' gradients, laid out
     as ``grad``; the update too is the members' driver's, on the cores in halves of the
     parameters or in one pass. The members' head may be a Gaussian one (two outputs,
-    ``min_variance``; ``None`` for a mean head), which only this loop steps."""
+    ``gaussian = (min_variance,)``; ``()`` for a mean head), which only this loop steps."""
     K = table[table.shape[0] - 1, 0] + 1
     for s in range(n_steps):
         keep(snapshots[s % 2], flat)
         step = (t + s + 1, optimizer, hyper, m, v)  # the update's, by the members' driver
         if on_the_cores:
             members_on_the_cores(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                                 code, divisor, min_variance, task_losses, step)  # fmt: skip
+                                 code, divisor, gaussian, task_losses, step)  # fmt: skip
         else:
             members_in_turn(table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                            code, divisor, min_variance, task_losses, step)  # fmt: skip
+                            code, divisor, gaussian, task_losses, step)  # fmt: skip
         total = 0.0
         for k in range(task_losses.size):
             total += task_losses[k]

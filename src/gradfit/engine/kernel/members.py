@@ -67,17 +67,18 @@ def member_task(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float | None,
+    gaussian: tuple[float, ...],
 ) -> float:  # pragma: no cover - compiled
     """Task ``i`` of ``table`` (:func:`tasks`; ``i`` an integer): its member's step on its
     range of the member's rows (``rows: (R, n)`` as
     :func:`~gradfit.engine.kernel.rank_one.rank_one_step` takes them).
 
-    :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows (or, given a
-    ``min_variance``, a Gaussian head's
-    :func:`~gradfit.engine.kernel.gaussian_head.gaussian_member`; ``None`` for a mean head:
-    numba types ``None`` apart and drops the branch not taken, so that each head compiles
-    only its own step),
+    :func:`~gradfit.engine.kernel.rank_one.rank_one_member` on those rows, or with
+    ``gaussian = (min_variance,)`` a Gaussian head's
+    :func:`~gradfit.engine.kernel.gaussian_head.gaussian_member` (``()`` for a mean head:
+    a tuple's length is known when numba compiles, which then drops the branch not taken,
+    so that each head compiles only its own step; a ``None`` or a float would compile
+    both),
     with the whole batch's ``divisor``: its gradient into ``grad`` (buffer 0) or
     ``piece_grad`` (buffer 1, laid out as ``grad``), in its own slice of ``work`` (one
     :func:`~gradfit.engine.kernel.rank_one.rank_one_work` per task); returns its share
@@ -90,11 +91,11 @@ def member_task(
     g = grad if table[i, BUFFER] == 0 else piece_grad
     W, b, u, c = member_offsets(sizes, flat.size, m)
     at = i * own_work
-    if min_variance is not None:  # a Gaussian head (compiled only for one: see below)
+    if len(gaussian) == 1:  # a Gaussian head (compiled only for one: see above)
         return gaussian_member(
             X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + 2 * hidden],
             flat[c : c + 2], g[W : W + size], g[b : b + hidden], g[u : u + 2 * hidden],
-            g[c : c + 2], work[at : at + own_work], code, divisor, min_variance,
+            g[c : c + 2], work[at : at + own_work], code, divisor, gaussian[0],
         )  # fmt: skip
     return rank_one_member(
         X, Y, own, flat[W : W + size], flat[b : b + hidden], flat[u : u + hidden],
@@ -116,7 +117,7 @@ def step_tasks(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float | None,
+    gaussian: tuple[float, ...],
     losses: Any,
     step: Any,
 ) -> None:  # pragma: no cover - compiled
@@ -130,7 +131,7 @@ def step_tasks(
     for task in prange(table.shape[0]):
         i = np.int64(task)  # prange's index may be unsigned: min with it gives a float
         losses[i] = member_task(i, table, X, Y, rows, flat, grad, piece_grad, sizes, work,
-                                code, divisor, min_variance)  # fmt: skip
+                                code, divisor, gaussian)  # fmt: skip
     add_pieces(table, grad, piece_grad, sizes)
     t, optimizer, hyper, m, v = step
     half = flat.size // 2
@@ -153,13 +154,13 @@ def members_on_the_cores(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float | None,
+    gaussian: tuple[float, ...],
     losses: Any,
     step: Any,
 ) -> None:  # pragma: no cover - compiled
     """:func:`step_tasks` on the cores."""
     step_tasks(table, X, Y, rows, flat, grad, piece_grad, sizes, work, code, divisor,
-               min_variance, losses, step)  # fmt: skip
+               gaussian, losses, step)  # fmt: skip
 
 
 @jit(fastmath=SUMS)
@@ -175,7 +176,7 @@ def members_in_turn(
     work: Any,
     code: int,
     divisor: int,
-    min_variance: float | None,
+    gaussian: tuple[float, ...],
     losses: Any,
     step: Any,
 ) -> None:  # pragma: no cover - compiled
@@ -183,7 +184,7 @@ def members_in_turn(
     own, which numba compiles and caches apart: its caching takes no function as an
     argument.)"""
     step_tasks(table, X, Y, rows, flat, grad, piece_grad, sizes, work, code, divisor,
-               min_variance, losses, step)  # fmt: skip
+               gaussian, losses, step)  # fmt: skip
 
 
 @jit(inline="always")

@@ -102,7 +102,7 @@ class KernelStepper(EngineStepper):
         self._losses = np.empty(1)
         self._divisors: dict[int, int] = {}
         self._run_steps = loops.run_layered if self._head is None else loops.run_rank_one
-        self._min_variance = loss.min_variance if isinstance(loss, GaussianNLL) else None
+        self._gaussian = (float(loss.min_variance),) if isinstance(loss, GaussianNLL) else ()
         self._members = net.n_members if isinstance(net, Ensemble) else 1
         # Per batch size, how its steps run (_plan).
         self._plans: dict[int, tuple[Array, Array, Pace | None] | None] = {}
@@ -170,7 +170,7 @@ class KernelStepper(EngineStepper):
             _cores["used"] |= on_the_cores
             members_loop: Any = loops.run_rank_one_members
             done, failure = members_loop(*args, table, self._piece_grad, task_losses,
-                                         on_the_cores, self._min_variance)  # fmt: skip
+                                         on_the_cores, self._gaussian)  # fmt: skip
         finally:
             if on_the_cores:
                 ON_THE_CORES.release()
