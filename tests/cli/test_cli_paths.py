@@ -349,3 +349,47 @@ def test_a_name_longer_than_the_file_system_takes_is_refused_and_one_that_fits_i
     assert invoke("predict", model, sine_csv, "--out", fits).exit_code == Exit.OK
     assert fits.read_text().startswith("y\n")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (("predict", "", "{data}", "--out", "p.csv"), "the model path is empty", Exit.BAD_MODEL),
+        (("evaluate", "", "{data}"), "the model path is empty", Exit.BAD_MODEL),
+        (("predict", "{model}", "", "--out", "p.csv"), "the data path is empty", Exit.BAD_DATA),
+        (("evaluate", "{model}", ""), "the data path is empty", Exit.BAD_DATA),
+        (("fit", "", "--target", "y", "--out", "m2.safetensors"), "the data path is empty",
+         Exit.BAD_DATA),
+    ],
+)  # fmt: skip
+def test_an_empty_input_path_is_named_as_empty_not_as_the_current_folder(
+    invoke: Invoke,
+    model: Path,
+    sine_csv: Path,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    message: str,
+    code: Exit,
+) -> None:
+    """'' (``"$MODEL"`` with MODEL unset) was Path('.'): '.: not a valid gradfit model
+    file: it is a folder', '. is a folder, not a data file'."""
+    before = snapshot(tmp_path)
+    result = invoke(*(a.format(model=model, data=sine_csv) for a in args))
+    assert result.exit_code == code
+    what = message.split()[1]
+    assert_one_line_error(result.stderr, f"{message} (''); give the path of the {what} file")
+    assert snapshot(tmp_path) == before
+
+
+def test_demo_refuses_an_empty_folder_rather_than_writing_into_the_current_one(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("demo", "numpy", "--out", "")
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        "cannot write the figures to '': the path is empty; give the path of a folder ('.' "
+        "for the current one)",
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -10,7 +10,7 @@ import click
 from gradfit import demo as walkthrough
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import MAX_CHECKED, SEED, layer_sizes
-from gradfit.cli.paths import OutputFile, check_paths
+from gradfit.cli.paths import OutputFile, OutputFolder, check_paths
 from gradfit.demo import PARTS
 from gradfit.engine.activations import ACTIVATIONS
 from gradfit.engine.losses import LOSSES
@@ -25,7 +25,7 @@ SEED_OPTION = click.option(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputFolder("figures"),
     default=Path("figures"),
     show_default=True,
     help="Folder for the figures (created if missing).",

@@ -17,6 +17,7 @@ import numpy as np
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier, noted
+from gradfit.cli.paths import InputFile
 from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
 from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
 from gradfit.cli.scores import Scorer, table
@@ -25,8 +26,8 @@ from gradfit.io.tabular import read_chunks
 
 
 @click.command(epilog=EPILOG)
-@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("model_path", metavar="MODEL", type=InputFile("model", Exit.BAD_MODEL))
+@click.argument("data", type=InputFile("data", Exit.BAD_DATA))
 @click.option(
     "--target",
     "targets",

@@ -8,11 +8,11 @@ option not given is not passed, so the estimator's own default applies
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
+from gradfit.cli.exits import Exit
 from gradfit.cli.options import (
     EPOCHS,
     FRACTION,
@@ -24,7 +24,7 @@ from gradfit.cli.options import (
     Finite,
     count,
 )
-from gradfit.cli.paths import OutputFile
+from gradfit.cli.paths import InputFile, OutputFile
 from gradfit.cli.task import TASKS
 from gradfit.defaults import (
     AUTO_BATCH,
@@ -59,7 +59,7 @@ def _stopping(setting: bool | str) -> str:
 
 
 OPTIONS: list[Callable[[Any], Any]] = [
-    click.argument("data", type=click.Path(dir_okay=True, path_type=Path)),
+    click.argument("data", type=InputFile("data", Exit.BAD_DATA)),
     click.option(
         "--target", "targets", multiple=True, required=True, help="Column to predict (repeatable)."
     ),

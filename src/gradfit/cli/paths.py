@@ -64,6 +64,47 @@ class OutputFile(click.Path):
         return super().convert(value, param, ctx)
 
 
+class InputFile(click.Path):
+    """An argument naming a file a command reads (the ``what``: ``"data"``, ``"model"``),
+    refused with exit ``code`` when empty: converted to a :class:`Path`, ``''`` would
+    become ``.`` and be called a folder (``predict "$MODEL" d.csv`` with ``MODEL``
+    unset)."""
+
+    def __init__(self, what: str, code: Exit, *, dir_okay: bool = True) -> None:
+        super().__init__(dir_okay=dir_okay, path_type=Path)
+        self.what, self.code = what, code
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            raise CommandError(
+                f"the {self.what} path is empty (''); give the path of the {self.what} file",
+                self.code,
+            )
+        return super().convert(value, param, ctx)
+
+
+class OutputFolder(click.Path):
+    """An option naming a folder a command writes its files into (created if missing).
+
+    An empty path is refused, as :class:`OutputFile` refuses it: converted to a
+    :class:`Path`, ``''`` would become ``.``, and the files would land in the current
+    folder (``--out "$DIR"`` with ``DIR`` unset).
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            raise CommandError(
+                f"cannot write the {self.what} to '': the path is empty; give the path of a "
+                "folder ('.' for the current one)",
+                Exit.USAGE,
+            )
+        return super().convert(value, param, ctx)
+
+
 def check_paths(inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> None:
     """Raise :class:`CommandError` unless every output can be written without touching
     an input or another output (see the module docstring)."""

@@ -25,7 +25,7 @@ from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION, chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier, noted
-from gradfit.cli.paths import OutputFile, check_paths, content
+from gradfit.cli.paths import InputFile, OutputFile, check_paths, content
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
@@ -37,8 +37,8 @@ from gradfit.io.tabular import Cell, read_chunks
 
 
 @click.command(epilog=EPILOG)
-@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("model_path", metavar="MODEL", type=InputFile("model", Exit.BAD_MODEL))
+@click.argument("data", type=InputFile("data", Exit.BAD_DATA))
 @click.option(
     "--out",
     "out_path",
