@@ -88,3 +88,38 @@ def test_column_names_of_mixed_types_are_a_data_error() -> None:
     frame = pd.DataFrame(X, columns=["a", 0])
     with pytest.raises(DataError, match="Feature names are only supported if all input"):
         MLPRegressor(max_iter=2).fit(frame, y)
+
+
+@pytest.mark.parametrize(("column", "scale"), [("X", 1e-300), ("y", 1e-170)])
+def test_values_whose_squares_underflow_are_refused_before_training(
+    column: str, scale: float
+) -> None:
+    """Values of 1e-300 differ, but their squared deviations are 0 in float64: the
+    column was taken for a constant, only centred, and the fit predicted one value
+    (targets of 1e-300 got predictions of 0.03, R² nan, exit 0 in the CLI)."""
+    X, y = data()
+    if column == "X":
+        X = X * scale
+    else:
+        y = y * scale
+    model = MLPRegressor(max_iter=2)
+    with pytest.raises(DataError) as info:
+        model.fit(X, y)
+    assert str(info.value).startswith(
+        f"{column} column 0 holds values too small to standardise (largest magnitude "
+    )
+    assert str(info.value).endswith(
+        "their squares underflow float64 to 0, so the column would be taken for a constant; "
+        "rescale the column (multiply it by a power of ten) before training"
+    )
+    assert not hasattr(model, "net_")
+
+
+def test_a_column_too_large_to_standardise_is_named_by_its_feature_name() -> None:
+    pd = pytest.importorskip("pandas")
+    X, y = data()
+    frame = pd.DataFrame({"rate": X[:, 0], "income": X[:, 0] * 1e200})
+    with pytest.raises(DataError, match=r"^X column 'income' \(column 1\) holds values too large"):
+        MLPRegressor(max_iter=2).fit(frame, y)
+    constant = MLPRegressor(max_iter=2).fit(pd.DataFrame({"c": np.full(len(y), 1e-300)}), y)
+    assert constant.x_scaler_ is not None and constant.x_scaler_.scale.tolist() == [1.0]

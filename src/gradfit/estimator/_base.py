@@ -256,7 +256,8 @@ class MLPBase(NetworkEstimator, OffersInstead):
             seed = seed.randint(np.iinfo(np.int32).max)
         self._rng = np.random.default_rng(seed)
         self.n_outputs_ = y.mean.size
-        self.x_scaler_ = standardizer(x, "X") if self.standardize else None
+        names = getattr(self, "feature_names_in_", None)
+        self.x_scaler_ = standardizer(x, "X", names) if self.standardize else None
         self.x_min_: Array = x.low
         self.x_max_: Array = x.high
         self._optimizer_state: dict[str, Any] | None = None

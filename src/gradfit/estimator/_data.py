@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -59,23 +60,47 @@ def one_line(message: str) -> str:
     return " ".join(re.sub(r"\narray=.*?\]\.?\n", " ", message, flags=re.S).split())
 
 
-def standardizer(stats: ColumnStats, name: str = "X") -> Standardizer:
+def standardizer(
+    stats: ColumnStats, name: str = "X", columns: Sequence[str] | None = None
+) -> Standardizer:
     """The column means and (population, ``ddof=0``) standard deviations of ``stats``.
 
     scikit-learn's ``StandardScaler`` convention: one row is allowed, and a constant
     column is only centred. Raises :class:`DataError` for values whose squares
-    overflow (``|a| > ~1e154``), which no network could fit either.
+    overflow (``|a| > ~1e154``), which no network could fit either, and for a column
+    that varies but whose squares underflow (``|a| < ~1e-154``), which would be taken
+    for a constant.
     """
     center, sd = stats.mean, stats.sd
     if not (np.isfinite(center).all() and np.isfinite(sd).all()):
         j = int(np.flatnonzero(~(np.isfinite(center) & np.isfinite(sd)))[0])
         largest = max(abs(stats.low[j]), abs(stats.high[j]))
         raise DataError(
-            f"{name} column {j} holds values too large to standardise (largest magnitude "
+            f"{name} column {_column(j, columns)} holds values too large to standardise "
+            f"(largest magnitude "
             f"{largest:.3g}): their squares overflow float64; rescale the "
             "column (divide it by a power of ten) before training"
         )
+    # A column whose values differ but whose squared deviations all underflow to 0
+    # (|a| < ~1e-154) would be taken for a constant and only centred: the network would
+    # see one value, and predict one.
+    flat = ~(sd > 0) & (np.asarray(stats.high) > np.asarray(stats.low))
+    if flat.any():
+        j = int(np.flatnonzero(flat)[0])
+        largest = max(abs(stats.low[j]), abs(stats.high[j]))
+        raise DataError(
+            f"{name} column {_column(j, columns)} holds values too small to standardise "
+            f"(largest magnitude "
+            f"{largest:.3g}): their squares underflow float64 to 0, so the column would "
+            "be taken for a constant; rescale the column (multiply it by a power of ten) "
+            "before training"
+        )
     return Standardizer(center=center, scale=np.where(sd > 0, sd, 1.0))
+
+
+def _column(j: int, columns: Sequence[str] | None) -> str:
+    """Column ``j`` as an error names it: ``'rate' (column 1)`` given names, else ``1``."""
+    return f"{str(columns[j])!r} (column {j})" if columns is not None else str(j)
 
 
 def split_validation(
