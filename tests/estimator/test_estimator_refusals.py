@@ -123,3 +123,28 @@ def test_a_column_too_large_to_standardise_is_named_by_its_feature_name() -> Non
         MLPRegressor(max_iter=2).fit(frame, y)
     constant = MLPRegressor(max_iter=2).fit(pd.DataFrame({"c": np.full(len(y), 1e-300)}), y)
     assert constant.x_scaler_ is not None and constant.x_scaler_.scale.tolist() == [1.0]
+
+
+def test_text_in_X_names_its_column_and_row_and_what_to_do() -> None:
+    """A category column said only "could not convert string to float: 'u'", with no
+    word of which column or what to do (scikit-learn's first words are kept)."""
+    pd = pytest.importorskip("pandas")
+    X, y = data()
+    frame = pd.DataFrame({"rate": X[:, 0], "city": pd.Categorical(["Oslo", "Lima"] * 15)})
+    advice = (
+        "the estimator takes numbers: encode a text column first (one 0/1 column per "
+        "category, e.g. pandas.get_dummies) or leave it out; the command gradfit fit "
+        "encodes text columns itself"
+    )
+    with pytest.raises(DataError) as info:
+        MLPRegressor(max_iter=2).fit(frame, y)
+    assert str(info.value) == (
+        f"could not convert string to float: 'Oslo' (X column 'city', row 1); {advice}"
+    )
+    cells = X.astype(object)
+    cells[2, 0] = "a"
+    with pytest.raises(DataError) as info:
+        MLPRegressor(max_iter=2).fit(cells, y)
+    assert (
+        str(info.value) == f"could not convert string to float: 'a' (X column 0, row 3); {advice}"
+    )

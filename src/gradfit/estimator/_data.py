@@ -39,7 +39,37 @@ def validated(
         # Sparse input, objects, or column names of mixed types.
         raise DataTypeError(" ".join(str(exc).split())) from None
     except ValueError as exc:
-        raise DataError(one_line(str(exc))) from None
+        message = one_line(str(exc))
+        if message.startswith("could not convert string to float"):
+            message = f"{message}{_text_cell(X)}"
+        raise DataError(message) from None
+
+
+def _text_cell(X: Any) -> str:
+    """Where the first cell of ``X`` that is text and not a number is (a DataFrame's
+    column by name), and what to do: `` (X column 'city', row 3); …``; ``""`` when it
+    cannot be found (``X`` neither a DataFrame nor a 2-D array)."""
+    import pandas as pd
+
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        columns = [(repr(str(name)), X.iloc[:, j]) for j, name in enumerate(X.columns)]
+    else:
+        A = np.asarray(X, dtype=object)
+        if A.ndim != 2:
+            return ""
+        columns = [(str(j), pd.Series(A[:, j])) for j in range(A.shape[1])]
+    for name, col in columns:
+        if col.dtype.kind in "biufc":
+            continue
+        text = col.notna().to_numpy() & pd.to_numeric(col, errors="coerce").isna().to_numpy()
+        if text.any():
+            return (
+                f" (X column {name}, row {int(np.argmax(text)) + 1}); the estimator takes "
+                "numbers: encode a text column first (one 0/1 column per category, e.g. "
+                "pandas.get_dummies) or leave it out; the command gradfit fit encodes text "
+                "columns itself"
+            )
+    return ""
 
 
 def one_line(message: str) -> str:
