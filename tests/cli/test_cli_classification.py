@@ -462,3 +462,48 @@ def test_the_decision_regions_span_two_varied_inputs_and_hold_categories_at_thei
     assert held[:3].tolist() == [0.0, 1.0, 0.0]
     assert held[3:].tolist() == np.median(X[:, 3:], axis=0).tolist()
     assert _shown_pair(X[:, :5], groups) == [0, 1]  # fewer than two varied inputs
+
+
+def _two_targets(tmp_path: Path, p: list[str], q: list[str]) -> Path:
+    x = np.linspace(-2, 2, len(p))
+    rows = [f"{a},{b},{c}" for a, b, c in zip(x.tolist(), p, q, strict=True)]
+    path = tmp_path / "two.csv"
+    path.write_text("x,p,q\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_two_true_false_targets_train_a_multilabel_classifier(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """Two True/False columns (as pandas writes booleans) trained a regressor of 1.0 and
+    0.0, exit 0, where 0/1 columns train a multilabel classifier."""
+    p = ["True", "False"] * 20
+    q = ["False"] * 10 + ["True"] * 30
+    data, out = _two_targets(tmp_path, p, q), tmp_path / "m.safetensors"
+    result = invoke("fit", data, "--target", "p", "--target", "q", "--out", out, "--epochs", 2,
+                    "--no-plots")  # fmt: skip
+    assert result.exit_code == Exit.OK, result.stderr
+    assert "task: classification of 'p', 'q' (every target column is 0/1: multilabel)" in (
+        result.stdout
+    )
+    assert invoke("predict", out, data, "--out", tmp_path / "p.csv").exit_code == Exit.OK
+    header = (tmp_path / "p.csv").read_text().splitlines()[0]
+    assert header == "p,q,P(p),P(q)"
+
+
+def test_two_targets_of_text_labels_say_to_fit_one_model_each(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """Two targets of text labels said "column 'p', row 1 (line 2): 'yes' is not a
+    number": taken for two numbers to regress."""
+    data = _two_targets(tmp_path, ["yes", "no"] * 20, [str(k % 2) for k in range(40)])
+    result = invoke("fit", data, "--target", "p", "--target", "q", "--out",
+                    tmp_path / "m.safetensors", "--epochs", 2)  # fmt: skip
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        f"{data}: target column(s) 'p' hold labels that are not 0/1; several target columns "
+        "make a classifier only when each holds 0/1 (or True/False): a multilabel "
+        "classification. Fit one model per column of labels (one --target each)",
+    )
+    assert not (tmp_path / "m.safetensors").exists()

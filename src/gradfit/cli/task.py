@@ -64,10 +64,19 @@ def decide(
     if task == "regression":
         return Task("regression", "as --task says")
     if len(targets) > 1:
+        columns = [_true_false_as_0_1(c) for c in columns]
         binary = all(c.dtype.kind in "iu" and set(np.unique(c)) <= {0, 1} for c in columns)
         if binary:
             return Task(
                 "classification", "every target column is 0/1: multilabel", np.column_stack(columns)
+            )
+        text = [t for t, c in zip(targets, columns, strict=True) if c.dtype.kind in "OUS"]
+        if text:
+            raise DataError(
+                f"{table.path}: target column(s) {', '.join(map(repr, text))} hold labels "
+                "that are not 0/1; several target columns make a classifier only when each "
+                "holds 0/1 (or True/False): a multilabel classification. Fit one model per "
+                "column of labels (one --target each)"
             )
         if task == "classification":
             raise DataError(
@@ -94,6 +103,14 @@ def decide(
     if n_classes <= few:
         return Task("classification", f"integers with {n_classes} distinct values", y)
     return Task("regression", f"integers with {n_classes} distinct values, more than {few}")
+
+
+def _true_false_as_0_1(labels: Array) -> Array:
+    """A column of the labels ``True`` and ``False`` as 1 and 0 (a multilabel target, as
+    booleans are written); any other column as it is."""
+    if labels.dtype.kind == "U" and set(np.unique(labels).tolist()) <= {"True", "False"}:
+        return (labels == "True").astype(np.int64)
+    return labels
 
 
 def _labels(table: Table, name: str, task: str | None) -> Array:
