@@ -507,3 +507,30 @@ def test_two_targets_of_text_labels_say_to_fit_one_model_each(
         "classification. Fit one model per column of labels (one --target each)",
     )
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_integer_codes_keep_their_spelling_in_the_model_and_the_predictions(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """Labels 01, 02 and 10 (codes) were classes 1, 2 and 10: predict wrote 1 where the
+    file said 01, and a join on the column found nothing."""
+    codes = ["01", "02", "10", "01"] * 10
+    x = np.linspace(-2, 2, len(codes))
+    data = tmp_path / "codes.csv"
+    data.write_text("x,code\n" + "".join(f"{a},{c}\n" for a, c in zip(x.tolist(), codes)))
+    out = tmp_path / "m.safetensors"
+    assert invoke("fit", data, "--target", "code", "--out", out, "--epochs", 2,
+                  "--no-plots").exit_code == Exit.OK  # fmt: skip
+    assert gradfit.load(out).classes_.tolist() == ["01", "02", "10"]
+    assert invoke("predict", out, data, "--out", tmp_path / "p.csv").exit_code == Exit.OK
+    written = pd.read_csv(tmp_path / "p.csv", dtype=str)
+    assert list(written.columns) == ["code", "P(01)", "P(02)", "P(10)"]
+    assert set(written["code"]) <= {"01", "02", "10"}
+    # evaluate reads the codes a chunk at a time, as numbers: each is matched by its value.
+    whole = invoke("evaluate", out, data, "--json")
+    chunked = invoke("evaluate", out, data, "--json", "--chunk-rows", 3)
+    assert whole.exit_code == chunked.exit_code == Exit.OK, chunked.stderr
+    scores, by_chunks = json.loads(whole.stdout)["code"], json.loads(chunked.stdout)["code"]
+    assert by_chunks.pop("log_loss") == pytest.approx(scores.pop("log_loss"), rel=1e-12)
+    assert by_chunks == scores  # the counts, accuracy and confusion matrix exactly
+    assert scores["rows"] == 40 and scores["classes"] == ["01", "02", "10"]

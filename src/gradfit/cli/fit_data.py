@@ -8,14 +8,14 @@ target decides the task. ``--distributed`` reads ``.npy`` and Parquet in chunks 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 import numpy as np
 
 from gradfit.cli.exits import CommandError, Exit
-from gradfit.cli.task import decide, most_classes
+from gradfit.cli.task import decide, most_classes, spelled
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io.categories import merged_spellings
@@ -72,6 +72,8 @@ def read_training_table(
             "name the inputs with --features to leave this one out)"
         ) from None
     decided = decide(table, targets, task)
+    if decided.y is not None and len(targets) == 1:
+        decided = replace(decided, y=spelled(whole, table, targets[0], decided.y))
     if say:
         labels = decided.y is not None and decided.y.dtype.kind in "OUS"
         for name in [*categories, *(targets if labels else ())]:

@@ -144,7 +144,7 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
     """
     y = np.asarray(y)
     if y.dtype.kind in "iu" and classes.dtype.kind == "U":
-        y = y.astype(str)
+        y = _by_value(y, classes)
     if y.ndim != 1:
         return y
     if y.dtype.kind in "OUS" and classes.dtype.kind in "biu":
@@ -170,3 +170,20 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
             "score only rows of those classes, or refit on data that has these labels"
         )
     return y
+
+
+def _by_value(y: Array, classes: Array) -> Array:
+    """Integer labels ``y`` as a model's text ``classes``: each by its value where the
+    classes spell integers one way each (codes ``01``, ``10`` kept as written by fit, read
+    here as 1 and 10 from a chunk of the file), else as text."""
+    spelling: dict[int, list[str]] = {}
+    for c in classes.tolist():
+        try:
+            value = float(c)
+        except ValueError:
+            continue
+        if value.is_integer():
+            spelling.setdefault(int(value), []).append(c)
+    if not spelling or any(len(s) > 1 for s in spelling.values()):
+        return y.astype(str)
+    return np.array([spelling[v][0] if v in spelling else str(v) for v in y.tolist()])

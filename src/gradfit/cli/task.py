@@ -105,6 +105,26 @@ def decide(
     return Task("regression", f"integers with {n_classes} distinct values, more than {few}")
 
 
+def spelled(whole: Table, rows: Table, name: str, y: Array) -> Array:
+    """Integer labels ``y: (n_rows,)`` of column ``name`` of ``rows`` (``whole``'s rows, or
+    some of them) as the file spells them, where it spells each otherwise than as a plain
+    integer, and one way: codes ``01``, ``02``, ``10``, or ``1.0``. Those are the labels
+    the model keeps and predict writes back, which a join on the column then matches.
+    ``y`` as it is otherwise."""
+    if y.dtype.kind not in "iu" or y.ndim != 1:
+        return y
+    cells = whole.as_written(name)
+    if len(cells) != whole.n_rows:
+        return y
+    index = whole.frame.index.get_indexer(rows.frame.index)
+    written = np.array([cells[i].strip() for i in index], dtype=str)
+    if written.shape != y.shape or np.array_equal(written, y.astype(str)):
+        return y
+    if len(set(zip(y.tolist(), written.tolist(), strict=True))) != len(np.unique(y)):
+        return y  # one integer written two ways ('1' and '01'): the numbers are the labels
+    return written
+
+
 def _true_false_as_0_1(labels: Array) -> Array:
     """A column of the labels ``True`` and ``False`` as 1 and 0 (a multilabel target, as
     booleans are written); any other column as it is."""
