@@ -517,7 +517,9 @@ def test_integer_codes_keep_their_spelling_in_the_model_and_the_predictions(
     codes = ["01", "02", "10", "01"] * 10
     x = np.linspace(-2, 2, len(codes))
     data = tmp_path / "codes.csv"
-    data.write_text("x,code\n" + "".join(f"{a},{c}\n" for a, c in zip(x.tolist(), codes)))
+    data.write_text(
+        "x,code\n" + "".join(f"{a},{c}\n" for a, c in zip(x.tolist(), codes, strict=True))
+    )
     out = tmp_path / "m.safetensors"
     assert invoke("fit", data, "--target", "code", "--out", out, "--epochs", 2,
                   "--no-plots").exit_code == Exit.OK  # fmt: skip
