@@ -276,3 +276,18 @@ def test_a_word_read_as_missing_in_a_numeric_column_is_named_without_the_rename_
         "at row 2 (line 3); written 'NA', 'null'); fill them, or leave those rows out "
         "(fit --drop-missing)"
     )
+
+
+def test_a_header_repeated_in_the_rows_says_so(tmp_path: Path) -> None:
+    """Two CSVs joined with cat leave the second header as a row: "'x' is not a number"
+    named the cell but not why it was there."""
+    one = "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(5))
+    data = table_file(tmp_path, one + one, "joined.csv")
+    table = read_table(data)
+    with pytest.raises(DataError) as info:
+        table.floats(["x", "y"], role="feature")
+    assert str(info.value) == (
+        f"{data}: column 'x', row 6 (line 7): 'x' is not a number; the row repeats the "
+        "header, as files joined one after the other (cat a.csv b.csv) leave it: delete "
+        "that line"
+    )

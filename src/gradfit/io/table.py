@@ -265,9 +265,10 @@ class Table:
             numbers = pd.to_numeric(col, errors="coerce")
             bad = np.flatnonzero(numbers.isna().to_numpy() & col.notna().to_numpy())
             if bad.size:
+                cell = col.iloc[bad[0]]
                 raise DataError(
                     f"{self.path}: column {name!r}, {self._where(bad[0])}: "
-                    f"{col.iloc[bad[0]]!r} is not a number"
+                    f"{cell!r} is not a number{_header_again(name, cell)}"
                 )
             col = numbers
         values = col.to_numpy(dtype=np.float64)
@@ -293,6 +294,17 @@ def _nested(col: Any) -> bool:
         return False
     first = col[col.notna()].iloc[:1]
     return bool(len(first)) and isinstance(first.iloc[0], (list, tuple, dict, np.ndarray))
+
+
+def _header_again(name: str, cell: object) -> str:
+    """What to say where a cell holds its own column's name: the header repeated in the
+    rows, as two files joined one after the other (``cat a.csv b.csv``) leave it."""
+    if str(cell).strip() != name:
+        return ""
+    return (
+        "; the row repeats the header, as files joined one after the other (cat a.csv "
+        "b.csv) leave it: delete that line"
+    )
 
 
 def _written_as(words: Sequence[str]) -> str:
