@@ -291,3 +291,32 @@ def test_a_header_repeated_in_the_rows_says_so(tmp_path: Path) -> None:
         "header, as files joined one after the other (cat a.csv b.csv) leave it: delete "
         "that line"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "x,y,\n1,2,\n3,4,\n",
+            "column 3 of the header has no name: the header ends in a comma. If every line "
+            "does (a trailing comma, as some exports write), delete the trailing commas; else "
+            "name that column",
+        ),
+        (
+            "x;y\n1,5;2,5\n3,1;4,2\n",
+            "line 2 has 3 fields but the header names 1 column ('x;y'): the file separates "
+            "its values by semicolons (and its decimals by commas, perhaps), and gradfit "
+            "reads commas. Save it as comma-separated (CSV) first",
+        ),
+    ],
+)
+def test_a_trailing_comma_and_decimal_commas_say_what_the_file_does(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    """A trailing comma on every line was 'column 3 of the header has no name; name every
+    column' (a column the user cannot see); semicolons with decimal commas 'line 2 has 3
+    fields but the header names 1 columns; fix that row'."""
+    path = table_file(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    assert str(info.value) == f"{path}: {message}"

