@@ -43,8 +43,24 @@ def test_save_replaces_an_old_file_whole_and_leaves_no_temporary(tmp_path: Path)
 
 
 def test_save_refuses_what_it_cannot_describe(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match="save takes an MLP"):
+    with pytest.raises(TypeError, match="save takes gradfit's MLP"):
         gradfit.save({"W": np.zeros(2)}, tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_save_names_scikit_learns_mlp_by_its_module(tmp_path: Path) -> None:
+    """scikit-learn's MLPRegressor was refused as 'not MLPRegressor(max_iter=2)', which
+    reads as gradfit's own."""
+    from sklearn.neural_network import MLPRegressor as SklearnMLP
+
+    theirs = SklearnMLP(max_iter=2).fit(np.eye(3), [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError) as info:
+        gradfit.save(theirs, tmp_path / "x.safetensors")
+    assert str(info.value) == (
+        "save takes gradfit's MLP, MLPRegressor or MLPClassifier, or a torch module, not "
+        "sklearn.neural_network._multilayer_perceptron.MLPRegressor (MLPRegressor(max_iter=2))"
+    )
     assert not (tmp_path / "x.safetensors").exists()
 
 

@@ -80,8 +80,12 @@ def save(
         meta, tensors = kind.export(model)
         doc |= {"kind": kind.name, "estimator": meta}
     else:
+        # By module and name: scikit-learn's MLPRegressor reads as gradfit's in a repr.
+        kind_of = type(model)
+        shown = repr(model) if len(repr(model)) <= 60 else f"{repr(model)[:57]}..."
         raise TypeError(
-            f"save takes an MLP, a torch module, an MLPRegressor or an MLPClassifier, not {model!r}"
+            "save takes gradfit's MLP, MLPRegressor or MLPClassifier, or a torch module, not "
+            f"{kind_of.__module__}.{kind_of.__qualname__} ({shown})"
         )
     if target_names is not None:
         if isinstance(target_names, str):
