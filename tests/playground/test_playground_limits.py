@@ -181,3 +181,21 @@ def test_twenty_sessions_at_once_stay_responsive(server: str) -> None:
     while run_threads() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not run_threads()
+
+
+def test_an_address_in_use_is_one_line_and_exit_1_before_the_server_starts() -> None:
+    """A port another program held was uvicorn's log line 'ERROR: [Errno 98] error while
+    attempting to bind …' and exit 3, the code of bad data."""
+    from click.testing import CliRunner
+
+    from gradfit.cli.main import cli
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["playground", "--port", str(port), "--no-browser"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"gradfit: error: cannot listen on 127.0.0.1:{port}: address already in use; choose "
+        "another --port, or a --host that is an address of this machine (127.0.0.1 by "
+        "default)\n"
+    )

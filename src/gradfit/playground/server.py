@@ -8,6 +8,8 @@ told otherwise.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import webbrowser
 from pathlib import Path
@@ -76,6 +78,28 @@ def create_app(limits: Limits = LIMITS) -> Starlette:
     return app
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, for :func:`serve`.
+
+    Raises
+    ------
+    OSError
+        Saying which address could not be had and why (taken by another program, not an
+        address of this machine), as one line, before the server starts: uvicorn would
+        log it and exit with its own status.
+    """
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        # create_server adds the address to strerror; gaierror's errno is negative.
+        code = exc.errno if isinstance(exc.errno, int) else 0
+        reason = os.strerror(code) if code > 0 else str(exc.strerror or exc).split(" (while")[0]
+        raise OSError(
+            f"cannot listen on {host}:{port}: {reason.lower()}; choose another --port, or "
+            "a --host that is an address of this machine (127.0.0.1 by default)"
+        ) from None
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -83,8 +107,11 @@ def serve(
     open_browser: bool = True,
     limits: Limits = LIMITS,
 ) -> None:
-    """Serve the playground until Ctrl-C; open it in the default browser unless told not."""
+    """Serve the playground until Ctrl-C; open it in the default browser unless told not.
+    The address is taken first (:func:`listen`), so that one in use is an ``OSError``."""
     import uvicorn
+
+    sock = listen(host, port)
 
     config = uvicorn.Config(
         create_app(limits),
@@ -98,4 +125,4 @@ def serve(
     print(f"gradfit playground: {url}  (Ctrl-C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    server.run()
+    server.run(sockets=[sock])
