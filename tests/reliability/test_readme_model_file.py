@@ -39,3 +39,27 @@ def test_the_checkpoint_example_resumes_bit_for_bit(
     monkeypatch.chdir(tmp_path)
     assert _printed(code) == shown.splitlines() == ["True True"]
     assert (tmp_path / "run.ckpt").is_file()
+
+
+def test_the_divergence_example_raises_the_readme_message() -> None:
+    """The divergence example continues the checkpoint example (its ``X``, ``Y``, ``MLP``):
+    its ``train`` line raises the message its comment shows, and the network kept predicts
+    finite values."""
+    from gradfit.errors import DivergenceError
+
+    section = README.read_text(encoding="utf-8").split(SECTION, 1)[1]
+    section = section.split("**Checkpoints and exact resume.**", 1)[1]
+    setup = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
+    block = re.findall(r"```python\n(.*?)```", section.split("**Divergence.**", 1)[1],
+                       flags=re.DOTALL)[0]  # fmt: skip
+    before, after = block.split("\n# gradfit.errors.DivergenceError: ", 1)
+    comment, last = after.rsplit("\n", 2)[0], after.rstrip("\n").rsplit("\n", 1)[1]
+    message = " ".join(line.removeprefix("# ") for line in comment.splitlines())
+    namespace: dict[str, object] = {}
+    setup_lines = setup.split("\nwhole = ", 1)[0]  # the data and the imports, not the runs
+    exec(compile(setup_lines, "README.md", "exec"), namespace)
+    with pytest.raises(DivergenceError) as raised:
+        exec(compile(before, "README.md", "exec"), namespace)
+    assert str(raised.value) == message
+    expression, shown = last.split("#", 1)
+    assert str(eval(expression, namespace)) == shown.strip() == "True"
