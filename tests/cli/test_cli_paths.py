@@ -393,3 +393,18 @@ def test_demo_refuses_an_empty_folder_rather_than_writing_into_the_current_one(
         "for the current one)",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_under_a_file_says_the_file_is_no_folder(
+    invoke: Invoke, model: Path, sine_csv: Path
+) -> None:
+    """--out data.csv/p.csv said "the folder 'data.csv' does not exist", of a file the
+    user could see."""
+    out = sine_csv / "p.csv"
+    result = invoke("predict", model, sine_csv, "--out", out)
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the predictions to '{out}': '{sine_csv}' is a file, not a folder; give "
+        "a path in a folder",
+    )

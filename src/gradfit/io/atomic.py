@@ -61,6 +61,8 @@ def check_destination(path: str | os.PathLike[str], *, what: str | None = None) 
             text,
         )
     if not folder.is_dir():
+        if folder.exists():
+            raise refuse(f"'{folder}' is a file, not a folder; give a path in a folder")
         raise refuse(f"the folder '{folder}' does not exist")
     if target.is_symlink():
         raise refuse(
