@@ -320,3 +320,24 @@ def test_a_trailing_comma_and_decimal_commas_say_what_the_file_does(
     with pytest.raises(DataError) as info:
         read_table(path)
     assert str(info.value) == f"{path}: {message}"
+
+
+def test_a_parquet_files_integer_column_names_are_named_as_text(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """A Parquet file written from a DataFrame with columns 0 and 1 reads back with
+    integer names: --target 1 was "target column(s) '1' not found; the file has '0', '1'"."""
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    x = np.linspace(-2, 2, 30)
+    path = tmp_path / "numbered.parquet"
+    pd.DataFrame({0: x, 1: np.sin(x)}).to_parquet(path)
+    assert read_table(path).columns == ["0", "1"]
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", path, "--target", 1, "--out", out, "--epochs", 2, "--no-plots")
+    assert result.exit_code == Exit.OK, result.stderr
+    predicted = tmp_path / "p.csv"
+    assert invoke("predict", out, path, "--out", predicted, "--chunk-rows", 7).exit_code == 0
+    assert predicted.read_text().splitlines()[0] == "1"
+    assert len(predicted.read_text().splitlines()) == 31

@@ -43,6 +43,13 @@ class Table:
     frame: pd.DataFrame
     notes: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # Column names as text, as the command line names them: a Parquet file written
+        # from a DataFrame with columns 0 and 1 reads back with integer names, and
+        # --target 1 was 'not found' among '0', '1'.
+        if any(not isinstance(c, str) for c in self.frame.columns):
+            self.frame.columns = [str(c) for c in self.frame.columns]
+
     @property
     def columns(self) -> list[str]:
         return [str(c) for c in self.frame.columns]
