@@ -67,6 +67,8 @@ SEEDS = "random_state must be None, a non-negative integer or a numpy Generator 
         ({"shuffle": "no"}, "shuffle must be True or False; got 'no'"),
         ({"standardize": "False"}, "standardize must be True or False; got 'False'"),
         ({"warm_start": 1}, "warm_start must be True or False; got 1"),
+        # Trained, then 'training diverged in epoch 1 … Try a lower learning rate'.
+        ({"alpha": float("inf")}, "alpha must be a number in [0, inf); got inf"),
     ],
 )
 def test_parameters_of_the_wrong_kind_are_one_clear_error(

@@ -120,7 +120,7 @@ def resolve(p: dict[str, Any]) -> Settings:
         _flag(name, p[name])
     inf = float("inf")
     _number("learning_rate_init", p["learning_rate_init"], 0, inf, closed="neither")
-    _number("alpha", p["alpha"], 0, inf)
+    _number("alpha", p["alpha"], 0, inf, closed="left")  # inf: every weight forced to 0
     _number("momentum", p["momentum"], 0, 1)
     _number("beta_1", p["beta_1"], 0, 1, closed="left")
     _number("beta_2", p["beta_2"], 0, 1, closed="left")
