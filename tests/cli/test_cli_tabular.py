@@ -341,3 +341,35 @@ def test_a_parquet_files_integer_column_names_are_named_as_text(
     assert invoke("predict", out, path, "--out", predicted, "--chunk-rows", 7).exit_code == 0
     assert predicted.read_text().splitlines()[0] == "1"
     assert len(predicted.read_text().splitlines()) == 31
+
+
+def test_names_of_a_npy_file_and_of_a_header_say_that_they_differ(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """A model fitted on named columns given a .npy file said "feature column(s) 'x' not
+    found; the file has '0', '1'", and one fitted on a .npy file given a CSV the same of
+    '0': nothing said why names and indices met."""
+    x = np.linspace(-2, 2, 30)
+    npy, csv_file = tmp_path / "a.npy", tmp_path / "a.csv"
+    np.save(npy, np.column_stack([x, np.sin(x)]))
+    csv_file.write_text("x,y\n" + "".join(f"{a},{np.sin(a)}\n" for a in x.tolist()))
+    named, numbered = tmp_path / "named.safetensors", tmp_path / "numbered.safetensors"
+    for data, target, out in ((csv_file, "y", named), (npy, "1", numbered)):
+        fitted = invoke("fit", data, "--target", target, "--out", out, "--epochs", 1, "--no-plots")
+        assert fitted.exit_code == Exit.OK, fitted.stderr
+    result = invoke("predict", named, npy, "--out", tmp_path / "p.csv")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        f"{npy}: feature column(s) 'x' not found; the file has '0', '1'; a .npy file has no "
+        "column names: its columns are named by their index (0, 1, …); give a CSV or Parquet "
+        "file whose header names them",
+    )
+    result = invoke("predict", numbered, csv_file, "--out", tmp_path / "p.csv")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        f"{csv_file}: feature column(s) '0' not found; the file has 'x', 'y'; names such as "
+        "'0' are how a .npy file's columns are named (by their index): a model fitted on one "
+        "reads .npy files of its columns in that order",
+    )

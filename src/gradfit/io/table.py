@@ -68,7 +68,7 @@ class Table:
             more = f", … ({len(self.columns)} columns)" if len(self.columns) > 20 else ""
             raise DataError(
                 f"{self.path}: {role} column(s) {listed} not found; the file has {shown}{more}"
-                f"{_separator_hint(self.columns, missing)}"
+                f"{_separator_hint(self.columns, missing)}{self._index_hint(missing)}"
             )
         nested = [n for n in names if _nested(self.frame[n])]
         if nested:
@@ -78,6 +78,22 @@ class Table:
                 f"{self.path}: {role} column {nested[0]!r} holds lists or records, not numbers "
                 "or text; spread them into one column per number first"
             )
+
+    def _index_hint(self, missing: Sequence[str]) -> str:
+        """What to say where the names asked for and the file's are of different kinds: a
+        ``.npy`` file's columns are named by their index, other files' by their header."""
+        npy = self.path.suffix.lower() == ".npy"
+        if npy and not all(str(m).isdigit() for m in missing):
+            return (
+                "; a .npy file has no column names: its columns are named by their index "
+                "(0, 1, …); give a CSV or Parquet file whose header names them"
+            )
+        if not npy and all(str(m).isdigit() for m in missing):
+            return (
+                "; names such as '0' are how a .npy file's columns are named (by their "
+                "index): a model fitted on one reads .npy files of its columns in that order"
+            )
+        return ""
 
     def missing(self, names: Sequence[str]) -> dict[str, int]:
         """How many cells of each column of ``names`` are missing (empty or NaN), if any."""
