@@ -59,7 +59,7 @@ def fit(
     a leading unnamed index column, or R's row names in a first column 'rownames', is
     left out.
 
-    Beside the model it writes NAME.history.csv (epoch, loss, val_loss) and, with
+    Beside the model it writes NAME.history.csv (epoch, loss, val_loss, restored) and, with
     matplotlib, NAME.loss.png and, for one input column, NAME.fit.png. A target of
     labels trains a classifier: the history adds accuracy and val_accuracy, and the
     figures are NAME.training.png (loss and accuracy), NAME.confusion.png and, with two
