@@ -373,3 +373,23 @@ def test_names_of_a_npy_file_and_of_a_header_say_that_they_differ(
         "'0' are how a .npy file's columns are named (by their index): a model fitted on one "
         "reads .npy files of its columns in that order",
     )
+
+
+@pytest.mark.parametrize(
+    ("header", "asked", "near"),
+    [("x,CRIM,y", "crim", "'CRIM' (for 'crim')"), ("x, y", " y", "'y' (for ' y')")],
+)
+def test_a_name_that_differs_in_case_or_spaces_names_the_column_meant(
+    tmp_path: Path, header: str, asked: str, near: str
+) -> None:
+    """--target ' y' of a header 'x, y' (whose names are read without the spaces) and a
+    model's 'crim' in a file saying 'CRIM' were only 'not found'."""
+    n = header.count(",") + 1
+    rows = "".join(",".join(str(r * n + j) for j in range(n)) + "\n" for r in range(2))
+    table = read_table(table_file(tmp_path, f"{header}\n{rows}"))
+    with pytest.raises(DataError) as info:
+        table.require([asked], role="feature")
+    assert str(info.value).endswith(
+        f"; did you mean {near}? Names are matched exactly, case and all, and the header's "
+        "names without the spaces around them"
+    )

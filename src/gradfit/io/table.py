@@ -69,6 +69,7 @@ class Table:
             raise DataError(
                 f"{self.path}: {role} column(s) {listed} not found; the file has {shown}{more}"
                 f"{_separator_hint(self.columns, missing)}{self._index_hint(missing)}"
+                f"{_near_names(self.columns, missing)}"
             )
         nested = [n for n in names if _nested(self.frame[n])]
         if nested:
@@ -341,6 +342,20 @@ def _written_as(words: Sequence[str]) -> str:
 
 def _is_text(col: Any) -> bool:
     return col.dtype == object or str(col.dtype) in ("string", "category", "str")
+
+
+def _near_names(columns: Sequence[str], missing: Sequence[str]) -> str:
+    """The columns that a missing name matches but for case or the spaces around it
+    (``'CRIM'`` for ``'crim'``; ``'y'`` for ``' y'``, as the header's spaces are dropped)."""
+    by_key = {str(c).strip().casefold(): str(c) for c in columns}
+    pairs = [(m, by_key[k]) for m in missing if (k := str(m).strip().casefold()) in by_key]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{near!r} (for {m!r})" for m, near in pairs)
+    return (
+        f"; did you mean {shown}? Names are matched exactly, case and all, and the "
+        "header's names without the spaces around them"
+    )
 
 
 def _separator_hint(columns: Sequence[str], missing: Sequence[str]) -> str:
