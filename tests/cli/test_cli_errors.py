@@ -108,3 +108,21 @@ def test_a_text_column_among_default_features_suggests_features(
         result.stderr, "column 'id' holds text with 40 distinct values", "--features"
     )
     assert_untouched(kept)
+
+
+def test_a_data_file_whose_name_begins_with_a_dash_says_how_to_name_it(
+    invoke: Invoke, sine_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fit -data.csv said only "No such option '-d'", of a file the user could list."""
+    monkeypatch.chdir(tmp_path)
+    Path("-data.csv").write_bytes(sine_csv.read_bytes())
+    result = invoke("fit", "-data.csv", "--target", "y", "--out", "m.safetensors")
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        "No such option '-d'; '-data.csv' is a file, and an argument that begins with '-' "
+        "is read as options: write it ./-data.csv (see 'gradfit fit --help')",
+    )
+    result = invoke("fit", "./-data.csv", "--target", "y", "--out", "m.safetensors",
+                    "--epochs", 1, "--no-plots")  # fmt: skip
+    assert result.exit_code == Exit.OK, result.stderr

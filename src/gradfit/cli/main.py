@@ -35,9 +35,10 @@ class _Group(click.Group):
         except click.UsageError as exc:
             # One line, as every other error, with where to read more.
             where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
-            raise CommandError(
-                f"{exc.format_message()} (see '{where} --help')", Exit.USAGE
-            ) from None
+            message, hint = exc.format_message(), _dashed_file(exc, ctx.meta.get(ARGV, []))
+            if hint:
+                message = message.rstrip(".") + hint
+            raise CommandError(f"{message} (see '{where} --help')", Exit.USAGE) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
@@ -50,6 +51,20 @@ class _Group(click.Group):
             if error is None:
                 raise
             raise error from None
+
+
+def _dashed_file(exc: click.UsageError, argv: list[str]) -> str:
+    """Where an unknown option is the start of a file's name (``-data.csv``), how to
+    name that file so that it is not read as options."""
+    if not isinstance(exc, click.NoSuchOption):
+        return ""
+    files = [a for a in argv if a.startswith(exc.option_name) and os.path.isfile(a)]
+    if not files:
+        return ""
+    return (
+        f"; '{files[0]}' is a file, and an argument that begins with '-' is read as "
+        f"options: write it ./{files[0]}"
+    )
 
 
 def _one_line_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
