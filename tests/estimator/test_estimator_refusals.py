@@ -148,3 +148,29 @@ def test_text_in_X_names_its_column_and_row_and_what_to_do() -> None:
     assert (
         str(info.value) == f"could not convert string to float: 'a' (X column 0, row 3); {advice}"
     )
+
+
+def test_pandas_na_none_and_no_columns_are_said_plainly() -> None:
+    """pandas.NA in X said "float() argument must be a string or a real number, not
+    'NAType'", in a classifier's labels "boolean value of NA is ambiguous"; X=None
+    "Expected 2D array, got scalar array instead: array=nan"; a DataFrame of no columns
+    "at least one array or dtype is required"."""
+    pd = pytest.importorskip("pandas")
+    from gradfit.estimator import MLPClassifier
+
+    X, y = data()
+    holed = pd.DataFrame({"a": pd.array([1.0, pd.NA] * 15, dtype=object)})
+    with pytest.raises(DataError) as info:
+        MLPRegressor(max_iter=2).fit(holed, y)
+    assert str(info.value) == (
+        "Input X contains pandas.NA (a missing value); fill those cells, or drop their rows, first"
+    )
+    labels = pd.array(["a", None] * 15, dtype="string")
+    with pytest.raises(DataError, match=r"^Input y contains pandas.NA \(a missing value\)"):
+        MLPClassifier(max_iter=2).fit(X, labels)
+    with pytest.raises(TypeError) as type_info:
+        MLPRegressor(max_iter=2).fit(None, y)
+    assert str(type_info.value) == "X is None; pass the features as a 2-D array or a DataFrame"
+    with pytest.raises(DataError) as info:
+        MLPRegressor(max_iter=2).fit(pd.DataFrame(index=range(len(y))), y)
+    assert str(info.value) == "X has no columns (shape (30, 0)); at least one feature is needed"

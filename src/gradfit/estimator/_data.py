@@ -32,17 +32,45 @@ def validated(
             "not: give the features as an array or DataFrame (a file larger than memory a "
             "chunk at a time, as gradfit predict reads it)"
         )
+    if X is None:
+        # scikit-learn: 'Expected 2D array, got scalar array instead: array=nan'.
+        raise DataTypeError("X is None; pass the features as a 2-D array or a DataFrame")
     kw = {} if no_y else {"multi_output": True, "y_numeric": numeric_y}
     try:
         return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
     except TypeError as exc:
+        # pandas.NA: "float() argument must be … not 'NAType'", "boolean value of NA is
+        # ambiguous".
+        given = {"X": X} if no_y else {"X": X, "y": y}
+        holder = next((name for name, a in given.items() if _holds_pandas_na(a)), None)
+        if holder is not None:
+            raise DataError(
+                f"Input {holder} contains pandas.NA (a missing value); fill those cells, or "
+                "drop their rows, first"
+            ) from None
         # Sparse input, objects, or column names of mixed types.
         raise DataTypeError(" ".join(str(exc).split())) from None
     except ValueError as exc:
+        if hasattr(X, "columns") and len(X.columns) == 0:
+            # scikit-learn: 'at least one array or dtype is required'.
+            raise DataError(
+                f"X has no columns (shape {tuple(X.shape)}); at least one feature is needed"
+            ) from None
         message = one_line(str(exc))
         if message.startswith("could not convert string to float"):
             message = f"{message}{_text_cell(X)}"
         raise DataError(message) from None
+
+
+def _holds_pandas_na(a: Any) -> bool:
+    """Whether ``a`` (a DataFrame, Series, pandas array or sequence) holds ``pandas.NA``."""
+    import pandas as pd
+
+    try:
+        cells = np.asarray(a, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return False
+    return any(c is pd.NA for c in cells)
 
 
 def _text_cell(X: Any) -> str:
