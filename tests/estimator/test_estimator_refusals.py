@@ -127,7 +127,8 @@ def test_a_column_too_large_to_standardise_is_named_by_its_feature_name() -> Non
 
 def test_text_in_X_names_its_column_and_row_and_what_to_do() -> None:
     """A category column said only "could not convert string to float: 'u'", with no
-    word of which column or what to do (scikit-learn's first words are kept)."""
+    word of which column or what to do (scikit-learn's first words are kept). Rows as the
+    engine counts them: a DataFrame's by its index label, an array's from 0."""
     pd = pytest.importorskip("pandas")
     X, y = data()
     frame = pd.DataFrame({"rate": X[:, 0], "city": pd.Categorical(["Oslo", "Lima"] * 15)})
@@ -139,14 +140,14 @@ def test_text_in_X_names_its_column_and_row_and_what_to_do() -> None:
     with pytest.raises(DataError) as info:
         MLPRegressor(max_iter=2).fit(frame, y)
     assert str(info.value) == (
-        f"could not convert string to float: 'Oslo' (X column 'city', row 1); {advice}"
+        f"could not convert string to float: 'Oslo' (X column 'city', row 0); {advice}"
     )
     cells = X.astype(object)
     cells[2, 0] = "a"
     with pytest.raises(DataError) as info:
         MLPRegressor(max_iter=2).fit(cells, y)
     assert (
-        str(info.value) == f"could not convert string to float: 'a' (X column 0, row 3); {advice}"
+        str(info.value) == f"could not convert string to float: 'a' (X column 0, row 2); {advice}"
     )
 
 

@@ -40,7 +40,7 @@ def _inf_in_y() -> tuple[np.ndarray, np.ndarray]:
 def _text_in_X() -> tuple[np.ndarray, np.ndarray]:
     X, y = _data()
     cells = X.astype(object)
-    cells[2, 0] = "a"  # the estimator counts rows from 1, the engine from 0
+    cells[2, 0] = "a"
     return cells, y
 
 

@@ -74,25 +74,28 @@ def _holds_pandas_na(a: Any) -> bool:
 
 
 def _text_cell(X: Any) -> str:
-    """Where the first cell of ``X`` that is text and not a number is (a DataFrame's
-    column by name), and what to do: `` (X column 'city', row 3); …``; ``""`` when it
-    cannot be found (``X`` neither a DataFrame nor a 2-D array)."""
+    """Where the first cell of ``X`` that is text and not a number is, and what to do:
+    `` (X column 'city', row 3); …``. A DataFrame's cell by its column's name and its
+    row's index label, an array's by its positions from 0 (as the engine's checks give
+    them); ``""`` when it cannot be found (``X`` neither a DataFrame nor a 2-D array)."""
     import pandas as pd
 
     if hasattr(X, "columns") and hasattr(X, "iloc"):
         columns = [(repr(str(name)), X.iloc[:, j]) for j, name in enumerate(X.columns)]
+        labels = list(X.index)
     else:
         A = np.asarray(X, dtype=object)
         if A.ndim != 2:
             return ""
         columns = [(str(j), pd.Series(A[:, j])) for j in range(A.shape[1])]
+        labels = list(range(A.shape[0]))
     for name, col in columns:
         if col.dtype.kind in "biufc":
             continue
         text = col.notna().to_numpy() & pd.to_numeric(col, errors="coerce").isna().to_numpy()
         if text.any():
             return (
-                f" (X column {name}, row {int(np.argmax(text)) + 1}); the estimator takes "
+                f" (X column {name}, row {labels[int(np.argmax(text))]}); the estimator takes "
                 "numbers: encode a text column first (one 0/1 column per category, e.g. "
                 "pandas.get_dummies) or leave it out; the command gradfit fit encodes text "
                 "columns itself"
