@@ -71,7 +71,7 @@ def decide(
                 "classification", "every target column is 0/1: multilabel", np.column_stack(columns)
             )
         text = [t for t, c in zip(targets, columns, strict=True) if c.dtype.kind in "OUS"]
-        if text:
+        if text and task is None:
             raise DataError(
                 f"{table.path}: target column(s) {', '.join(map(repr, text))} hold labels "
                 "that are not 0/1; several target columns make a classifier only when each "
