@@ -393,3 +393,39 @@ def test_a_name_that_differs_in_case_or_spaces_names_the_column_meant(
         f"; did you mean {near}? Names are matched exactly, case and all, and the header's "
         "names without the spaces around them"
     )
+
+
+def test_a_category_or_label_that_differs_only_in_case_names_the_one_meant(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """'Red' in a file to predict, where the model knows 'red', and a label 'Setosa' to
+    score against the class 'setosa', were only 'not seen in training' / 'not among the
+    model's classes'."""
+    x = np.linspace(-2, 2, 40)
+    colour = ["red", "blue"] * 20
+    train = tmp_path / "train.csv"
+    train.write_text("x,colour,y\n" + "".join(
+        f"{a},{c},{c}\n" for a, c in zip(x.tolist(), colour, strict=True)))  # fmt: skip
+    fitted = invoke("fit", train, "--target", "y", "--out", tmp_path / "clf.safetensors",
+                    "--epochs", 1, "--no-plots")  # fmt: skip
+    assert fitted.exit_code == Exit.OK, fitted.stderr
+    new = tmp_path / "new.csv"
+    new.write_text("x,colour,y\n0.5,Red,red\n1.5,red,Blue\n")
+    result = invoke("predict", tmp_path / "clf.safetensors", new, "--out", tmp_path / "p.csv")
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        f"{new}: column 'colour', row 1 (line 2): the category 'Red' was not seen in training "
+        "(known: 'blue', 'red'; 1 such cell(s)), which differs from 'red' only in case; pass "
+        "--unseen-categories other to encode it as none of the known values, or write it "
+        "'red' as in training",
+    )
+    new.write_text("x,colour,y\n0.5,red,red\n1.5,red,Blue\n")
+    result = invoke("evaluate", tmp_path / "clf.safetensors", new)
+    assert result.exit_code == Exit.BAD_DATA
+    assert_one_line_error(
+        result.stderr,
+        f"{new} column 'y': label(s) 'Blue' are not among the model's classes ('blue', 'red'); "
+        "'Blue' differs from the class 'blue' only in case; score only rows of those classes, "
+        "or refit on data that has these labels",
+    )

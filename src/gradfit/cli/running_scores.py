@@ -14,6 +14,7 @@ import numpy as np
 
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
+from gradfit.io.categories import case_twin
 
 
 class SpreadSums:
@@ -165,8 +166,10 @@ def as_labels(y: Any, classes: Array, where: str = "the file") -> Array:
         shown = ", ".join(repr(v) for v in unseen[:5]) + (", …" if len(unseen) > 5 else "")
         known = ", ".join(repr(c) for c in classes.tolist()[:10])
         known += f", … ({len(classes)} in all)" if len(classes) > 10 else ""
+        twins = [(u, t) for u in unseen[:5] if (t := case_twin(u, classes.tolist())) is not None]
+        spelt = "".join(f"; {u!r} differs from the class {t!r} only in case" for u, t in twins)
         raise DataError(
-            f"{where}: label(s) {shown} are not among the model's classes ({known}); "
+            f"{where}: label(s) {shown} are not among the model's classes ({known}){spelt}; "
             "score only rows of those classes, or refit on data that has these labels"
         )
     return y

@@ -90,6 +90,13 @@ def values_of(column: str, cells: Sequence[str], where: str) -> list[str]:
     return values
 
 
+def case_twin(value: object, known: Sequence[object]) -> object | None:
+    """The one of ``known`` that ``value`` matches but for case (``'red'`` for ``'Red'``),
+    if any: what an unseen category or label most likely meant."""
+    folded = {str(k).casefold(): k for k in known}
+    return folded.get(str(value).casefold())
+
+
 def one_hot(
     column: str,
     cells: Sequence[str],
@@ -109,10 +116,13 @@ def one_hot(
     if new.size and unseen == "error":
         i = int(new[0])
         shown = ", ".join(map(repr, values[:8])) + (", …" if len(values) > 8 else "")
+        near = case_twin(cells[i], values)
+        spelt = f", which differs from {near!r} only in case" if near is not None else ""
         raise DataError(
             f"column {column!r}, {where(i)}: the category {cells[i]!r} was not seen in "
-            f"training (known: {shown}; {new.size} such cell(s)); pass "
+            f"training (known: {shown}; {new.size} such cell(s)){spelt}; pass "
             "--unseen-categories other to encode it as none of the known values"
+            + (f", or write it {near!r} as in training" if near is not None else "")
         )
     out: Array = np.zeros((len(cells), len(values)))
     seen = codes >= 0
