@@ -408,3 +408,39 @@ def test_an_output_under_a_file_says_the_file_is_no_folder(
         f"cannot write the predictions to '{out}': '{sine_csv}' is a file, not a folder; give "
         "a path in a folder",
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "what", "option"),
+    [
+        (("fit", "{data}", "--target", "y", "--epochs", "1", "--out", "--no-plots"), "model",
+         "--out"),
+        (("fit", "{data}", "--target", "y", "--out", "m2.safetensors", "--checkpoint",
+          "--no-plots"), "checkpoint", "--checkpoint"),
+        (("predict", "{model}", "{data}", "--out", "--keep"), "predictions", "--out"),
+        (("demo", "numpy", "--out", "--seed"), "figures", "--out"),
+    ],
+)  # fmt: skip
+def test_an_option_taken_as_an_outputs_value_is_refused(
+    invoke: Invoke,
+    model: Path,
+    sine_csv: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    what: str,
+    option: str,
+) -> None:
+    """fit … --out --no-plots (the path forgotten) wrote a model named '--no-plots' and
+    its figures, which --no-plots was to leave out, exit 0."""
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    result = invoke(*(a.format(model=model, data=sine_csv) for a in args))
+    assert result.exit_code == Exit.USAGE
+    value = args[-1]
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the {what} to '{value}': that reads as an option, so {option} was given "
+        f"no value; give the path (./{value} for a file of that name)",
+    )
+    assert snapshot(tmp_path) == before

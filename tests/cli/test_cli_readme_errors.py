@@ -55,6 +55,8 @@ def make_files(folder: Path) -> None:
     os.mkfifo(folder / "fifo.csv")
     (folder / "link.csv").symlink_to("d.csv")
     (folder / "models").mkdir()
+    (folder / "ro.csv").write_text("id\n1\n")
+    (folder / "ro.csv").chmod(0o444)
 
 
 def test_the_table_has_the_rows_of_both_issues() -> None:

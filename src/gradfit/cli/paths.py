@@ -61,6 +61,7 @@ class OutputFile(click.Path):
             )
         if isinstance(value, str) and (not value or value.endswith(("/", os.sep))):
             check_destination(value, what=self.what)
+        _refuse_an_option(value, self.what, param)
         return super().convert(value, param, ctx)
 
 
@@ -102,7 +103,21 @@ class OutputFolder(click.Path):
                 "folder ('.' for the current one)",
                 Exit.USAGE,
             )
+        _refuse_an_option(value, self.what, param)
         return super().convert(value, param, ctx)
+
+
+def _refuse_an_option(value: Any, what: str, param: click.Parameter | None) -> None:
+    """Refuse an output path that begins with '-' (but is not '-' alone): an option's name
+    taken as the value of one left without it (``--out --no-plots`` wrote a model named
+    '--no-plots', and its figures, which --no-plots was to leave out)."""
+    if isinstance(value, str) and value.startswith("-") and value != "-":
+        option = param.opts[0] if param is not None and param.opts else "the option"
+        raise CommandError(
+            f"cannot write the {what} to '{value}': that reads as an option, so {option} "
+            f"was given no value; give the path (./{value} for a file of that name)",
+            Exit.USAGE,
+        )
 
 
 def check_paths(inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> None:
