@@ -153,3 +153,24 @@ def test_evaluate_asks_for_the_target_when_the_model_does_not_name_it(
     named = invoke("evaluate", out, table, "--target", "y", "--json")
     assert named.exit_code == 0, named.stderr
     assert set(json.loads(named.stdout)) == {"y"}
+
+
+def test_json_holds_null_where_a_score_is_no_finite_number(invoke: Invoke, tmp_path: Path) -> None:
+    """Targets of ±1e200 printed 'gradfit: warning: overflow encountered in square' twice
+    and JSON with "rmse": Infinity and "nll": Infinity, which JSON parsers refuse."""
+    x = np.linspace(-2, 2, 40)
+    train = tmp_path / "train.csv"
+    train.write_text("x,y\n" + "".join(f"{a},{np.sin(a)}\n" for a in x.tolist()))
+    model = tmp_path / "m.safetensors"
+    fitted = invoke("fit", train, "--target", "y", "--out", model, "--epochs", 2,
+                    "--ensemble", 2, "--no-plots")  # fmt: skip
+    assert fitted.exit_code == 0, fitted.stderr
+    far = tmp_path / "far.csv"
+    far.write_text("x,y\n1,1e200\n2,-1e200\n0.5,3\n")
+    result = invoke("evaluate", model, far, "--json")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    scores = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(c))["y"]
+    assert scores["rows"] == 3 and scores["r2"] is None
+    assert scores["rmse"] is None and scores["nll"] is None
+    assert scores["mae"] == pytest.approx(2e200 / 3, rel=1e-9)

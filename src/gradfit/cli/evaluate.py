@@ -35,7 +35,12 @@ from gradfit.io.tabular import read_chunks
     help="Column holding each output's true values, in order (repeatable); "
     "default: the target names the model was trained with.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the scores as one JSON object (null for a score that is no finite number).",
+)
 @unseen_categories_option()
 @chunk_rows_option("read and scored")
 def evaluate(
@@ -94,7 +99,7 @@ def evaluate(
         result = {s.target: s.as_dict() for s in scores}
         for s, extra in zip(scores, extras, strict=False):
             result[s.target] |= extra
-        click.echo(json.dumps(result))
+        click.echo(as_json_text(result))
     else:
         click.echo(table([(str(data), s) for s in scores]))
         if extras:
@@ -151,7 +156,24 @@ def _evaluate_classifier(
         sums.add(labels, np.asarray(model.predict(X)), model.predict_proba(X))
     if as_json:
         # As a regressor's: keyed by the target (a multilabel model's columns, joined).
-        click.echo(json.dumps({", ".join(names): sums.scores()}))
+        click.echo(as_json_text({", ".join(names): sums.scores()}))
         return
     click.echo(f"{model_path} on {data} ({', '.join(names)}):")
     click.echo(sums.lines())
+
+
+def as_json_text(scores: dict[str, Any]) -> str:
+    """``scores`` as one line of JSON that any parser reads: a score that is not a finite
+    number (R² of a constant target, an RMSE that overflows float64) is ``null``, where
+    Python's json would write ``NaN`` or ``Infinity``, which JSON does not have."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [finite(v) for v in value]
+        if isinstance(value, float) and not np.isfinite(value):
+            return None
+        return value
+
+    return json.dumps(finite(scores), allow_nan=False)

@@ -35,8 +35,9 @@ class SpreadSums:
 
     def add(self, Y: Array, mean: Array, std: Array) -> None:
         """One chunk, each of shape ``(n_rows, n_targets)``."""
-        var = np.square(std)
-        nll = (0.5 * (self.log_2pi + np.log(var)) + np.square(Y - mean) / (2 * var)).sum(axis=0)
+        with np.errstate(over="ignore"):  # |y - μ| > 1e154: an NLL of inf, said as such
+            var = np.square(std)
+            nll = (0.5 * (self.log_2pi + np.log(var)) + np.square(Y - mean) / (2 * var)).sum(axis=0)
         distance = np.abs(Y - mean) / std
         covered = (distance <= self.z90).sum(axis=0)
         within = (distance[None, :, :] <= self.z[:, None, None]).sum(axis=1)

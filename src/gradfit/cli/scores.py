@@ -57,7 +57,8 @@ class Scorer:
         residual = Y - Y_hat
         stats = ColumnStats.of(Y)
         self._y = stats if self._y is None else self._y.merge(stats)
-        self._squares = self._squares + (residual**2).sum(axis=0)
+        with np.errstate(over="ignore"):  # |y - ŷ| > 1e154: an RMSE of inf, said as such
+            self._squares = self._squares + (residual**2).sum(axis=0)
         self._absolute = self._absolute + np.abs(residual).sum(axis=0)
 
     def scores(self, targets: Sequence[str]) -> list[Scores]:
