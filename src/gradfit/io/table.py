@@ -21,7 +21,8 @@ import numpy as np
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io import categories as cat
-from gradfit.io.csvfile import PANDAS_NA, SEPARATORS, cells_as_written, line_of_row
+from gradfit.io import hints
+from gradfit.io.csvfile import PANDAS_NA, cells_as_written, line_of_row
 from gradfit.io.datafile import PARQUET_SUFFIXES
 
 if TYPE_CHECKING:
@@ -68,8 +69,8 @@ class Table:
             more = f", … ({len(self.columns)} columns)" if len(self.columns) > 20 else ""
             raise DataError(
                 f"{self.path}: {role} column(s) {listed} not found; the file has {shown}{more}"
-                f"{_separator_hint(self.columns, missing)}{self._index_hint(missing)}"
-                f"{_near_names(self.columns, missing)}"
+                f"{hints.separator_hint(self.columns, missing)}"
+                f"{hints.index_hint(self.path, missing)}{hints.near_names(self.columns, missing)}"
             )
         nested = [n for n in names if _nested(self.frame[n])]
         if nested:
@@ -79,22 +80,6 @@ class Table:
                 f"{self.path}: {role} column {nested[0]!r} holds lists or records, not numbers "
                 "or text; spread them into one column per number first"
             )
-
-    def _index_hint(self, missing: Sequence[str]) -> str:
-        """What to say where the names asked for and the file's are of different kinds: a
-        ``.npy`` file's columns are named by their index, other files' by their header."""
-        npy = self.path.suffix.lower() == ".npy"
-        if npy and not all(str(m).isdigit() for m in missing):
-            return (
-                "; a .npy file has no column names: its columns are named by their index "
-                "(0, 1, …); give a CSV or Parquet file whose header names them"
-            )
-        if not npy and all(str(m).isdigit() for m in missing):
-            return (
-                "; names such as '0' are how a .npy file's columns are named (by their "
-                "index): a model fitted on one reads .npy files of its columns in that order"
-            )
-        return ""
 
     def missing(self, names: Sequence[str]) -> dict[str, int]:
         """How many cells of each column of ``names`` are missing (empty or NaN), if any."""
@@ -214,7 +199,7 @@ class Table:
             at_least = "at least "  # a later chunk cannot be read: counted up to it
         parts = [
             f"column {name!r} {counts[name]} (the first at {firsts[name]}"
-            f"{_written_as(words.get(name, []))})"
+            f"{hints.written_as(words.get(name, []))})"
             for name in dict.fromkeys(names)
             if name in counts
         ]
@@ -292,7 +277,7 @@ class Table:
                 cell = col.iloc[bad[0]]
                 raise DataError(
                     f"{self.path}: column {name!r}, {self._where(bad[0])}: "
-                    f"{cell!r} is not a number{_header_again(name, cell)}"
+                    f"{cell!r} is not a number{hints.header_again(name, cell)}"
                 )
             col = numbers
         values = col.to_numpy(dtype=np.float64)
@@ -320,53 +305,5 @@ def _nested(col: Any) -> bool:
     return bool(len(first)) and isinstance(first.iloc[0], (list, tuple, dict, np.ndarray))
 
 
-def _header_again(name: str, cell: object) -> str:
-    """What to say where a cell holds its own column's name: the header repeated in the
-    rows, as two files joined one after the other (``cat a.csv b.csv``) leave it."""
-    if str(cell).strip() != name:
-        return ""
-    return (
-        "; the row repeats the header, as files joined one after the other (cat a.csv "
-        "b.csv) leave it: delete that line"
-    )
-
-
-def _written_as(words: Sequence[str]) -> str:
-    """``; written 'None'``: the words a column's missing cells are written as, if any."""
-    if not words:
-        return ""
-    shown = sorted(set(words))
-    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
-    return f"; written {', '.join(map(repr, shown[:3]))}{more}"
-
-
 def _is_text(col: Any) -> bool:
     return col.dtype == object or str(col.dtype) in ("string", "category", "str")
-
-
-def _near_names(columns: Sequence[str], missing: Sequence[str]) -> str:
-    """The columns that a missing name matches but for case or the spaces around it
-    (``'CRIM'`` for ``'crim'``; ``'y'`` for ``' y'``, as the header's spaces are dropped)."""
-    by_key = {str(c).strip().casefold(): str(c) for c in columns}
-    pairs = [(m, by_key[k]) for m in missing if (k := str(m).strip().casefold()) in by_key]
-    if not pairs:
-        return ""
-    shown = ", ".join(f"{near!r} (for {m!r})" for m, near in pairs)
-    return (
-        f"; did you mean {shown}? Names are matched exactly, case and all, and the "
-        "header's names without the spaces around them"
-    )
-
-
-def _separator_hint(columns: Sequence[str], missing: Sequence[str]) -> str:
-    """When the header is one column holding a missing name between ``;``, tabs or ``|``
-    (a file of another separator, read as comma-separated), what to do about it."""
-    if len(columns) != 1:
-        return ""
-    for sep, name in SEPARATORS:
-        if sep in str(columns[0]) and any(m in str(columns[0]).split(sep) for m in missing):
-            return (
-                f"; its header is one column: the file separates its values by {name}, and "
-                "gradfit reads commas. Save it as comma-separated (CSV) first"
-            )
-    return ""
