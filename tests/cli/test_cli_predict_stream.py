@@ -501,3 +501,26 @@ def test_missing_inputs_are_counted_over_the_file_not_the_chunk(
         "leave those rows out of the file\n"
     )
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 7])
+def test_keep_of_the_empty_name_copies_the_index_column_to_csv_writes(
+    invoke: Invoke, tmp_path: Path, chunk_rows: int | None
+) -> None:
+    """DataFrame.to_csv() writes its index first, under no name; it is left out of the
+    inputs, and --keep '' said "--keep column(s) '' not found; the file has 'x', 'y'",
+    so the predictions could not be joined back on it."""
+    x = np.linspace(-2, 2, 30)
+    frame = pd.DataFrame({"x": x, "y": np.sin(x)}, index=np.arange(100, 130))
+    data = tmp_path / "indexed.csv"
+    frame.to_csv(data)
+    model = tmp_path / "m.safetensors"
+    fitted = invoke("fit", data, "--target", "y", "--out", model, "--epochs", 1, "--no-plots")
+    assert fitted.exit_code == 0, fitted.stderr
+    out = tmp_path / "p.csv"
+    chunks = [] if chunk_rows is None else ["--chunk-rows", chunk_rows]
+    result = invoke("predict", model, data, "--out", out, "--keep", "", *chunks)
+    assert result.exit_code == 0, result.stderr
+    written = pd.read_csv(out, index_col=0)
+    assert list(written.columns) == ["y"]
+    assert written.index.tolist() == list(range(100, 130))

@@ -54,7 +54,8 @@ from gradfit.io.tabular import Cell, read_chunks
     multiple=True,
     metavar="COLUMN",
     help="Copy this column of DATA into the output, before the predictions, as it is "
-    "written there (repeatable): an id to join the predictions back on.",
+    "written there (repeatable): an id to join the predictions back on ('' for the "
+    "unnamed index column DataFrame.to_csv() writes first).",
 )
 @click.option(
     "--interval",

