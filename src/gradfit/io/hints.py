@@ -24,7 +24,9 @@ def index_hint(path: Path, missing: Sequence[str]) -> str:
             "; a .npy file has no column names: its columns are named by their index "
             "(0, 1, …); give a CSV or Parquet file whose header names them"
         )
-    if not npy and all(str(m).isdigit() for m in missing):
+    if not npy and "0" in missing and all(str(m).isdigit() for m in missing):
+        # Column '0' is the first input of a model fitted on a .npy file (--target 3 of a
+        # CSV is a typo, not that).
         return (
             "; names such as '0' are how a .npy file's columns are named (by their "
             "index): a model fitted on one reads .npy files of its columns in that order"
