@@ -429,3 +429,20 @@ def test_a_category_or_label_that_differs_only_in_case_names_the_one_meant(
         "'Blue' differs from the class 'blue' only in case; score only rows of those classes, "
         "or refit on data that has these labels",
     )
+
+
+def test_drop_missing_says_the_words_the_dropped_cells_were_written_as(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """--drop-missing left out every row of a class written 'None', saying only 'column
+    'severity': 4', with no word that those cells held a value."""
+    labels = ["None", "Mild", "Severe"] * 4
+    rows = [f"{i},{label}" for i, label in enumerate(labels)]
+    data = table_file(tmp_path, "x,severity\n" + "\n".join(rows) + "\n")
+    result = invoke("fit", data, "--target", "severity", "--out", tmp_path / "m.safetensors",
+                    "--epochs", 1, "--no-plots", "--drop-missing")  # fmt: skip
+    assert result.exit_code == Exit.OK, result.stderr
+    assert (
+        "gradfit: note: dropped 4 of 12 rows with missing cells (column 'severity': 4 written "
+        "'None'); 8 rows remain"
+    ) in result.stderr

@@ -19,6 +19,7 @@ from gradfit.cli.task import decide, most_classes, spelled
 from gradfit.engine.types import Array
 from gradfit.errors import DataError
 from gradfit.io.categories import merged_spellings
+from gradfit.io.hints import written_as
 from gradfit.io.table import Table
 from gradfit.io.tabular import read_table
 
@@ -165,7 +166,10 @@ def without_missing(table: Table, columns: list[str], *, say: bool) -> Table:
     counts = table.missing(columns)
     kept, dropped = table.drop_missing(columns)
     if dropped and say:
-        where = ", ".join(f"column {name!r}: {k}" for name, k in counts.items())
+        where = ", ".join(
+            f"column {name!r}: {k}{written_as(table.missing_words(name), lead=' ')}"
+            for name, k in counts.items()
+        )
         click.echo(
             f"gradfit: note: dropped {dropped} of {table.n_rows} rows with missing cells "
             f"({where}); {kept.n_rows} rows remain",

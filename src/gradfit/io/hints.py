@@ -73,10 +73,11 @@ def header_again(name: str, cell: object) -> str:
     )
 
 
-def written_as(words: Sequence[str]) -> str:
-    """``; written 'None'``: the words a column's missing cells are written as, if any."""
+def written_as(words: Sequence[str], lead: str = "; ") -> str:
+    """``; written 'None'`` (after ``lead``): the words a column's missing cells are
+    written as, if any."""
     if not words:
         return ""
     shown = sorted(set(words))
     more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
-    return f"; written {', '.join(map(repr, shown[:3]))}{more}"
+    return f"{lead}written {', '.join(map(repr, shown[:3]))}{more}"

@@ -208,6 +208,11 @@ class Table:
             f"{'; '.join(parts)}; {advice}{self._rename_hint(words)}"
         )
 
+    def missing_words(self, name: str) -> list[str]:
+        """The words, other than an empty cell or NaN, that the missing cells of column
+        ``name`` are written as (``None``, ``NA``: pandas reads each as missing)."""
+        return self._missing_words(name, self._written(name))
+
     def _written(self, name: str) -> list[str] | None:
         """Column ``name`` of a CSV file as written (:func:`cells_as_written`), or ``None``."""
         if self.path.suffix.lower() in (*PARQUET_SUFFIXES, ".npy"):
