@@ -12,7 +12,7 @@ pytest.importorskip("matplotlib")
 
 from gradfit import add_intercept, layer, squared_loss
 from gradfit.datasets import scale
-from gradfit.demo import PARTS, numpy_part, problems, run
+from gradfit.demo import PARTS, figure_paths, numpy_part, problems, run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SEED = 3
@@ -36,6 +36,7 @@ def test_numpy_part_writes_every_figure(numpy_run):
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p.name for p in paths)
     assert len(paths) == 9
+    assert paths == figure_paths(out, "numpy")  # known before the run, for the CLI's check
     for p in paths:
         data = p.read_bytes()
         assert data[:8] == PNG_MAGIC, p
@@ -105,6 +106,7 @@ def test_torch_part(tmp_path):
 
     lines: list[str] = []
     paths = run(tmp_path, "torch", seed=SEED, log=lines.append)
+    assert paths == figure_paths(tmp_path, "torch")
     assert [p.name for p in paths] == [
         "10-torch-linear-loss.png",
         "11-torch-linear-fit.png",

@@ -395,6 +395,31 @@ def test_demo_refuses_an_empty_folder_rather_than_writing_into_the_current_one(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_demo_replaces_none_of_the_users_files_and_checks_before_it_runs(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """A file of the user's under one of the demo's figure names (notes saved as
+    03-linear-fit.png), or a folder there, is refused before any figure is written:
+    demo wrote its earlier figures, then replaced the notes."""
+    (tmp_path / "03-linear-fit.png").write_text("my notes")
+    (tmp_path / "keep.csv").write_text("x\n1\n")
+    before = snapshot(tmp_path)
+    result = invoke("demo", "numpy", "--out", str(tmp_path))
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(
+        result.stderr,
+        f"cannot write the figure 03-linear-fit to '{tmp_path / '03-linear-fit.png'}': it "
+        "holds text, not a PNG picture, which would be lost; choose another path, or move "
+        "that file away first",
+    )
+    assert snapshot(tmp_path) == before
+    folder = tmp_path / "again"
+    (folder / "12-torch-network-loss.png").mkdir(parents=True)
+    result = invoke("demo", "--out", str(folder))
+    assert result.exit_code == Exit.USAGE and "it is a folder" in result.stderr
+    assert [p.name for p in folder.iterdir()] == ["12-torch-network-loss.png"]
+
+
 def test_an_output_under_a_file_says_the_file_is_no_folder(
     invoke: Invoke, model: Path, sine_csv: Path
 ) -> None:

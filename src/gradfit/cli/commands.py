@@ -33,6 +33,9 @@ SEED_OPTION = click.option(
 @SEED_OPTION
 def demo(part: str, out_dir: Path, seed: int) -> None:
     """Run the walk-through (all of it, or one PART: numpy or torch) and write its figures."""
+    if out_dir.is_dir():  # before any work: no file of another kind replaced, none lost
+        paths = walkthrough.figure_paths(out_dir, part)
+        check_paths({}, {f"figure {path.stem}": path for path in paths})
     walkthrough.run(out_dir, part=part, seed=seed, log=click.echo)
 
 

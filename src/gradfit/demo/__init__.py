@@ -68,6 +68,17 @@ def run(
     return written
 
 
+def figure_paths(out_dir: str | Path, part: str | None = "all") -> list[Path]:
+    """The files :func:`run` writes for ``part`` into ``out_dir``, in order, known before
+    it runs (each part's ``FIGURES``)."""
+    part = part or "all"
+    names = [
+        *(numpy_part.FIGURES if part in ("all", "numpy") else ()),
+        *(torch_part.FIGURES if part in ("all", "torch") else ()),
+    ]
+    return [Path(out_dir) / f"{name}.png" for name in names]
+
+
 def _write(figures: dict[str, Figure], out: Path, log: Callable[[str], None]) -> list[Path]:
     paths = [save(fig, out / f"{name}.png") for name, fig in figures.items()]
     log("Figures:")

@@ -131,21 +131,34 @@ def summary(part: NumpyPart) -> list[str]:
     ]
 
 
+FIGURES = (
+    "01-linear-data",
+    "02-linear-loss",
+    "03-linear-fit",
+    "04-linear-descent",
+    "05-linear-parameters",
+    "06-sine-data",
+    "07-sine-line-loss",
+    "08-sine-line-fit",
+    "09-sine-line-descent",
+)
+"""The file names (without ``.png``) of this part's figures, in order: known before
+the part runs, so that ``gradfit demo`` can check its output folder first."""
+
+
 def figures(part: NumpyPart) -> dict[str, Figure]:
-    """Part 1's figures by file name (without ``.png``)."""
+    """Part 1's figures by file name (without ``.png``): :data:`FIGURES`, in order."""
     lin, sine, line, sine_line = part.linear, part.sine, part.line, part.sine_line
     grid = np.linspace(line.x.min(), line.x.max(), 100)
     truth_scaled = part.y_scaler.transform(2 * part.x_scaler.inverse_transform(grid) + 3)
     straight_on_sine = sine_line.final[0] + sine_line.final[1] * sine.x
-    return {
-        "01-linear-data": plotting.plot_data(
-            lin.x, lin.y, train=lin.train, title="Linear data: y ~ N(2x + 3, 2)"
-        ),
-        "02-linear-loss": plotting.plot_loss(
+    drawn = [
+        plotting.plot_data(lin.x, lin.y, train=lin.train, title="Linear data: y ~ N(2x + 3, 2)"),
+        plotting.plot_loss(
             line.trajectory,
             title=f"Straight line, standardised data: {LINEAR_EPOCHS} epochs at lr {LINEAR_LR:g}",
         ),
-        "03-linear-fit": plotting.plot_fit(
+        plotting.plot_fit(
             grid,
             {"gradient descent": grid * line.final[1] + line.final[0]},
             truth=truth_scaled,
@@ -154,33 +167,34 @@ def figures(part: NumpyPart) -> dict[str, Figure]:
             xlabel="x (standardised)",
             ylabel="y (standardised)",
         ),
-        "04-linear-descent": plotting.plot_descent(
+        plotting.plot_descent(
             line.trajectory, line.x, line.y, title="Gradient descent, standardised linear data"
         ),
-        "05-linear-parameters": plotting.plot_parameters(
+        plotting.plot_parameters(
             line.trajectory, title="Intercept and slope per epoch, standardised linear data"
         ),
-        "06-sine-data": plotting.plot_fit(
+        plotting.plot_fit(
             sine.x,
             truth=sine.truth,
             observed=(sine.x_train, sine.y_train),
             title="Sine data: y ~ N(4 sin x, 1), the 20 training points",
         ),
-        "07-sine-line-loss": plotting.plot_loss(
+        plotting.plot_loss(
             sine_line.trajectory,
             title=f"Straight line on the sine data: {SINE_EPOCHS} epochs at lr {SINE_LR:g}",
         ),
-        "08-sine-line-fit": plotting.plot_fit(
+        plotting.plot_fit(
             sine.x,
             {"straight line": straight_on_sine},
             truth=sine.truth,
             observed=(sine.x_train, sine.y_train),
             title="A straight line cannot follow the sine",
         ),
-        "09-sine-line-descent": plotting.plot_descent(
+        plotting.plot_descent(
             sine_line.trajectory,
             sine_line.x,
             sine_line.y,
             title="Gradient descent, straight line on the sine data",
         ),
-    }
+    ]
+    return dict(zip(FIGURES, drawn, strict=True))

@@ -206,18 +206,29 @@ def _mean_width(part: TorchPart, gaps: bool = False) -> float:
     return float(np.mean(upper - lower))
 
 
+FIGURES = (
+    "10-torch-linear-loss",
+    "11-torch-linear-fit",
+    "12-torch-network-loss",
+    "13-torch-network-fit",
+    "14-torch-ensemble-band",
+)
+"""The file names (without ``.png``) of this part's figures, in order: known before
+the part runs, so that ``gradfit demo`` can check its output folder first."""
+
+
 def figures(part: TorchPart) -> dict[str, Figure]:
-    """Part 2's figures by file name (without ``.png``)."""
+    """Part 2's figures by file name (without ``.png``): :data:`FIGURES`, in order."""
     grid = np.linspace(part.x_scaled.min(), part.x_scaled.max(), 100)
     # A fine grid, so the kinks of the piecewise-linear ReLU fit are drawn where they are.
     fine = np.linspace(part.sine.x.min(), part.sine.x.max(), 801)
-    return {
-        "10-torch-linear-loss": plotting.plot_loss(
+    drawn = [
+        plotting.plot_loss(
             part.linear_history,
             title=f"nn.Linear(1, 1), hand-written update: {LINEAR_EPOCHS} epochs at "
             f"lr {LINEAR_LR:g}",
         ),
-        "11-torch-linear-fit": plotting.plot_fit(
+        plotting.plot_fit(
             grid,
             {"nn.Linear(1, 1)": predict(part.linear_net, grid)},
             observed=(part.x_scaled, part.y_scaled),
@@ -225,20 +236,21 @@ def figures(part: TorchPart) -> dict[str, Figure]:
             xlabel="x (standardised)",
             ylabel="y (standardised)",
         ),
-        "12-torch-network-loss": plotting.plot_loss(
+        plotting.plot_loss(
             part.network_history,
             log_scale=True,
             title=f"1-64-1 ReLU network, Adam at lr {NETWORK_LR:g}",
         ),
-        "13-torch-network-fit": plotting.plot_fit(
+        plotting.plot_fit(
             fine,
             {"1-64-1 ReLU network": predict(part.network, fine)},
             truth=4 * np.sin(fine),
             observed=(part.sine.x_train, part.sine.y_train),
             title="Truth, fit and observed points",
         ),
-        "14-torch-ensemble-band": _band(part),
-    }
+        _band(part),
+    ]
+    return dict(zip(FIGURES, drawn, strict=True))
 
 
 def _band(part: TorchPart) -> Figure:
