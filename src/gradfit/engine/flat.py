@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,7 +12,7 @@ from gradfit.engine.types import Array
 
 def split_flat(flat: Array, like: Sequence[Array]) -> list[Array]:
     """Views of the 1-D ``flat`` shaped as the arrays ``like``, laid end to end in order."""
-    offsets = np.cumsum([0, *(a.size for a in like)]).tolist()
+    offsets = list(itertools.accumulate((a.size for a in like), initial=0))
     return [
         flat[start:end].reshape(a.shape)
         for start, end, a in zip(offsets[:-1], offsets[1:], like, strict=True)

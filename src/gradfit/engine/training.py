@@ -238,7 +238,9 @@ class Trainer(DivergenceGuard):
         :data:`~gradfit.engine.divergence.EXPLOSION` times the first epoch's loss."""
         first = self.history.loss[0] if self.history.loss else losses[0] if losses else 0.0
         bound = EXPLOSION * first
-        return next((i for i, loss in enumerate(losses) if first > 0 and loss > bound), None)
+        if not (first > 0 and losses and max(losses) > bound):  # the usual case, in C
+            return None
+        return next(i for i, loss in enumerate(losses) if loss > bound)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything an exact resume needs, taken between epochs (copies).
