@@ -15,6 +15,7 @@ from gradfit.cli.launch import _exit_code
         ({0: 5, 1: 5}, 5),  # diverged
         ({0: 130, 1: 1}, 130),  # Ctrl-C: rank 0 saved the checkpoint; rank 1 lost its peer
         ({0: 3, 1: -15}, 3),  # rank 1 stopped by the agent's SIGTERM before it could say
+        ({0: 143, 1: 3}, 3),  # rank 0 stopped by the agent's SIGTERM, said as gradfit's 143
         ({1: 2}, 2),  # only rank 1 failed
     ],
 )
@@ -30,6 +31,7 @@ def test_the_first_rank_that_said_why_gives_the_code(
     [
         ({0: 1, 1: -9}, "process 1 was ended by SIGKILL"),
         ({0: -15, 1: -15}, "process 0 was ended by SIGTERM"),
+        ({0: 143, 1: 143}, "process 0 was ended by SIGTERM"),
         ({0: 1, 1: -200}, "process 1 was ended by signal 200"),
     ],
 )

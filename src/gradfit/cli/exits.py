@@ -33,6 +33,7 @@ class Exit(enum.IntEnum):
     DIVERGED = 5
     MISSING_DEPENDENCY = 6
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 EPILOG = """\b
@@ -49,11 +50,18 @@ Exit status:
   5    training diverged (the last finite model is written as *.diverged.*)
   6    an optional dependency is missing (torch, matplotlib, pyarrow)
   130  interrupted by Ctrl-C (fit saves its checkpoint first)
+  143  stopped by SIGTERM (kill): no output is left half-written
 """
 
 
 ARGV = "gradfit.argv"
 """The key of ``click.Context.meta`` that holds the command line after ``gradfit``."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is (as Python raises ``KeyboardInterrupt`` for
+    SIGINT), so that every ``finally`` runs: no temporary file is left beside an output.
+    Not an ``Exception``, so that no ``except Exception`` takes it for a data error."""
 
 
 class CommandError(click.ClickException):
@@ -86,6 +94,12 @@ def as_command_error(exc: BaseException) -> CommandError | None:
         return exc
     if isinstance(exc, KeyboardInterrupt):
         return CommandError("interrupted", Exit.INTERRUPTED)
+    if isinstance(exc, Terminated):
+        return CommandError(
+            "stopped by SIGTERM; no output was left half-written (an output is written "
+            "whole or not at all)",
+            Exit.TERMINATED,
+        )
     if isinstance(exc, MemoryError):
         return CommandError(
             f"out of memory: {_one_line(exc) or 'an allocation failed'}; train fewer or smaller "

@@ -86,13 +86,16 @@ def _exit_code(codes: dict[int, int]) -> int:
     A rank ended by a signal from outside (``kill -9``, the out-of-memory killer) is said
     here, since it could say nothing; the agent's own SIGTERM to the others is not.
     """
-    killed = [rank for rank in sorted(codes) if codes[rank] < 0 and -codes[rank] != signal.SIGTERM]
-    said = [rank for rank in sorted(codes) if codes[rank] > 0]
+    # The agent's SIGTERM: a rank's own death by it, or gradfit's exit for it (Terminated).
+    stopped = {-signal.SIGTERM, Exit.TERMINATED}
+    killed = [rank for rank in sorted(codes) if codes[rank] < 0 and codes[rank] not in stopped]
+    said = [rank for rank in sorted(codes) if codes[rank] > 0 and codes[rank] not in stopped]
     if said and not killed:
         return codes[said[0]]
     rank = (killed or sorted(codes))[0]
+    number = signal.SIGTERM if codes[rank] == Exit.TERMINATED else -codes[rank]
     CommandError(
-        f"process {rank} was ended by {_signal_name(-codes[rank])} (killed, or out of "
+        f"process {rank} was ended by {_signal_name(number)} (killed, or out of "
         "memory); rerun with --resume to continue from the last checkpoint",
         Exit.FAILURE,
     ).show()

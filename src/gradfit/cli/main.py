@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -12,7 +14,7 @@ import click
 from gradfit import __version__
 from gradfit.cli.commands import demo, gradcheck, report
 from gradfit.cli.evaluate import evaluate
-from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit, as_command_error
+from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit, Terminated, as_command_error
 from gradfit.cli.fit import fit
 from gradfit.cli.playground import playground
 from gradfit.cli.predict import predict
@@ -44,9 +46,9 @@ class _Group(click.Group):
         except BrokenPipeError:
             # The reader of standard output went away (`gradfit predict … --out - | head`):
             # stop quietly, as other Unix tools do, and keep Python's flush at exit quiet too.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             raise click.exceptions.Exit(141) from None
-        except (Exception, KeyboardInterrupt) as exc:
+        except (Exception, KeyboardInterrupt, Terminated) as exc:
             error = as_command_error(exc)
             if error is None:
                 raise
@@ -83,6 +85,43 @@ for command in (fit, predict, evaluate, demo, gradcheck, report, playground):
     cli.add_command(command)
 
 
+def _silence_stdout() -> None:
+    """Point standard output at ``/dev/null``, dropping what waits in its buffer."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> Any:
-    """Run the ``gradfit`` command line."""
-    return cli.main(args=argv, prog_name="gradfit")
+    """Run the ``gradfit`` command line.
+
+    SIGTERM (``kill``, a scheduler's time limit) raises :class:`Terminated` where the
+    process is, so the ``finally`` blocks run and no temporary file is left beside an
+    output; ``fit`` saves no checkpoint for it (an update may be half done), as it does
+    for Ctrl-C between epochs. A closed standard output (``>&-``) is refused before
+    any work: whatever the command would print there would be lost.
+    """
+    if sys.stdout is None:
+        CommandError(
+            "standard output is closed (>&-), and gradfit writes its report (and predict "
+            "--out -, its predictions) there; send it to /dev/null or a file instead",
+            Exit.USAGE,
+        ).show()
+        sys.exit(Exit.USAGE)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
+    try:
+        return cli.main(args=argv, prog_name="gradfit")
+    except OSError as exc:
+        # Writing --help or --version (> /dev/full), before a command runs; click ends
+        # a broken pipe itself.
+        error = as_command_error(exc)
+        assert error is not None  # every OSError is one
+        _silence_stdout()  # else Python's flush at exit fails on it again, with a traceback
+        error.show()
+        sys.exit(error.exit_code)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
