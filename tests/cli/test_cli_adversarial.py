@@ -93,7 +93,7 @@ def test_true_and_false_labels_come_back_as_written(invoke: Invoke, tmp_path: Pa
     result = invoke("fit", data, "--target", "kind", "--features", "a", "--features", "b",
                     "--hidden", 4, "--epochs", 2, "--no-plots", "--out", model)  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert "classification of 'kind' (text labels, 2 classes)" in result.stdout
+    assert "classification of 'kind' (True/False labels, 2 classes)" in result.stdout
     assert invoke("predict", model, data, "--out", out).exit_code == 0
     header, first = out.read_text().splitlines()[:2]
     assert header == "kind,P(False),P(True)"

@@ -20,6 +20,7 @@ from numpy.testing import assert_allclose
 
 import gradfit
 from gradfit.cli.exits import Exit
+from gradfit.engine import MLP
 
 GOOD = GOOD_MODEL
 FAST = ["--epochs", "3", "--no-plots", "--hidden", "4"]
@@ -135,6 +136,67 @@ def test_a_npy_of_python_objects_is_refused(invoke: Invoke, tmp_path: Path, kept
     stderr = fit_fails(invoke, data, kept, "--target", "1")
     assert_one_line_error(stderr, "the array holds Python objects", "never unpickles")
     assert "allow_pickle" not in stderr
+
+
+def test_predict_refuses_a_npy_of_python_objects_as_fit_does(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # predict memory-maps the file, and np.load's words differ there: it said "a damaged
+    # .npy file: Array can't be memory-mapped: Python objects in dtype."
+    model, data, out = tmp_path / "m.safetensors", tmp_path / "x.npy", tmp_path / "p.csv"
+    gradfit.save(MLP([2, 3, 1], "tanh", rng=np.random.default_rng(0)), model)
+    np.save(data, np.ones((4, 2), dtype=object), allow_pickle=True)
+    out.write_text("kept\n")
+    result = invoke("predict", model, data, "--out", out)
+    assert result.exit_code == Exit.BAD_DATA
+    assert result.stderr == (
+        f"gradfit: error: {data}: the array holds Python objects, not numbers; gradfit reads "
+        "numeric .npy arrays only (and never unpickles)\n"
+    )
+    assert out.read_text() == "kept\n"
+
+
+NOT_A_TABLE = [
+    (np.ones((4, 2), dtype=complex), "dtype complex128; gradfit works on real numbers: save "
+     "numpy.real(A) or numpy.abs(A)"),
+    (np.ones((4, 2, 1)), "found shape (4, 2, 1), dtype float64; save it as one row per "
+     "sample, A.reshape(len(A), -1)"),
+    (np.ones(4), "found shape (4,), dtype float64; a 1-D array of n values is one column: "
+     "save A.reshape(-1, 1)"),
+    (np.float64(1), "found shape (), dtype float64; a single value is no table: save rows "
+     "× columns"),
+    (np.array([["a", "b"]] * 4), "dtype <U1; save the numbers as floats (A.astype(float)), "
+     "or a table with text as CSV or Parquet"),
+    (np.zeros(4, dtype=[("x", "f8"), ("y", "f8")]), "a record array: save its fields as "
+     "columns (numpy.lib.recfunctions.structured_to_unstructured(A)), or as CSV or Parquet"),
+]  # fmt: skip
+"""Arrays that are no rows × columns of real numbers, and the end of what fit says."""
+
+
+@pytest.mark.parametrize(("array", "said"), NOT_A_TABLE)
+def test_a_npy_that_is_no_table_of_numbers_says_how_to_save_one(
+    invoke: Invoke, tmp_path: Path, kept: Path, array: np.ndarray, said: str
+) -> None:
+    # It said the shape and dtype found, and nothing of what to do.
+    data = tmp_path / "data.npy"
+    np.save(data, array)
+    stderr = fit_fails(invoke, data, kept)
+    assert stderr.startswith(f"gradfit: error: {data}: needs a 2-D numeric array (rows × ")
+    assert stderr.endswith(f"{said}\n")
+
+
+def test_a_file_of_targets_alone_says_an_input_column_is_needed(
+    invoke: Invoke, tmp_path: Path, kept: Path
+) -> None:
+    # It said "no columns are left as features", and nothing of why or what to do.
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(10)))
+    stderr = fit_fails(invoke, data, kept, "--target", "x")
+    assert stderr == (
+        f"gradfit: error: {data}: no column is left as an input: the file has only 'x', "
+        "'y', named by --target; a model needs at least one input column besides its "
+        "targets\n"
+    )
 
 
 def test_fit_trains_on_a_npy_file(invoke: Invoke, tmp_path: Path) -> None:

@@ -156,7 +156,12 @@ def feature_columns(
         return features
     rest = tuple(c for c in table.columns if c not in targets)
     if not rest:
-        raise CommandError(f"{table.path}: no columns are left as features", Exit.BAD_DATA)
+        named = ", ".join(repr(c) for c in table.columns)
+        raise CommandError(
+            f"{table.path}: no column is left as an input: the file has only {named}, "
+            "named by --target; a model needs at least one input column besides its targets",
+            Exit.BAD_DATA,
+        )
     return rest
 
 

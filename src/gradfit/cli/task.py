@@ -87,7 +87,8 @@ def decide(
     y = columns[0]
     n_classes = len(np.unique(y))
     if y.dtype.kind in "OUS":
-        return Task("classification", f"text labels, {n_classes} classes", y)
+        words = "True/False" if set(np.unique(y).tolist()) <= {"True", "False"} else "text"
+        return Task("classification", f"{words} labels, {n_classes} classes", y)
     if y.dtype.kind == "f":
         if task == "classification":
             i = int(np.flatnonzero(y != np.round(y))[0])

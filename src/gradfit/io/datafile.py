@@ -92,7 +92,8 @@ def load_npy(path: Path, *, mmap: bool = False) -> Any:
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as exc:
-        if "allow_pickle" in str(exc):
+        # np.load's words for an array of objects, read whole or memory-mapped.
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
             raise DataError(
                 f"{path}: the array holds Python objects, not numbers; gradfit reads "
                 "numeric .npy arrays only (and never unpickles)"

@@ -165,11 +165,28 @@ def _npy_frames(
 
 
 def _check_npy(path: Path, A: Any) -> None:
-    if A.ndim != 2 or A.dtype.kind not in "biuf":
-        raise DataError(
-            f"{path}: needs a 2-D numeric array (rows × columns); "
-            f"found shape {A.shape}, dtype {A.dtype}"
+    """Refuse an array that is not rows × columns of real numbers, saying how to save one."""
+    if A.dtype.names is not None:
+        fix = (
+            "a record array: save its fields as columns "
+            "(numpy.lib.recfunctions.structured_to_unstructured(A)), or as CSV or Parquet"
         )
+    elif A.ndim == 0:
+        fix = "a single value is no table: save rows × columns"
+    elif A.ndim == 1:
+        fix = "a 1-D array of n values is one column: save A.reshape(-1, 1)"
+    elif A.ndim > 2:
+        fix = "save it as one row per sample, A.reshape(len(A), -1)"
+    elif A.dtype.kind == "c":
+        fix = "gradfit works on real numbers: save numpy.real(A) or numpy.abs(A)"
+    elif A.dtype.kind not in "biuf":
+        fix = "save the numbers as floats (A.astype(float)), or a table with text as CSV or Parquet"
+    else:
+        return
+    raise DataError(
+        f"{path}: needs a 2-D numeric array (rows × columns); found shape {A.shape}, "
+        f"dtype {A.dtype}; {fix}"
+    )
 
 
 def _npy_frame(path: Path, A: Array, start: int) -> pd.DataFrame:
