@@ -110,6 +110,44 @@ def test_bad_sizes_are_refused(sizes: list[int]) -> None:
         MLP(sizes, rng=np.random.default_rng(0))
 
 
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        # int() made these [2, 2, 1] and [2, 4, 1]: a network other than the one asked for.
+        ([2, 2.5, 1], "sizes must be [n_in, *hidden, n_out], integers; got [2, 2.5, 1]"),
+        ("241", "sizes must be [n_in, *hidden, n_out], integers; got '241'"),
+        ([2, True, 1], "sizes must be [n_in, *hidden, n_out], integers; got [2, True, 1]"),
+    ],
+)
+def test_sizes_that_are_not_integers_are_refused(sizes: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        MLP(sizes, rng=np.random.default_rng(0))  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_seed_given_for_the_generator_says_how_to_make_one() -> None:
+    # Was "'int' object has no attribute 'uniform'" (AttributeError).
+    with pytest.raises(TypeError) as info:
+        MLP([1, 2, 1], rng=0)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "rng must be a numpy.random.Generator (numpy.random.default_rng(0)) or None; got int"
+    )
+
+
+def test_forward_refuses_x_of_another_width() -> None:
+    # n_in + 1 columns passed for the data with a column of ones that Dense also takes:
+    # net.forward gave numbers, the last column standing in for the bias's ones.
+    net = MLP([2, 4, 1], rng=np.random.default_rng(0))
+    for X in (np.zeros((3, 3)), np.zeros((3, 1))):
+        with pytest.raises(ValueError) as info:
+            net.forward(X)
+        assert str(info.value) == (
+            f"X has {X.shape[1]} column(s) (shape {X.shape}), but the network takes 2 "
+            "input(s): give X of shape (n_samples, 2)"
+        )
+    assert_allclose(net.forward([[0.5, -1.0]]), net.forward(np.array([[0.5, -1.0]])))
+
+
 def test_bad_dtype_is_refused() -> None:
     with pytest.raises(ValueError, match="float32 or float64"):
         MLP([1, 1], rng=np.random.default_rng(0), dtype=np.float16)

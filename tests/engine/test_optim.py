@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gradfit.engine import SGD, Adam, Optimizer
+from gradfit.engine import MLP, SGD, Adam, Optimizer
 
 G1 = np.array([0.5, 0.25])
 G2 = np.array([-0.2, 0.4])
@@ -101,8 +101,50 @@ def test_adam_eps_is_added_after_the_bias_correction() -> None:
 
 
 def test_adam_betas_are_checked() -> None:
-    with pytest.raises(ValueError, match="betas must lie in"):
+    with pytest.raises(ValueError, match=r"^betas\[1\] must be \[0, 1\); got 1.0$"):
         Adam([start()], betas=(0.9, 1.0))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        # Each was taken, and trained to nonsense (lr=-1 climbed the loss; lr=None, '0.1'
+        # or NaN failed later, or diverged): torch.optim refuses them.
+        (lambda p: SGD(p, lr=-1), "lr must be a finite number >= 0; got -1"),
+        (lambda p: Adam(p, lr=float("nan")), "lr must be a finite number >= 0; got nan"),
+        (lambda p: Adam(p, lr="0.1"), "lr must be a finite number >= 0; got '0.1'"),
+        (lambda p: SGD(p, lr=None), "lr must be a finite number >= 0; got None"),
+        (lambda p: SGD(p, lr=True), "lr must be a finite number >= 0; got True"),
+        (lambda p: SGD(p, lr=0.1, momentum=-1), "momentum must be a finite number >= 0; got -1"),
+        (lambda p: Adam(p, eps=-1e-8), "eps must be a finite number >= 0; got -1e-08"),
+        (
+            lambda p: Adam(p, weight_decay=float("inf")),
+            "weight_decay must be a finite number >= 0; got inf",
+        ),
+        # Was "cannot unpack non-iterable float object" (TypeError).
+        (
+            lambda p: Adam(p, betas=0.9),
+            "betas must be a pair (beta1, beta2), such as (0.9, 0.999); got 0.9",
+        ),
+    ],
+)
+def test_a_bad_hyperparameter_is_refused_naming_it(
+    make: Callable[[list[np.ndarray]], Optimizer], message: str
+) -> None:
+    with pytest.raises(ValueError) as info:
+        make([start()])
+    assert str(info.value) == message
+
+
+def test_a_network_given_for_its_parameters_says_to_pass_them() -> None:
+    # Was "'MLP' object is not iterable".
+    net = MLP([1, 2, 1], rng=np.random.default_rng(0))
+    with pytest.raises(TypeError) as info:
+        Adam(net)  # type: ignore[arg-type]
+    assert str(info.value) == "params must be a list of arrays: pass MLP.parameters(), not the MLP"
+    with pytest.raises(TypeError) as info:
+        SGD(3.0)  # type: ignore[arg-type]
+    assert str(info.value) == "params must be a list of arrays, such as net.parameters(); got float"
 
 
 @pytest.mark.parametrize(

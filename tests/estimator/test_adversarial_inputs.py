@@ -69,6 +69,14 @@ SEEDS = "random_state must be None, a non-negative integer or a numpy Generator 
         ({"warm_start": 1}, "warm_start must be True or False; got 1"),
         # Trained, then 'training diverged in epoch 1 … Try a lower learning rate'.
         ({"alpha": float("inf")}, "alpha must be a number in [0, inf); got inf"),
+        # These were "'>' not supported between instances of 'str' and 'int'" (TypeError).
+        (
+            {"learning_rate_init": "0.1"},
+            "learning_rate_init must be a number in (0, inf); got '0.1'",
+        ),
+        ({"alpha": None}, "alpha must be a number in [0, inf); got None"),
+        ({"tol": "1e-4"}, "tol must be a number in [0, inf]; got '1e-4'"),
+        ({"momentum": [0.9]}, "momentum must be a number in [0, 1]; got [0.9]"),
     ],
 )
 def test_parameters_of_the_wrong_kind_are_one_clear_error(

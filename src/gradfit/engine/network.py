@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,9 +45,21 @@ class MLP:
         rng: np.random.Generator | None,
         dtype: Any = np.float64,
     ) -> None:
+        listed = isinstance(sizes, Sequence | np.ndarray) and not isinstance(sizes, str)
+        integers = listed and all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes
+        )
+        if not integers:
+            # int() would make 2.5 a layer of 2 units, and the string "241" three layers.
+            raise ValueError(f"sizes must be [n_in, *hidden, n_out], integers; got {sizes!r}")
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must be [n_in, *hidden, n_out] with each >= 1, got {sizes}")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"rng must be a numpy.random.Generator (numpy.random.default_rng({rng!r})) "
+                f"or None; got {type(rng).__name__}"
+            )
         self.dtype = check_dtype(dtype)
         self.sizes = sizes
         self.activation = activation
@@ -95,11 +108,25 @@ class MLP:
         :class:`~gradfit.engine.workspace.Workspace`'s ``Z``), into which that layer's
         ``Z`` and then its activation ``A = f(Z)`` are written.
         """
+        if out is None:  # a caller's X; a workspace's is [X 1], with out
+            X = self._checked(X)
         A = X
         outs = out or [None] * len(self.dense)
         for dense, f, Z in zip(self.dense, self.activations, outs, strict=True):
             A = f.forward(dense.forward(A, Z), Z)
         return A
+
+    def _checked(self, X: Any) -> Array:
+        """``X`` as an array of ``n_in`` columns: ``n_in + 1`` would pass for the data with
+        a column of ones that :meth:`Dense.forward` also takes, its last column for ones."""
+        X = X if isinstance(X, np.ndarray) else np.asarray(X, self.dtype)
+        if X.ndim == 0 or X.shape[-1] != self.sizes[0]:
+            raise ValueError(
+                f"X has {X.shape[-1] if X.ndim else 0} column(s) (shape {X.shape}), but the "
+                f"network takes {self.sizes[0]} input(s): give X of shape (n_samples, "
+                f"{self.sizes[0]})"
+            )
+        return X
 
     def backward(self, G: Array, out: Sequence[Array | None] | None = None) -> Array:
         """Backpropagate ``G = dL/dŶ: (n_samples, n_out)`` from the last :meth:`forward`.

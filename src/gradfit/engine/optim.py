@@ -7,8 +7,9 @@ of gradients in the same order: ``opt.step(grads)``.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ class Optimizer:
     """
 
     def __init__(self, params: Sequence[Array], **hyper: Any) -> None:
-        self.params = list(params)
+        self.params = _arrays(params)
         self.hyper = dict(hyper)
         self.t = 0
         dtypes = {p.dtype for p in self.params}
@@ -116,6 +117,30 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+def _arrays(params: Any) -> list[Array]:
+    """``params`` as a list of arrays, or a ``TypeError`` saying what to pass."""
+    given = type(params).__name__
+    if hasattr(params, "parameters"):
+        raise TypeError(
+            f"params must be a list of arrays: pass {given}.parameters(), not the {given}"
+        )
+    arrays = list(params) if isinstance(params, Sequence | Iterator) else None
+    if arrays is None or not all(isinstance(p, np.ndarray) for p in arrays):
+        raise TypeError(f"params must be a list of arrays, such as net.parameters(); got {given}")
+    return arrays
+
+
+def _hyperparameter(name: str, value: Any, *, below_one: bool = False) -> float:
+    """``value``, a finite number ``>= 0`` (and ``< 1`` where ``below_one``), as
+    ``torch.optim`` checks its hyperparameters (it also takes an infinite one); else a
+    ``ValueError`` naming it."""
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (number and 0 <= value < (1 if below_one else math.inf)):
+        interval = "[0, 1)" if below_one else "a finite number >= 0"
+        raise ValueError(f"{name} must be {interval}; got {value!r}")
+    return float(value)
+
+
 class SGD(Optimizer):
     r"""Stochastic gradient descent, as ``torch.optim.SGD``.
 
@@ -141,6 +166,13 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
+        for name, value in (
+            ("lr", lr),
+            ("momentum", momentum),
+            ("dampening", dampening),
+            ("weight_decay", weight_decay),
+        ):
+            _hyperparameter(name, value)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
         super().__init__(
@@ -198,9 +230,15 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        beta1, beta2 = betas
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"betas must lie in [0, 1), got {betas}")
+        for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+            _hyperparameter(name, value)
+        if not isinstance(betas, Sequence) or isinstance(betas, str) or len(betas) != 2:
+            raise ValueError(
+                f"betas must be a pair (beta1, beta2), such as (0.9, 0.999); got {betas!r}"
+            )
+        beta1, beta2 = (
+            _hyperparameter(f"betas[{i}]", b, below_one=True) for i, b in enumerate(betas)
+        )
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.lr, self.beta1, self.beta2 = lr, beta1, beta2
         self.eps, self.weight_decay = eps, weight_decay

@@ -60,9 +60,11 @@ def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
 
 def _number(name: str, value: Any, low: float, high: float, *, closed: str = "both") -> float:
     """``value`` as a float in ``[low, high]`` (``closed`` says which ends are included)."""
-    ok_low = value >= low if closed in ("both", "left") else value > low
-    ok_high = value <= high if closed in ("both", "right") else value < high
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (ok_low and ok_high):
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    # Compared only once known to be a number: '0.1' > 0 is Python's TypeError.
+    ok_low = real and (value >= low if closed in ("both", "left") else value > low)
+    ok_high = real and (value <= high if closed in ("both", "right") else value < high)
+    if not (ok_low and ok_high):
         left = "[" if closed in ("both", "left") else "("
         right = "]" if closed in ("both", "right") else ")"
         raise ValueError(f"{name} must be a number in {left}{low}, {high}{right}; got {value!r}")
