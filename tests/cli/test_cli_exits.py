@@ -73,3 +73,36 @@ def test_a_command_failing_anywhere_prints_one_line(
     result = invoke("demo", "--out", tmp_path)
     assert result.exit_code == code
     assert_one_line_error(result.stderr, *fragments)
+
+
+@pytest.mark.parametrize("value", ["maybe", ""])
+def test_a_bad_kernel_switch_in_the_environment_is_a_usage_error(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: object, value: str
+) -> None:
+    # The training step read it after the data: a ValueError traceback, exit 1.
+    monkeypatch.setenv("GRADFIT_KERNEL", value)
+    result = invoke("demo", "--out", tmp_path)
+    assert result.exit_code == Exit.USAGE
+    assert result.stderr == (
+        f"gradfit: error: GRADFIT_KERNEL must be one of auto, on, off; got {value!r} (from "
+        "the environment): set one of those, or unset GRADFIT_KERNEL\n"
+    )
+
+
+def test_a_warning_raised_again_is_said_once(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    # The kernel's "cannot be cached on disk" came once per compiled function: 7 lines.
+    import warnings
+
+    from gradfit import demo
+
+    def warn_twice(*args: object, **kwargs: object) -> None:
+        for _ in range(2):
+            warnings.warn_explicit("cannot be cached", UserWarning, f"k{_}.py", 1)
+
+    monkeypatch.setattr(demo, "run", warn_twice)
+    for _ in range(2):  # and again in the next run
+        result = invoke("demo", "--out", tmp_path)
+        assert result.exit_code == 0
+        assert result.stderr == "gradfit: warning: cannot be cached\n"

@@ -16,6 +16,7 @@ from gradfit.cli.commands import demo, gradcheck, report
 from gradfit.cli.evaluate import evaluate
 from gradfit.cli.exits import ARGV, EPILOG, CommandError, Exit, Terminated, as_command_error
 from gradfit.cli.fit import fit
+from gradfit.cli.outputs import SAID, warn_line
 from gradfit.cli.playground import playground
 from gradfit.cli.predict import predict
 
@@ -29,10 +30,12 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            _check_environment()
             with warnings.catch_warnings():
                 # A library's warning (matplotlib, NumPy) is one line like gradfit's own,
                 # not Python's "file:line: UserWarning: …" and the source line after it.
                 warnings.showwarning = _one_line_warning
+                SAID.clear()
                 return super().invoke(ctx)
         except click.UsageError as exc:
             # One line, as every other error, with where to read more.
@@ -69,8 +72,22 @@ def _dashed_file(exc: click.UsageError, argv: list[str]) -> str:
     )
 
 
+def _check_environment() -> None:
+    """Refuse a ``GRADFIT_KERNEL`` the kernel would refuse, before any work (the
+    training step read it after the data, and its ValueError was a traceback)."""
+    from gradfit.engine.kernel import KERNEL_ENV, mode
+
+    try:
+        mode()
+    except ValueError as exc:
+        raise CommandError(
+            f"{exc} (from the environment): set one of those, or unset {KERNEL_ENV}",
+            Exit.USAGE,
+        ) from None
+
+
 def _one_line_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
-    click.echo(f"gradfit: warning: {' '.join(str(message).split())}", err=True)
+    warn_line(str(message))
 
 
 @click.group(

@@ -50,7 +50,20 @@ def warnings_as_lines(options: dict[str, str]) -> Iterator[None]:
                     # "loss" or "alpha" alone may be plain words; "max_iter" or "tol=" are not.
                     pattern = rf"\b{name}\b" if "_" in name else rf"\b{name}(?==)"
                     text = re.sub(pattern, option, text)
-                click.echo(f"gradfit: warning: {text}", err=True)
+                warn_line(text)
+
+
+SAID: set[str] = set()
+"""The warnings this run has printed (cleared as a command starts)."""
+
+
+def warn_line(text: str) -> None:
+    """Print ``gradfit: warning: text``, once a run: the kernel's "cannot be cached on
+    disk" came once per compiled function, seven times the same line."""
+    line = f"gradfit: warning: {' '.join(text.split())}"
+    if line not in SAID:
+        SAID.add(line)
+        click.echo(line, err=True)
 
 
 def write_history(model: Any, path: Path) -> Path:
