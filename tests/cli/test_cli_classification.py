@@ -33,7 +33,7 @@ def write_labels_csv(path: Path, labels: str = "text", n: int = 60, seed: int = 
 
 def test_help_gives_the_classifiers_defaults_beside_the_regressors(invoke: Invoke) -> None:
     text = " ".join(invoke("fit", "--help").stdout.split())
-    assert "Hidden activation (default: relu; tanh for labels)." in text
+    assert "Hidden activation (default: relu)." in text  # the same for both: said once
     assert "default: on from 150 rows, off below; off for labels." in text
     assert "Learning rate (default: 0.003; 0.001 for labels)." in text
     assert "Patience, in epochs (default: 50; 10 for labels)." in text
@@ -46,7 +46,7 @@ def test_labels_train_with_the_classifiers_defaults(invoke: Invoke, tmp_path: Pa
     result = invoke("fit", data, "--target", "kind", "--epochs", 5, "--no-plots", "--out", model)
     assert result.exit_code == 0, result.output
     params = gradfit.load(model).get_params()
-    assert params["activation"] == "tanh" and params["early_stopping"] is False
+    assert params["activation"] == "relu" and params["early_stopping"] is False
     assert params["learning_rate_init"] == 0.001 and params["n_iter_no_change"] == 10
     assert gradfit.load(model).early_stopping_ is False  # no rows held out
 
@@ -66,7 +66,7 @@ def test_text_labels_train_a_classifier_and_say_so(invoke: Invoke, tmp_path: Pat
         "task: classification of 'kind' (text labels, 3 classes); "
         "--task regression to choose otherwise"
     )
-    assert lines[1].startswith("MLP 3 → 100 → 3 (tanh, 703 parameters, cross-entropy)")
+    assert lines[1].startswith("MLP 3 → 100 → 3 (relu, 703 parameters, cross-entropy)")
     assert lines[4].startswith("accuracy 0.") and "on the 60 training rows" in lines[4]
     for suffix in (".history.csv", ".training.png", ".confusion.png", ".regions.png"):
         assert (tmp_path / f"kinds{suffix}").stat().st_size > 0

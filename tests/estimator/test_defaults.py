@@ -43,7 +43,6 @@ def test_the_classifier_takes_its_defaults_from_the_same_home() -> None:
             assert signature.parameters[name].default == value, name
     differ = {k for k, v in vars(CLASSIFIER_DEFAULTS).items() if getattr(DEFAULTS, k) != v}
     assert differ == {
-        "activation",
         "early_stopping",
         "learning_rate_init",
         "n_iter_no_change",

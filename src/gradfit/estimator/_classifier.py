@@ -26,9 +26,9 @@ class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
     cross-entropy. Labels may be strings, integers or booleans.
 
     The parameters are :class:`~gradfit.MLPRegressor`'s (without ``loss``), with the
-    same meaning and the same defaults but for six (:data:`gradfit.defaults.
+    same meaning and the same defaults but for five (:data:`gradfit.defaults.
     CLASSIFIER_DEFAULTS`, which says why): ``learning_rate_init=0.001`` and
-    ``n_iter_no_change=10``, scikit-learn's, and the four below; a validation split is
+    ``n_iter_no_change=10``, scikit-learn's, and the three below; a validation split is
     stratified; ``standardize`` scales ``X`` only. What differs:
 
     Parameters
@@ -37,10 +37,6 @@ class MLPClassifier(ClassifierMixin, ClassificationBase):  # type: ignore[misc]
         As the regressor's, but off by default: holding out a fifth of the rows
         ("auto") cost accuracy on breast_cancer and digits in the benchmark below,
         where the training loss with patience ``n_iter_no_change`` stopped well.
-    activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
-        tanh, not relu: on scikit-learn's iris, wine, breast_cancer and digits (5
-        stratified splits each, ``benchmarks/classification.py``) it was as accurate or
-        more on every set, and relu fell behind logistic regression on breast_cancer.
     clip_inputs : bool, default=False
         As the regressor's, but off by default: a classifier's probabilities stay
         bounded beyond the training range, and clipping each column alone distorts a
