@@ -233,11 +233,9 @@ def test_evaluate_refuses_labels_the_model_has_not_seen(invoke: Invoke, tmp_path
         "other.csv column 'kind': label(s) 'fox' are not among the model's classes "
         "('cat', 'dog', 'eel'); score only rows of those classes",
     )
-    result = invoke("evaluate", model, data, "--target", "a")
-    assert result.exit_code == Exit.BAD_DATA
-    assert_one_line_error(
-        result.stderr, "column 'a' holds non-integer numbers (row 1: 0.12573", "not class labels"
-    )
+    result = invoke("evaluate", model, data, "--target", "a")  # an input, not labels
+    assert result.exit_code == Exit.USAGE
+    assert_one_line_error(result.stderr, "--target 'a' is an input column of", "predicts 'kind'")
 
 
 @pytest.mark.parametrize(

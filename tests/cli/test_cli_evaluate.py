@@ -139,6 +139,23 @@ def test_evaluate_names_a_missing_target_column(
     )
 
 
+def test_evaluate_refuses_an_input_column_as_the_target(
+    invoke: Invoke, table: Path, tmp_path: Path
+) -> None:
+    # --target a scored the predictions of y against the input a: R² -11 under 'a', exit 0.
+    out = tmp_path / "m.safetensors"
+    result = invoke("fit", table, "--target", "y", "--out", out, "--no-plots", "--epochs", 2)
+    assert result.exit_code == 0, result.stderr
+    result = invoke("evaluate", out, table, "--target", "a")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"gradfit: error: --target 'a' is an input column of {out}, not the values it "
+        f"predicts; {out} predicts 'y': give the column that holds those (or leave --target "
+        "out)\n"
+    )
+
+
 def test_evaluate_asks_for_the_target_when_the_model_does_not_name_it(
     invoke: Invoke, table: Path, tmp_path: Path
 ) -> None:

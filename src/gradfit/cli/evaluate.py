@@ -18,9 +18,16 @@ from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier, noted
 from gradfit.cli.paths import InputFile
-from gradfit.cli.predict import has_spread, model_inputs, predictions, target_names
+from gradfit.cli.predict import (
+    feature_names,
+    has_spread,
+    model_inputs,
+    predictions,
+    target_names,
+)
 from gradfit.cli.running_scores import ClassifierSums, SpreadSums, as_labels
 from gradfit.cli.scores import Scorer, table
+from gradfit.io.categories import input_columns
 from gradfit.io.table import LEAVE_OUT
 from gradfit.io.tabular import read_chunks
 
@@ -64,6 +71,7 @@ def evaluate(
     from gradfit.model_files import load
 
     model = load(model_path)
+    _check_not_inputs(model, model_path, targets)
     chunks = noted(read_chunks(data, chunk_rows, purpose="evaluate a model"))
     if is_classifier(model):
         _evaluate_classifier(model, model_path, data, chunks, targets, as_json, unseen_categories)
@@ -122,6 +130,23 @@ def uncertainty_table(names: list[str], spread: list[dict[str, float]]) -> str:
         )
         for row in cells
     )
+
+
+def _check_not_inputs(model: Any, model_path: Path, targets: tuple[str, ...]) -> None:
+    """Refuse a ``--target`` that is one of the model's input columns: the model reads
+    it, so it cannot hold the true values too (scored, it gave an R² of -1e7 under the
+    input's name)."""
+    inputs = input_columns(feature_names(model), getattr(model, "categories_", None) or {})
+    both = [t for t in targets if t in inputs]
+    if both:
+        own = [str(t) for t in getattr(model, "target_names_", None) or ()]
+        hint = f"; {model_path} predicts {', '.join(map(repr, own))}" if own else ""
+        raise CommandError(
+            f"--target {', '.join(map(repr, both))} is an input column of {model_path}, "
+            f"not the values it predicts{hint}: give the column that holds those (or leave "
+            "--target out)",
+            Exit.USAGE,
+        )
 
 
 def _evaluate_classifier(

@@ -91,7 +91,7 @@ def predict(
         raise CommandError(f"--keep {twice[0]!r} is given twice; name each column once", Exit.USAGE)
     model = load(model_path)
     # A kept column that is no input is carried through as written, 'NaN' and all.
-    inputs = set(input_columns(_feature_names(model), getattr(model, "categories_", None) or {}))
+    inputs = set(input_columns(feature_names(model), getattr(model, "categories_", None) or {}))
     if not to_stdout:
         _check_not_data(out_path, inputs, model_path)
     if interval is not None and is_classifier(model):
@@ -236,7 +236,7 @@ def _check_unique(header: list[str], model_path: Path) -> None:
         )
 
 
-def _feature_names(model: Any) -> list[str]:
+def feature_names(model: Any) -> list[str]:
     """The model's input columns by name; none for a model that takes them by position."""
     names = None if isinstance(model, MLP) else getattr(model, "feature_names_in_", None)
     return [] if names is None else [str(n) for n in names]
