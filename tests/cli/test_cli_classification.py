@@ -462,6 +462,18 @@ def test_the_decision_regions_span_two_varied_inputs_and_hold_categories_at_thei
     assert _shown_pair(X[:, :5], groups) == [0, 1]  # fewer than two varied inputs
 
 
+def test_the_decision_regions_span_measurements_before_counts() -> None:
+    # carData's Mroz: children under 6 (0-3) and 6-18 (0-8) come before age and log wage.
+    from gradfit.cli.class_outputs import _shown_pair
+
+    rng = np.random.default_rng(4)
+    young, older = rng.integers(0, 4, 200), rng.integers(0, 9, 200)
+    age, wage = rng.integers(30, 61, 200), rng.normal(size=200)
+    X = np.column_stack([young, older, age, wage]).astype(float)
+    assert _shown_pair(X, []) == [2, 3]
+    assert _shown_pair(X[:, [0, 1, 3]], []) == [2, 0]  # one measurement, then a count
+
+
 def _two_targets(tmp_path: Path, p: list[str], q: list[str]) -> Path:
     x = np.linspace(-2, 2, len(p))
     rows = [f"{a},{b},{c}" for a, b, c in zip(x.tolist(), p, q, strict=True)]

@@ -25,9 +25,9 @@ def plot_classifier(
 ) -> list[Path]:
     """NAME.training.png (loss and accuracy per epoch); with the rows in memory (``X``
     and ``y`` not ``None``) also NAME.confusion.png (on the rows given) and, with two or
-    more features and one label per row, NAME.regions.png over the first two features
-    that are neither one-hot nor 0/1 (the others held at their medians, categories at
-    their most common value). Each is drawn by ``write(path, draw)``.
+    more features and one label per row, NAME.regions.png over two features
+    (:func:`_shown_pair`; the others held at their medians, categories at their most
+    common value). Each is drawn by ``write(path, draw)``.
     Returns the paths."""
     from gradfit import plotting
     from gradfit.cli.figures import frame, to_file
@@ -80,12 +80,20 @@ def _one_hot_groups(features: tuple[str, ...], categories: Any) -> list[list[int
     return [g for g in groups if g]
 
 
+FEW_VALUES = 10
+"""Distinct values up to which an input is a count or a code rather than a measurement: a
+decision-regions figure over two of them is a lattice of points lying on each other."""
+
+
 def _shown_pair(X: Array, groups: list[list[int]]) -> list[int]:
-    """The two inputs a decision-regions figure spans: the first two that are neither
-    one-hot nor of two values only (a plane over two 0/1 inputs is four points), else the
-    first two."""
+    """The two inputs a decision-regions figure spans: the first two of more than
+    :data:`FEW_VALUES` distinct values (carData's ``Mroz``: age and log wage, not the
+    counts of young and older children before them), then of more than two, never one-hot
+    (a plane over two 0/1 inputs is four points); else the first two."""
     one_hot = {i for g in groups for i in g}
-    varied = [j for j in range(X.shape[1]) if j not in one_hot and np.unique(X[:, j]).size > 2]
+    counts = {j: np.unique(X[:, j]).size for j in range(X.shape[1]) if j not in one_hot}
+    varied = [j for j, n in counts.items() if n > FEW_VALUES]
+    varied += [j for j, n in counts.items() if 2 < n <= FEW_VALUES]
     return varied[:2] if len(varied) >= 2 else [0, 1]
 
 
