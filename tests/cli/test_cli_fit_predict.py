@@ -265,7 +265,50 @@ def test_gradcheck_prints_the_table_and_fails_on_disagreement(
     result = invoke("gradcheck")
     assert result.exit_code == Exit.FAILURE
     assert "MISMATCH" in result.stdout
-    assert_one_line_error(result.stderr, "the gradients disagree")
+    assert result.stderr == (
+        "gradfit: error: the gradients disagree: engine vs autograd on 1 parameter(s); "
+        "engine vs finite differences on 1 parameter(s) (see the table above)\n"
+    )
+
+
+def test_gradcheck_says_when_only_finite_differences_disagree(invoke: Invoke) -> None:
+    # 50 layers of one unit: gradients of ~1e-10 whose central differences round at
+    # 1e-5 of them. It said "the gradients disagree", the engine seemingly wrong.
+    pytest.importorskip("torch")
+    result = invoke("gradcheck", "--sizes", ",".join(["1"] * 50))
+    assert result.exit_code == Exit.FAILURE
+    assert result.stderr == (
+        "gradfit: error: the gradients disagree: engine vs finite differences on 24 "
+        "parameter(s); autograd vs finite differences on 24 parameter(s) (the engine and "
+        "autograd agree) (see the table above)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        # Read as --sizes 2,1: a network without the layer the typo left out, "OK".
+        (
+            ["--sizes", "2,,1"],
+            "Invalid value for '--sizes': '2,,1' has an empty size between "
+            "commas; give each size (see 'gradfit gradcheck --help')",
+        ),
+        # One logit's softmax is 1 whatever it is: every gradient 0, and "OK".
+        (
+            ["--sizes", "2,8,1", "--loss", "cross_entropy"],
+            "--loss cross_entropy needs at "
+            "least two outputs in --sizes (a logit per class); got 1 (binary_cross_entropy "
+            "takes one)",
+        ),
+    ],
+)
+def test_gradcheck_refuses_a_check_that_would_say_nothing(
+    invoke: Invoke, args: list[str], line: str
+) -> None:
+    result = invoke("gradcheck", *args)
+    assert result.exit_code == Exit.USAGE
+    assert result.stdout == ""
+    assert result.stderr == f"gradfit: error: {line}\n"
 
 
 def test_gradcheck_covers_the_gaussian_head(invoke: Invoke) -> None:

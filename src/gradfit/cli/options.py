@@ -81,8 +81,12 @@ class BatchSize(click.ParamType):  # type: ignore[type-arg]
 
 def layer_sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
     """Layer sizes written ``2,8,1`` or ``"2 8 1"``: at least two, each in ``[1, MAX_UNITS]``."""
+    words = [w.strip() for w in value.split(",")] if "," in value else value.split()
+    if "" in words[:-1] or (words and not words[0]):
+        # "2,,1" read as 2,1: a network with the layer the typo left out.
+        raise click.BadParameter(f"{value!r} has an empty size between commas; give each size")
     try:
-        sizes = tuple(int(w) for w in value.replace(",", " ").split())
+        sizes = tuple(int(w) for w in words if w)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a list of integers such as 2,8,1") from None
     if len(sizes) < 2 or min(sizes) < 1 or max(sizes) > MAX_UNITS:
