@@ -199,6 +199,46 @@ def test_a_file_of_targets_alone_says_an_input_column_is_needed(
     )
 
 
+PARQUET_FOOTER = (
+    "not a readable Parquet file: Parquet magic bytes not found in footer. Either the file "
+    "is corrupted or this is not a parquet file"
+)
+NPY_SIGNATURE = (
+    "not a .npy file (it does not begin with NumPy's signature); gradfit reads CSV, Parquet "
+    "(.parquet, .pq) or NumPy (.npy) by the file's suffix"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "written_as", "said"),
+    [
+        ("data.parquet", "csv", f"{PARQUET_FOOTER}: this one is text (a CSV, say); name it *.csv"),
+        ("data.npy", "csv", f"{NPY_SIGNATURE}: this one is text (a CSV, say); name it *.csv"),
+        ("data.npy", "parquet", f"{NPY_SIGNATURE}: this one is a Parquet file; name it *.parquet"),
+        ("data.parquet", "npy", f"{PARQUET_FOOTER}: this one is a NumPy .npy file; name it *.npy"),
+    ],
+)
+def test_a_file_under_another_formats_suffix_is_named_for_what_it_is(
+    invoke: Invoke, tmp_path: Path, kept: Path, name: str, written_as: str, said: str
+) -> None:
+    # A CSV saved as data.parquet said only pyarrow's "magic bytes not found in footer",
+    # as a CSV said of a Parquet file what it is, and how to name it.
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 10), "y": np.linspace(1, 2, 10)})
+    data = tmp_path / name
+    if written_as == "csv":
+        frame.to_csv(data, index=False)
+    elif written_as == "parquet":
+        frame.to_parquet(data)
+    else:
+        with open(data, "wb") as f:
+            np.save(f, frame.to_numpy())
+    stderr = fit_fails(invoke, data, kept)
+    first = said.partition(": ")[0]  # pyarrow names the file in the middle, in fit
+    assert stderr.startswith(f"gradfit: error: {data}: {first}: ")
+    assert stderr.endswith(f"{said.rsplit(': ', 1)[1]}\n")
+    assert_one_line_error(stderr, "magic bytes" if "Parquet" in first else "signature")
+
+
 def test_fit_trains_on_a_npy_file(invoke: Invoke, tmp_path: Path) -> None:
     data = tmp_path / "data.npy"
     np.save(data, np.array(sine_rows()))

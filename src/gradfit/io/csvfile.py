@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradfit.errors import DataError
-from gradfit.io.datafile import FORMATS, rows_per_chunk
+from gradfit.io.datafile import FORMATS, SIGNATURES, described, rows_per_chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,28 +102,16 @@ def csv_frames(
         raise DataError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
 
 
-_SIGNATURES = {
-    b"\x93NUMPY": ": this one is a NumPy .npy file; name it *.npy",
-    b"PAR1": ": this one is a Parquet file; name it *.parquet",
-    b"\x1f\x8b": ": this one is gzip-compressed; decompress it (gunzip) first",
-    b"PK\x03\x04": ": this one is a zip archive (an Excel .xlsx, say); save the sheet as CSV",
-}
-"""The first bytes of files given to gradfit as CSV, and what to do with each."""
-
-
 def _not_utf8(path: Path) -> DataError:
     """The error for a file pandas could not decode: binary data, or text in another
     encoding than UTF-8 (Latin-1 or Windows-1252, as older spreadsheets save CSV), with
     the line of its first such byte."""
     with open(path, "rb") as f:
         head = f.read(1 << 20)
-    if b"\0" in head[:4096] or head.startswith(tuple(_SIGNATURES)):
-        known = next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), "")
-        if head[8:9] == b"{":  # an 8-byte header length, then JSON: safetensors
-            known = ": this one is a model or checkpoint (safetensors), not data"
+    if b"\0" in head[:4096] or head.startswith(tuple(SIGNATURES)):
         return DataError(
             f"{path}: not a UTF-8 text file, so not a CSV; gradfit reads {FORMATS} "
-            f"(Parquet and .npy by their suffix){known}"
+            f"(Parquet and .npy by their suffix){described(head)}"
         )
     try:
         head.decode("utf-8")

@@ -75,6 +75,40 @@ def regular_file(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+SIGNATURES = {
+    b"\x93NUMPY": ": this one is a NumPy .npy file; name it *.npy",
+    b"PAR1": ": this one is a Parquet file; name it *.parquet",
+    b"\x1f\x8b": ": this one is gzip-compressed; decompress it (gunzip) first",
+    b"PK\x03\x04": ": this one is a zip archive (an Excel .xlsx, say); save the sheet as CSV",
+}
+"""The first bytes of files gradfit is given, and what to do with each."""
+
+
+def described(head: bytes, *, own: bytes = b"") -> str:
+    """What a file beginning with ``head`` is, as the end of an error (``": this one is
+    …; name it …"``), or ``""``; ``own``, the signature of the format it was read as (a
+    damaged file of that format is not said to be one)."""
+    for magic, kind in SIGNATURES.items():
+        if head.startswith(magic) and magic != own:
+            return kind
+    if head[8:9] == b"{":  # an 8-byte header length, then JSON: safetensors
+        return ": this one is a model or checkpoint (safetensors), not data"
+    if head and b"\0" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 3:  # not merely a character cut at the end
+                return ""
+        return ": this one is text (a CSV, say); name it *.csv"
+    return ""
+
+
+def head_of(path: Path) -> bytes:
+    """The first 4 KiB of the file at ``path``, for :func:`described`."""
+    with open(path, "rb") as f:
+        return f.read(4096)
+
+
 def load_npy(path: Path, *, mmap: bool = False) -> Any:
     """The array in the ``.npy`` file at ``path`` (a regular file), memory-mapped when
     ``mmap``; never unpickled.
@@ -87,7 +121,7 @@ def load_npy(path: Path, *, mmap: bool = False) -> Any:
     if magic != NPY_MAGIC:
         raise DataError(
             f"{path}: not a .npy file (it does not begin with NumPy's signature); "
-            f"gradfit reads {FORMATS} by the file's suffix"
+            f"gradfit reads {FORMATS} by the file's suffix{described(head_of(path))}"
         )
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)

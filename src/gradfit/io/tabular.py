@@ -33,6 +33,8 @@ from gradfit.io.atomic import atomic_write
 from gradfit.io.csvfile import csv_frames
 from gradfit.io.datafile import (
     PARQUET_SUFFIXES,
+    described,
+    head_of,
     load_npy,
     npy_columns,
     regular_file,
@@ -122,7 +124,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path, engine="pyarrow")
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
+        raise _not_parquet(path, exc) from None
     # Rows are numbered by position, whatever index pandas restored.
     return frame.reset_index(drop=True)
 
@@ -145,7 +147,16 @@ def _parquet_frames(
             start += len(frame)
             yield frame, ()
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
+        raise _not_parquet(path, exc) from None
+
+
+def _not_parquet(path: Path, exc: Exception) -> DataError:
+    """The error for a file named as Parquet that pyarrow could not read, saying what it
+    is where its first bytes tell (a CSV renamed .parquet, say)."""
+    said = " ".join(str(exc).split()).rstrip(".")
+    return DataError(
+        f"{path}: not a readable Parquet file: {said}{described(head_of(path), own=b'PAR1')}"
+    )
 
 
 def _npy_frames(
