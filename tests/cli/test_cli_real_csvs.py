@@ -236,7 +236,7 @@ def test_a_file_under_another_formats_suffix_is_named_for_what_it_is(
     first = said.partition(": ")[0]  # pyarrow names the file in the middle, in fit
     assert stderr.startswith(f"gradfit: error: {data}: {first}: ")
     assert stderr.endswith(f"{said.rsplit(': ', 1)[1]}\n")
-    assert_one_line_error(stderr, "magic bytes" if "Parquet" in first else "signature")
+    assert_one_line_error(stderr, "magic bytes" if name.endswith(".parquet") else "signature")
 
 
 def test_fit_trains_on_a_npy_file(invoke: Invoke, tmp_path: Path) -> None:
