@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from cli_helpers import GOOD_MODEL, Invoke
 
@@ -39,22 +40,26 @@ def classifier(invoke: Invoke, tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("targets", "problem"),
     [
-        (["a"], "column 'a' holds non-integer numbers (row 1: 0.1257302210933933), not class "
-         "labels"),
-        (["kind", "a"], "several target columns make a multilabel classification only when "
-         "each holds 0/1"),
+        (["score"], "column 'score' holds non-integer numbers (row 1: 0.1257302210933933), "
+         "not class labels"),
+        (["kind", "score"], "several target columns make a multilabel classification only "
+         "when each holds 0/1"),
     ],
 )  # fmt: skip
 def test_evaluate_on_numbers_asks_for_the_labels_not_for_a_task_option(
     invoke: Invoke, tmp_path: Path, classifier: Path, targets: list[str], problem: str
 ) -> None:
-    # evaluate has no --task: it advised "use --task regression to fit numbers".
+    # evaluate has no --task: it advised "use --task regression to fit numbers". (The
+    # numbers are a column the model does not read: an input as --target is refused first.)
+    data = tmp_path / "scored.csv"
+    frame = pd.read_csv(tmp_path / "kinds.csv")
+    frame.assign(score=frame["a"]).to_csv(data, index=False)
     args = [a for t in targets for a in ("--target", t)]
-    result = invoke("evaluate", classifier, tmp_path / "kinds.csv", *args)
+    result = invoke("evaluate", classifier, data, *args)
     assert result.exit_code == Exit.BAD_DATA
     assert result.stderr == (
-        f"gradfit: error: {tmp_path / 'kinds.csv'}: {problem}; {classifier} is a classifier: "
-        "score it on its label column(s) (--target)\n"
+        f"gradfit: error: {data}: {problem}; {classifier} is a classifier: score it on its "
+        "label column(s) (--target)\n"
     )
 
 
