@@ -126,3 +126,19 @@ def test_a_data_file_whose_name_begins_with_a_dash_says_how_to_name_it(
     result = invoke("fit", "./-data.csv", "--target", "y", "--out", "m.safetensors",
                     "--epochs", 1, "--no-plots")  # fmt: skip
     assert result.exit_code == Exit.OK, result.stderr
+
+
+def test_resume_without_a_checkpoint_says_to_start_afresh(
+    invoke: Invoke, sine_csv: Path, kept: Path
+) -> None:
+    # It said "model.checkpoint.safetensors: not a valid gradfit checkpoint file: no such
+    # file", after reading the data, and nothing of --resume.
+    result = invoke("fit", sine_csv, "--target", "y", "--out", kept, "--resume")
+    assert result.exit_code == Exit.BAD_MODEL
+    checkpoint = kept.parent / "model.checkpoint.safetensors"
+    assert result.stderr == (
+        f"gradfit: error: --resume: there is no checkpoint '{checkpoint}' to continue from "
+        "(fit writes one on Ctrl-C, or every --checkpoint-every N epochs); run without "
+        "--resume to start afresh, or name the checkpoint with --checkpoint\n"
+    )
+    assert_untouched(kept)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -106,6 +107,8 @@ def _fit(run: Run, drop_missing: bool, plots: bool, task: str | None, options: A
     checkpoint_path = checkpoint_file(run)
     streamed = _streamed(run, options)
     outputs = _check(run, plots, task, options)
+    if run.resume:
+        _to_resume(run)
     X: Array | None = None
     y: Array | None = None
     categories: dict[str, list[str]] = {}
@@ -202,7 +205,21 @@ def _check_inputs(run: Run) -> None:
     else:
         feature_columns(next(read_chunks(run.data, 1)), run.targets, run.features)
     if run.resume:
-        load_checkpoint(checkpoint_file(run))
+        load_checkpoint(_to_resume(run))
+
+
+def _to_resume(run: Run) -> Path:
+    """The checkpoint ``--resume`` continues from; one that does not exist is said before
+    the data is read, with what to do (the loader's "no such file" said nothing of it)."""
+    path = checkpoint_file(run)
+    if not os.path.lexists(path):
+        raise CommandError(
+            f"--resume: there is no checkpoint {str(path)!r} to continue from (fit writes "
+            "one on Ctrl-C, or every --checkpoint-every N epochs); run without --resume to "
+            "start afresh, or name the checkpoint with --checkpoint",
+            Exit.BAD_MODEL,
+        )
+    return path
 
 
 @contextlib.contextmanager
