@@ -193,7 +193,10 @@ class Trainer(DivergenceGuard):
         while left:
             if self._sane is not None:  # resumed while the loss was exploding
                 return left
-            n = min(left, size)
+            # A remainder of up to a quarter more joins this run rather than making its own
+            # (each run costs tens of microseconds of bookkeeping; the sine's 1000 epochs
+            # ran as 1, 956 and 43).
+            n = left if left <= size + size // 4 else size
             if self.log_every:
                 n = min(n, self.log_every - self.epoch % self.log_every)
             start = time.perf_counter()
