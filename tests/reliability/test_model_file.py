@@ -80,6 +80,39 @@ def test_save_to_a_folder_is_gradfits_own_error_and_writes_nothing(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.csv", "models"]
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "held"),
+    [
+        ("train.csv", b"x,y\n1,2\n", "text"),
+        ("x.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8'}\x00", "binary data"),
+        ("fit.png", b"\x89PNG\r\n\x1a\n\x00", "a PNG picture"),
+        ("report.html", b"<!DOCTYPE html><p>mine</p>", "an HTML page"),
+    ],
+)
+def test_save_refuses_to_replace_a_file_of_another_kind(
+    tmp_path: Path, name: str, data: bytes, held: str
+) -> None:
+    # gradfit.save(net, "train.csv") replaced the user's data with the model, where fit
+    # --out train.csv refuses; a model or checkpoint (or an empty file) is replaced.
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(OutputPathError) as info:
+        gradfit.save(small_net(), path)
+    assert str(info.value) == (
+        f"cannot write the model to '{path}': it holds {held}, not a model or checkpoint (a "
+        "safetensors file), which would be lost; choose another path, or move that file "
+        "away first"
+    )
+    assert path.read_bytes() == data
+    model = tmp_path / "m.safetensors"
+    for _ in range(2):
+        gradfit.save(small_net(), model)
+    empty = tmp_path / "empty.safetensors"
+    empty.touch()
+    gradfit.save(small_net(), empty)
+    assert isinstance(gradfit.load(empty), MLP)
+
+
 def test_save_refuses_an_empty_path_and_a_folders_path_that_is_not_there(
     tmp_path: Path,
 ) -> None:

@@ -35,7 +35,7 @@ import click
 
 from gradfit.cli.exits import CommandError, Exit
 from gradfit.errors import OutputPathError
-from gradfit.io.atomic import check_destination, temporary_prefix
+from gradfit.io.atomic import SAYS, check_destination, content, temporary_prefix
 
 
 class OutputFile(click.Path):
@@ -148,8 +148,8 @@ def check_kind(path: Path, *, what: str) -> None:
     wanted = _holding(what)
     if found not in ("empty", wanted):
         raise CommandError(
-            f"cannot write the {what} to '{path}': it holds {_SAYS[found]}, not "
-            f"{_SAYS[wanted]}, which would be lost; choose another path, or move that "
+            f"cannot write the {what} to '{path}': it holds {SAYS[found]}, not "
+            f"{SAYS[wanted]}, which would be lost; choose another path, or move that "
             "file away first",
             Exit.USAGE,
         )
@@ -191,38 +191,6 @@ def _holding(what: str) -> str:
     if words[-1] == "report":
         return "html"
     return "history" if words[-1] == "history" else "text"
-
-
-_SAYS = {
-    "safetensors": "a model or checkpoint (a safetensors file)",
-    "png": "a PNG picture",
-    "history": "a training history (epoch, loss, …)",
-    "html": "an HTML page",
-    "text": "text",
-    "binary": "binary data",
-}
-
-
-def content(path: Path) -> str:
-    """What the file at ``path`` holds, from its first bytes: ``"empty"``,
-    ``"safetensors"`` (an 8-byte header length, then ``{``: a model or checkpoint,
-    perhaps truncated, which a run may replace or refuse by its own checks), ``"png"``,
-    ``"history"`` (a CSV whose header begins ``epoch,``), ``"html"`` (beginning
-    ``<!DOCTYPE html`` or ``<html``, as gradfit's report does), ``"text"`` (no NUL byte,
-    in any encoding) or ``"binary"``."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
-    if not head:
-        return "empty"
-    if len(head) > 8 and head[8:9] == b"{":
-        return "safetensors"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"epoch,"):
-        return "history"
-    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
-        return "html"
-    return "binary" if b"\0" in head else "text"
 
 
 def _identity(path: Path) -> tuple[object, ...]:

@@ -25,11 +25,11 @@ from gradfit.cli.class_outputs import prediction_columns
 from gradfit.cli.exits import EPILOG, CommandError, Exit
 from gradfit.cli.options import FRACTION, chunk_rows_option, unseen_categories_option
 from gradfit.cli.outputs import is_classifier, noted
-from gradfit.cli.paths import InputFile, OutputFile, check_paths, content
+from gradfit.cli.paths import InputFile, OutputFile, check_paths
 from gradfit.engine.network import MLP
 from gradfit.engine.types import Array
 from gradfit.errors import ModelFileError
-from gradfit.io.atomic import atomic_write, whole_or_nothing
+from gradfit.io.atomic import atomic_write, content, whole_or_nothing
 from gradfit.io.categories import input_columns
 from gradfit.io.columns import positional_features
 from gradfit.io.table import LEAVE_OUT, Table

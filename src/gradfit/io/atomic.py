@@ -155,6 +155,39 @@ def atomic_files() -> Iterator[Staging]:
         _fsync_dir(folder)
 
 
+SAYS = {
+    "safetensors": "a model or checkpoint (a safetensors file)",
+    "png": "a PNG picture",
+    "history": "a training history (epoch, loss, …)",
+    "html": "an HTML page",
+    "text": "text",
+    "binary": "binary data",
+}
+"""What :func:`content` found, in words."""
+
+
+def content(path: Path) -> str:
+    """What the file at ``path`` holds, from its first bytes: ``"empty"``,
+    ``"safetensors"`` (an 8-byte header length, then ``{``: a model or checkpoint,
+    perhaps truncated, which a run may replace or refuse by its own checks), ``"png"``,
+    ``"history"`` (a CSV whose header begins ``epoch,``), ``"html"`` (beginning
+    ``<!DOCTYPE html`` or ``<html``, as gradfit's report does), ``"text"`` (no NUL byte,
+    in any encoding) or ``"binary"``."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if not head:
+        return "empty"
+    if len(head) > 8 and head[8:9] == b"{":
+        return "safetensors"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"epoch,"):
+        return "history"
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return "binary" if b"\0" in head else "text"
+
+
 SPOOL_BYTES = 16 << 20
 """Text that :func:`whole_or_nothing` holds in memory before it spills to a temporary file."""
 

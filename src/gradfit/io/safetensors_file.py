@@ -26,8 +26,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from gradfit.engine.types import Array
-from gradfit.errors import ModelFileError
-from gradfit.io.atomic import atomic_write, check_destination
+from gradfit.errors import ModelFileError, OutputPathError
+from gradfit.io.atomic import SAYS, atomic_write, check_destination, content
 
 KEY = "gradfit"
 """The ``__metadata__`` entry that holds gradfit's JSON document."""
@@ -89,7 +89,16 @@ def write(
     """
     from safetensors.numpy import save
 
-    check_destination(path, what=what)
+    target = check_destination(path, what=what)
+    found = content(target) if target.is_file() else "empty"
+    if found not in ("empty", "safetensors"):
+        # gradfit.save(model, "train.csv") replaced the data with the model, as fit
+        # --out train.csv (cli.paths.check_kind) does not.
+        raise OutputPathError(
+            f"cannot write the {what} to '{path}': it holds {SAYS[found]}, not "
+            f"{SAYS['safetensors']}, which would be lost; choose another path, or move "
+            "that file away first"
+        )
 
     for name, A in tensors.items():
         if A.dtype.newbyteorder("<") not in DTYPES.values():
