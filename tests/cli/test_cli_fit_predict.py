@@ -183,7 +183,7 @@ def test_a_checkpoint_of_another_run_is_refused(
     assert_one_line_error(result.stderr, "run.ckpt belongs to another run", "--lr: ")
     missing = invoke(*args[:-1], tmp_path / "none.ckpt", "--resume", "--out", model)
     assert missing.exit_code == Exit.BAD_MODEL
-    assert_one_line_error(missing.stderr, "none.ckpt", "no such file")
+    assert_one_line_error(missing.stderr, "--resume: there is no checkpoint", "none.ckpt")
 
 
 @pytest.mark.parametrize(
