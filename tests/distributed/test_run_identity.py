@@ -175,8 +175,10 @@ def test_nproc_per_node_is_refused_under_torchrun(
         ("data.csv", [], 3,
          "{tmp}/data.csv: target column(s) '3' not found; the file has 'x', 'y'"),
         ("missing.csv", [], 3, "data file '{tmp}/missing.csv' does not exist"),
-        ("data.npy", ["--resume"], 4, "{tmp}/m.checkpoint.safetensors: not a valid gradfit "
-         "checkpoint file: no such file"),
+        ("data.npy", ["--resume"], 4, "--resume: there is no checkpoint "
+         "'{tmp}/m.checkpoint.safetensors' to continue from (fit writes one on Ctrl-C, or "
+         "every --checkpoint-every N epochs); run without --resume to start afresh, or name "
+         "the checkpoint with --checkpoint"),
     ],
 )  # fmt: skip
 def test_nproc_per_node_checks_options_and_data_before_it_starts_a_process(
