@@ -115,6 +115,28 @@ def test_without_any_writable_directory_the_kernel_compiles_anyway(
     assert thrice(14.0) == 42.0
 
 
+def test_without_any_writable_directory_python_says_so_once(tmp_path: Path) -> None:
+    # Each compiled function warned from its own place, so Python printed it 13 times.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    script = (
+        "import numpy as np\n"
+        "from gradfit.engine import MLP, Adam, train\n"
+        "net = MLP([1, 8, 1], 'relu', rng=np.random.default_rng(0))\n"
+        "X = np.linspace(-1, 1, 20)[:, None]\n"
+        "train(net, X, np.sin(X), optimizer=Adam(net.parameters()), epochs=2, kernel='on')\n"
+    )
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": str(blocked / "cache"),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stderr.count("cannot be cached on disk") == 1, done.stderr
+
+
 def test_a_read_only_package_caches_in_the_home_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

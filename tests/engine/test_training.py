@@ -202,6 +202,40 @@ def test_train_checks_its_data() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        # epochs=-1 never ended (the run loop counts down to zero); 2.5 neither.
+        ({"epochs": -1}, ValueError, "epochs must be a whole number >= 0, got -1"),
+        ({"epochs": 2.5}, ValueError, "epochs must be a whole number >= 0, got 2.5"),
+        ({"epochs": "3"}, ValueError, "epochs must be a whole number >= 0, got '3'"),
+        ({"batch_size": "full"}, ValueError,
+         "batch_size must be a positive integer or None, got 'full'"),
+        ({"log_every": -1}, ValueError, "log_every must be a positive integer or None, got -1"),
+        ({"optimizer": "adam"}, TypeError, "optimizer must be a gradfit.engine optimizer"),
+        ({"optimizer": None}, TypeError, "optimizer must be a gradfit.engine optimizer"),
+    ],
+)  # fmt: skip
+def test_train_refuses_arguments_it_cannot_run(
+    kwargs: dict, error: type[Exception], message: str
+) -> None:
+    net, X, Y = problem()
+    before = net.flat.copy()
+    with pytest.raises(error, match=re.escape(message)):
+        train(net, X, Y, **{"optimizer": SGD(net.parameters()), "epochs": 1, **kwargs})
+    assert_array_equal(net.flat, before)
+
+
+def test_train_refuses_an_optimizer_of_another_networks_parameters() -> None:
+    # It returned normally and never updated net.
+    net, X, Y = problem()
+    other, _, _ = problem()
+    with pytest.raises(ValueError, match="optimizer was built over other arrays than net's"):
+        train(net, X, Y, optimizer=Adam(other.parameters()), epochs=1)
+    history = train(net, X, Y, optimizer=Adam(net.parameters()), epochs=np.int64(2))
+    assert len(history.loss) == 2  # NumPy's integers are whole numbers
+
+
+@pytest.mark.parametrize(
     ("sizes", "activation"),
     [
         ([2, 6, 2], "tanh"),  # two outputs: dL/dZ₁ formed

@@ -10,6 +10,7 @@ which does one forward/backward/update on its own arrays. What it records is a
 from __future__ import annotations
 
 import math
+import numbers
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -78,8 +79,9 @@ class Trainer(DivergenceGuard):
         bounds: Array | None = None,
     ) -> None:
         n = stepper.n_samples
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
+        _check_batch_size(batch_size)
+        if log_every is not None and not _whole(log_every, 1):
+            raise ValueError(f"log_every must be a positive integer or None, got {log_every!r}")
         self.stepper = stepper
         self.batch_size = n if batch_size is None else min(int(batch_size), n)
         self.shuffle = shuffle
@@ -149,6 +151,8 @@ class Trainer(DivergenceGuard):
         it then raises :class:`KeyboardInterrupt` with the trainer between epochs,
         where :meth:`state_dict` is an exact checkpoint.
         """
+        if not _whole(epochs, 0):
+            raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
         self.stop = False
         # Divergence is detected and reported as DivergenceError; NumPy's overflow
         # warnings on the way there would only be noise (or errors under -W error).
@@ -279,6 +283,18 @@ class Trainer(DivergenceGuard):
         load_trainer_state(self, state)
 
 
+def _whole(value: Any, least: int) -> bool:
+    """Whether ``value`` is a whole number (not a bool) of at least ``least``."""
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return integral and value >= least
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    """A ``ValueError`` unless ``batch_size`` is a positive integer or ``None``."""
+    if batch_size is not None and not _whole(batch_size, 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+
+
 @contextmanager
 def _deferred_sigint() -> Iterator[Callable[[], bool]]:
     """Record SIGINT instead of raising it mid-update; yields ``interrupted()``."""
@@ -327,6 +343,20 @@ def train(
         When the loss or a parameter becomes non-finite; ``net`` then holds the
         parameters of the last finite epoch.
     """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer must be a gradfit.engine optimizer (SGD or Adam) built over "
+            f"net.parameters(), got {optimizer!r}"
+        )
+    mine = net.parameters()
+    if len(optimizer.params) != len(mine) or not all(
+        np.may_share_memory(p, q) for p, q in zip(optimizer.params, mine, strict=False)
+    ):
+        raise ValueError(
+            "optimizer was built over other arrays than net's: it would never update net; "
+            "build it over net.parameters()"
+        )
+    _check_batch_size(batch_size)
     X, Y = check_training_data(X, Y, dtype=net.dtype, n_features=net.sizes[0])
     loss = get_loss(loss)
     if head_width(loss, Y.shape[1]) != net.sizes[-1]:

@@ -119,7 +119,7 @@ def jit(fn: F | None = None, **options: Any) -> Any:
                 f"gradfit's compiled kernel cannot be cached on disk ({error}); it will be "
                 "compiled in every process. Set NUMBA_CACHE_DIR to a writable directory.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=1,  # one place for every function: Python then says it once
             )
             return numba.njit(**options)(fn)
 
